@@ -1,0 +1,82 @@
+"""Shared test fixtures: which Redis and PostgreSQL the suite uses.
+
+The suite uses the real servers on 127.0.0.1 when they answer and the embedded stand-ins
+(fakeredis, SQLite) otherwise; the pytest header says which.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _redis_answers() -> bool:
+    if not _answers("127.0.0.1", 6379):
+        return False
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def _postgres_answers() -> bool:
+    if not _answers("127.0.0.1", 5432):
+        return False
+    import sqlalchemy as sa
+
+    try:
+        engine = sa.create_engine(POSTGRES_URL)
+        with engine.connect() as conn:
+            conn.execute(sa.text("select 1"))
+        engine.dispose()
+    except sa.exc.SQLAlchemyError:
+        return False
+    return True
+
+
+REAL_REDIS = _redis_answers()
+REAL_POSTGRES = _postgres_answers()
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    return [
+        "redis: " + (f"real server at {REDIS_URL}" if REAL_REDIS else "in-process stand-in (fakeredis)"),
+        "postgresql: " + (f"real server at {POSTGRES_URL}" if REAL_POSTGRES else "not answering; SQLite only"),
+    ]
+
+
+@pytest.fixture
+def redis_url() -> str | None:
+    """The real Redis test database URL, or None to use the in-process stand-in."""
+    return REDIS_URL if REAL_REDIS else None
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str | None:
+    """The real PostgreSQL URL, or None when it does not answer."""
+    return POSTGRES_URL if REAL_POSTGRES else None
+
+
+@pytest.fixture
+def tmp_var(tmp_path: Path) -> Iterator[Path]:
+    """A throw-away `var/` directory for SQLite files."""
+    var = tmp_path / "var"
+    var.mkdir()
+    yield var
