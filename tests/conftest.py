@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 def _answers(host: str, port: int) -> bool:
@@ -57,8 +57,10 @@ REAL_POSTGRES = _postgres_answers()
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     return [
-        "redis: " + (f"real server at {REDIS_URL}" if REAL_REDIS else "in-process stand-in (fakeredis)"),
-        "postgresql: " + (f"real server at {POSTGRES_URL}" if REAL_POSTGRES else "not answering; SQLite only"),
+        "redis: "
+        + (f"real server at {REDIS_URL}" if REAL_REDIS else "in-process stand-in (fakeredis)"),
+        "postgresql: "
+        + (f"real server at {POSTGRES_URL}" if REAL_POSTGRES else "not answering; SQLite only"),
     ]
 
 
@@ -72,11 +74,3 @@ def redis_url() -> str | None:
 def postgres_url() -> str | None:
     """The real PostgreSQL URL, or None when it does not answer."""
     return POSTGRES_URL if REAL_POSTGRES else None
-
-
-@pytest.fixture
-def tmp_var(tmp_path: Path) -> Iterator[Path]:
-    """A throw-away `var/` directory for SQLite files."""
-    var = tmp_path / "var"
-    var.mkdir()
-    yield var

@@ -1,0 +1,157 @@
+"""The app factory: the only place that builds the gateway's pieces from its settings."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from uuid import uuid4
+
+import anyio.to_thread
+import httpx
+import sqlalchemy as sa
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from redis.exceptions import RedisError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from backend_client import Deadline, MassarClient
+from backend_client.errors import BackendError
+from gateway import logs
+from gateway.settings import Settings
+from gateway.store import open_database, open_redis
+
+log = structlog.get_logger("gateway")
+
+READY_CHECK_BUDGET_S = 1.0
+
+
+class RequestLogMiddleware:
+    """Binds a request id to every log line of a request; writes one canonical line at its end."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        request_id = headers.get(b"x-request-id", b"").decode("latin-1")[:64] or uuid4().hex[:16]
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            log.info(
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 1),
+            )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    logs.configure(json_logs=settings.json_logs, level=settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        redis, redis_kind = open_redis(settings.redis_url)
+        engine = open_database(settings.database_url)
+        http = httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.backend_timeout_s),
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+        )
+        backend = MassarClient(
+            settings.backend_url, settings.backend_token.get_secret_value(), http=http
+        )
+        app.state.settings = settings
+        app.state.redis = redis
+        app.state.redis_kind = redis_kind
+        app.state.db = engine
+        app.state.backend = backend
+        log.info(
+            "gateway starting",
+            env=settings.env.value,
+            redis=redis_kind,
+            database=engine.url.get_backend_name(),
+            backend=settings.backend_url,
+            channels=sorted(c.value for c in settings.channels),
+        )
+        try:
+            yield
+        finally:
+            await http.aclose()
+            await redis.aclose()
+            engine.dispose()
+            log.info("gateway stopped")
+
+    app = FastAPI(
+        title="massar-gateway",
+        version="0.1.0",
+        description="Reach Massar from any phone: SMS, USSD, WhatsApp, Telegram and voice.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(RequestLogMiddleware)
+
+    @app.get("/healthz", tags=["ops"], summary="Liveness: the process answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["ops"], summary="Readiness: Redis, database and backend answer")
+    async def readyz(request: Request) -> JSONResponse:
+        state = request.app.state
+        checks: dict[str, dict[str, Any]] = {
+            "redis": await _check_redis(state.redis, state.redis_kind),
+            "database": await anyio.to_thread.run_sync(_check_database, state.db),
+            "backend": await _check_backend(state.backend),
+        }
+        ready = all(check["ok"] for check in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "unready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    return app
+
+
+async def _check_redis(redis: Any, kind: str) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        ok = bool(await redis.ping())
+    except (RedisError, OSError) as exc:
+        return {"ok": False, "kind": kind, "error": type(exc).__name__}
+    return {"ok": ok, "kind": kind, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+
+
+def _check_database(engine: sa.Engine) -> dict[str, Any]:
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("select 1"))
+    except sa.exc.SQLAlchemyError as exc:
+        return {"ok": False, "kind": engine.url.get_backend_name(), "error": type(exc).__name__}
+    return {"ok": True, "kind": engine.url.get_backend_name()}
+
+
+async def _check_backend(backend: MassarClient) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        await backend.health(deadline=Deadline.after(READY_CHECK_BUDGET_S))
+    except BackendError as exc:
+        return {"ok": False, "error": type(exc).__name__}
+    return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}

@@ -1,0 +1,128 @@
+"""`python -m gateway`: run the gateway, or the whole demo (sandbox backend + gateway)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+
+import httpx
+import pydantic
+
+from gateway.settings import Settings
+
+STOP_GRACE_S = 10.0
+
+
+def _load_settings() -> Settings:
+    try:
+        return Settings()
+    except pydantic.ValidationError as exc:
+        for error in exc.errors():
+            print(f"massar-gateway: {error['msg']}", file=sys.stderr)  # noqa: T201
+        raise SystemExit(2) from None
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = _load_settings()
+    uvicorn.run(
+        "gateway.app:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers,
+        log_config=None,
+        access_log=False,  # the app writes one canonical line per request instead
+        proxy_headers=True,
+    )
+    return 0
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    return False
+
+
+def demo(args: argparse.Namespace) -> int:
+    """Start the sandbox backend, then the gateway pointed at it; Ctrl-C stops both."""
+    sandbox_port = int(os.environ.get("SANDBOX_PORT", "8100"))
+    gateway_port = int(os.environ.get("GATEWAY_PORT", "8000"))
+    env = dict(os.environ)
+    env.setdefault("GATEWAY_BACKEND_URL", f"http://127.0.0.1:{sandbox_port}/api/v1")
+    env.setdefault("GATEWAY_PUBLIC_URL", f"http://127.0.0.1:{gateway_port}")
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def stop_all(*_: object) -> None:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(timeout=STOP_GRACE_S)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        sandbox = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [
+                sys.executable,
+                "-m",
+                "sandbox",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(sandbox_port),
+            ],
+            env=env,
+        )
+        procs.append(sandbox)
+        if not _wait_healthy(f"http://127.0.0.1:{sandbox_port}/api/v1/health", sandbox, 600):
+            print("massar-gateway: the sandbox backend did not start", file=sys.stderr)  # noqa: T201
+            stop_all()
+            return 1
+        gateway = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "gateway", "serve", "--port", str(gateway_port)], env=env
+        )
+        procs.append(gateway)
+        while all(proc.poll() is None for proc in procs):
+            time.sleep(0.5)
+        return next(proc.returncode for proc in procs if proc.returncode is not None) or 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stop_all()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gateway", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p_serve = sub.add_parser("serve", help="run the gateway (settings from GATEWAY_* variables)")
+    p_serve.add_argument("--host", default=None, help="default: GATEWAY_HOST or 127.0.0.1")
+    p_serve.add_argument("--port", type=int, default=None, help="default: GATEWAY_PORT or 8000")
+    p_serve.add_argument("--workers", type=int, default=1)
+    p_serve.set_defaults(func=serve)
+
+    p_demo = sub.add_parser("demo", help="run the sandbox backend and the gateway together")
+    p_demo.set_defaults(func=demo)
+
+    args = parser.parse_args(argv)
+    result: int = args.func(args)
+    return result

@@ -1,0 +1,138 @@
+"""Structured logs that never hold a full phone number, a Massar code, a name or a mark.
+
+Every event passes through `redact` last: values under personal keys are dropped, phone numbers
+and Massar codes inside any string are masked, and `phone_h(...)` gives a keyed hash to
+correlate one caller's lines without storing the number. JSON in production, readable in dev.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+import sys
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+import structlog
+
+# Keys whose values are personal data or secrets: the value never reaches a log line.
+REDACTED_KEYS = frozenset(
+    {
+        "authorization",
+        "birth_date",
+        "body",
+        "child_birth_date",
+        "dob",
+        "first_name",
+        "first_name_ar",
+        "first_name_fr",
+        "full_name",
+        "grade",
+        "grades",
+        "last_name",
+        "last_name_ar",
+        "last_name_fr",
+        "mark",
+        "marks",
+        "message",
+        "name",
+        "password",
+        "score",
+        "scores",
+        "secret",
+        "text",
+        "token",
+    }
+)
+REDACTED = "[redacted]"
+
+# E.164 and national forms of phone numbers: +212612345678, 00212612345678, 212612345678,
+# 0612345678, with optional spaces or dots between digit groups (not dashes: dates stay readable).
+_PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\d(?:[ .]?\d){7,14}(?!\w)")
+# A Massar code: one letter and nine digits (`Z990000001`), alone or in an e-mail login.
+_MASSAR_CODE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][0-9]{9}(?![0-9])")
+
+
+def mask_phone(match: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", match.group(0))
+    return "*" * (len(digits) - 2) + digits[-2:]
+
+
+def mask_text(value: str) -> str:
+    """Mask every phone number and Massar code inside `value`, keeping two trailing digits."""
+    value = _MASSAR_CODE.sub(lambda m: m.group(0)[0] + "*******" + m.group(0)[-2:], value)
+    return _PHONE.sub(mask_phone, value)
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, Mapping):
+        return {
+            k: REDACTED if str(k).lower() in REDACTED_KEYS else _scrub(v) for k, v in value.items()
+        }
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_scrub(v) for v in value]
+    return value
+
+
+def redact(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """structlog processor: the last line of defence before a line is written."""
+    for key in list(event_dict):
+        if key.lower() in REDACTED_KEYS:
+            event_dict[key] = REDACTED
+        else:
+            event_dict[key] = _scrub(event_dict[key])
+    return event_dict
+
+
+def phone_hash(key: bytes, phone: str) -> str:
+    """A keyed hash of an E.164 number for log correlation (`phone_h`): 12 hex characters."""
+    return hmac.new(key, phone.encode(), hashlib.sha256).hexdigest()[:12]
+
+
+def configure(*, json_logs: bool, level: str = "INFO") -> None:
+    """Route structlog and the standard library (uvicorn, httpx) through one redacting chain."""
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+        redact,
+    ]
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if json_logs
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *shared[:-1]],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                redact,
+                renderer,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        uv = logging.getLogger(name)
+        uv.handlers[:] = []
+        uv.propagate = True
+    # httpx logs full request URLs at INFO; keep it quiet unless something is wrong.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

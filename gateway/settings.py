@@ -1,0 +1,148 @@
+"""Gateway settings: every variable is read from the environment with the prefix `GATEWAY_`.
+
+`Settings()` reads the environment; tests pass values to the initialiser instead. Outside
+development, start-up refuses a missing or demo secret for any enabled channel.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Self
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Env(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Channel(StrEnum):
+    USSD_AFRICASTALKING = "ussd_africastalking"
+    SMS_TWILIO = "sms_twilio"
+    WHATSAPP_TWILIO = "whatsapp_twilio"
+    WHATSAPP_META = "whatsapp_meta"
+    TELEGRAM = "telegram"
+    VOICE_TWILIO = "voice_twilio"
+
+
+# Values that ship in this repository for the demo; production refuses every one of them.
+DEMO_SECRETS = frozenset(
+    {
+        "sandbox-token",
+        "sandbox-admin",
+        "demo-admin-token",
+        "demo-log-key",
+        "demo-at-ussd-token",
+        "demo-twilio-auth-token",
+        "demo-telegram-bot-token",
+        "demo-telegram-webhook-secret",
+        "demo-meta-app-secret",
+        "demo-meta-verify-token",
+    }
+)
+
+# Which secrets each channel needs before it may take traffic.
+CHANNEL_SECRETS: dict[Channel, tuple[str, ...]] = {
+    Channel.USSD_AFRICASTALKING: ("at_ussd_token",),
+    Channel.SMS_TWILIO: ("twilio_auth_token",),
+    Channel.WHATSAPP_TWILIO: ("twilio_auth_token",),
+    Channel.VOICE_TWILIO: ("twilio_auth_token",),
+    Channel.WHATSAPP_META: ("meta_app_secret", "meta_verify_token"),
+    Channel.TELEGRAM: ("telegram_bot_token", "telegram_webhook_secret"),
+}
+
+
+class InsecureSettings(ValueError):
+    """Production settings hold a missing or demo secret; `problems` names the variables."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("refusing to start: " + "; ".join(problems))
+        self.problems = problems
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore", frozen=True)
+
+    env: Env = Env.DEVELOPMENT
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    public_url: str = "http://127.0.0.1:8000"
+    var_dir: Path = Path("var")
+
+    # Unset: an in-process stand-in (fakeredis), fine for the demo and tests, not for production.
+    redis_url: str | None = None
+    database_url: str = "sqlite:///var/gateway.db"
+
+    backend_url: str = "http://127.0.0.1:8100/api/v1"
+    backend_token: SecretStr = SecretStr("sandbox-token")
+    backend_timeout_s: float = Field(default=2.0, gt=0, le=30)
+
+    channels: Annotated[frozenset[Channel], NoDecode] = frozenset(Channel)
+
+    admin_token: SecretStr = SecretStr("demo-admin-token")
+    # Key of the HMAC that stands in for phone numbers in logs (`phone_h`).
+    log_hash_key: SecretStr = SecretStr("demo-log-key")
+    log_format: str | None = Field(default=None, pattern="^(json|console)$")
+    log_level: str = "INFO"
+
+    at_ussd_token: SecretStr | None = SecretStr("demo-at-ussd-token")
+    twilio_auth_token: SecretStr | None = SecretStr("demo-twilio-auth-token")
+    twilio_webhook_shared_key: SecretStr | None = None
+    meta_app_secret: SecretStr | None = SecretStr("demo-meta-app-secret")
+    meta_verify_token: SecretStr | None = SecretStr("demo-meta-verify-token")
+    telegram_bot_token: SecretStr | None = SecretStr("demo-telegram-bot-token")
+    telegram_webhook_secret: SecretStr | None = SecretStr("demo-telegram-webhook-secret")
+
+    @field_validator("channels", mode="before")
+    @classmethod
+    def _split_channels(cls, value: object) -> object:
+        """`GATEWAY_CHANNELS=ussd_africastalking,sms_twilio` (empty: no channel)."""
+        if isinstance(value, str):
+            return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("public_url", "backend_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @property
+    def json_logs(self) -> bool:
+        if self.log_format is not None:
+            return self.log_format == "json"
+        return self.env is Env.PRODUCTION
+
+    @model_validator(mode="after")
+    def _refuse_demo_secrets_in_production(self) -> Self:
+        if self.env is not Env.PRODUCTION:
+            return self
+        problems: list[str] = []
+
+        def check(name: str) -> None:
+            secret = getattr(self, name)
+            value = secret.get_secret_value() if secret is not None else ""
+            if not value:
+                problems.append(f"GATEWAY_{name.upper()} is missing")
+            elif value in DEMO_SECRETS:
+                problems.append(f"GATEWAY_{name.upper()} holds a demo value")
+
+        for name in ("backend_token", "admin_token", "log_hash_key"):
+            check(name)
+        for channel in sorted(self.channels):
+            for name in CHANNEL_SECRETS[channel]:
+                check(name)
+        if self.redis_url is None:
+            problems.append(
+                "GATEWAY_REDIS_URL is missing (the in-process stand-in is for dev only)"
+            )
+        if not self.public_url.startswith("https://"):
+            problems.append("GATEWAY_PUBLIC_URL must be https:// (providers sign the public URL)")
+        if problems:
+            raise InsecureSettings(sorted(set(problems)))
+        return self
