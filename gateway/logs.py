@@ -95,6 +95,18 @@ def phone_hash(key: bytes, phone: str) -> str:
     return hmac.new(key, phone.encode(), hashlib.sha256).hexdigest()[:12]
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is at emit time (test capture swaps it)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def configure(*, json_logs: bool, level: str = "INFO") -> None:
     """Route structlog and the standard library (uvicorn, httpx) through one redacting chain."""
     shared: list[Any] = [
@@ -116,7 +128,7 @@ def configure(*, json_logs: bool, level: str = "INFO") -> None:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,
     )
-    handler = logging.StreamHandler()
+    handler = _StderrHandler()
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *shared[:-1]],

@@ -1,0 +1,86 @@
+"""Settings: the GATEWAY_ prefix, channel lists, and production's refusal of demo secrets."""
+
+from __future__ import annotations
+
+import pydantic
+import pytest
+
+from gateway.settings import DEMO_SECRETS, Channel, Settings
+
+STRONG = {
+    "env": "production",
+    "redis_url": "redis://10.0.0.5:6379/0",
+    "public_url": "https://gateway.example.ma",
+    "backend_token": "b" * 32,
+    "admin_token": "a" * 32,
+    "log_hash_key": "k" * 32,
+    "at_ussd_token": "u" * 32,
+    "twilio_auth_token": "t" * 32,
+    "meta_app_secret": "m" * 32,
+    "meta_verify_token": "v" * 32,
+    "telegram_bot_token": "123:abc",
+    "telegram_webhook_secret": "s" * 32,
+}
+
+
+def test_variables_are_read_with_the_gateway_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GATEWAY_REDIS_URL", "redis://127.0.0.1:6379/3")
+    monkeypatch.setenv("GATEWAY_BACKEND_URL", "http://backend:8100/api/v1/")
+    monkeypatch.setenv("GATEWAY_CHANNELS", "ussd_africastalking, sms_twilio")
+    monkeypatch.setenv("REDIS_URL", "redis://wrong")  # unprefixed: ignored
+    settings = Settings()
+    assert settings.redis_url == "redis://127.0.0.1:6379/3"
+    assert settings.backend_url == "http://backend:8100/api/v1"
+    assert settings.channels == {Channel.USSD_AFRICASTALKING, Channel.SMS_TWILIO}
+
+
+def test_development_defaults_run_on_embedded_engines() -> None:
+    settings = Settings()
+    assert settings.redis_url is None
+    assert settings.database_url.startswith("sqlite:///")
+    assert settings.channels == frozenset(Channel)
+    assert not settings.json_logs
+
+
+def test_production_with_real_secrets_starts() -> None:
+    settings = Settings(**STRONG)
+    assert settings.json_logs
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "variable"),
+    [
+        ("twilio_auth_token", "demo-twilio-auth-token", "GATEWAY_TWILIO_AUTH_TOKEN"),
+        ("twilio_auth_token", None, "GATEWAY_TWILIO_AUTH_TOKEN"),
+        ("telegram_webhook_secret", "", "GATEWAY_TELEGRAM_WEBHOOK_SECRET"),
+        ("at_ussd_token", "demo-at-ussd-token", "GATEWAY_AT_USSD_TOKEN"),
+        ("backend_token", "sandbox-token", "GATEWAY_BACKEND_TOKEN"),
+        ("admin_token", "demo-admin-token", "GATEWAY_ADMIN_TOKEN"),
+        ("redis_url", None, "GATEWAY_REDIS_URL"),
+        ("public_url", "http://gateway.example.ma", "GATEWAY_PUBLIC_URL"),
+    ],
+)
+def test_production_refuses_a_missing_or_demo_secret(
+    field: str, value: str | None, variable: str
+) -> None:
+    with pytest.raises(pydantic.ValidationError, match=variable):
+        Settings(**{**STRONG, field: value})
+
+
+def test_production_ignores_the_secrets_of_a_disabled_channel() -> None:
+    settings = Settings(**{**STRONG, "channels": "ussd_africastalking", "telegram_bot_token": None})
+    assert settings.channels == {Channel.USSD_AFRICASTALKING}
+
+
+def test_every_shipped_default_secret_is_listed_as_demo() -> None:
+    defaults = Settings()
+    for name, field in Settings.model_fields.items():
+        if field.annotation is not None and "SecretStr" in str(field.annotation):
+            value = getattr(defaults, name)
+            if value is not None:
+                assert value.get_secret_value() in DEMO_SECRETS, name
+
+
+def test_unknown_channel_name_is_rejected() -> None:
+    with pytest.raises(pydantic.ValidationError, match="channels"):
+        Settings(channels="sms_twilio,carrier_pigeon")
