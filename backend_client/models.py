@@ -1,0 +1,382 @@
+"""Values parsed from the backend's JSON replies (DOMAIN.md §8).
+
+Field names are those of the contract. Models are frozen and ignore unknown fields, because
+v1 of the API only ever adds fields. Fields the contract shows as nullable or absent default
+to None. Enumerations are closed: a value outside the contract is a `BadResponse`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+__all__ = [
+    "AbsenceKind",
+    "AbsenceRecord",
+    "AbsenceStatus",
+    "AbsenceTotals",
+    "AbsencesPage",
+    "ActorKind",
+    "ApplicationKind",
+    "ApplicationStatus",
+    "Assessment",
+    "AssessmentKind",
+    "BackendModel",
+    "ChangeEvent",
+    "ChangeType",
+    "ChangesHead",
+    "ChangesPage",
+    "Decision",
+    "EnrolmentApplication",
+    "Grades",
+    "Guardian",
+    "GuardianLookup",
+    "Health",
+    "Lang",
+    "Level",
+    "Mention",
+    "Meta",
+    "Orientation",
+    "ReasonCode",
+    "RejectionReason",
+    "Relation",
+    "School",
+    "StatusChange",
+    "StudentProfile",
+    "StudentSummary",
+    "SubjectGrades",
+    "SubjectRef",
+    "VerifyResult",
+    "YearResult",
+]
+
+
+class BackendModel(BaseModel):
+    """Base of every reply model: frozen, unknown fields ignored."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+# --- enumerations ------------------------------------------------------------------------
+
+
+class Lang(StrEnum):
+    AR = "ar"
+    FR = "fr"
+
+
+class Relation(StrEnum):
+    FATHER = "father"
+    MOTHER = "mother"
+    TUTOR = "tutor"
+
+
+class AssessmentKind(StrEnum):
+    DEVOIR = "devoir"
+    ACTIVITES = "activites"
+    LOCAL_EXAM = "local_exam"
+    REGIONAL_EXAM = "regional_exam"
+    NATIONAL_EXAM = "national_exam"
+    PROVINCIAL_EXAM = "provincial_exam"
+
+
+class Mention(StrEnum):
+    INSUFFISANT = "insuffisant"
+    PASSABLE = "passable"
+    ASSEZ_BIEN = "assez_bien"
+    BIEN = "bien"
+    TRES_BIEN = "tres_bien"
+
+
+class AbsenceKind(StrEnum):
+    ABSENCE = "absence"
+    LATE = "late"
+
+
+class AbsenceStatus(StrEnum):
+    UNJUSTIFIED = "unjustified"
+    JUSTIFIED = "justified"
+    REJECTED = "rejected"
+
+
+class ReasonCode(StrEnum):
+    MEDICAL = "medical"
+    FAMILY = "family"
+    ADMINISTRATIVE = "administrative"
+    OTHER = "other"
+
+
+class Decision(StrEnum):
+    PROMOTED = "promoted"
+    REPEAT = "repeat"
+    EXCLUDED = "excluded"
+    ORIENTED = "oriented"
+    PENDING = "pending"
+
+
+class ApplicationKind(StrEnum):
+    FIRST_GRADE = "first_grade"
+    REREGISTRATION = "reregistration"
+    TRANSFER = "transfer"
+
+
+class ApplicationStatus(StrEnum):
+    """Statuses of the three application kinds (DOMAIN.md §5), in one set."""
+
+    # first-grade pre-registration
+    SUBMITTED = "submitted"
+    UNDER_REVIEW = "under_review"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WAITLISTED = "waitlisted"
+    ENROLLED = "enrolled"
+    CANCELLED = "cancelled"
+    # re-registration
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    NOT_RETURNED = "not_returned"
+    # transfer
+    REQUESTED = "requested"
+    RELEASED_BY_ORIGIN = "released_by_origin"
+    ACCEPTED_BY_DESTINATION = "accepted_by_destination"
+    COMPLETED = "completed"
+
+
+class RejectionReason(StrEnum):
+    AGE_NOT_MET = "age_not_met"
+    OUTSIDE_CATCHMENT = "outside_catchment"
+    INCOMPLETE_CIVIL_STATUS = "incomplete_civil_status"
+    DUPLICATE_APPLICATION = "duplicate_application"
+    CAPACITY_FULL = "capacity_full"
+
+
+class ActorKind(StrEnum):
+    PARENT = "parent"
+    DIRECTOR = "director"
+    SYSTEM = "system"
+
+
+class ChangeType(StrEnum):
+    ABSENCE_CREATED = "absence.created"
+    ABSENCE_UPDATED = "absence.updated"
+    GRADE_PUBLISHED = "grade.published"
+    SEMESTER_RESULT_PUBLISHED = "semester_result.published"
+    YEAR_RESULT_PUBLISHED = "year_result.published"
+    ENROLMENT_STATUS_CHANGED = "enrolment.status_changed"
+
+
+# --- guardians and students --------------------------------------------------------------
+
+
+class Level(BackendModel):
+    code: str
+    name_fr: str
+    name_ar: str
+
+
+class School(BackendModel):
+    name_fr: str
+    name_ar: str
+
+
+class Guardian(BackendModel):
+    id: str
+    first_name_fr: str
+    first_name_ar: str
+    preferred_lang: Lang
+
+
+class StudentSummary(BackendModel):
+    """A child as listed for a guardian, with the current class."""
+
+    id: str
+    first_name_fr: str
+    first_name_ar: str
+    relation: Relation
+    level: Level
+    class_label: str
+    school: School
+    massar_code_masked: str
+
+
+class GuardianLookup(BackendModel):
+    """`POST /guardians/lookup`."""
+
+    guardian: Guardian
+    students: tuple[StudentSummary, ...]
+
+
+class VerifyResult(BackendModel):
+    """`POST /students/verify`: `student_id` is set only on a match."""
+
+    match: bool
+    student_id: str | None = None
+
+
+class StudentProfile(BackendModel):
+    """`GET /students/{sid}`: the minimal profile (the contract gives no example)."""
+
+    id: str
+    first_name_fr: str
+    first_name_ar: str
+    massar_code_masked: str
+    level: Level | None = None
+    class_label: str | None = None
+    school: School | None = None
+
+
+# --- grades and results ------------------------------------------------------------------
+
+
+class Assessment(BackendModel):
+    kind: AssessmentKind
+    seq: int
+    score: float | None
+    max_score: float
+    held_on: date | None = None
+    absent: bool = False
+
+
+class SubjectGrades(BackendModel):
+    code: str
+    name_fr: str
+    name_ar: str
+    coefficient: float
+    assessments: tuple[Assessment, ...]
+    average: float | None = None
+    class_avg: float | None = None
+    class_min: float | None = None
+    class_max: float | None = None
+
+
+class Grades(BackendModel):
+    """`GET /students/{sid}/grades`: continuous-assessment marks of one semester."""
+
+    student_id: str
+    school_year: str
+    semester: Literal[1, 2]
+    published_at: datetime
+    subjects: tuple[SubjectGrades, ...]
+    semester_average: float | None = None
+    mention: Mention | None = None
+
+
+class Orientation(BackendModel):
+    stream: str
+    name_fr: str | None = None
+    name_ar: str | None = None
+
+
+class YearResult(BackendModel):
+    """`GET /students/{sid}/results`: the year's average and the class council's decision."""
+
+    student_id: str
+    school_year: str
+    average: float | None = None
+    decision: Decision
+    orientation: Orientation | None = None
+    published_at: datetime | None = None
+
+
+# --- absences ----------------------------------------------------------------------------
+
+
+class SubjectRef(BackendModel):
+    code: str
+    name_fr: str
+    name_ar: str
+
+
+class AbsenceRecord(BackendModel):
+    id: str
+    date: date
+    start_time: time
+    end_time: time
+    hours: float
+    subject: SubjectRef | None = None
+    kind: AbsenceKind
+    status: AbsenceStatus
+    reason_code: ReasonCode | None = None
+    recorded_at: datetime
+
+
+class AbsenceTotals(BackendModel):
+    unjustified_hours: float
+    justified_hours: float
+    late_count: int
+
+
+class AbsencesPage(BackendModel):
+    """`GET /students/{sid}/absences`: one page, with totals over the whole range."""
+
+    items: tuple[AbsenceRecord, ...]
+    totals: AbsenceTotals
+    next_cursor: str | None = None
+
+
+# --- enrolment ---------------------------------------------------------------------------
+
+
+class StatusChange(BackendModel):
+    """One step of an application's history; `from` is a keyword, hence `from_status`."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    from_status: ApplicationStatus | None = Field(default=None, alias="from")
+    to: ApplicationStatus
+    at: datetime
+    actor: ActorKind
+    reason: str | None = None
+
+
+class EnrolmentApplication(BackendModel):
+    number: str
+    kind: ApplicationKind
+    school_year: str
+    status: ApplicationStatus
+    rejection_reason: RejectionReason | None = None
+    requested_school: School | None = None
+    history: tuple[StatusChange, ...] = ()
+
+
+# --- change feed and service -------------------------------------------------------------
+
+
+class ChangeEvent(BackendModel):
+    """One event of the change feed; delivered at least once, so dedupe on `id`."""
+
+    id: str
+    type: ChangeType
+    occurred_at: datetime
+    student_id: str | None = None
+    student_first_name_fr: str | None = None
+    student_first_name_ar: str | None = None
+    guardian_ids: tuple[str, ...] = ()
+    data: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+class ChangesPage(BackendModel):
+    items: tuple[ChangeEvent, ...]
+    next_cursor: str
+    has_more: bool
+
+
+class ChangesHead(BackendModel):
+    """`GET /changes/head`: where to start reading the feed (the contract gives no example)."""
+
+    cursor: str
+
+
+class Health(BackendModel):
+    status: str
+
+
+class Meta(BackendModel):
+    """`GET /meta`: the current school year and semester and the sandbox clock."""
+
+    school_year: str
+    semester: Literal[1, 2]
+    now: datetime | None = None
