@@ -65,7 +65,12 @@ class RequestLogMiddleware:
             )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    backend_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """Build the gateway; tests may pass `backend_transport` (the sandbox over ASGI, a mock)."""
     settings = settings or Settings()
     logs.configure(json_logs=settings.json_logs, level=settings.log_level)
 
@@ -76,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         http = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.backend_timeout_s),
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            transport=backend_transport,
         )
         backend = MassarClient(
             settings.backend_url, settings.backend_token.get_secret_value(), http=http
