@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench-sandbox clean
 
 run: $(RUN_STAMP)
 	$(BIN)/python -m gateway demo
@@ -42,3 +42,6 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache .hypothesis
+
+bench-sandbox: $(DEV_STAMP)
+	$(BIN)/python bench/sandbox_reads.py
