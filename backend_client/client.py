@@ -108,7 +108,8 @@ class MassarClient:
 
     `base_url` includes the API prefix, e.g. ``https://massar.example/api/v1``. Pass `http` to
     share the process-wide client (or, in tests, one built on a mock or ASGI transport); it is
-    then not closed by `aclose()`. Every method takes `deadline`: a `Deadline` shared by the
+    then not closed by `aclose()`, and its timeout is the per-attempt one unless `timeout` is
+    given. Every method takes `deadline`: a `Deadline` shared by the
     calls of one user turn, a number of seconds from now, or None for `default_deadline`.
     Reads are retried on retryable errors; `verify_student` and `lookup_application` are sent
     once, because the backend counts their failures towards a lockout.
@@ -120,7 +121,7 @@ class MassarClient:
         token: str,
         *,
         http: httpx.AsyncClient | None = None,
-        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        timeout: httpx.Timeout | None = None,
         limits: httpx.Limits = DEFAULT_LIMITS,
         default_deadline: float = 5.0,
         retry: RetryPolicy | None = None,
@@ -131,8 +132,10 @@ class MassarClient:
         self._base_url = base_url.rstrip("/")
         self._token = token
         self._owns_http = http is None
-        self._http = http if http is not None else httpx.AsyncClient(timeout=timeout, limits=limits)
+        if timeout is None:
+            timeout = http.timeout if http is not None else DEFAULT_TIMEOUT
         self._timeout = timeout
+        self._http = http if http is not None else httpx.AsyncClient(timeout=timeout, limits=limits)
         self._default_deadline = default_deadline
         self._retry = retry if retry is not None else RetryPolicy()
         self._rng = rng if rng is not None else random.Random()  # noqa: S311 (jitter, not crypto)

@@ -64,17 +64,23 @@ class BackendModel(BaseModel):
 
 
 class Lang(StrEnum):
+    """The guardian's preferred language."""
+
     AR = "ar"
     FR = "fr"
 
 
 class Relation(StrEnum):
+    """The guardian's relation to the student."""
+
     FATHER = "father"
     MOTHER = "mother"
     TUTOR = "tutor"
 
 
 class AssessmentKind(StrEnum):
+    """What a mark is for (DOMAIN.md §2)."""
+
     DEVOIR = "devoir"
     ACTIVITES = "activites"
     LOCAL_EXAM = "local_exam"
@@ -84,6 +90,8 @@ class AssessmentKind(StrEnum):
 
 
 class Mention(StrEnum):
+    """The mention of a semester average (DOMAIN.md §2)."""
+
     INSUFFISANT = "insuffisant"
     PASSABLE = "passable"
     ASSEZ_BIEN = "assez_bien"
@@ -92,17 +100,23 @@ class Mention(StrEnum):
 
 
 class AbsenceKind(StrEnum):
+    """An absence, or a late arrival (retard)."""
+
     ABSENCE = "absence"
     LATE = "late"
 
 
 class AbsenceStatus(StrEnum):
+    """Whether the school accepted an excuse; the gateway never takes excuses."""
+
     UNJUSTIFIED = "unjustified"
     JUSTIFIED = "justified"
     REJECTED = "rejected"
 
 
 class ReasonCode(StrEnum):
+    """The coarse reason of a justified absence; never free text."""
+
     MEDICAL = "medical"
     FAMILY = "family"
     ADMINISTRATIVE = "administrative"
@@ -110,6 +124,8 @@ class ReasonCode(StrEnum):
 
 
 class Decision(StrEnum):
+    """The class council's decision for the year."""
+
     PROMOTED = "promoted"
     REPEAT = "repeat"
     EXCLUDED = "excluded"
@@ -118,6 +134,8 @@ class Decision(StrEnum):
 
 
 class ApplicationKind(StrEnum):
+    """First-grade pre-registration, re-registration or transfer."""
+
     FIRST_GRADE = "first_grade"
     REREGISTRATION = "reregistration"
     TRANSFER = "transfer"
@@ -146,6 +164,8 @@ class ApplicationStatus(StrEnum):
 
 
 class RejectionReason(StrEnum):
+    """Why a first-grade application was rejected."""
+
     AGE_NOT_MET = "age_not_met"
     OUTSIDE_CATCHMENT = "outside_catchment"
     INCOMPLETE_CIVIL_STATUS = "incomplete_civil_status"
@@ -154,12 +174,16 @@ class RejectionReason(StrEnum):
 
 
 class ActorKind(StrEnum):
+    """Who moved an application to a status."""
+
     PARENT = "parent"
     DIRECTOR = "director"
     SYSTEM = "system"
 
 
 class ChangeType(StrEnum):
+    """Types of change-feed events."""
+
     ABSENCE_CREATED = "absence.created"
     ABSENCE_UPDATED = "absence.updated"
     GRADE_PUBLISHED = "grade.published"
@@ -172,17 +196,23 @@ class ChangeType(StrEnum):
 
 
 class Level(BackendModel):
+    """A school level such as ``1AC`` (DOMAIN.md §1)."""
+
     code: str
     name_fr: str
     name_ar: str
 
 
 class School(BackendModel):
+    """A school's name in both languages."""
+
     name_fr: str
     name_ar: str
 
 
 class Guardian(BackendModel):
+    """A parent or tutor, with first names only."""
+
     id: str
     first_name_fr: str
     first_name_ar: str
@@ -232,6 +262,8 @@ class StudentProfile(BackendModel):
 
 
 class Assessment(BackendModel):
+    """One mark: a supervised test (devoir), integrated activities or an exam."""
+
     kind: AssessmentKind
     seq: int
     score: float | None
@@ -241,6 +273,8 @@ class Assessment(BackendModel):
 
 
 class SubjectGrades(BackendModel):
+    """Marks, average and class statistics of one subject in one semester."""
+
     code: str
     name_fr: str
     name_ar: str
@@ -265,6 +299,8 @@ class Grades(BackendModel):
 
 
 class Orientation(BackendModel):
+    """The stream a pupil is oriented to, when the decision is `oriented`."""
+
     stream: str
     name_fr: str | None = None
     name_ar: str | None = None
@@ -285,12 +321,16 @@ class YearResult(BackendModel):
 
 
 class SubjectRef(BackendModel):
+    """A subject, as named on an absence."""
+
     code: str
     name_fr: str
     name_ar: str
 
 
 class AbsenceRecord(BackendModel):
+    """One absence or lateness, per teaching session."""
+
     id: str
     date: date
     start_time: time
@@ -304,6 +344,8 @@ class AbsenceRecord(BackendModel):
 
 
 class AbsenceTotals(BackendModel):
+    """Totals over the whole requested range, not only this page."""
+
     unjustified_hours: float
     justified_hours: float
     late_count: int
@@ -333,6 +375,8 @@ class StatusChange(BackendModel):
 
 
 class EnrolmentApplication(BackendModel):
+    """`POST /enrolment-applications/lookup` and the application lists."""
+
     number: str
     kind: ApplicationKind
     school_year: str
@@ -359,6 +403,8 @@ class ChangeEvent(BackendModel):
 
 
 class ChangesPage(BackendModel):
+    """`GET /changes`: events after the cursor; carry on from `next_cursor`."""
+
     items: tuple[ChangeEvent, ...]
     next_cursor: str
     has_more: bool
@@ -371,6 +417,8 @@ class ChangesHead(BackendModel):
 
 
 class Health(BackendModel):
+    """`GET /health`."""
+
     status: str
 
 
