@@ -13,7 +13,7 @@
 Errors form one tree under `BackendError`; see `backend_client.errors`.
 """
 
-from .client import DEFAULT_LIMITS, DEFAULT_TIMEOUT, MassarClient, RetryPolicy
+from .client import DEFAULT_LIMITS, DEFAULT_TIMEOUT, ROUTES, MassarClient, RetryPolicy, Route
 from .deadline import Clock, Deadline
 from .errors import (
     BackendError,
@@ -73,6 +73,7 @@ from .models import (
 __all__ = [
     "DEFAULT_LIMITS",
     "DEFAULT_TIMEOUT",
+    "ROUTES",
     "AbsenceKind",
     "AbsenceRecord",
     "AbsenceStatus",
@@ -116,6 +117,7 @@ __all__ = [
     "RejectionReason",
     "Relation",
     "RetryPolicy",
+    "Route",
     "School",
     "StatusChange",
     "StudentProfile",

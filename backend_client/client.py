@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any, Final, Self, TypeVar
+from typing import Any, Final, Generic, Self, TypeVar
 
 import anyio
 import httpx
@@ -52,7 +52,7 @@ from .models import (
     YearResult,
 )
 
-__all__ = ["DEFAULT_LIMITS", "DEFAULT_TIMEOUT", "MassarClient", "RetryPolicy"]
+__all__ = ["DEFAULT_LIMITS", "DEFAULT_TIMEOUT", "ROUTES", "MassarClient", "RetryPolicy", "Route"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -91,6 +91,61 @@ class _StudentList(_Collection):
 
 class _ApplicationList(_Collection):
     items: tuple[EnrolmentApplication, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Route(Generic[M]):
+    """One route of the API as this client calls it: its reply model and whether to retry."""
+
+    method: str
+    path: str
+    """Relative to the base URL, with ``{sid}``-style placeholders for opaque ids."""
+    model: type[M]
+    idempotent: bool
+    """Safe to send again; False for calls whose failures the backend counts."""
+
+    def path_for(self, **ids: str) -> str:
+        return self.path.format(**{name: _segment(value) for name, value in ids.items()})
+
+
+LOOKUP_GUARDIAN = Route("POST", "/guardians/lookup", GuardianLookup, idempotent=True)
+VERIFY_STUDENT = Route("POST", "/students/verify", VerifyResult, idempotent=False)
+GUARDIAN_STUDENTS = Route("GET", "/guardians/{gid}/students", _StudentList, idempotent=True)
+GUARDIAN_APPLICATIONS = Route(
+    "GET", "/guardians/{gid}/enrolment-applications", _ApplicationList, idempotent=True
+)
+STUDENT = Route("GET", "/students/{sid}", StudentProfile, idempotent=True)
+GRADES = Route("GET", "/students/{sid}/grades", Grades, idempotent=True)
+ABSENCES = Route("GET", "/students/{sid}/absences", AbsencesPage, idempotent=True)
+RESULTS = Route("GET", "/students/{sid}/results", YearResult, idempotent=True)
+STUDENT_APPLICATIONS = Route(
+    "GET", "/students/{sid}/enrolment-applications", _ApplicationList, idempotent=True
+)
+LOOKUP_APPLICATION = Route(
+    "POST", "/enrolment-applications/lookup", EnrolmentApplication, idempotent=False
+)
+CHANGES = Route("GET", "/changes", ChangesPage, idempotent=True)
+CHANGES_HEAD = Route("GET", "/changes/head", ChangesHead, idempotent=True)
+HEALTH = Route("GET", "/health", Health, idempotent=True)
+META = Route("GET", "/meta", Meta, idempotent=True)
+
+ROUTES: Final[tuple[Route[Any], ...]] = (
+    LOOKUP_GUARDIAN,
+    VERIFY_STUDENT,
+    GUARDIAN_STUDENTS,
+    GUARDIAN_APPLICATIONS,
+    STUDENT,
+    GRADES,
+    ABSENCES,
+    RESULTS,
+    STUDENT_APPLICATIONS,
+    LOOKUP_APPLICATION,
+    CHANGES,
+    CHANGES_HEAD,
+    HEALTH,
+    META,
+)
+"""Every route the client calls; a test checks them against the server's ``/openapi.json``."""
 
 
 _REJECTIONS: Final[dict[int, type[BackendRejected]]] = {
@@ -177,11 +232,8 @@ class MassarClient:
         A POST only to keep the phone out of URLs; it is a pure read, so it is retried.
         """
         return await self._call(
-            GuardianLookup,
-            "POST",
-            "/guardians/lookup",
+            LOOKUP_GUARDIAN,
             json={"phone": phone},
-            idempotent=True,
             deadline=deadline,
             request_id=request_id,
         )
@@ -200,15 +252,12 @@ class MassarClient:
         Sent once, never retried: the backend counts failures towards the lockout.
         """
         return await self._call(
-            VerifyResult,
-            "POST",
-            "/students/verify",
+            VERIFY_STUDENT,
             json={
                 "massar_code": massar_code,
                 "birth_date": birth_date.isoformat(),
                 "phone": phone,
             },
-            idempotent=False,
             deadline=deadline,
             request_id=request_id,
         )
@@ -218,10 +267,8 @@ class MassarClient:
     ) -> tuple[StudentSummary, ...]:
         """`GET /guardians/{gid}/students`: the guardian's children with their current class."""
         page = await self._call(
-            _StudentList,
-            "GET",
-            f"/guardians/{_segment(gid)}/students",
-            idempotent=True,
+            GUARDIAN_STUDENTS,
+            ids={"gid": gid},
             deadline=deadline,
             request_id=request_id,
         )
@@ -232,10 +279,8 @@ class MassarClient:
     ) -> tuple[EnrolmentApplication, ...]:
         """`GET /guardians/{gid}/enrolment-applications`: applications this guardian filed."""
         page = await self._call(
-            _ApplicationList,
-            "GET",
-            f"/guardians/{_segment(gid)}/enrolment-applications",
-            idempotent=True,
+            GUARDIAN_APPLICATIONS,
+            ids={"gid": gid},
             deadline=deadline,
             request_id=request_id,
             on_behalf_of=gid,
@@ -254,10 +299,8 @@ class MassarClient:
     ) -> StudentProfile:
         """`GET /students/{sid}`: the minimal profile."""
         return await self._call(
-            StudentProfile,
-            "GET",
-            f"/students/{_segment(sid)}",
-            idempotent=True,
+            STUDENT,
+            ids={"sid": sid},
             deadline=deadline,
             request_id=request_id,
             on_behalf_of=on_behalf_of,
@@ -275,11 +318,9 @@ class MassarClient:
     ) -> Grades:
         """`GET /students/{sid}/grades`; `NotFound(code="not-published")` before publication."""
         return await self._call(
-            Grades,
-            "GET",
-            f"/students/{_segment(sid)}/grades",
+            GRADES,
+            ids={"sid": sid},
             params={"school_year": school_year, "semester": str(semester)},
-            idempotent=True,
             deadline=deadline,
             request_id=request_id,
             on_behalf_of=on_behalf_of,
@@ -314,11 +355,9 @@ class MassarClient:
         if cursor is not None:
             params["cursor"] = cursor
         return await self._call(
-            AbsencesPage,
-            "GET",
-            f"/students/{_segment(sid)}/absences",
+            ABSENCES,
+            ids={"sid": sid},
             params=params,
-            idempotent=True,
             deadline=deadline,
             request_id=request_id,
             on_behalf_of=on_behalf_of,
@@ -369,11 +408,9 @@ class MassarClient:
     ) -> YearResult:
         """`GET /students/{sid}/results`; `NotFound(code="not-published")` before the council."""
         return await self._call(
-            YearResult,
-            "GET",
-            f"/students/{_segment(sid)}/results",
+            RESULTS,
+            ids={"sid": sid},
             params={"school_year": school_year},
-            idempotent=True,
             deadline=deadline,
             request_id=request_id,
             on_behalf_of=on_behalf_of,
@@ -389,10 +426,8 @@ class MassarClient:
     ) -> tuple[EnrolmentApplication, ...]:
         """`GET /students/{sid}/enrolment-applications`: re-registration and transfers."""
         page = await self._call(
-            _ApplicationList,
-            "GET",
-            f"/students/{_segment(sid)}/enrolment-applications",
-            idempotent=True,
+            STUDENT_APPLICATIONS,
+            ids={"sid": sid},
             deadline=deadline,
             request_id=request_id,
             on_behalf_of=on_behalf_of,
@@ -414,11 +449,8 @@ class MassarClient:
         Sent once, never retried: the backend counts misses towards a lockout (429).
         """
         return await self._call(
-            EnrolmentApplication,
-            "POST",
-            "/enrolment-applications/lookup",
+            LOOKUP_APPLICATION,
             json={"number": number, "child_birth_date": child_birth_date.isoformat()},
-            idempotent=False,
             deadline=deadline,
             request_id=request_id,
         )
@@ -443,11 +475,8 @@ class MassarClient:
         if types:
             params["types"] = ",".join(str(t) for t in types)
         return await self._call(
-            ChangesPage,
-            "GET",
-            "/changes",
+            CHANGES,
             params=params,
-            idempotent=True,
             deadline=deadline,
             request_id=request_id,
         )
@@ -457,10 +486,7 @@ class MassarClient:
     ) -> ChangesHead:
         """`GET /changes/head`: the current cursor, to start from or to resync after a 410."""
         return await self._call(
-            ChangesHead,
-            "GET",
-            "/changes/head",
-            idempotent=True,
+            CHANGES_HEAD,
             deadline=deadline,
             request_id=request_id,
         )
@@ -469,17 +495,13 @@ class MassarClient:
         self, *, deadline: Deadline | float | None = None, request_id: str | None = None
     ) -> Health:
         """`GET /health`: liveness."""
-        return await self._call(
-            Health, "GET", "/health", idempotent=True, deadline=deadline, request_id=request_id
-        )
+        return await self._call(HEALTH, deadline=deadline, request_id=request_id)
 
     async def meta(
         self, *, deadline: Deadline | float | None = None, request_id: str | None = None
     ) -> Meta:
         """`GET /meta`: the current school year and semester, and the sandbox clock."""
-        return await self._call(
-            Meta, "GET", "/meta", idempotent=True, deadline=deadline, request_id=request_id
-        )
+        return await self._call(META, deadline=deadline, request_id=request_id)
 
     # --- machinery ----------------------------------------------------------------------
 
@@ -490,11 +512,9 @@ class MassarClient:
 
     async def _call(
         self,
-        model: type[M],
-        method: str,
-        path: str,
+        route: Route[M],
         *,
-        idempotent: bool,
+        ids: Mapping[str, str] | None = None,
         deadline: Deadline | float | None,
         request_id: str | None,
         on_behalf_of: str | None = None,
@@ -510,12 +530,14 @@ class MassarClient:
         }
         if on_behalf_of is not None:
             headers["X-On-Behalf-Of"] = on_behalf_of
-        url = self._base_url + path
+        url = self._base_url + route.path_for(**(ids or {}))
 
         async def attempt() -> M:
-            return await self._attempt(model, method, url, headers, params, json, rid, budget)
+            return await self._attempt(
+                route.model, route.method, url, headers, params, json, rid, budget
+            )
 
-        if not idempotent:
+        if not route.idempotent:
             return await attempt()
         retrying = AsyncRetrying(
             retry=retry_if_exception(_is_retryable),
