@@ -37,6 +37,7 @@ from .models import (
     AbsenceKind,
     AbsencesPage,
     AbsenceStatus,
+    ApplicationSummary,
     BackendModel,
     ChangesHead,
     ChangesPage,
@@ -90,7 +91,7 @@ class _StudentList(_Collection):
 
 
 class _ApplicationList(_Collection):
-    items: tuple[EnrolmentApplication, ...]
+    items: tuple[ApplicationSummary, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,7 +277,7 @@ class MassarClient:
 
     async def guardian_applications(
         self, gid: str, *, deadline: Deadline | float | None = None, request_id: str | None = None
-    ) -> tuple[EnrolmentApplication, ...]:
+    ) -> tuple[ApplicationSummary, ...]:
         """`GET /guardians/{gid}/enrolment-applications`: applications this guardian filed."""
         page = await self._call(
             GUARDIAN_APPLICATIONS,
@@ -423,7 +424,7 @@ class MassarClient:
         on_behalf_of: str,
         deadline: Deadline | float | None = None,
         request_id: str | None = None,
-    ) -> tuple[EnrolmentApplication, ...]:
+    ) -> tuple[ApplicationSummary, ...]:
         """`GET /students/{sid}/enrolment-applications`: re-registration and transfers."""
         page = await self._call(
             STUDENT_APPLICATIONS,

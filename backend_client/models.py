@@ -22,6 +22,7 @@ __all__ = [
     "ActorKind",
     "ApplicationKind",
     "ApplicationStatus",
+    "ApplicationSummary",
     "Assessment",
     "AssessmentKind",
     "BackendModel",
@@ -44,6 +45,7 @@ __all__ = [
     "RejectionReason",
     "Relation",
     "School",
+    "SemesterSummary",
     "StatusChange",
     "StudentProfile",
     "StudentSummary",
@@ -296,6 +298,8 @@ class Grades(BackendModel):
     subjects: tuple[SubjectGrades, ...]
     semester_average: float | None = None
     mention: Mention | None = None
+    rank: int | None = None
+    class_size: int | None = None
 
 
 class Orientation(BackendModel):
@@ -306,15 +310,27 @@ class Orientation(BackendModel):
     name_ar: str | None = None
 
 
+class SemesterSummary(BackendModel):
+    """One semester's average within a year result."""
+
+    semester: Literal[1, 2]
+    average: float | None = None
+    mention: Mention | None = None
+    rank: int | None = None
+    published_at: datetime | None = None
+
+
 class YearResult(BackendModel):
     """`GET /students/{sid}/results`: the year's average and the class council's decision."""
 
     student_id: str
     school_year: str
     average: float | None = None
+    mention: Mention | None = None
     decision: Decision
     orientation: Orientation | None = None
     published_at: datetime | None = None
+    semesters: tuple[SemesterSummary, ...] = ()
 
 
 # --- absences ----------------------------------------------------------------------------
@@ -363,11 +379,8 @@ class AbsencesPage(BackendModel):
 
 
 class StatusChange(BackendModel):
-    """One step of an application's history; `from` is a keyword, hence `from_status`."""
+    """One step of an application's history."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
-
-    from_status: ApplicationStatus | None = Field(default=None, alias="from")
     to: ApplicationStatus
     at: datetime
     actor: ActorKind
@@ -375,25 +388,49 @@ class StatusChange(BackendModel):
 
 
 class EnrolmentApplication(BackendModel):
-    """`POST /enrolment-applications/lookup` and the application lists."""
+    """`POST /enrolment-applications/lookup`: one application with its history."""
 
     number: str
     kind: ApplicationKind
     school_year: str
     status: ApplicationStatus
     rejection_reason: RejectionReason | None = None
+    waitlist_position: int | None = None
     requested_school: School | None = None
-    history: tuple[StatusChange, ...] = ()
+    assigned_school: School | None = None
+    history: tuple[StatusChange, ...]
+
+
+class ApplicationSummary(BackendModel):
+    """An application as listed for a guardian or a student (no history)."""
+
+    id: str
+    number: str
+    kind: ApplicationKind
+    school_year: str
+    status: ApplicationStatus
+    child_first_name_fr: str
+    child_first_name_ar: str
+    rejection_reason: RejectionReason | None = None
+    waitlist_position: int | None = None
+    requested_school: School | None = None
+    assigned_school: School | None = None
+    submitted_at: datetime
+    decided_at: datetime | None = None
 
 
 # --- change feed and service -------------------------------------------------------------
 
 
 class ChangeEvent(BackendModel):
-    """One event of the change feed; delivered at least once, so dedupe on `id`."""
+    """One event of the change feed; delivered at least once, so dedupe on `id`.
+
+    `type` is a `ChangeType`, or the plain string of a type added to the feed after this
+    client was written (v1 grows by addition), which a consumer should skip.
+    """
 
     id: str
-    type: ChangeType
+    type: ChangeType | str = Field(union_mode="left_to_right")
     occurred_at: datetime
     student_id: str | None = None
     student_first_name_fr: str | None = None
@@ -428,3 +465,4 @@ class Meta(BackendModel):
     school_year: str
     semester: Literal[1, 2]
     now: datetime | None = None
+    api_version: str | None = None

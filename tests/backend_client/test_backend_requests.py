@@ -40,6 +40,21 @@ STUDENT = {
     "class_label": "1AC-2",
     "school": {"name_fr": "Collège Al Massira", "name_ar": "الثانوية الإعدادية المسيرة"},
 }
+APPLICATION_SUMMARY = {
+    "id": "app_0000000001",
+    "number": "PRE-2026-0001234",
+    "kind": "first_grade",
+    "school_year": "2026-2027",
+    "status": "waitlisted",
+    "child_first_name_fr": "Ilyas",
+    "child_first_name_ar": "إلياس",
+    "rejection_reason": None,
+    "waitlist_position": 4,
+    "requested_school": {"name_fr": "École Ibn Khaldoun", "name_ar": "مدرسة ابن خلدون"},
+    "assigned_school": None,
+    "submitted_at": "2026-04-03T21:14:00+01:00",
+    "decided_at": None,
+}
 RESULTS = {
     "student_id": SID,
     "school_year": "2024-2025",
@@ -139,7 +154,7 @@ CASES = {
         lambda c: c.guardian_applications(GID),
         "GET",
         f"/guardians/{GID}/enrolment-applications",
-        {"items": [example("enrolment_application")], "next_cursor": None},
+        {"items": [APPLICATION_SUMMARY], "next_cursor": None},
         {},
         on_behalf_of=GID,
     ),
@@ -305,6 +320,26 @@ async def test_changes_parse_the_contract_example(
     assert event.data["absence_id"] == "abs_01J0A1"
     assert page.next_cursor == "c_000000121"
     assert page.has_more is False
+
+
+async def test_application_lists_parse_summaries(
+    client: MassarClient, backend: ScriptedBackend
+) -> None:
+    backend.script(httpx.Response(200, json={"items": [APPLICATION_SUMMARY], "next_cursor": None}))
+    (listed,) = await client.guardian_applications(GID)
+    assert listed.status is ApplicationStatus.WAITLISTED
+    assert listed.waitlist_position == 4
+    assert listed.decided_at is None
+
+
+async def test_new_change_types_do_not_break_the_feed(
+    client: MassarClient, backend: ScriptedBackend
+) -> None:
+    reply = example("changes")
+    reply["items"].append(reply["items"][0] | {"id": "evt_000000122", "type": "homework.added"})
+    backend.script(httpx.Response(200, json=reply))
+    page = await client.changes(cursor="c_000000120")
+    assert [e.type for e in page.items] == [ChangeType.ABSENCE_CREATED, "homework.added"]
 
 
 async def test_year_result_parses_decision_and_orientation(
