@@ -306,8 +306,6 @@ class Orientation(BackendModel):
     """The stream a pupil is oriented to, when the decision is `oriented`."""
 
     stream: str
-    name_fr: str | None = None
-    name_ar: str | None = None
 
 
 class SemesterSummary(BackendModel):
