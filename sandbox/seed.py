@@ -39,7 +39,8 @@ FLUSH_ROWS = 250_000
 
 # Marks are computed in quarter points (0..80 = 0..20) with a precomputed noise table.
 _QUARTERS = [q / 4 for q in range(81)]
-_NOISE = [random.Random(7).gauss(0.0, 2.2) * 4 for _ in range(4096)]
+_NOISE_RNG = random.Random(7)
+_NOISE = [_NOISE_RNG.gauss(0.0, 2.2) * 4 for _ in range(4096)]
 _SLOTS = ["08:30", "09:30", "10:30", "14:30", "15:30"]
 _REASONS = ["medical"] * 6 + ["family"] * 3 + ["administrative", "other"]
 _OPERATORS = ["iam", "orange", "inwi", "iam", "orange", "inwi", "other"]
