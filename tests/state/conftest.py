@@ -1,0 +1,60 @@
+"""Redis for the state tests: the real test database when it answers, else fakeredis.
+
+Every test gets its own key prefix (db 15 is shared with other tests) and drops its keys after.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from redis.asyncio import Redis
+
+from gateway.store import open_redis
+
+
+
+class FakeClock:
+    """A wall clock (seconds since the epoch) that moves only when told."""
+
+    def __init__(self, start: float = 1_750_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def prefix() -> str:
+    return f"mgtest-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+async def redis(redis_url: str | None, prefix: str) -> AsyncIterator[Redis]:
+    client, _kind = open_redis(redis_url)
+    try:
+        yield client
+    finally:
+        keys = [key async for key in client.scan_iter(match=f"{prefix}:*", count=500)]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+
+
+@pytest.fixture
+def key_secret() -> bytes:
+    return b"state-test-key"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
