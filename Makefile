@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test lint format bench-sandbox clean
+.PHONY: run test lint format catalogs bench-sandbox clean
 
 run: $(RUN_STAMP)
 	$(BIN)/python -m gateway demo
@@ -45,3 +45,11 @@ clean:
 
 bench-sandbox: $(DEV_STAMP)
 	$(BIN)/python bench/sandbox_reads.py
+
+# Message catalogs: extract msgids from the code, merge them into ar and fr, compile to .mo.
+catalogs: $(DEV_STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k Np_:1,2 --no-location --omit-header \
+	  --sort-output -o gateway/locales/messages.pot .
+	$(BIN)/pybabel update -i gateway/locales/messages.pot -d gateway/locales --no-location \
+	  --omit-header --ignore-obsolete
+	$(BIN)/pybabel compile -d gateway/locales --statistics

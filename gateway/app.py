@@ -20,8 +20,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from backend_client import Deadline, MassarClient
 from backend_client.errors import BackendError
 from gateway import logs
-from gateway.settings import Settings
-from gateway.store import open_database, open_redis
+from gateway.bindings import SqlBindings, create_schema
+from gateway.channels import at_ussd, twilio_sms
+from gateway.delivery import DeliveryLog
+from gateway.lockout import RedisLockout
+from gateway.settings import Channel, Settings
+from gateway.store import SessionStore, open_database, open_redis
+from gateway.turns import TurnRunner
 
 log = structlog.get_logger("gateway")
 
@@ -86,11 +91,23 @@ def create_app(
         backend = MassarClient(
             settings.backend_url, settings.backend_token.get_secret_value(), http=http
         )
+        key = settings.identity_key.get_secret_value().encode()
+        await anyio.to_thread.run_sync(create_schema, engine)
+        sessions = SessionStore(redis, key_secret=key)
+        bindings = SqlBindings(engine, key_secret=key)
         app.state.settings = settings
         app.state.redis = redis
         app.state.redis_kind = redis_kind
         app.state.db = engine
         app.state.backend = backend
+        app.state.sessions = sessions
+        app.state.deliveries = DeliveryLog(redis)
+        app.state.turns = TurnRunner(
+            sessions=sessions,
+            backend=backend,
+            bindings=bindings,
+            lockout=RedisLockout(redis, key_secret=key),
+        )
         log.info(
             "gateway starting",
             env=settings.env.value,
@@ -114,6 +131,10 @@ def create_app(
         lifespan=lifespan,
     )
     app.add_middleware(RequestLogMiddleware)
+    if Channel.USSD_AFRICASTALKING in settings.channels:
+        app.include_router(at_ussd.router)
+    if Channel.SMS_TWILIO in settings.channels:
+        app.include_router(twilio_sms.router)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness: the process answers")
     async def healthz() -> dict[str, str]:

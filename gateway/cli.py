@@ -110,6 +110,21 @@ def demo(args: argparse.Namespace) -> int:
         stop_all()
 
 
+def simulate(args: argparse.Namespace) -> int:
+    import anyio
+
+    from gateway.phones import to_e164
+    from gateway.simulate import converse
+
+    phone = to_e164(args.phone)
+    if phone is None:
+        print(f"massar-gateway: {args.phone!r} is not a phone number", file=sys.stderr)  # noqa: T201
+        return 2
+    settings = _load_settings()
+    anyio.run(lambda: converse(args.channel, phone, url=args.url, settings=settings))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gateway", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -122,6 +137,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     p_demo = sub.add_parser("demo", help="run the sandbox backend and the gateway together")
     p_demo.set_defaults(func=demo)
+
+    p_sim = sub.add_parser("simulate", help="talk to the gateway as a USSD or SMS user")
+    p_sim.add_argument("--channel", choices=["ussd", "sms"], default="ussd")
+    p_sim.add_argument("--phone", default="+212600000001")
+    p_sim.add_argument(
+        "--url", default=None, help="a running gateway (default: an in-process one with a sandbox)"
+    )
+    p_sim.set_defaults(func=simulate)
 
     args = parser.parse_args(argv)
     result: int = args.func(args)

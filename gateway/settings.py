@@ -35,7 +35,7 @@ DEMO_SECRETS = frozenset(
         "sandbox-token",
         "sandbox-admin",
         "demo-admin-token",
-        "demo-log-key",
+        "demo-identity-key",
         "demo-at-ussd-token",
         "demo-twilio-auth-token",
         "demo-telegram-bot-token",
@@ -81,11 +81,16 @@ class Settings(BaseSettings):
     backend_token: SecretStr = SecretStr("sandbox-token")
     backend_timeout_s: float = Field(default=2.0, gt=0, le=30)
 
+    # Time a user turn may take, backend calls included (the provider waits longer than this).
+    ussd_budget_s: float = Field(default=2.0, gt=0, le=10)
+    sms_budget_s: float = Field(default=5.0, gt=0, le=14)
+
     channels: Annotated[frozenset[Channel], NoDecode] = frozenset(Channel)
 
     admin_token: SecretStr = SecretStr("demo-admin-token")
-    # Key of the HMAC that stands in for phone numbers in logs (`phone_h`).
-    log_hash_key: SecretStr = SecretStr("demo-log-key")
+    # Key of the HMACs that stand in for phone numbers and codes in Redis keys, the bindings
+    # table and logs. Changing it forgets every binding and session.
+    identity_key: SecretStr = SecretStr("demo-identity-key")
     log_format: str | None = Field(default=None, pattern="^(json|console)$")
     log_level: str = "INFO"
 
@@ -132,7 +137,7 @@ class Settings(BaseSettings):
             elif value in DEMO_SECRETS:
                 problems.append(f"GATEWAY_{name.upper()} holds a demo value")
 
-        for name in ("backend_token", "admin_token", "log_hash_key"):
+        for name in ("backend_token", "admin_token", "identity_key"):
             check(name)
         for channel in sorted(self.channels):
             for name in CHANNEL_SECRETS[channel]:

@@ -37,7 +37,7 @@ def _clean_env(**extra: str) -> dict[str, str]:
 
 
 def test_production_start_refuses_demo_secrets() -> None:
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [sys.executable, "-m", "gateway", "serve"],
         env=_clean_env(GATEWAY_ENV="production", GATEWAY_REDIS_URL="redis://127.0.0.1:6379/0"),
         cwd=ROOT,
@@ -60,7 +60,7 @@ def test_demo_starts_both_servers_and_ctrl_c_stops_them(tmp_path: Path) -> None:
         SANDBOX_DATABASE_URL=f"sqlite:///{tmp_path}/sandbox.db",
         GATEWAY_DATABASE_URL=f"sqlite:///{tmp_path}/gateway.db",
     )
-    proc = subprocess.Popen(  # noqa: S603
+    proc = subprocess.Popen(
         [sys.executable, "-m", "gateway", "demo"],
         env=env,
         cwd=ROOT,
@@ -88,7 +88,7 @@ def test_demo_starts_both_servers_and_ctrl_c_stops_them(tmp_path: Path) -> None:
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-        output = proc.stdout.read().decode() if proc.stdout else ""
+        output = proc.communicate(timeout=30)[0].decode()
     assert not _port_open(sandbox_port)
     assert not _port_open(gateway_port)
     assert "in-process stand-in (fakeredis)" in output

@@ -13,7 +13,7 @@ STRONG = {
     "public_url": "https://gateway.example.ma",
     "backend_token": "b" * 32,
     "admin_token": "a" * 32,
-    "log_hash_key": "k" * 32,
+    "identity_key": "k" * 32,
     "at_ussd_token": "u" * 32,
     "twilio_auth_token": "t" * 32,
     "meta_app_secret": "m" * 32,

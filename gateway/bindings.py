@@ -1,0 +1,115 @@
+"""Durable bindings: a phone proved (Massar code + child's birth date) it may see a student.
+
+One row per (phone, student) in `phone_binding`, keyed by HMAC-SHA256 of the E.164 phone: no
+phone number is stored. `bound_at` is kept in UTC and always read back timezone-aware (SQLite
+drops the zone). Whether a binding is still fresh (180 days) is the engine's decision.
+Calls run in a worker thread so the event loop never waits on the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import UTC, datetime
+from functools import partial
+
+import anyio.to_thread
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+__all__ = ["SqlBindings", "create_schema", "metadata", "phone_binding"]
+
+
+class UtcDateTime(sa.TypeDecorator[datetime]):
+    """A timezone-aware datetime, stored in UTC, read back aware on every database."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("a binding time must be timezone-aware")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:  # SQLite: what we wrote was UTC
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+metadata = sa.MetaData()
+
+phone_binding = sa.Table(
+    "phone_binding",
+    metadata,
+    sa.Column("phone_h", sa.Text, primary_key=True),
+    sa.Column("student_id", sa.Text, primary_key=True),
+    sa.Column("bound_at", UtcDateTime, nullable=False),
+)
+
+
+def create_schema(engine: sa.Engine) -> None:
+    """Create the bindings table if it is missing (the app calls this at start-up)."""
+    metadata.create_all(engine)
+
+
+class SqlBindings:
+    """The `Bindings` port on SQLAlchemy (SQLite or PostgreSQL)."""
+
+    def __init__(self, engine: sa.Engine, *, key_secret: bytes) -> None:
+        if not key_secret:
+            raise ValueError("key_secret must not be empty")
+        self.engine = engine
+        self._secret = key_secret
+
+    def phone_h(self, phone: str) -> str:
+        """The stored form of an E.164 phone: HMAC-SHA256, hex."""
+        return hmac.new(self._secret, phone.encode(), hashlib.sha256).hexdigest()
+
+    async def bound_since(self, phone: str) -> dict[str, datetime]:
+        """Each student this phone is bound to, with when it last proved it."""
+        return await anyio.to_thread.run_sync(partial(self._bound_since, self.phone_h(phone)))
+
+    async def bind(self, phone: str, student_id: str, at: datetime) -> None:
+        """Record (or refresh to `at`) that this phone proved it may see `student_id`."""
+        if at.tzinfo is None:
+            raise ValueError("a binding time must be timezone-aware")
+        await anyio.to_thread.run_sync(partial(self._bind, self.phone_h(phone), student_id, at))
+
+    def _bound_since(self, phone_h: str) -> dict[str, datetime]:
+        query = sa.select(phone_binding.c.student_id, phone_binding.c.bound_at).where(
+            phone_binding.c.phone_h == phone_h
+        )
+        with self.engine.connect() as conn:
+            return {row.student_id: row.bound_at for row in conn.execute(query)}
+
+    def _bind(self, phone_h: str, student_id: str, at: datetime) -> None:
+        values = {"phone_h": phone_h, "student_id": student_id, "bound_at": at}
+        dialect = self.engine.dialect.name
+        with self.engine.begin() as conn:
+            if dialect in ("sqlite", "postgresql"):
+                insert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(
+                    phone_binding
+                )
+                conn.execute(
+                    insert.values(**values).on_conflict_do_update(
+                        index_elements=[phone_binding.c.phone_h, phone_binding.c.student_id],
+                        set_={"bound_at": insert.excluded.bound_at},
+                    )
+                )
+                return
+            # Other databases: update, else insert, in one transaction.
+            updated = conn.execute(
+                sa.update(phone_binding)
+                .where(
+                    phone_binding.c.phone_h == phone_h,
+                    phone_binding.c.student_id == student_id,
+                )
+                .values(bound_at=at)
+            )
+            if updated.rowcount == 0:
+                conn.execute(sa.insert(phone_binding).values(**values))

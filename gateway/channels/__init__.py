@@ -1,0 +1,1 @@
+"""Channel adapters: one module per provider, each with `verify`, `parse` and `render`."""

@@ -1,0 +1,87 @@
+"""What every adapter shares: its errors, reading a form body, and Twilio's signature check.
+
+```
+ChannelError
+ ├── SignatureError   -> 403, nothing read further
+ └── PayloadError     -> 400 with a short reason (never a stack trace)
+```
+"""
+
+from __future__ import annotations
+
+import hmac
+from urllib.parse import parse_qsl
+
+from fastapi import Request
+from starlette.datastructures import FormData
+from twilio.request_validator import RequestValidator, get_signature_algorithm
+
+from gateway.settings import Settings
+
+MAX_BODY_BYTES = 32 * 1024  # a provider form is a few hundred bytes; 2,000 chars of text fit
+
+
+class ChannelError(Exception):
+    """A request a channel refuses; `reason` is short, fixed and free of personal data."""
+
+    status = 400
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class SignatureError(ChannelError):
+    status = 403
+
+
+class PayloadError(ChannelError):
+    status = 400
+
+
+async def read_form(request: Request) -> FormData:
+    """The urlencoded body as a multi-dict (without python-multipart: providers send urlencoded)."""
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        raise PayloadError("body too large")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PayloadError("body is not UTF-8") from None
+    return FormData(parse_qsl(text, keep_blank_values=True))
+
+
+def same_secret(given: str | None, expected: str | None) -> bool:
+    """Constant-time comparison; a missing secret on either side never matches."""
+    if not given or not expected:
+        return False
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def public_url(request: Request, settings: Settings) -> str:
+    """The URL the provider called, rebuilt from GATEWAY_PUBLIC_URL (TLS ends at the proxy)."""
+    url = settings.public_url + request.url.path
+    query = request.url.query
+    return f"{url}?{query}" if query else url
+
+
+def verify_twilio(request: Request, form: FormData, settings: Settings) -> None:
+    """`X-Twilio-Signature` over the public URL and every posted field (CHANNELS.md §7).
+
+    With `X-Twilio-Webhooks-Signature-Settings`, the Webhook Rule's shared key and named
+    algorithm (HMAC-SHA256) are used; otherwise the auth token with HMAC-SHA1.
+    """
+    signature = request.headers.get("x-twilio-signature")
+    if not signature:
+        raise SignatureError("missing signature")
+    settings_header = request.headers.get("x-twilio-webhooks-signature-settings")
+    if settings_header:
+        secret = settings.twilio_webhook_shared_key
+        algorithm: str | None = get_signature_algorithm(settings_header)
+    else:
+        secret, algorithm = settings.twilio_auth_token, None
+    if secret is None or not secret.get_secret_value():
+        raise SignatureError("no key configured")
+    validator = RequestValidator(secret.get_secret_value())
+    if not validator.validate(public_url(request, settings), form, signature, algorithm=algorithm):
+        raise SignatureError("bad signature")

@@ -1,0 +1,154 @@
+"""Twilio Programmable Messaging: inbound SMS and delivery callbacks (CHANNELS.md §1, §7).
+
+Inbound: a signed form POST; we answer with TwiML in the same response.
+
+    MessageSid=SM…&AccountSid=AC…&From=+212600000001&To=+212500000000&Body=ABS&NumSegments=1
+
+Status: `MessageSid`, `MessageStatus` (`sent`, `delivered`, `failed`…), `ErrorCode`; callbacks
+can arrive out of order, so the furthest state is kept. Twilio cannot take replies from
+Moroccan phones (two-way SMS is not offered there): this adapter is one of several SMS paths,
+and all of them share the provider-neutral part (`SMS_PROFILE`, the engine).
+Docs: https://www.twilio.com/docs/messaging/guides/webhook-request
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Request
+from fastapi.responses import PlainTextResponse, Response
+from twilio.twiml.messaging_response import MessagingResponse
+
+from gateway.channels.common import ChannelError, PayloadError, read_form, verify_twilio
+from gateway.dialogs.engine import Step
+from gateway.dialogs.model import ChannelKind, ChannelProfile, Inbound, Session
+from gateway.dialogs.pages import render_options
+from gateway.phones import to_e164
+from gateway.settings import Settings
+from gateway.turns import Prepare
+
+ROUTE = "/channels/sms/twilio"
+STATUS_ROUTE = "/channels/sms/twilio/status"
+# One segment in GSM-7, two in UCS-2 (Arabic): the budget of an absence answer (issue #4).
+SMS_PROFILE = ChannelProfile(kind=ChannelKind.SMS, max_chars_gsm7=160, max_chars_ucs2=134)
+MAX_INPUT_CHARS = 500
+TWIML = "application/xml"
+
+# Twilio handles these itself on long codes (it stops sending and still forwards them):
+# answering would fail with error 21610, so the reply is empty TwiML.
+TWILIO_OPT_OUT = frozenset(
+    {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"}
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SmsMessage:
+    message_sid: str
+    phone: str
+    body: str
+
+
+def parse_payload(data: Mapping[str, str]) -> SmsMessage:
+    sid = data.get("MessageSid") or data.get("SmsSid") or ""
+    if not sid or len(sid) > 64:
+        raise PayloadError("MessageSid missing")
+    phone = to_e164(data.get("From", ""))
+    if phone is None:
+        raise PayloadError("From is not a phone number")
+    return SmsMessage(message_sid=sid, phone=phone, body=data.get("Body", ""))
+
+
+def prepare_turn(msg: SmsMessage, now: datetime) -> Prepare:
+    def prepare(stored: Session | None) -> tuple[Inbound, Session | None]:
+        inbound = Inbound(
+            channel=ChannelKind.SMS,
+            sender=msg.phone,
+            text=msg.body[:MAX_INPUT_CHARS],
+            message_id=msg.message_sid,
+            received_at=now,
+        )
+        return inbound, stored
+
+    return prepare
+
+
+def reply_text(step: Step) -> str:
+    reply = step.replies[-1]
+    if reply.options:
+        return f"{reply.text}\n{render_options(reply.options)}"
+    return reply.text
+
+
+def render(step: Step) -> str:
+    twiml = MessagingResponse()
+    twiml.message(reply_text(step))
+    return str(twiml)
+
+
+# Delivery states in the order a message goes through them; a callback never steps back.
+STATUS_RANK = {
+    "accepted": 0,
+    "scheduled": 0,
+    "queued": 1,
+    "sending": 2,
+    "sent": 3,
+    "receiving": 3,
+    "received": 4,
+    "undelivered": 4,
+    "failed": 4,
+    "delivered": 5,
+    "partially_delivered": 5,
+    "read": 6,
+    "canceled": 6,
+}
+
+router = APIRouter(tags=["channels"])
+ERRORS = {400: {"description": "Malformed request"}, 403: {"description": "Bad signature"}}
+
+
+@router.post(ROUTE, summary="Twilio inbound SMS", response_class=Response, responses=ERRORS)
+async def sms_twilio(request: Request) -> Response:
+    state = request.app.state
+    settings: Settings = state.settings
+    try:
+        form = await read_form(request)
+        verify_twilio(request, form, settings)
+        msg = parse_payload(form)
+    except ChannelError as exc:
+        return PlainTextResponse(exc.reason, status_code=exc.status)
+    stored = await state.sessions.remembered(ChannelKind.SMS, msg.phone, msg.message_sid)
+    if stored is not None:
+        return Response(stored, media_type=TWIML)
+    if msg.body.strip().casefold() in TWILIO_OPT_OUT:
+        return Response(str(MessagingResponse()), media_type=TWIML)
+    step = await state.turns.run(
+        prepare_turn(msg, datetime.now(UTC)),
+        profile=SMS_PROFILE,
+        user=msg.phone,
+        budget_s=settings.sms_budget_s,
+    )
+    body = render(step)
+    await state.sessions.remember(
+        ChannelKind.SMS, msg.phone, msg.message_sid, body.encode(), ttl_s=24 * 3600
+    )
+    return Response(body, media_type=TWIML)
+
+
+@router.post(STATUS_ROUTE, summary="Twilio SMS delivery status", status_code=204, responses=ERRORS)
+async def sms_twilio_status(request: Request) -> Response:
+    state = request.app.state
+    try:
+        form = await read_form(request)
+        verify_twilio(request, form, state.settings)
+    except ChannelError as exc:
+        return PlainTextResponse(exc.reason, status_code=exc.status)
+    sid, status = form.get("MessageSid"), form.get("MessageStatus")
+    if not isinstance(sid, str) or not isinstance(status, str) or status not in STATUS_RANK:
+        return PlainTextResponse("MessageSid or MessageStatus missing", status_code=400)
+    error = form.get("ErrorCode")
+    await state.deliveries.record(
+        sid, status, STATUS_RANK[status], error if isinstance(error, str) else None
+    )
+    return Response(status_code=204)

@@ -1,0 +1,107 @@
+"""The engine's values: what a channel hands in, what it gets back, and the session between.
+
+```
+Inbound ──> step(session, inbound, ctx) ──> Step(session, replies, events)
+```
+Channels build `Inbound` and render `Reply`; nothing here knows a provider's word.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ChannelKind(StrEnum):
+    USSD = "ussd"
+    SMS = "sms"
+    WHATSAPP = "whatsapp"
+    TELEGRAM = "telegram"
+    VOICE = "voice"
+
+
+class Lang(StrEnum):
+    AR = "ar"
+    FR = "fr"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Inbound:
+    """One user input, whatever the channel. `sender` is already E.164."""
+
+    channel: ChannelKind
+    sender: str
+    text: str = ""
+    option_id: str | None = None  # a tapped button's id, when the channel has buttons
+    message_id: str  # the provider's id of this input, for dedupe
+    session_id: str | None = None  # the provider's session (USSD), if any
+    new_session: bool = False  # the provider says this input opens a session (USSD dial)
+    received_at: datetime
+    network: str | None = None  # operator code (USSD), to pick a screen language
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Option:
+    """A choice offered to the user.
+
+    `id` is channel-neutral (`abs`, `child:2`); `key` is what the user types or presses for
+    it on a keypad ("1", "9" for more, "0" for back); buttons send the `id` back instead.
+    """
+
+    key: str
+    id: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reply:
+    """Localised text with optional options; `end_session` closes the conversation."""
+
+    text: str
+    options: tuple[Option, ...] = ()
+    end_session: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelProfile:
+    """What a channel can show: the engine pages content to fit `max_chars` per reply."""
+
+    kind: ChannelKind
+    max_chars_gsm7: int
+    max_chars_ucs2: int
+    numbered_options: bool = True  # options are shown as "1. label" lines in the text budget
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """Something the engine asks the outside world to do or record (no I/O of its own)."""
+
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class Session(BaseModel):
+    """A conversation's state, kept in Redis as compact JSON with a TTL per channel.
+
+    `rev` grows by one on every write; a write whose `rev` is not the stored one + 1 loses
+    (optimistic concurrency). Only opaque ids live here: no names, codes, dates or marks.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    v: int = 1  # schema version
+    rev: int = 0
+    state: str = "start"
+    lang: Lang | None = None
+    lang_chosen: bool = False
+    data: dict[str, Any] = Field(default_factory=dict)
+    # The adapter's own bookkeeping (a USSD provider session id, how much of its input path
+    # is consumed); the engine carries it through untouched.
+    channel: dict[str, str] = Field(default_factory=dict)
+
+    def with_(self, **changes: Any) -> Session:
+        return self.model_copy(update=changes)

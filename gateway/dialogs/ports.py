@@ -1,0 +1,85 @@
+"""What the engine needs from the outside world, as protocols: the backend, the durable
+bindings of children to phones, and the verification lockout. Tests pass in-memory fakes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Protocol
+
+from backend_client import Deadline
+from backend_client.models import (
+    AbsencesPage,
+    AbsenceStatus,
+    EnrolmentApplication,
+    Grades,
+    GuardianLookup,
+    Meta,
+    VerifyResult,
+)
+
+
+class Backend(Protocol):
+    """The subset of `backend_client.MassarClient` the dialogs call."""
+
+    async def lookup_guardian(
+        self, phone: str, *, deadline: Deadline | float | None = None
+    ) -> GuardianLookup: ...
+
+    async def verify_student(
+        self,
+        massar_code: str,
+        birth_date: date,
+        phone: str,
+        *,
+        deadline: Deadline | float | None = None,
+    ) -> VerifyResult: ...
+
+    async def grades(
+        self,
+        sid: str,
+        school_year: str,
+        semester: int,
+        *,
+        on_behalf_of: str,
+        deadline: Deadline | float | None = None,
+    ) -> Grades: ...
+
+    async def absences(
+        self,
+        sid: str,
+        *,
+        on_behalf_of: str,
+        date_from: date | None = None,
+        date_to: date | None = None,
+        status: AbsenceStatus | None = None,
+        limit: int | None = None,
+        deadline: Deadline | float | None = None,
+    ) -> AbsencesPage: ...
+
+    async def student_applications(
+        self, sid: str, *, on_behalf_of: str, deadline: Deadline | float | None = None
+    ) -> tuple[EnrolmentApplication, ...]: ...
+
+    async def lookup_application(
+        self, number: str, child_birth_date: date, *, deadline: Deadline | float | None = None
+    ) -> EnrolmentApplication: ...
+
+    async def meta(self, *, deadline: Deadline | float | None = None) -> Meta: ...
+
+
+class Bindings(Protocol):
+    """Which children a phone has proved it may see (Massar code + birth date), and since when."""
+
+    async def bound_since(self, phone: str) -> dict[str, datetime]: ...
+
+    async def bind(self, phone: str, student_id: str, at: datetime) -> None: ...
+
+
+class Lockout(Protocol):
+    """Failed-verification counters (DOMAIN §3): per phone and per Massar code."""
+
+    async def is_locked(self, phone: str, code: str | None = None) -> bool: ...
+
+    async def record_failure(self, phone: str, code: str) -> bool:
+        """Count one failure; True when the phone or the code is now locked."""
+        ...

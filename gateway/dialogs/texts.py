@@ -1,0 +1,103 @@
+"""Every user-facing sentence of the dialogs, as gettext msgids (English, whole sentences).
+
+`N_` marks a message and `Np_` a (singular, plural) pair for `pybabel extract`; translations
+live in `gateway/locales/{ar,fr}`. Placeholders are named (`%(name)s`), never glued.
+Screens must fit a USSD screen: 160 GSM-7 characters, or 80 in Arabic, options included.
+"""
+
+from __future__ import annotations
+
+
+def N_(message: str) -> str:
+    return message
+
+
+def Np_(singular: str, plural: str) -> tuple[str, str]:
+    return (singular, plural)
+
+
+# Menus and navigation
+MAIN_TITLE = N_("Massar services:")
+ABSENCES = N_("Absences")
+MARKS = N_("Marks")
+ENROLMENT = N_("Enrolment")
+HELP = N_("Help")
+MENU = N_("Menu")
+MORE = N_("More")
+ADD_CHILD = N_("Add a child")
+CHOOSE_CHILD = N_("Which child?")
+CHOOSE_SEMESTER = N_("Marks: which semester?")
+SEMESTER_N = N_("Semester %(n)s")
+ENROLMENT_TITLE = N_("Enrolment:")
+PREREGISTRATION_STATUS = N_("Pre-registration")
+REREGISTRATION_STATUS = N_("Re-registration")
+PICK_AN_OPTION = N_("Please reply with one of the numbers.")
+NOT_UNDERSTOOD = N_("Sorry, I did not understand.")
+SESSION_ENDED = N_("Your previous session has ended.")
+
+# Identity and binding
+UNLINKED = N_("This number is not in Massar. Ask the school to record it.")
+ASK_CODE = N_("Your child's Massar code (a letter and 9 digits):")
+ASK_CHILD_DOB = N_("Child's birth date, as DDMMYYYY:")
+NOT_A_CODE = N_("A Massar code is a letter and 9 digits.")
+NOT_A_DATE = N_("Write the date as DDMMYYYY, e.g. 14092018.")
+NO_MATCH = N_("This does not match the school's records.")
+LOCKED = N_("Too many attempts. Try again later or ask the school.")
+BOUND = N_("%(name)s is now linked to this number.")
+NOT_AVAILABLE = N_("This information is not available.")
+BUSY = N_("Massar is busy. Please try again in a few minutes.")
+
+# Absences
+ABSENCES_HEADER = Np_(
+    "%(name)s: %(n)s unjustified absence (%(hours)s h) since %(since)s.",
+    "%(name)s: %(n)s unjustified absences (%(hours)s h) since %(since)s.",
+)
+ABSENCE_LINE = N_("%(day)s: %(hours)s h")
+LATE_LINE = N_("%(day)s: late")
+JUSTIFIED_HOURS = N_("Justified: %(hours)s h.")
+HOW_TO_JUSTIFY = N_("To justify, contact the school.")
+
+# Marks
+MARKS_HEADER = N_("%(name)s, semester %(semester)s:")
+SUBJECT_LINE = N_("%(subject)s: %(marks)s = %(average)s")
+ABSENT_MARK = N_("abs")
+SEMESTER_AVERAGE = N_("Average: %(average)s %(mention)s")
+MARKS_NOT_PUBLISHED = N_("%(name)s: semester %(semester)s marks are not published yet.")
+MENTION_INSUFFISANT = N_("(Insufficient)")
+MENTION_PASSABLE = N_("(Fair)")
+MENTION_ASSEZ_BIEN = N_("(Quite good)")
+MENTION_BIEN = N_("(Good)")
+MENTION_TRES_BIEN = N_("(Very good)")
+
+# Enrolment
+ASK_APPLICATION = N_("Application number (e.g. PRE-2026-0001234):")
+NOT_AN_APPLICATION = N_("An application number looks like PRE-2026-0001234.")
+APPLICATION_NOT_FOUND = N_("No application matches this number and birth date.")
+APPLICATION_STATUS = N_("%(number)s: %(status)s.")
+APPLICATION_STATUS_SINCE = N_("%(number)s: %(status)s since %(day)s.")
+REJECTION_REASON = N_("Reason: %(reason)s.")
+REQUESTED_SCHOOL = N_("School: %(school)s.")
+REREGISTRATION_LINE = N_("%(name)s, %(year)s: %(status)s.")
+NO_REREGISTRATION = N_("%(name)s: no re-registration on file.")
+STATUS_SUBMITTED = N_("submitted")
+STATUS_UNDER_REVIEW = N_("under review")
+STATUS_APPROVED = N_("approved by the director")
+STATUS_REJECTED = N_("rejected")
+STATUS_WAITLISTED = N_("on the waiting list")
+STATUS_ENROLLED = N_("enrolled")
+STATUS_CANCELLED = N_("cancelled")
+STATUS_PENDING = N_("to be confirmed")
+STATUS_CONFIRMED = N_("confirmed")
+STATUS_NOT_RETURNED = N_("not returned")
+STATUS_REQUESTED = N_("transfer requested")
+STATUS_RELEASED = N_("released by the former school")
+STATUS_ACCEPTED = N_("accepted by the new school")
+STATUS_COMPLETED = N_("transfer completed")
+REASON_AGE = N_("age requirement not met")
+REASON_CATCHMENT = N_("school outside your area")
+REASON_CIVIL_STATUS = N_("civil status incomplete")
+REASON_DUPLICATE = N_("duplicate application")
+REASON_CAPACITY = N_("school full")
+
+# Help
+HELP_TEXT = N_("Free hotline: 0800 00 11 22. By SMS: ABS, NOTES, INSCRIPTION, AR, FR.")
