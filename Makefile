@@ -8,9 +8,11 @@ DEV_STAMP := $(VENV)/.dev-installed
 .PHONY: run test lint format catalogs bench-sandbox clean
 
 run: $(RUN_STAMP)
+	@$(BIN)/pybabel compile -d gateway/locales 2>/dev/null
 	$(BIN)/python -m gateway demo
 
 test: $(DEV_STAMP)
+	@$(BIN)/pybabel compile -d gateway/locales 2>/dev/null
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -50,6 +52,6 @@ bench-sandbox: $(DEV_STAMP)
 catalogs: $(DEV_STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k Np_:1,2 --no-location --omit-header \
 	  --sort-output -o gateway/locales/messages.pot .
-	$(BIN)/pybabel update -i gateway/locales/messages.pot -d gateway/locales --no-location \
-	  --omit-header --ignore-obsolete
+	$(BIN)/pybabel update -i gateway/locales/messages.pot -d gateway/locales \
+	  --ignore-obsolete --ignore-pot-creation-date
 	$(BIN)/pybabel compile -d gateway/locales --statistics
