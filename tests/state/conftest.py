@@ -14,20 +14,6 @@ from redis.asyncio import Redis
 from gateway.store import open_redis
 
 
-
-class FakeClock:
-    """A wall clock (seconds since the epoch) that moves only when told."""
-
-    def __init__(self, start: float = 1_750_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
@@ -53,8 +39,3 @@ async def redis(redis_url: str | None, prefix: str) -> AsyncIterator[Redis]:
 @pytest.fixture
 def key_secret() -> bytes:
     return b"state-test-key"
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()

@@ -1,0 +1,158 @@
+"""RedisLockout follows DOMAIN §3, with time moved by a fake clock instead of sleeps."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import structlog
+from redis.asyncio import Redis
+
+from gateway.dialogs.ports import Lockout
+from gateway.lockout import RedisLockout
+
+pytestmark = [pytest.mark.anyio, pytest.mark.redis]
+
+PHONE = "+212612345678"
+CODE = "Z990000123"
+MINUTE = 60.0
+HOUR = 3600.0
+
+
+class Clock:
+    """Seconds since the epoch that move only when told (the tests' stand-in for time.time)."""
+
+    def __init__(self) -> None:
+        self.now = 1_750_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def make(redis: Redis, prefix: str, key_secret: bytes, clock: Clock) -> Callable[..., RedisLockout]:
+    def build(**thresholds: int) -> RedisLockout:
+        return RedisLockout(redis, key_secret=key_secret, clock=clock, prefix=prefix, **thresholds)
+
+    return build
+
+
+@pytest.fixture
+def lockout(make: Callable[..., RedisLockout]) -> Lockout:
+    return make()
+
+
+async def fail(lockout: Lockout, times: int, phone: str = PHONE, code: str = CODE) -> list[bool]:
+    return [await lockout.record_failure(phone, code) for _ in range(times)]
+
+
+async def test_two_failures_do_not_lock(lockout: Lockout) -> None:
+    assert await fail(lockout, 2) == [False, False]
+    assert not await lockout.is_locked(PHONE)
+    assert not await lockout.is_locked(PHONE, CODE)
+
+
+async def test_third_failure_starts_a_cooloff_that_ends_after_15_minutes(
+    lockout: Lockout, clock: Clock
+) -> None:
+    assert await fail(lockout, 3) == [False, False, True]
+    assert await lockout.is_locked(PHONE)
+    clock.advance(15 * MINUTE - 1)
+    assert await lockout.is_locked(PHONE)
+    clock.advance(1)
+    assert not await lockout.is_locked(PHONE)
+    assert not await lockout.is_locked("+212612345679")
+
+
+async def test_each_failure_after_the_third_restarts_the_cooloff(
+    lockout: Lockout, clock: Clock
+) -> None:
+    await fail(lockout, 3)
+    clock.advance(15 * MINUTE)
+    assert await fail(lockout, 1) == [True]
+    clock.advance(15 * MINUTE - 1)
+    assert await lockout.is_locked(PHONE)
+    clock.advance(1)
+    assert not await lockout.is_locked(PHONE)
+
+
+async def test_fifth_failure_in_a_day_locks_the_phone_for_24_hours(
+    lockout: Lockout, clock: Clock
+) -> None:
+    await fail(lockout, 3)
+    clock.advance(16 * MINUTE)
+    await fail(lockout, 1)
+    clock.advance(16 * MINUTE)
+    assert await fail(lockout, 1) == [True]
+    clock.advance(24 * HOUR - 1)
+    assert await lockout.is_locked(PHONE)
+    clock.advance(1)
+    assert not await lockout.is_locked(PHONE)
+
+
+async def test_failures_older_than_24_hours_stop_counting(lockout: Lockout, clock: Clock) -> None:
+    await fail(lockout, 2)
+    clock.advance(24 * HOUR)
+    assert await fail(lockout, 2) == [False, False]
+    clock.advance(23 * HOUR)
+    assert await fail(lockout, 1) == [True]  # the last 24 h hold 3 failures
+
+
+async def test_ten_failures_on_one_code_lock_it_for_every_phone(
+    lockout: Lockout, clock: Clock
+) -> None:
+    phones = [f"+2126000000{i:02d}" for i in range(10)]
+    with structlog.testing.capture_logs() as logs:
+        for phone in phones[:9]:
+            assert await lockout.record_failure(phone, CODE) is False
+        assert not await lockout.is_locked("+212700000001", CODE)
+        assert await lockout.record_failure(phones[9], CODE) is True
+    fresh = "+212700000001"
+    assert await lockout.is_locked(fresh, CODE)
+    assert await lockout.is_locked(fresh, CODE.lower())
+    assert not await lockout.is_locked(fresh)
+    assert not await lockout.is_locked(fresh, "Z990000124")
+    alerts = [line for line in logs if line["event"] == "verification_code_locked"]
+    assert len(alerts) == 1
+    assert alerts[0]["log_level"] == "warning"
+    for line in logs:
+        text = repr(line)
+        assert CODE not in text
+        assert not any(phone.removeprefix("+212") in text for phone in [*phones, fresh])
+    clock.advance(24 * HOUR - 1)
+    assert await lockout.is_locked(fresh, CODE)
+    clock.advance(1)
+    assert not await lockout.is_locked(fresh, CODE)
+
+
+async def test_a_locked_code_alerts_once(lockout: Lockout) -> None:
+    phones = [f"+2126000001{i:02d}" for i in range(12)]
+    with structlog.testing.capture_logs() as logs:
+        for phone in phones:
+            await lockout.record_failure(phone, CODE)
+    assert [line["event"] for line in logs].count("verification_code_locked") == 1
+
+
+async def test_thresholds_are_parameters(make: Callable[..., RedisLockout], clock: Clock) -> None:
+    lockout = make(phone_cooloff_after=2, phone_cooloff_s=60, code_lock_after=3)
+    assert await fail(lockout, 2, code="Z990000999") == [False, True]
+    clock.advance(60)
+    assert not await lockout.is_locked(PHONE)
+    for phone in ("+212600000201", "+212600000202", "+212600000203"):
+        await lockout.record_failure(phone, CODE)
+    assert await lockout.is_locked("+212600000299", CODE)
+
+
+async def test_nonsense_thresholds_are_refused(redis: Redis, key_secret: bytes) -> None:
+    with pytest.raises(ValueError, match="thresholds"):
+        RedisLockout(redis, key_secret=key_secret, phone_cooloff_after=6, phone_lock_after=5)
+    with pytest.raises(ValueError, match="thresholds"):
+        RedisLockout(redis, key_secret=key_secret, code_lock_after=0)
