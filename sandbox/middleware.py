@@ -13,6 +13,7 @@ import threading
 import time
 from collections import defaultdict
 from datetime import UTC, datetime
+from typing import Any
 
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -91,9 +92,20 @@ class RequestContextMiddleware:
         if route is not None and hasattr(route, "path"):
             return str(route.path)
         app = scope.get("app")
-        router = getattr(app, "router", None)
-        for candidate in getattr(router, "routes", []):
+        for candidate in _leaf_routes(getattr(app, "router", None)):
             match, _ = candidate.matches(scope)
             if match == Match.FULL:
                 return str(candidate.path)
         return "(unmatched)"
+
+
+def _leaf_routes(router: object) -> list[Any]:
+    """Routes with a path, looking inside included routers."""
+    out: list[Any] = []
+    for candidate in getattr(router, "routes", []):
+        inner = getattr(candidate, "original_router", None)
+        if inner is not None:
+            out.extend(_leaf_routes(inner))
+        elif hasattr(candidate, "path"):
+            out.append(candidate)
+    return out
