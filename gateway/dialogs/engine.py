@@ -716,6 +716,12 @@ async def on_option(conv: Conversation, pick: str) -> Reply:
 
 async def handle_bind_code(conv: Conversation, norm: str) -> Reply:
     code = parse_massar_code(norm)
+    pair = _split_pair(norm)
+    if code is None and pair is not None:  # code and birth date in one message
+        code, birth_date = parse_massar_code(pair[0]), parse_birth_date(pair[1])
+        if code is not None and birth_date is not None:
+            return await verify(conv, code, birth_date)
+        code = None
     if code is None:
         return await show(conv, State.BIND_CODE, note=conv.t.gettext(texts.NOT_A_CODE))
     return await show(conv, State.BIND_DOB, code=code)

@@ -1,0 +1,105 @@
+"""The demo of issue #4, end to end through the real routes and the sandbox backend.
+
+`+212600000001` binds both children (Massar code + birth date) and reads their unjustified
+absences and marks in Arabic and French, over USSD and over SMS; `+212600000099`, linked to
+no student, reads the status of pre-registration `PRE-2026-0000001`.
+"""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.gateway.conftest import SmsPhone, UssdPhone
+
+GUARDIAN = "+212600000001"
+UNLINKED = "+212600000099"
+
+
+def bind_by_ussd(phone: UssdPhone, code: str, dob: str, *, menu_key: str) -> str:
+    phone.press(menu_key)
+    screen = phone.last.text if phone.last else ""
+    if "2." in screen and ("إضافة" in screen or "Ajouter" in screen):
+        phone.press("2")  # "add a child" on the child menu
+    phone.press(code)
+    return phone.press(dob)
+
+
+def test_ussd_arabic_absences_then_french_marks_of_both_children(gateway: TestClient) -> None:
+    phone = UssdPhone(gateway, GUARDIAN)
+    menu = phone.dial()
+    assert menu.startswith("CON خدمات مسار:")  # the guardian's preferred language
+    assert "1. الغياب" in menu
+
+    absences = bind_by_ussd(phone, "Z990000001", "14092018", menu_key="1")
+    assert absences.startswith("CON يوسف: ")
+    assert "غير مبرر" in absences
+    assert "Z990000001" not in absences
+    assert "14092018" not in absences
+
+    phone.press("0")
+    assert "5. Français" in phone.press("0")
+    menu_fr = phone.press("5")
+    assert "Services Massar" in menu_fr
+
+    marks = bind_by_ussd(phone, "Z990000002", "02052008", menu_key="2")
+    assert "semestre 1 :" in marks
+    assert " = " in marks  # "<subject> : <marks> = <average>"
+    more = phone.press("9")
+    assert more.startswith("CON ")
+    assert more != marks
+
+    phone.press("0")
+    which = phone.press("1")  # absences: now two bound children to choose from
+    assert "Quel enfant ?" in which
+    keys = {
+        line.split(". ")[1].split(" ")[0]: line.split(".")[0] for line in which.splitlines()[1:]
+    }
+    assert {"Youssef", "Salma"} <= set(keys)  # both bound children, and nobody else
+    second = phone.press(keys["Salma"])
+    assert second.startswith("CON Salma : ")
+    assert "depuis le 01/09" in second
+
+
+def test_sms_french_and_arabic_for_both_children(gateway: TestClient) -> None:
+    sms = SmsPhone(gateway, GUARDIAN)
+    assert "Code Massar" in sms.send("ABS")  # French word: French answer
+    first = sms.send("Z990000001 14092018")  # code and birth date in one message
+    assert first.startswith("Youssef : ")
+    assert "non justifi" in first
+
+    assert "خدمات مسار" in sms.send("AR")
+    assert "أي طفل؟" in sms.send("نقط")  # one bound child, one still to add
+    assert "رمز مسار" in sms.send("2")
+    assert "تاريخ ازدياد" in sms.send("Z990000002")
+    marks = sms.send("02052008")
+    assert "الدورة 1" in marks
+    assert "المعدل" in marks or "9. المزيد" in marks
+
+    absences = sms.send("غياب")
+    assert "أي طفل؟" in absences
+    assert "غير مبرر" in sms.send("1")
+
+
+def test_unlinked_phone_reads_a_pre_registration_status(gateway: TestClient) -> None:
+    sms = SmsPhone(gateway, UNLINKED)
+    explained = sms.send("ABS")
+    assert "n'est pas dans Massar" in explained
+    answer = sms.send("PRE-2026-0000001 01062020")
+    assert answer.startswith("PRE-2026-0000001 : en cours de traitement")
+
+    phone = UssdPhone(gateway, UNLINKED)
+    first = phone.dial()
+    assert "1. " in first
+    phone.press("1")
+    phone.press("20260000001")  # a keypad has no letters: digits alone are enough
+    status = phone.press("01062020")
+    assert "PRE-2026-0000001" in status
+
+
+@pytest.mark.parametrize("wrong_dob", ["01062021", "31022020", "1062020"])
+def test_pre_registration_needs_the_right_birth_date(gateway: TestClient, wrong_dob: str) -> None:
+    sms = SmsPhone(gateway, UNLINKED)
+    answer = sms.send(f"PRE-2026-0000001 {wrong_dob}")
+    assert "en cours" not in answer
+    assert "PRE-2026-0000001 :" not in answer
