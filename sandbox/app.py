@@ -15,7 +15,7 @@ from sandbox.middleware import CallStats, RequestContextMiddleware
 from sandbox.schemas import Health
 from sandbox.settings import SandboxSettings
 
-DESCRIPTION = """A stand-in for Massar (no public API exists) with synthetic data and fault injection.
+DESCRIPTION = """A stand-in for Massar (which has no public API): synthetic data, fault injection.
 
 Every `/api/v1` call needs `Authorization: Bearer <token>`; student and enrolment reads also need
 `X-On-Behalf-Of: gdn_…`. Errors are RFC 9457 `application/problem+json`. `/_sandbox/*` are admin
@@ -52,8 +52,15 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
     app.state.generate_calls = 0
     problems.install(app)
 
-    @app.get("/health", response_model=Health, tags=["health"], summary="Liveness (no auth, no chaos)")
-    @app.get("/api/v1/health", response_model=Health, tags=["health"], summary="Liveness (no auth, no chaos)")
+    @app.get(
+        "/health", response_model=Health, tags=["health"], summary="Liveness (no auth, no chaos)"
+    )
+    @app.get(
+        "/api/v1/health",
+        response_model=Health,
+        tags=["health"],
+        summary="Liveness (no auth, no chaos)",
+    )
     def health() -> Health:
         return Health(status="ok")
 

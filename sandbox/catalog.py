@@ -61,30 +61,77 @@ PROVINCES: list[tuple[str, str, str, str]] = [
 ]
 
 MALE: list[tuple[str, str]] = [
-    ("Mohammed", "محمد"), ("Ahmed", "أحمد"), ("Youssef", "يوسف"), ("Hamza", "حمزة"),
-    ("Omar", "عمر"), ("Ayoub", "أيوب"), ("El Mehdi", "المهدي"), ("Anas", "أنس"),
-    ("Ilyas", "إلياس"), ("Adam", "آدم"), ("Othmane", "عثمان"), ("Zakaria", "زكرياء"),
-    ("Amine", "أمين"), ("Yassine", "ياسين"), ("Hicham", "هشام"), ("Rachid", "رشيد"),
-    ("Karim", "كريم"), ("Abdellah", "عبد الله"), ("Said", "سعيد"), ("Mustapha", "مصطفى"),
-    ("Ismail", "إسماعيل"), ("Badr", "بدر"),
-]  # fmt: skip
+    ("Mohammed", "محمد"),
+    ("Ahmed", "أحمد"),
+    ("Youssef", "يوسف"),
+    ("Hamza", "حمزة"),
+    ("Omar", "عمر"),
+    ("Ayoub", "أيوب"),
+    ("El Mehdi", "المهدي"),
+    ("Anas", "أنس"),
+    ("Ilyas", "إلياس"),
+    ("Adam", "آدم"),
+    ("Othmane", "عثمان"),
+    ("Zakaria", "زكرياء"),
+    ("Amine", "أمين"),
+    ("Yassine", "ياسين"),
+    ("Hicham", "هشام"),
+    ("Rachid", "رشيد"),
+    ("Karim", "كريم"),
+    ("Abdellah", "عبد الله"),
+    ("Said", "سعيد"),
+    ("Mustapha", "مصطفى"),
+    ("Ismail", "إسماعيل"),
+    ("Badr", "بدر"),
+]
 FEMALE: list[tuple[str, str]] = [
-    ("Fatima-Zahra", "فاطمة الزهراء"), ("Khadija", "خديجة"), ("Meryem", "مريم"),
-    ("Salma", "سلمى"), ("Imane", "إيمان"), ("Hajar", "هاجر"), ("Aya", "آية"), ("Sara", "سارة"),
-    ("Nouhaila", "نهيلة"), ("Hiba", "هبة"), ("Yasmine", "ياسمين"), ("Ghita", "غيثة"),
-    ("Zineb", "زينب"), ("Asmae", "أسماء"), ("Chaimae", "شيماء"), ("Oumaima", "أميمة"),
-    ("Soukaina", "سكينة"), ("Malak", "ملاك"), ("Rania", "رانية"), ("Khaoula", "خولة"),
-    ("Naima", "نعيمة"), ("Latifa", "لطيفة"),
-]  # fmt: skip
+    ("Fatima-Zahra", "فاطمة الزهراء"),
+    ("Khadija", "خديجة"),
+    ("Meryem", "مريم"),
+    ("Salma", "سلمى"),
+    ("Imane", "إيمان"),
+    ("Hajar", "هاجر"),
+    ("Aya", "آية"),
+    ("Sara", "سارة"),
+    ("Nouhaila", "نهيلة"),
+    ("Hiba", "هبة"),
+    ("Yasmine", "ياسمين"),
+    ("Ghita", "غيثة"),
+    ("Zineb", "زينب"),
+    ("Asmae", "أسماء"),
+    ("Chaimae", "شيماء"),
+    ("Oumaima", "أميمة"),
+    ("Soukaina", "سكينة"),
+    ("Malak", "ملاك"),
+    ("Rania", "رانية"),
+    ("Khaoula", "خولة"),
+    ("Naima", "نعيمة"),
+    ("Latifa", "لطيفة"),
+]
 FAMILY: list[tuple[str, str]] = [
-    ("Alaoui", "العلوي"), ("El Idrissi", "الإدريسي"), ("Bennani", "بناني"), ("Tazi", "التازي"),
-    ("Berrada", "برادة"), ("El Amrani", "العمراني"), ("Chraibi", "الشرايبي"),
-    ("El Fassi", "الفاسي"), ("Ouazzani", "الوزاني"), ("Benjelloun", "بنجلون"),
-    ("Lahlou", "لحلو"), ("El Mansouri", "المنصوري"), ("Naciri", "الناصري"),
-    ("Ait Lahcen", "آيت لحسن"), ("Ouchen", "أوشن"), ("Boutaleb", "بوطالب"),
-    ("Zerouali", "الزروالي"), ("Kettani", "الكتاني"), ("Bakkali", "البقالي"),
-    ("Filali", "الفيلالي"), ("Moussaoui", "الموساوي"), ("El Haddad", "الحداد"),
-]  # fmt: skip
+    ("Alaoui", "العلوي"),
+    ("El Idrissi", "الإدريسي"),
+    ("Bennani", "بناني"),
+    ("Tazi", "التازي"),
+    ("Berrada", "برادة"),
+    ("El Amrani", "العمراني"),
+    ("Chraibi", "الشرايبي"),
+    ("El Fassi", "الفاسي"),
+    ("Ouazzani", "الوزاني"),
+    ("Benjelloun", "بنجلون"),
+    ("Lahlou", "لحلو"),
+    ("El Mansouri", "المنصوري"),
+    ("Naciri", "الناصري"),
+    ("Ait Lahcen", "آيت لحسن"),
+    ("Ouchen", "أوشن"),
+    ("Boutaleb", "بوطالب"),
+    ("Zerouali", "الزروالي"),
+    ("Kettani", "الكتاني"),
+    ("Bakkali", "البقالي"),
+    ("Filali", "الفيلالي"),
+    ("Moussaoui", "الموساوي"),
+    ("El Haddad", "الحداد"),
+]
 
 # (cycle, name_fr, name_ar)
 SCHOOL_NAMES: dict[str, list[tuple[str, str]]] = {
@@ -125,37 +172,129 @@ _ORD_AR = ["الأولى", "الثانية", "الثالثة", "الرابعة",
 
 LEVELS: list[Level] = [
     *(
-        Level(f"{i + 1}AP", "primaire", None, i, f"{_ORD_FR[i]} année primaire", f"السنة {_ORD_AR[i]} ابتدائي")
+        Level(
+            f"{i + 1}AP",
+            "primaire",
+            None,
+            i,
+            f"{_ORD_FR[i]} année primaire",
+            f"السنة {_ORD_AR[i]} ابتدائي",
+        )
         for i in range(6)
     ),
     *(
-        Level(f"{i + 1}AC", "college", None, 6 + i, f"{_ORD_FR[i]} année collège", f"السنة {_ORD_AR[i]} إعدادي")
+        Level(
+            f"{i + 1}AC",
+            "college",
+            None,
+            6 + i,
+            f"{_ORD_FR[i]} année collège",
+            f"السنة {_ORD_AR[i]} إعدادي",
+        )
         for i in range(3)
     ),
     Level("TCS", "lycee", "S", 9, "Tronc commun scientifique", "الجذع المشترك العلمي"),
-    Level("TCLSH", "lycee", "LSH", 9, "Tronc commun lettres et sciences humaines", "الجذع المشترك للآداب والعلوم الإنسانية"),
+    Level(
+        "TCLSH",
+        "lycee",
+        "LSH",
+        9,
+        "Tronc commun lettres et sciences humaines",
+        "الجذع المشترك للآداب والعلوم الإنسانية",
+    ),
     Level("TCT", "lycee", "T", 9, "Tronc commun technologique", "الجذع المشترك التكنولوجي"),
-    Level("1BAC-SE", "lycee", "SE", 10, "1ère Bac Sciences expérimentales", "الأولى باكالوريا علوم تجريبية"),
-    Level("1BAC-SM", "lycee", "SM", 10, "1ère Bac Sciences mathématiques", "الأولى باكالوريا علوم رياضية"),
-    Level("1BAC-LSH", "lycee", "LSH", 10, "1ère Bac Lettres et sciences humaines", "الأولى باكالوريا آداب وعلوم إنسانية"),
-    Level("1BAC-SEG", "lycee", "SEG", 10, "1ère Bac Sciences économiques et gestion", "الأولى باكالوريا علوم اقتصادية وتدبير"),
-    Level("2BAC-PC", "lycee", "PC", 11, "2ème Bac Sciences physiques", "الثانية باكالوريا علوم فيزيائية"),
-    Level("2BAC-SVT", "lycee", "SVT", 11, "2ème Bac Sciences de la vie et de la terre", "الثانية باكالوريا علوم الحياة والأرض"),
-    Level("2BAC-SMA", "lycee", "SMA", 11, "2ème Bac Sciences mathématiques A", "الثانية باكالوريا علوم رياضية أ"),
+    Level(
+        "1BAC-SE",
+        "lycee",
+        "SE",
+        10,
+        "1ère Bac Sciences expérimentales",
+        "الأولى باكالوريا علوم تجريبية",
+    ),
+    Level(
+        "1BAC-SM",
+        "lycee",
+        "SM",
+        10,
+        "1ère Bac Sciences mathématiques",
+        "الأولى باكالوريا علوم رياضية",
+    ),
+    Level(
+        "1BAC-LSH",
+        "lycee",
+        "LSH",
+        10,
+        "1ère Bac Lettres et sciences humaines",
+        "الأولى باكالوريا آداب وعلوم إنسانية",
+    ),
+    Level(
+        "1BAC-SEG",
+        "lycee",
+        "SEG",
+        10,
+        "1ère Bac Sciences économiques et gestion",
+        "الأولى باكالوريا علوم اقتصادية وتدبير",
+    ),
+    Level(
+        "2BAC-PC",
+        "lycee",
+        "PC",
+        11,
+        "2ème Bac Sciences physiques",
+        "الثانية باكالوريا علوم فيزيائية",
+    ),
+    Level(
+        "2BAC-SVT",
+        "lycee",
+        "SVT",
+        11,
+        "2ème Bac Sciences de la vie et de la terre",
+        "الثانية باكالوريا علوم الحياة والأرض",
+    ),
+    Level(
+        "2BAC-SMA",
+        "lycee",
+        "SMA",
+        11,
+        "2ème Bac Sciences mathématiques A",
+        "الثانية باكالوريا علوم رياضية أ",
+    ),
     Level("2BAC-L", "lycee", "L", 11, "2ème Bac Lettres", "الثانية باكالوريا آداب"),
-    Level("2BAC-ECO", "lycee", "ECO", 11, "2ème Bac Sciences économiques", "الثانية باكالوريا علوم اقتصادية"),
-]  # fmt: skip
+    Level(
+        "2BAC-ECO",
+        "lycee",
+        "ECO",
+        11,
+        "2ème Bac Sciences économiques",
+        "الثانية باكالوريا علوم اقتصادية",
+    ),
+]
 LEVEL_BY_CODE = {lv.code: lv for lv in LEVELS}
 
 # The level each level comes from a year earlier (for the previous year's enrolment).
 PREVIOUS_LEVEL: dict[str, str | None] = {
-    "1AP": None, "2AP": "1AP", "3AP": "2AP", "4AP": "3AP", "5AP": "4AP", "6AP": "5AP",
-    "1AC": "6AP", "2AC": "1AC", "3AC": "2AC",
-    "TCS": "3AC", "TCLSH": "3AC", "TCT": "3AC",
-    "1BAC-SE": "TCS", "1BAC-SM": "TCS", "1BAC-LSH": "TCLSH", "1BAC-SEG": "TCLSH",
-    "2BAC-PC": "1BAC-SE", "2BAC-SVT": "1BAC-SE", "2BAC-SMA": "1BAC-SM", "2BAC-L": "1BAC-LSH",
+    "1AP": None,
+    "2AP": "1AP",
+    "3AP": "2AP",
+    "4AP": "3AP",
+    "5AP": "4AP",
+    "6AP": "5AP",
+    "1AC": "6AP",
+    "2AC": "1AC",
+    "3AC": "2AC",
+    "TCS": "3AC",
+    "TCLSH": "3AC",
+    "TCT": "3AC",
+    "1BAC-SE": "TCS",
+    "1BAC-SM": "TCS",
+    "1BAC-LSH": "TCLSH",
+    "1BAC-SEG": "TCLSH",
+    "2BAC-PC": "1BAC-SE",
+    "2BAC-SVT": "1BAC-SE",
+    "2BAC-SMA": "1BAC-SM",
+    "2BAC-L": "1BAC-LSH",
     "2BAC-ECO": "1BAC-SEG",
-}  # fmt: skip
+}
 
 SUBJECTS: list[tuple[str, str, str]] = [
     ("AR", "Langue arabe", "اللغة العربية"),
@@ -193,9 +332,17 @@ _PRIMARY = [
     ("ART", 1),
 ]
 _COLLEGE = [
-    ("AR", 3), ("FR", 3), ("EN", 2), ("MATH", 3), ("PC", 2), ("SVT", 2), ("EI", 2), ("HG", 2),
-    ("EPS", 1), ("TECH", 1),
-]  # fmt: skip
+    ("AR", 3),
+    ("FR", 3),
+    ("EN", 2),
+    ("MATH", 3),
+    ("PC", 2),
+    ("SVT", 2),
+    ("EI", 2),
+    ("HG", 2),
+    ("EPS", 1),
+    ("TECH", 1),
+]
 _LYCEE_COMMON = [("AR", 2), ("FR", 4), ("EN", 2), ("EI", 2), ("PHILO", 2), ("EPS", 1)]
 _LYCEE_STREAM: dict[str, list[tuple[str, int]]] = {
     "S": [("MATH", 4), ("PC", 4), ("SVT", 4), ("HG", 2), ("TECH", 1)],
@@ -218,8 +365,7 @@ def level_subjects(level: Level) -> list[tuple[str, int]]:
         return list(_PRIMARY)
     if level.cycle == "college":
         return list(_COLLEGE)
-    assert level.stream is not None
-    return _LYCEE_COMMON + _LYCEE_STREAM[level.stream]
+    return _LYCEE_COMMON + _LYCEE_STREAM[level.stream or "S"]
 
 
 LEVEL_SUBJECTS: dict[str, list[tuple[str, int]]] = {lv.code: level_subjects(lv) for lv in LEVELS}

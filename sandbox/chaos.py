@@ -43,15 +43,49 @@ class ChaosConfig:
 
 
 PROFILES: dict[str, dict[str, float | bool]] = {
-    "off": {"latency_median_ms": 0, "latency_p99_ms": 0, "error_rate": 0, "hang_rate": 0, "down": False},
-    "normal": {"latency_median_ms": 120, "latency_p99_ms": 1500, "error_rate": 0.001, "hang_rate": 0, "down": False},
-    "rentree": {"latency_median_ms": 3000, "latency_p99_ms": 30000, "error_rate": 0.15, "hang_rate": 0.05, "down": False},
-    "grade_deadline": {"latency_median_ms": 1500, "latency_p99_ms": 15000, "error_rate": 0.08, "hang_rate": 0.02,
-                       "down": False},
-    "outage": {"latency_median_ms": 0, "latency_p99_ms": 0, "error_rate": 0, "hang_rate": 0, "down": True},
-}  # fmt: skip
+    "off": {
+        "latency_median_ms": 0,
+        "latency_p99_ms": 0,
+        "error_rate": 0,
+        "hang_rate": 0,
+        "down": False,
+    },
+    "normal": {
+        "latency_median_ms": 120,
+        "latency_p99_ms": 1500,
+        "error_rate": 0.001,
+        "hang_rate": 0,
+        "down": False,
+    },
+    "rentree": {
+        "latency_median_ms": 3000,
+        "latency_p99_ms": 30000,
+        "error_rate": 0.15,
+        "hang_rate": 0.05,
+        "down": False,
+    },
+    "grade_deadline": {
+        "latency_median_ms": 1500,
+        "latency_p99_ms": 15000,
+        "error_rate": 0.08,
+        "hang_rate": 0.02,
+        "down": False,
+    },
+    "outage": {
+        "latency_median_ms": 0,
+        "latency_p99_ms": 0,
+        "error_rate": 0,
+        "hang_rate": 0,
+        "down": True,
+    },
+}
 
-_CODES = {500: "internal", 502: "service-unavailable", 503: "service-unavailable", 504: "upstream-timeout"}
+_CODES = {
+    500: "internal",
+    502: "service-unavailable",
+    503: "service-unavailable",
+    504: "upstream-timeout",
+}
 
 
 def with_profile(config: ChaosConfig, profile: str) -> ChaosConfig:
@@ -80,7 +114,7 @@ def from_settings(settings: SandboxSettings) -> ChaosConfig:
 
 
 def peak_profile(now: datetime) -> str:
-    """The profile the sandbox clock calls for: rentrée 1–20 Sept, grade deadlines end of Jan/June."""
+    """The profile for a sandbox date: rentrée 1–20 Sept, grade deadlines end of Jan/June."""
     if now.month == 9 and now.day <= 20:
         return "rentree"
     if now.month in (1, 6) and now.day >= (22 if now.month == 1 else 21):
@@ -188,7 +222,11 @@ class ChaosMiddleware:
         self.force_enabled = settings.force_header_enabled
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/api/v1/") or scope["path"] == "/api/v1/health":
+        if (
+            scope["type"] != "http"
+            or not scope["path"].startswith("/api/v1/")
+            or scope["path"] == "/api/v1/health"
+        ):
             await self.app(scope, receive, send)
             return
         chaos = self.chaos
@@ -199,15 +237,21 @@ class ChaosMiddleware:
                 if name == b"x-sandbox-force":
                     force = value.decode("latin-1").strip().lower()
         if chaos.is_down(config) or force == "503":
-            await _problem(scope, send, 503, "service-unavailable", "The service is temporarily down.", "300")
+            await _problem(
+                scope, send, 503, "service-unavailable", "The service is temporarily down.", "300"
+            )
             return
         client = _client_key(scope)
         if chaos.throttled(config, client):
-            await _problem(scope, send, 429, "rate-limited", "Too many requests from this client.", "1")
+            await _problem(
+                scope, send, 429, "rate-limited", "Too many requests from this client.", "1"
+            )
             return
         if force == "timeout":
             await asyncio.sleep(config.hang_seconds)
-            await _problem(scope, send, 504, "upstream-timeout", "The backend did not answer in time.", None)
+            await _problem(
+                scope, send, 504, "upstream-timeout", "The backend did not answer in time.", None
+            )
             return
         if force and force.startswith("latency="):
             try:
@@ -220,7 +264,9 @@ class ChaosMiddleware:
         status, hang, latency = chaos.draw(config)
         if hang:
             await asyncio.sleep(config.hang_seconds)
-            await _problem(scope, send, 504, "upstream-timeout", "The backend did not answer in time.", None)
+            await _problem(
+                scope, send, 504, "upstream-timeout", "The backend did not answer in time.", None
+            )
             return
         if latency > 0:
             await asyncio.sleep(latency)
@@ -240,7 +286,9 @@ def _client_key(scope: Scope) -> str:
     return str(client[0]) if client else "anonymous"
 
 
-async def _problem(scope: Scope, send: Send, status: int, code: str, detail: str, retry_after: str | None) -> None:
+async def _problem(
+    scope: Scope, send: Send, status: int, code: str, detail: str, retry_after: str | None
+) -> None:
     request_id = str(scope.get("state", {}).get("request_id", "req_unknown"))
     body = problem_body(status, code, detail, scope["path"], request_id)
     headers = [(b"content-type", MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())]

@@ -23,7 +23,12 @@ def cmd_seed(settings: SandboxSettings, students: int) -> int:
     _ensure_dir(settings.database_url)
     engine = db.make_engine(settings.database_url, schema=settings.db_schema)
     counts = seed_database(
-        engine, students=students, seed=settings.seed, now=settings.now, schema=settings.db_schema, progress=_out
+        engine,
+        students=students,
+        seed=settings.seed,
+        now=settings.now,
+        schema=settings.db_schema,
+        progress=_out,
     )
     engine.dispose()
     _out(", ".join(f"{k}={v:,}" for k, v in sorted(counts.items())))
@@ -49,29 +54,38 @@ def cmd_serve(settings: SandboxSettings) -> int:
     if not seeded:
         _out(f"empty database: seeding {settings.students:,} students first")
         cmd_seed(settings, settings.students)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, access_log=False, log_level="info")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        access_log=False,
+        log_level="info",
+    )
     return 0
 
 
-ACCOUNTS = """Demo accounts (fixed, whatever the seed size; ids are opaque: find stu_ ids via
-POST /api/v1/guardians/lookup {{"phone": ...}}, then send X-On-Behalf-Of: <guardian id>)
+ACCOUNTS = """Demo accounts (fixed, whatever the seed size). Ids are opaque: find the stu_ ids with
+POST /api/v1/guardians/lookup {{"phone": ...}}, then send X-On-Behalf-Of: <guardian id>.
 
-guardian phone   guardian id        name            children (Massar code, birth date, level, class)
-+212600000001    {g1}  Khadija (ar)    Z990000001 2018-09-14 2AP 2AP-1 (mother);  Z990000002 2008-05-02 2BAC-PC 2BAC-PCF-1 (mother)
-+212700000001    {g2}  Rachid (fr)     same two children (father)
-+212600000002    {g3}  Naima (fr)      Z990000003 2012-03-14 2AC 2AC-1 (mother)
-+212600000099    {g4}  Said (ar)       none: lookup answers 200 with an empty students list
+guardian phone   guardian id     name          children
++212600000001    {g1}  Khadija (ar)  Z990000001 (mother), Z990000002 (mother)
++212700000001    {g2}  Rachid (fr)   Z990000001 (father), Z990000002 (father)
++212600000002    {g3}  Naima (fr)    Z990000003 (mother)
++212600000099    {g4}  Said (ar)     none: lookup answers 200 with an empty students list
 
-students         student id
-Z990000001       {s1}  Youssef: S1 2025-2026 published; unjustified absences 2026-05-12, 2026-05-18
-Z990000002       {s2}  Salma: S1 2025-2026 published; unjustified absences 2026-05-11, 2026-05-19 (+ a late 05-14)
-Z990000003       {s3}  Adam: S1 2025-2026 published
+massar code  student id      first name  born        level    class
+Z990000001   {s1}  Youssef     2018-09-14  2AP      2AP-1
+Z990000002   {s2}  Salma       2008-05-02  2BAC-PC  2BAC-PCF-1
+Z990000003   {s3}  Adam        2012-03-14  2AC      2AC-1
+All three: semester 1 of 2025-2026 published (semester 2 not yet), 2024-2025 results published.
+Recent unjustified absences: Z990000001 on 2026-05-12 and 2026-05-18;
+Z990000002 on 2026-05-11 and 2026-05-19 (and an unjustified late arrival on 2026-05-14).
 
-first-grade applications (POST /api/v1/enrolment-applications/lookup)
-PRE-2026-0000001  child born 2020-06-01  under_review  (guardian +212600000001)
-PRE-2026-0000002  child born 2020-02-20  approved      (guardian +212600000002)
+first-grade application  child born  status        guardian
+PRE-2026-0000001         2020-06-01  under_review  +212600000001
+PRE-2026-0000002         2020-02-20  approved      +212600000002
 
-API token: SANDBOX_API_TOKEN (default sandbox-token); admin token: SANDBOX_ADMIN_TOKEN (default sandbox-admin)"""
+Tokens: SANDBOX_API_TOKEN (default sandbox-token), SANDBOX_ADMIN_TOKEN (default sandbox-admin)."""
 
 
 def cmd_accounts() -> int:
@@ -97,7 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("accounts", help="list the fixed demo accounts")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    overrides = {k: v for k, v in vars(args).items() if k in ("database_url", "seed", "host", "port") and v is not None}
+    overrides = {
+        k: v
+        for k, v in vars(args).items()
+        if k in ("database_url", "seed", "host", "port") and v is not None
+    }
     if args.command == "accounts":
         return cmd_accounts()
     settings = SandboxSettings(**overrides)

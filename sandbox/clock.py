@@ -41,5 +41,8 @@ def school_year_of(day: date) -> int:
 
 def semester_of(day: date) -> int:
     start = school_year_of(day)
-    s1_end = next((date.fromisoformat(y[3]) for y in catalog.SCHOOL_YEARS if y[0] == start), date(start + 1, 1, 31))
+    s1_end = next(
+        (date.fromisoformat(y[3]) for y in catalog.SCHOOL_YEARS if y[0] == start),
+        date(start + 1, 1, 31),
+    )
     return 1 if day <= s1_end else 2

@@ -16,181 +16,268 @@ metadata = sa.MetaData()
 _NR = {"sqlite_with_rowid": False}
 
 region = sa.Table(
-    "region", metadata,
+    "region",
+    metadata,
     sa.Column("code", sa.String(8), primary_key=True),
-    sa.Column("name_fr", sa.String), sa.Column("name_ar", sa.String),
-    sa.Column("aref_name_fr", sa.String), sa.Column("aref_name_ar", sa.String),
-)  # fmt: skip
+    sa.Column("name_fr", sa.String),
+    sa.Column("name_ar", sa.String),
+    sa.Column("aref_name_fr", sa.String),
+    sa.Column("aref_name_ar", sa.String),
+)
 province = sa.Table(
-    "province", metadata,
+    "province",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("region_code", sa.String(8)), sa.Column("name_fr", sa.String),
-    sa.Column("name_ar", sa.String), sa.Column("kind", sa.String(12)),
-)  # fmt: skip
+    sa.Column("region_code", sa.String(8)),
+    sa.Column("name_fr", sa.String),
+    sa.Column("name_ar", sa.String),
+    sa.Column("kind", sa.String(12)),
+)
 school = sa.Table(
-    "school", metadata,
+    "school",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("code", sa.String(16)), sa.Column("name_fr", sa.String), sa.Column("name_ar", sa.String),
-    sa.Column("cycle", sa.String(10)), sa.Column("province_id", sa.Integer),
-    sa.Column("commune", sa.String), sa.Column("setting", sa.String(6)),
+    sa.Column("code", sa.String(16)),
+    sa.Column("name_fr", sa.String),
+    sa.Column("name_ar", sa.String),
+    sa.Column("cycle", sa.String(10)),
+    sa.Column("province_id", sa.Integer),
+    sa.Column("commune", sa.String),
+    sa.Column("setting", sa.String(6)),
     sa.Column("pass_threshold", sa.Float),
-)  # fmt: skip
+)
 school_year = sa.Table(
-    "school_year", metadata,
+    "school_year",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("code", sa.String(9)), sa.Column("start", sa.String(10)),
-    sa.Column("s1_end", sa.String(10)), sa.Column("end", sa.String(10)),
-)  # fmt: skip
+    sa.Column("code", sa.String(9)),
+    sa.Column("start", sa.String(10)),
+    sa.Column("s1_end", sa.String(10)),
+    sa.Column("end", sa.String(10)),
+)
 level = sa.Table(
-    "level", metadata,
-    sa.Column("code", sa.String(10), primary_key=True), sa.Column("cycle", sa.String(10)),
-    sa.Column("stream", sa.String(6)), sa.Column("ord", sa.Integer),
-    sa.Column("name_fr", sa.String), sa.Column("name_ar", sa.String),
-)  # fmt: skip
+    "level",
+    metadata,
+    sa.Column("code", sa.String(10), primary_key=True),
+    sa.Column("cycle", sa.String(10)),
+    sa.Column("stream", sa.String(6)),
+    sa.Column("ord", sa.Integer),
+    sa.Column("name_fr", sa.String),
+    sa.Column("name_ar", sa.String),
+)
 subject = sa.Table(
-    "subject", metadata,
+    "subject",
+    metadata,
     sa.Column("code", sa.String(8), primary_key=True),
-    sa.Column("name_fr", sa.String), sa.Column("name_ar", sa.String),
-)  # fmt: skip
+    sa.Column("name_fr", sa.String),
+    sa.Column("name_ar", sa.String),
+)
 level_subject = sa.Table(
-    "level_subject", metadata,
+    "level_subject",
+    metadata,
     sa.Column("level_code", sa.String(10), primary_key=True),
     sa.Column("subject_code", sa.String(8), primary_key=True),
-    sa.Column("coefficient", sa.Integer), sa.Column("weekly_hours", sa.Integer),
-)  # fmt: skip
+    sa.Column("coefficient", sa.Integer),
+    sa.Column("weekly_hours", sa.Integer),
+)
 class_section = sa.Table(
-    "class_section", metadata,
+    "class_section",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("school_id", sa.Integer), sa.Column("school_year", sa.Integer),
-    sa.Column("level_code", sa.String(10)), sa.Column("label", sa.String(16)),
+    sa.Column("school_id", sa.Integer),
+    sa.Column("school_year", sa.Integer),
+    sa.Column("level_code", sa.String(10)),
+    sa.Column("label", sa.String(16)),
     sa.Column("headcount", sa.Integer),
-)  # fmt: skip
+)
 student = sa.Table(
-    "student", metadata,
+    "student",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("massar_code", sa.String(10), nullable=False),
-    sa.Column("first_name_fr", sa.String), sa.Column("first_name_ar", sa.String),
-    sa.Column("last_name_fr", sa.String), sa.Column("last_name_ar", sa.String),
-    sa.Column("father_name_fr", sa.String), sa.Column("father_name_ar", sa.String),
-    sa.Column("gender", sa.String(1)), sa.Column("birth_date", sa.String(10)),
-    sa.Column("birth_place_fr", sa.String), sa.Column("birth_place_ar", sa.String),
-    sa.Column("status", sa.String(12)), sa.Column("class_id", sa.Integer),
-)  # fmt: skip
+    sa.Column("first_name_fr", sa.String),
+    sa.Column("first_name_ar", sa.String),
+    sa.Column("last_name_fr", sa.String),
+    sa.Column("last_name_ar", sa.String),
+    sa.Column("father_name_fr", sa.String),
+    sa.Column("father_name_ar", sa.String),
+    sa.Column("gender", sa.String(1)),
+    sa.Column("birth_date", sa.String(10)),
+    sa.Column("birth_place_fr", sa.String),
+    sa.Column("birth_place_ar", sa.String),
+    sa.Column("status", sa.String(12)),
+    sa.Column("class_id", sa.Integer),
+)
 enrollment = sa.Table(
-    "enrollment", metadata,
+    "enrollment",
+    metadata,
     sa.Column("student_id", sa.Integer, primary_key=True),
     sa.Column("school_year", sa.Integer, primary_key=True),
-    sa.Column("class_id", sa.Integer), sa.Column("reregistration_status", sa.String(12)),
+    sa.Column("class_id", sa.Integer),
+    sa.Column("reregistration_status", sa.String(12)),
     **_NR,
-)  # fmt: skip
+)
 guardian = sa.Table(
-    "guardian", metadata,
+    "guardian",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("first_name_fr", sa.String), sa.Column("first_name_ar", sa.String),
-    sa.Column("last_name_fr", sa.String), sa.Column("last_name_ar", sa.String),
-    sa.Column("cnie_synthetic", sa.String(12)), sa.Column("preferred_lang", sa.String(2)),
-)  # fmt: skip
+    sa.Column("first_name_fr", sa.String),
+    sa.Column("first_name_ar", sa.String),
+    sa.Column("last_name_fr", sa.String),
+    sa.Column("last_name_ar", sa.String),
+    sa.Column("cnie_synthetic", sa.String(12)),
+    sa.Column("preferred_lang", sa.String(2)),
+)
 guardian_phone = sa.Table(
-    "guardian_phone", metadata,
+    "guardian_phone",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("guardian_id", sa.Integer), sa.Column("e164", sa.String(16), nullable=False),
-    sa.Column("operator", sa.String(8)), sa.Column("is_primary", sa.SmallInteger),
-)  # fmt: skip
+    sa.Column("guardian_id", sa.Integer),
+    sa.Column("e164", sa.String(16), nullable=False),
+    sa.Column("operator", sa.String(8)),
+    sa.Column("is_primary", sa.SmallInteger),
+)
 guardian_student = sa.Table(
-    "guardian_student", metadata,
+    "guardian_student",
+    metadata,
     sa.Column("guardian_id", sa.Integer, primary_key=True),
     sa.Column("student_id", sa.Integer, primary_key=True),
-    sa.Column("relation", sa.String(8)), sa.Column("is_legal_guardian", sa.SmallInteger),
+    sa.Column("relation", sa.String(8)),
+    sa.Column("is_legal_guardian", sa.SmallInteger),
     sa.Column("may_notify", sa.SmallInteger),
     **_NR,
-)  # fmt: skip
+)
 cc_mark = sa.Table(
-    "cc_mark", metadata,
+    "cc_mark",
+    metadata,
     sa.Column("student_id", sa.Integer, primary_key=True),
     sa.Column("school_year", sa.Integer, primary_key=True),
     sa.Column("semester", sa.SmallInteger, primary_key=True),
     sa.Column("subject_code", sa.String(8), primary_key=True),
     sa.Column("class_id", sa.Integer),
-    sa.Column("devoir_1", sa.Float), sa.Column("devoir_2", sa.Float),
-    sa.Column("devoir_3", sa.Float), sa.Column("devoir_4", sa.Float),
+    sa.Column("devoir_1", sa.Float),
+    sa.Column("devoir_2", sa.Float),
+    sa.Column("devoir_3", sa.Float),
+    sa.Column("devoir_4", sa.Float),
     sa.Column("activites", sa.Float),
-    sa.Column("n_devoirs", sa.SmallInteger), sa.Column("absent_mask", sa.SmallInteger),
+    sa.Column("n_devoirs", sa.SmallInteger),
+    sa.Column("absent_mask", sa.SmallInteger),
     sa.Column("average", sa.Float),
     **_NR,
-)  # fmt: skip
+)
 class_subject_stat = sa.Table(
-    "class_subject_stat", metadata,
+    "class_subject_stat",
+    metadata,
     sa.Column("class_id", sa.Integer, primary_key=True),
     sa.Column("school_year", sa.Integer, primary_key=True),
     sa.Column("semester", sa.SmallInteger, primary_key=True),
     sa.Column("subject_code", sa.String(8), primary_key=True),
-    sa.Column("class_avg", sa.Float), sa.Column("class_min", sa.Float), sa.Column("class_max", sa.Float),
+    sa.Column("class_avg", sa.Float),
+    sa.Column("class_min", sa.Float),
+    sa.Column("class_max", sa.Float),
     **_NR,
-)  # fmt: skip
+)
 semester_result = sa.Table(
-    "semester_result", metadata,
+    "semester_result",
+    metadata,
     sa.Column("student_id", sa.Integer, primary_key=True),
     sa.Column("school_year", sa.Integer, primary_key=True),
     sa.Column("semester", sa.SmallInteger, primary_key=True),
-    sa.Column("average", sa.Float), sa.Column("rank", sa.Integer),
+    sa.Column("average", sa.Float),
+    sa.Column("rank", sa.Integer),
     sa.Column("published_at", sa.String(25)),
     **_NR,
-)  # fmt: skip
+)
 year_result = sa.Table(
-    "year_result", metadata,
+    "year_result",
+    metadata,
     sa.Column("student_id", sa.Integer, primary_key=True),
     sa.Column("school_year", sa.Integer, primary_key=True),
-    sa.Column("average", sa.Float), sa.Column("decision", sa.String(10)),
-    sa.Column("orientation_stream", sa.String(10)), sa.Column("published_at", sa.String(25)),
+    sa.Column("average", sa.Float),
+    sa.Column("decision", sa.String(10)),
+    sa.Column("orientation_stream", sa.String(10)),
+    sa.Column("published_at", sa.String(25)),
     **_NR,
-)  # fmt: skip
+)
 absence = sa.Table(
-    "absence", metadata,
+    "absence",
+    metadata,
     sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
-    sa.Column("student_id", sa.Integer), sa.Column("class_id", sa.Integer),
-    sa.Column("date", sa.String(10)), sa.Column("start_time", sa.String(5)),
-    sa.Column("end_time", sa.String(5)), sa.Column("hours", sa.Float),
-    sa.Column("subject_code", sa.String(8)), sa.Column("kind", sa.String(8)),
-    sa.Column("status", sa.String(12)), sa.Column("reason_code", sa.String(16)),
-    sa.Column("recorded_at", sa.String(25)), sa.Column("justified_at", sa.String(25)),
-)  # fmt: skip
+    sa.Column("student_id", sa.Integer),
+    sa.Column("class_id", sa.Integer),
+    sa.Column("date", sa.String(10)),
+    sa.Column("start_time", sa.String(5)),
+    sa.Column("end_time", sa.String(5)),
+    sa.Column("hours", sa.Float),
+    sa.Column("subject_code", sa.String(8)),
+    sa.Column("kind", sa.String(8)),
+    sa.Column("status", sa.String(12)),
+    sa.Column("reason_code", sa.String(16)),
+    sa.Column("recorded_at", sa.String(25)),
+    sa.Column("justified_at", sa.String(25)),
+)
 enrolment_application = sa.Table(
-    "enrolment_application", metadata,
+    "enrolment_application",
+    metadata,
     sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
-    sa.Column("number", sa.String(20), nullable=False), sa.Column("kind", sa.String(16)),
+    sa.Column("number", sa.String(20), nullable=False),
+    sa.Column("kind", sa.String(16)),
     sa.Column("school_year", sa.String(9)),
-    sa.Column("child_first_name_fr", sa.String), sa.Column("child_first_name_ar", sa.String),
-    sa.Column("child_last_name_fr", sa.String), sa.Column("child_last_name_ar", sa.String),
-    sa.Column("child_birth_date", sa.String(10)), sa.Column("guardian_id", sa.Integer),
-    sa.Column("requested_school_id", sa.Integer), sa.Column("assigned_school_id", sa.Integer),
-    sa.Column("status", sa.String(24)), sa.Column("rejection_reason", sa.String(32)),
-    sa.Column("waitlist_position", sa.Integer), sa.Column("student_id", sa.Integer),
-    sa.Column("submitted_at", sa.String(25)), sa.Column("decided_at", sa.String(25)),
-)  # fmt: skip
+    sa.Column("child_first_name_fr", sa.String),
+    sa.Column("child_first_name_ar", sa.String),
+    sa.Column("child_last_name_fr", sa.String),
+    sa.Column("child_last_name_ar", sa.String),
+    sa.Column("child_birth_date", sa.String(10)),
+    sa.Column("guardian_id", sa.Integer),
+    sa.Column("requested_school_id", sa.Integer),
+    sa.Column("assigned_school_id", sa.Integer),
+    sa.Column("status", sa.String(24)),
+    sa.Column("rejection_reason", sa.String(32)),
+    sa.Column("waitlist_position", sa.Integer),
+    sa.Column("student_id", sa.Integer),
+    sa.Column("submitted_at", sa.String(25)),
+    sa.Column("decided_at", sa.String(25)),
+)
 enrolment_status_history = sa.Table(
-    "enrolment_status_history", metadata,
+    "enrolment_status_history",
+    metadata,
     sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
-    sa.Column("application_id", sa.BigInteger), sa.Column("from_status", sa.String(24)),
-    sa.Column("to_status", sa.String(24)), sa.Column("reason", sa.String(32)),
-    sa.Column("actor", sa.String(10)), sa.Column("at", sa.String(25)),
-)  # fmt: skip
+    sa.Column("application_id", sa.BigInteger),
+    sa.Column("from_status", sa.String(24)),
+    sa.Column("to_status", sa.String(24)),
+    sa.Column("reason", sa.String(32)),
+    sa.Column("actor", sa.String(10)),
+    sa.Column("at", sa.String(25)),
+)
 change_event = sa.Table(
-    "change_event", metadata,
-    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
-    sa.Column("type", sa.String(32)), sa.Column("occurred_at", sa.String(25)),
-    sa.Column("student_id", sa.Integer), sa.Column("guardian_ids", sa.Text),
+    "change_event",
+    metadata,
+    sa.Column(
+        "seq",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("type", sa.String(32)),
+    sa.Column("occurred_at", sa.String(25)),
+    sa.Column("student_id", sa.Integer),
+    sa.Column("guardian_ids", sa.Text),
     sa.Column("data", sa.Text),
-)  # fmt: skip
+)
 verification_counter = sa.Table(
-    "verification_counter", metadata,
+    "verification_counter",
+    metadata,
     sa.Column("key", sa.String(80), primary_key=True),
-    sa.Column("failures", sa.Integer), sa.Column("window_start", sa.String(25)),
+    sa.Column("failures", sa.Integer),
+    sa.Column("window_start", sa.String(25)),
     sa.Column("locked_until", sa.String(25)),
-)  # fmt: skip
+)
 sandbox_meta = sa.Table(
-    "sandbox_meta", metadata,
-    sa.Column("key", sa.String(32), primary_key=True), sa.Column("value", sa.Text),
-)  # fmt: skip
+    "sandbox_meta",
+    metadata,
+    sa.Column("key", sa.String(32), primary_key=True),
+    sa.Column("value", sa.Text),
+)
 
 # Built after loading (building them during the load would slow it down).
 INDEXES = [

@@ -34,26 +34,109 @@ class DemoGuardian:
 
 
 STUDENTS = [
-    DemoStudent(1, "Z990000001", "Youssef", "يوسف", "Alaoui", "العلوي", "M", "2018-09-14", "2AP", "2AP-1", 0, 13.5),
-    DemoStudent(2, "Z990000002", "Salma", "سلمى", "Alaoui", "العلوي", "F", "2008-05-02", "2BAC-PC", "2BAC-PCF-1", 2, 14.2),
-    DemoStudent(3, "Z990000003", "Adam", "آدم", "Bennani", "بناني", "M", "2012-03-14", "2AC", "2AC-1", 1, 11.0),
-]  # fmt: skip
+    DemoStudent(
+        1,
+        "Z990000001",
+        "Youssef",
+        "يوسف",
+        "Alaoui",
+        "العلوي",
+        "M",
+        "2018-09-14",
+        "2AP",
+        "2AP-1",
+        0,
+        13.5,
+    ),
+    DemoStudent(
+        2,
+        "Z990000002",
+        "Salma",
+        "سلمى",
+        "Alaoui",
+        "العلوي",
+        "F",
+        "2008-05-02",
+        "2BAC-PC",
+        "2BAC-PCF-1",
+        2,
+        14.2,
+    ),
+    DemoStudent(
+        3,
+        "Z990000003",
+        "Adam",
+        "آدم",
+        "Bennani",
+        "بناني",
+        "M",
+        "2012-03-14",
+        "2AC",
+        "2AC-1",
+        1,
+        11.0,
+    ),
+]
 
 GUARDIANS = [
-    DemoGuardian(1, "+212600000001", "Khadija", "خديجة", "El Idrissi", "الإدريسي", "ar", ((1, "mother"), (2, "mother"))),
-    DemoGuardian(2, "+212700000001", "Rachid", "رشيد", "Alaoui", "العلوي", "fr", ((1, "father"), (2, "father"))),
+    DemoGuardian(
+        1,
+        "+212600000001",
+        "Khadija",
+        "خديجة",
+        "El Idrissi",
+        "الإدريسي",
+        "ar",
+        ((1, "mother"), (2, "mother")),
+    ),
+    DemoGuardian(
+        2,
+        "+212700000001",
+        "Rachid",
+        "رشيد",
+        "Alaoui",
+        "العلوي",
+        "fr",
+        ((1, "father"), (2, "father")),
+    ),
     DemoGuardian(3, "+212600000002", "Naima", "نعيمة", "Bennani", "بناني", "fr", ((3, "mother"),)),
     DemoGuardian(4, "+212600000099", "Said", "سعيد", "Tazi", "التازي", "ar", ()),
-]  # fmt: skip
+]
 
 # (id, number, status, child first fr/ar, last fr/ar, birth date, guardian id, history)
 APPLICATIONS = [
-    (1, "PRE-2026-0000001", "under_review", "Ilyas", "إلياس", "Alaoui", "العلوي", "2020-06-01", 1,
-     [("submitted", "2026-04-06T20:15:00+01:00", "parent"), ("under_review", "2026-04-14T09:30:00+01:00", "director")]),
-    (2, "PRE-2026-0000002", "approved", "Hiba", "هبة", "Bennani", "بناني", "2020-02-20", 3,
-     [("submitted", "2026-04-02T18:40:00+01:00", "parent"), ("under_review", "2026-04-09T10:05:00+01:00", "director"),
-      ("approved", "2026-05-12T11:20:00+01:00", "director")]),
-]  # fmt: skip
+    (
+        1,
+        "PRE-2026-0000001",
+        "under_review",
+        "Ilyas",
+        "إلياس",
+        "Alaoui",
+        "العلوي",
+        "2020-06-01",
+        1,
+        [
+            ("submitted", "2026-04-06T20:15:00+01:00", "parent"),
+            ("under_review", "2026-04-14T09:30:00+01:00", "director"),
+        ],
+    ),
+    (
+        2,
+        "PRE-2026-0000002",
+        "approved",
+        "Hiba",
+        "هبة",
+        "Bennani",
+        "بناني",
+        "2020-02-20",
+        3,
+        [
+            ("submitted", "2026-04-02T18:40:00+01:00", "parent"),
+            ("under_review", "2026-04-09T10:05:00+01:00", "director"),
+            ("approved", "2026-05-12T11:20:00+01:00", "director"),
+        ],
+    ),
+]
 
 # (student id, date, start, hours, subject or None, kind, status, reason)
 ABSENCES = [
@@ -67,7 +150,7 @@ ABSENCES = [
     (2, "2026-05-14", "08:30", 1, None, "late", "unjustified", None),
     (3, "2026-04-21", "09:30", 1, "EN", "absence", "unjustified", None),
     (3, "2025-12-02", "08:30", 2, "SVT", "absence", "justified", "medical"),
-]  # fmt: skip
+]
 
 DEMO_STUDENT_IDS = frozenset(s.id for s in STUDENTS)
 FIRST_RANDOM_STUDENT_ID = 11

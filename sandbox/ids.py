@@ -63,7 +63,8 @@ def phone_e164(k: int) -> str:
     prefix = "6" if k % 2 == 0 else "7"
     m = k // 2
     block, inner = divmod(m, _PHONE_BLOCK)
-    return f"+212{prefix}{block:03d}{1000 + _affine(inner, _PHONE_BLOCK, 37_201, 4_157 + 51_131 * (k % 2)):05d}"
+    last5 = 1000 + _affine(inner, _PHONE_BLOCK, 37_201, 4_157 + 51_131 * (k % 2))
+    return f"+212{prefix}{block:03d}{last5:05d}"
 
 
 def application_number(prefix: str, n: int) -> str:

@@ -84,8 +84,12 @@ class RequestContextMiddleware:
                 self.stats.add(f"{scope['method']} {route}", status_holder[0])
             log.info(
                 "request method=%s route=%s status=%d ms=%.1f request_id=%s",
-                scope["method"], route, status_holder[0], (time.perf_counter() - started) * 1000, request_id,
-            )  # fmt: skip
+                scope["method"],
+                route,
+                status_holder[0],
+                (time.perf_counter() - started) * 1000,
+                request_id,
+            )
 
     def _template(self, scope: Scope) -> str:
         route = scope.get("route")

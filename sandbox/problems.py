@@ -43,7 +43,13 @@ class ProblemError(Exception):
     """An API error rendered as problem+json."""
 
     def __init__(
-        self, status: int, code: str, detail: str, *, headers: dict[str, str] | None = None, title: str | None = None
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        title: str | None = None,
     ) -> None:
         super().__init__(code)
         self.status = status
@@ -56,7 +62,9 @@ class ProblemError(Exception):
         return f"ProblemError(status={self.status}, code={self.code!r})"
 
 
-def problem_body(status: int, code: str, detail: str, instance: str, request_id: str, title: str | None = None) -> bytes:
+def problem_body(
+    status: int, code: str, detail: str, instance: str, request_id: str, title: str | None = None
+) -> bytes:
     body = Problem(
         type=TYPE_BASE + code,
         title=title or TITLES.get(code, code),
@@ -74,13 +82,20 @@ def request_id_of(scope: dict[str, Any]) -> str:
 
 
 def problem_response(request: Request, exc: ProblemError) -> Response:
-    body = problem_body(exc.status, exc.code, exc.detail, request.url.path, request_id_of(request.scope), exc.title)
+    body = problem_body(
+        exc.status, exc.code, exc.detail, request.url.path, request_id_of(request.scope), exc.title
+    )
     return Response(body, status_code=exc.status, media_type=MEDIA_TYPE, headers=exc.headers)
 
 
 def _validation_detail(exc: RequestValidationError) -> str:
     # Field locations only: the offending values may be phone numbers or codes.
-    fields = sorted({".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body" for err in exc.errors()})
+    fields = sorted(
+        {
+            ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+            for err in exc.errors()
+        }
+    )
     return "Invalid or missing fields: " + ", ".join(fields[:8]) + "."
 
 
@@ -88,27 +103,40 @@ def install(app: FastAPI) -> None:
     """Register the handlers that turn every error into problem+json."""
 
     async def on_problem(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, ProblemError)
+        if not isinstance(exc, ProblemError):  # pragma: no cover - registered for this type
+            raise exc
         return problem_response(request, exc)
 
     async def on_validation(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, RequestValidationError)
-        return problem_response(request, ProblemError(400, "invalid-request", _validation_detail(exc)))
+        if not isinstance(exc, RequestValidationError):  # pragma: no cover
+            raise exc
+        return problem_response(
+            request, ProblemError(400, "invalid-request", _validation_detail(exc))
+        )
 
     async def on_http(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, StarletteHTTPException)
+        if not isinstance(exc, StarletteHTTPException):  # pragma: no cover
+            raise exc
         if exc.status_code == 404:
             problem = ProblemError(404, "not-found", "No such resource.")
         elif exc.status_code == 405:
             problem = ProblemError(405, "method-not-allowed", "This method is not allowed here.")
         else:
-            problem = ProblemError(exc.status_code, "invalid-request", "The request could not be processed.")
+            problem = ProblemError(
+                exc.status_code, "invalid-request", "The request could not be processed."
+            )
         problem.headers = dict(exc.headers or {})
         return problem_response(request, problem)
 
     async def on_error(request: Request, exc: Exception) -> Response:
-        log.error("unhandled error type=%s request_id=%s", type(exc).__name__, request_id_of(request.scope))
-        return problem_response(request, ProblemError(500, "internal", "An unexpected error occurred."))
+        log.error(
+            "unhandled error type=%s request_id=%s",
+            type(exc).__name__,
+            request_id_of(request.scope),
+        )
+        return problem_response(
+            request, ProblemError(500, "internal", "An unexpected error occurred.")
+        )
 
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
@@ -120,7 +148,10 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entries for the problem statuses a route may return."""
     out: dict[int | str, dict[str, Any]] = {}
     for status in statuses:
-        out[status] = {"model": Problem, "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        out[status] = {
+            "model": Problem,
+            "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
     return out
 
 

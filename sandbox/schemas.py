@@ -11,10 +11,21 @@ Semester = Literal[1, 2]
 AbsenceStatus = Literal["unjustified", "justified", "rejected"]
 AbsenceKind = Literal["absence", "late"]
 ApplicationStatus = Literal[
-    "submitted", "under_review", "approved", "rejected", "waitlisted", "enrolled", "cancelled",
-    "requested", "released_by_origin", "accepted_by_destination", "completed",
-    "pending", "confirmed", "not_returned",
-]  # fmt: skip
+    "submitted",
+    "under_review",
+    "approved",
+    "rejected",
+    "waitlisted",
+    "enrolled",
+    "cancelled",
+    "requested",
+    "released_by_origin",
+    "accepted_by_destination",
+    "completed",
+    "pending",
+    "confirmed",
+    "not_returned",
+]
 
 
 class _In(BaseModel):
@@ -298,7 +309,9 @@ class ChaosUpdate(_In):
     latency_p99_ms: float | None = Field(default=None, ge=0, le=120_000)
     latency_jitter_ms: float | None = Field(default=None, ge=0, le=60_000)
     error_rate: float | None = Field(default=None, ge=0, le=1)
-    error_mix: str | None = Field(default=None, pattern=r"^\s*[0-9]{3}:[0-9.]+(\s*,\s*[0-9]{3}:[0-9.]+)*\s*$")
+    error_mix: str | None = Field(
+        default=None, pattern=r"^\s*[0-9]{3}:[0-9.]+(\s*,\s*[0-9]{3}:[0-9.]+)*\s*$"
+    )
     hang_rate: float | None = Field(default=None, ge=0, le=1)
     hang_seconds: float | None = Field(default=None, ge=0, le=600)
     down: bool | None = None

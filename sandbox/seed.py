@@ -90,7 +90,7 @@ def cc_marks(
     offsets: list[float],
     plan: list[tuple[str, int, int, float]],
 ) -> list[tuple[str, Any, Any, Any, int, float, int, int, float | None]]:
-    """One semester of marks: (subject, d1, d2, d3, -, activites, n_devoirs, absent_mask, average)."""
+    """One semester of marks: (subject, d1, d2, d3, n_devoirs, activites, absent_mask, average)."""
     noise = _NOISE
     quarters = _QUARTERS
     out = []
@@ -183,10 +183,14 @@ def make_plan(n_students: int, seed: int) -> list[SchoolPlan]:
         if cycle == "primaire" and setting == "rural":
             name_fr, name_ar = catalog.SCHOOL_NAMES["primaire"][2]
         school = SchoolPlan(
-            id=i + 1, cycle=cycle, name_fr=name_fr, name_ar=name_ar,
-            province_id=rng.randrange(len(catalog.PROVINCES)) + 1, setting=setting,
+            id=i + 1,
+            cycle=cycle,
+            name_fr=name_fr,
+            name_ar=name_ar,
+            province_id=rng.randrange(len(catalog.PROVINCES)) + 1,
+            setting=setting,
             pass_threshold=10.0 if rng.random() < 0.9 else 9.0,
-        )  # fmt: skip
+        )
         if cycle == "lycee":
             levels = _LYCEE_CORE + [lv for lv in _LYCEE_EXTRA if rng.random() < 0.4]
         else:
@@ -205,7 +209,7 @@ def make_plan(n_students: int, seed: int) -> list[SchoolPlan]:
                     break
                 size = min(remaining, rng.randint(24, 38))
                 biof = cycle != "primaire" and (
-                    rng.random() < 0.4 or is_demo_class and cycle == "lycee"
+                    rng.random() < 0.4 or (is_demo_class and cycle == "lycee")
                 )
                 class_id += 1
                 label = f"{lv}{'F' if biof else ''}-{k}"
@@ -305,9 +309,22 @@ def generate_school(
                     (g.id, rel) for g in demo.GUARDIANS for s_id, rel in g.children if s_id == sid
                 ]
                 father_fr, father_ar = ("Rachid", "رشيد") if sid != 3 else ("Karim", "كريم")
-                row = (sid, dm.massar_code, dm.first_name_fr, dm.first_name_ar, dm.last_name_fr,
-                       dm.last_name_ar, father_fr, father_ar, dm.gender, dm.birth_date, prov_fr, prov_ar,
-                       "active", cp.id)  # fmt: skip
+                row = (
+                    sid,
+                    dm.massar_code,
+                    dm.first_name_fr,
+                    dm.first_name_ar,
+                    dm.last_name_fr,
+                    dm.last_name_ar,
+                    father_fr,
+                    father_ar,
+                    dm.gender,
+                    dm.birth_date,
+                    prov_fr,
+                    prov_ar,
+                    "active",
+                    cp.id,
+                )
                 ability4 = dm.ability * 4
             else:
                 if families and rand() < 0.15:
@@ -374,8 +391,22 @@ def generate_school(
                     if getbits(3)
                     else ctx.province_names[getbits(16) % len(ctx.province_names)]
                 )
-                row = (sid, ids.massar_code(sid), first_fr, first_ar, last_fr, last_ar, father_fr, father_ar,
-                       "M" if male else "F", bd[getbits(16) % 365], place_fr, place_ar, "active", cp.id)  # fmt: skip
+                row = (
+                    sid,
+                    ids.massar_code(sid),
+                    first_fr,
+                    first_ar,
+                    last_fr,
+                    last_ar,
+                    father_fr,
+                    father_ar,
+                    "M" if male else "F",
+                    bd[getbits(16) % 365],
+                    place_fr,
+                    place_ar,
+                    "active",
+                    cp.id,
+                )
                 ability4 = (11.5 + _NOISE[getbits(12)] * 0.65 / 4 + (-2.5 if repeater else 0)) * 4
             out_student.append(row)
             guardian_ids = json.dumps([ids.encode("gdn", g) for g, _ in links])
@@ -462,16 +493,59 @@ def generate_school(
                         status = "unjustified"
                     aid = sid * 16 + a
                     end = f"{int(start[:2]) + hours:02d}{start[2:]}"
-                    out_abs.append((aid, sid, cp.id, day.isoformat(), start, end, hours, subj,
-                                    "late" if late else "absence", status, reason, recorded, justified_at))  # fmt: skip
+                    out_abs.append(
+                        (
+                            aid,
+                            sid,
+                            cp.id,
+                            day.isoformat(),
+                            start,
+                            end,
+                            hours,
+                            subj,
+                            "late" if late else "absence",
+                            status,
+                            reason,
+                            recorded,
+                            justified_at,
+                        )
+                    )
                     if recorded >= cut:
-                        events.append((recorded, "absence.created", sid, guardian_ids, json.dumps(
-                            {"absence_id": ids.encode("abs", aid), "date": day.isoformat(), "hours": hours,
-                             "kind": "late" if late else "absence", "status": "unjustified"})))  # fmt: skip
+                        events.append(
+                            (
+                                recorded,
+                                "absence.created",
+                                sid,
+                                guardian_ids,
+                                json.dumps(
+                                    {
+                                        "absence_id": ids.encode("abs", aid),
+                                        "date": day.isoformat(),
+                                        "hours": hours,
+                                        "kind": "late" if late else "absence",
+                                        "status": "unjustified",
+                                    }
+                                ),
+                            )
+                        )
                     if justified_at is not None and justified_at >= cut:
-                        events.append((justified_at, "absence.updated", sid, guardian_ids, json.dumps(
-                            {"absence_id": ids.encode("abs", aid), "date": day.isoformat(), "hours": hours,
-                             "kind": "late" if late else "absence", "status": status})))  # fmt: skip
+                        events.append(
+                            (
+                                justified_at,
+                                "absence.updated",
+                                sid,
+                                guardian_ids,
+                                json.dumps(
+                                    {
+                                        "absence_id": ids.encode("abs", aid),
+                                        "date": day.isoformat(),
+                                        "hours": hours,
+                                        "kind": "late" if late else "absence",
+                                        "status": status,
+                                    }
+                                ),
+                            )
+                        )
             if dm is None and getbits(8) == 0:
                 _transfer_application(
                     rng, ctx, sid, links[0][0] if links else None, row, school.id, rows, events
@@ -517,9 +591,15 @@ def _history(rows: Rows, app_id: int, steps: list[tuple[str, str, str, str | Non
 
 
 def _first_grade_application(
-    rng: random.Random, ctx: Context, sid: int, guardian_id: int, last_fr: str, last_ar: str,
-    rows: Rows, events: list[tuple[Any, ...]],
-) -> None:  # fmt: skip
+    rng: random.Random,
+    ctx: Context,
+    sid: int,
+    guardian_id: int,
+    last_fr: str,
+    last_ar: str,
+    rows: Rows,
+    events: list[tuple[Any, ...]],
+) -> None:
     """A pre-registration for a younger sibling: submitted in April-May 2026, then decisions."""
     start = date(2026, 4, 1)
     span = (ctx.now.date() - start).days
@@ -535,54 +615,118 @@ def _first_grade_application(
         ("submitted", ts(submitted_day, "20:00", rng.randrange(59)), "parent", None)
     ]
     day = submitted_day
-    path = {"submitted": [], "under_review": ["under_review"], "approved": ["under_review", "approved"],
-            "rejected": ["under_review", "rejected"], "waitlisted": ["under_review", "waitlisted"]}[status]  # fmt: skip
+    path = {
+        "submitted": [],
+        "under_review": ["under_review"],
+        "approved": ["under_review", "approved"],
+        "rejected": ["under_review", "rejected"],
+        "waitlisted": ["under_review", "waitlisted"],
+    }[status]
     reason = rng.choice(_REJECTIONS) if status == "rejected" else None
     for to in path:
         day = day + timedelta(days=1 + rng.randrange(7))
         if day > ctx.now.date():
             break
-        steps.append((to, ts(day, "09:00", rng.randrange(59) + 60 * rng.randrange(6)), "director",
-                      reason if to == "rejected" else None))  # fmt: skip
+        steps.append(
+            (
+                to,
+                ts(day, "09:00", rng.randrange(59) + 60 * rng.randrange(6)),
+                "director",
+                reason if to == "rejected" else None,
+            )
+        )
     status = steps[-1][0]
     requested = rng.choice(ctx.primary_school_ids)
     decided = steps[-1][1] if status in ("approved", "rejected") else None
-    rows["enrolment_application"].append((
-        app_id, ids.application_number("PRE-2026", sid), "first_grade", "2026-2027", first_fr, first_ar,
-        last_fr, last_ar, dob, guardian_id, requested, requested if status == "approved" else None, status,
-        reason if status == "rejected" else None, 1 + rng.randrange(40) if status == "waitlisted" else None,
-        None, steps[0][1], decided,
-    ))  # fmt: skip
+    rows["enrolment_application"].append(
+        (
+            app_id,
+            ids.application_number("PRE-2026", sid),
+            "first_grade",
+            "2026-2027",
+            first_fr,
+            first_ar,
+            last_fr,
+            last_ar,
+            dob,
+            guardian_id,
+            requested,
+            requested if status == "approved" else None,
+            status,
+            reason if status == "rejected" else None,
+            1 + rng.randrange(40) if status == "waitlisted" else None,
+            None,
+            steps[0][1],
+            decided,
+        )
+    )
     _history(rows, app_id, steps)
     gids = json.dumps([ids.encode("gdn", guardian_id)])
     for prev, step in zip([None, *[s[0] for s in steps]], steps, strict=False):
         if step[1] >= ctx.event_cut and prev is not None:
-            events.append((step[1], "enrolment.status_changed", None, gids, json.dumps(
-                {"application_id": ids.encode("app", app_id), "from": prev, "to": step[0]})))  # fmt: skip
+            events.append(
+                (
+                    step[1],
+                    "enrolment.status_changed",
+                    None,
+                    gids,
+                    json.dumps(
+                        {"application_id": ids.encode("app", app_id), "from": prev, "to": step[0]}
+                    ),
+                )
+            )
 
 
 def _transfer_application(
-    rng: random.Random, ctx: Context, sid: int, guardian_id: int | None, student_row: tuple[Any, ...],
-    school_id: int, rows: Rows, events: list[tuple[Any, ...]],
-) -> None:  # fmt: skip
+    rng: random.Random,
+    ctx: Context,
+    sid: int,
+    guardian_id: int | None,
+    student_row: tuple[Any, ...],
+    school_id: int,
+    rows: Rows,
+    events: list[tuple[Any, ...]],
+) -> None:
     """A transfer request of an enrolled pupil (requested -> released_by_origin -> ...)."""
     app_id = 100_000_000 + sid
     day = date(2025, 10, 1) + timedelta(days=rng.randrange(150))
     if day > ctx.now.date():
         return
-    path = rng.choice([["requested"], ["requested", "released_by_origin"],
-                       ["requested", "released_by_origin", "accepted_by_destination", "completed"],
-                       ["requested", "rejected"]])  # fmt: skip
+    path = rng.choice(
+        [
+            ["requested"],
+            ["requested", "released_by_origin"],
+            ["requested", "released_by_origin", "accepted_by_destination", "completed"],
+            ["requested", "rejected"],
+        ]
+    )
     steps = [(path[0], ts(day, "10:00", rng.randrange(59)), "parent", None)]
     for to in path[1:]:
         day = day + timedelta(days=2 + rng.randrange(10))
         steps.append((to, ts(day, "11:00", rng.randrange(59)), "director", None))
     status = steps[-1][0]
-    rows["enrolment_application"].append((
-        app_id, ids.application_number("TRF-2025", sid), "transfer", "2025-2026", student_row[2], student_row[3],
-        student_row[4], student_row[5], student_row[9], guardian_id, school_id, None, status, None, None, sid,
-        steps[0][1], steps[-1][1] if status in ("completed", "rejected") else None,
-    ))  # fmt: skip
+    rows["enrolment_application"].append(
+        (
+            app_id,
+            ids.application_number("TRF-2025", sid),
+            "transfer",
+            "2025-2026",
+            student_row[2],
+            student_row[3],
+            student_row[4],
+            student_row[5],
+            student_row[9],
+            guardian_id,
+            school_id,
+            None,
+            status,
+            None,
+            None,
+            sid,
+            steps[0][1],
+            steps[-1][1] if status in ("completed", "rejected") else None,
+        )
+    )
     _history(rows, app_id, steps)
 
 
@@ -623,9 +767,23 @@ def _demo_absences(
             )
         )
         if recorded >= ctx.event_cut:
-            events.append((recorded, "absence.created", sid, gids, json.dumps(
-                {"absence_id": ids.encode("abs", aid), "date": day, "hours": hours, "kind": kind,
-                 "status": "unjustified"})))  # fmt: skip
+            events.append(
+                (
+                    recorded,
+                    "absence.created",
+                    sid,
+                    gids,
+                    json.dumps(
+                        {
+                            "absence_id": ids.encode("abs", aid),
+                            "date": day,
+                            "hours": hours,
+                            "kind": kind,
+                            "status": "unjustified",
+                        }
+                    ),
+                )
+            )
 
 
 def _reference_rows(plan: list[SchoolPlan]) -> Rows:
@@ -644,17 +802,56 @@ def _reference_rows(plan: list[SchoolPlan]) -> Rows:
         rows["subject"].append((code, fr, ar))
     for s in plan:
         prov_fr = catalog.PROVINCES[s.province_id - 1][1]
-        rows["school"].append((s.id, f"SBX{s.id:06d}", s.name_fr, s.name_ar, s.cycle, s.province_id, prov_fr,
-                               s.setting, s.pass_threshold))  # fmt: skip
+        rows["school"].append(
+            (
+                s.id,
+                f"SBX{s.id:06d}",
+                s.name_fr,
+                s.name_ar,
+                s.cycle,
+                s.province_id,
+                prov_fr,
+                s.setting,
+                s.pass_threshold,
+            )
+        )
     for g in demo.GUARDIANS:
-        rows["guardian"].append((g.id, g.first_name_fr, g.first_name_ar, g.last_name_fr, g.last_name_ar,
-                                 f"ZZ{g.id:06d}", g.preferred_lang))  # fmt: skip
+        rows["guardian"].append(
+            (
+                g.id,
+                g.first_name_fr,
+                g.first_name_ar,
+                g.last_name_fr,
+                g.last_name_ar,
+                f"ZZ{g.id:06d}",
+                g.preferred_lang,
+            )
+        )
         rows["guardian_phone"].append((g.id, g.id, g.phone, "iam", 1))
     for app_id, number, status, ffr, far, lfr, lar, dob, gid, history in demo.APPLICATIONS:
         decided = history[-1][1] if status == "approved" else None
-        rows["enrolment_application"].append((app_id, number, "first_grade", "2026-2027", ffr, far, lfr, lar, dob,
-                                              gid, 1, 1 if status == "approved" else None, status, None, None, None,
-                                              history[0][1], decided))  # fmt: skip
+        rows["enrolment_application"].append(
+            (
+                app_id,
+                number,
+                "first_grade",
+                "2026-2027",
+                ffr,
+                far,
+                lfr,
+                lar,
+                dob,
+                gid,
+                1,
+                1 if status == "approved" else None,
+                status,
+                None,
+                None,
+                None,
+                history[0][1],
+                decided,
+            )
+        )
         _history(rows, app_id, [(to, at, actor, None) for to, at, actor in history])
     return rows
 
@@ -686,7 +883,7 @@ class Writer:
             cols = [c.name for c in table.columns]
             if self.sqlite:
                 marks = ",".join("?" * len(cols))
-                cur.executemany(f"INSERT INTO {name} VALUES ({marks})", data)
+                cur.executemany(f"INSERT INTO {name} VALUES ({marks})", data)  # noqa: S608 - table names are ours
             else:
                 quoted = ", ".join(f'"{c}"' for c in cols)
                 with cur.copy(f"COPY {name} ({quoted}) FROM STDIN") as copy:
@@ -716,19 +913,29 @@ def school_days(now: datetime) -> list[date]:
 
 
 def seed_database(
-    engine: Engine, *, students: int, seed: int, now: datetime, schema: str | None = None,
+    engine: Engine,
+    *,
+    students: int,
+    seed: int,
+    now: datetime,
+    schema: str | None = None,
     progress: Callable[[str], None] | None = None,
-) -> dict[str, int]:  # fmt: skip
+) -> dict[str, int]:
     """Drop, create and fill every table; returns row counts per table."""
     started = time.monotonic()
     say = progress or (lambda _msg: None)
     plan = make_plan(students, seed)
     db.create_schema(engine, schema)
     ctx = Context(
-        seed=seed, now=now, now_iso=iso_now(now), event_cut=iso_now(now - EVENT_WINDOW),
-        school_days=school_days(now), primary_school_ids=[s.id for s in plan if s.cycle == "primaire"],
-        province_names=[(p[1], p[2]) for p in catalog.PROVINCES], birth_dates={},
-    )  # fmt: skip
+        seed=seed,
+        now=now,
+        now_iso=iso_now(now),
+        event_cut=iso_now(now - EVENT_WINDOW),
+        school_days=school_days(now),
+        primary_school_ids=[s.id for s in plan if s.cycle == "primaire"],
+        province_names=[(p[1], p[2]) for p in catalog.PROVINCES],
+        birth_dates={},
+    )
     writer = Writer(engine)
     try:
         rows = _reference_rows(plan)
@@ -750,7 +957,8 @@ def seed_database(
         )
         writer.write(rows)
         say(
-            f"{writer.count['student']:,} students loaded ({time.monotonic() - started:.0f}s); building indexes"
+            f"{writer.count['student']:,} students loaded "
+            f"({time.monotonic() - started:.0f}s); building indexes"
         )
     finally:
         writer.close()

@@ -51,7 +51,9 @@ def _key(kind: str, value: str) -> str:
 def locked_for(conn: Connection, kind: str, value: str, now: datetime) -> int:
     """Seconds left on a lock for this key (0 when not locked)."""
     row = conn.execute(
-        sa.select(db.verification_counter.c.locked_until).where(db.verification_counter.c.key == _key(kind, value))
+        sa.select(db.verification_counter.c.locked_until).where(
+            db.verification_counter.c.key == _key(kind, value)
+        )
     ).first()
     if row is None or row.locked_until is None:
         return 0
@@ -59,7 +61,9 @@ def locked_for(conn: Connection, kind: str, value: str, now: datetime) -> int:
     return max(0, int((until - now).total_seconds() + 0.999))
 
 
-def record_failure(conn: Connection, kind: str, value: str, now: datetime, rules: list[tuple[int, timedelta]]) -> None:
+def record_failure(
+    conn: Connection, kind: str, value: str, now: datetime, rules: list[tuple[int, timedelta]]
+) -> None:
     key = _key(kind, value)
     t = db.verification_counter
     row = conn.execute(sa.select(t).where(t.c.key == key)).first()
@@ -80,7 +84,9 @@ def record_failure(conn: Connection, kind: str, value: str, now: datetime, rules
 
 
 def reset_counter(conn: Connection, kind: str, value: str) -> None:
-    conn.execute(sa.delete(db.verification_counter).where(db.verification_counter.c.key == _key(kind, value)))
+    conn.execute(
+        sa.delete(db.verification_counter).where(db.verification_counter.c.key == _key(kind, value))
+    )
 
 
 def locked_problem(seconds: int) -> ProblemError:
@@ -105,22 +111,32 @@ def guardian_ids_of(conn: Connection, student_id: int) -> list[str]:
 
 
 def emit(
-    conn: Connection, type_: str, now: datetime, student_id: int | None, guardian_ids: list[str], data: dict[str, Any]
+    conn: Connection,
+    type_: str,
+    now: datetime,
+    student_id: int | None,
+    guardian_ids: list[str],
+    data: dict[str, Any],
 ) -> None:
     """Write a change event in the caller's transaction (outbox)."""
     conn.execute(
         sa.insert(db.change_event).values(
-            type=type_, occurred_at=iso(now), student_id=student_id,
-            guardian_ids=json.dumps(guardian_ids), data=json.dumps(data),
-        )  # fmt: skip
+            type=type_,
+            occurred_at=iso(now),
+            student_id=student_id,
+            guardian_ids=json.dumps(guardian_ids),
+            data=json.dumps(data),
+        )
     )
 
 
 # ---- publishing marks ----------------------------------------------------------------------------
 
 
-def publish_semester(conn: Connection, student_ids: list[int], year: int, semester: int, now: datetime, seed: int) -> tuple[int, int]:
-    """Enter (if missing) and publish one semester's marks; returns (published, already published)."""
+def publish_semester(
+    conn: Connection, student_ids: list[int], year: int, semester: int, now: datetime, seed: int
+) -> tuple[int, int]:
+    """Enter (if missing) and publish a semester's marks; returns (published, already)."""
     published = already = 0
     touched_classes: set[int] = set()
     when = iso(now)
@@ -139,18 +155,28 @@ def publish_semester(conn: Connection, student_ids: list[int], year: int, semest
                 db.semester_result.c.semester == semester,
             )
         ).first()
-        if existing is not None and existing.published_at is not None and existing.published_at <= when:
+        if (
+            existing is not None
+            and existing.published_at is not None
+            and existing.published_at <= when
+        ):
             already += 1
             continue
         plan = SUBJECT_PLAN[enrol.level_code]
         have = conn.execute(
-            sa.select(sa.func.count()).select_from(db.cc_mark).where(
-                db.cc_mark.c.student_id == sid, db.cc_mark.c.school_year == year, db.cc_mark.c.semester == semester
+            sa.select(sa.func.count())
+            .select_from(db.cc_mark)
+            .where(
+                db.cc_mark.c.student_id == sid,
+                db.cc_mark.c.school_year == year,
+                db.cc_mark.c.semester == semester,
             )
         ).scalar_one()
         if not have:
             prior = conn.execute(
-                sa.select(sa.func.avg(db.semester_result.c.average)).where(db.semester_result.c.student_id == sid)
+                sa.select(sa.func.avg(db.semester_result.c.average)).where(
+                    db.semester_result.c.student_id == sid
+                )
             ).scalar_one()
             rng = random.Random(f"{seed}:publish:{sid}:{year}:{semester}")
             offsets = [rng.gauss(0, 1.1) * 4 for _ in plan]
@@ -158,27 +184,48 @@ def publish_semester(conn: Connection, student_ids: list[int], year: int, semest
             conn.execute(
                 sa.insert(db.cc_mark),
                 [
-                    {"student_id": sid, "school_year": year, "semester": semester, "subject_code": m[0],
-                     "class_id": enrol.class_id, "devoir_1": m[1], "devoir_2": m[2], "devoir_3": m[3],
-                     "devoir_4": None, "activites": m[5], "n_devoirs": m[4], "absent_mask": m[6], "average": m[7]}
+                    {
+                        "student_id": sid,
+                        "school_year": year,
+                        "semester": semester,
+                        "subject_code": m[0],
+                        "class_id": enrol.class_id,
+                        "devoir_1": m[1],
+                        "devoir_2": m[2],
+                        "devoir_3": m[3],
+                        "devoir_4": None,
+                        "activites": m[5],
+                        "n_devoirs": m[4],
+                        "absent_mask": m[6],
+                        "average": m[7],
+                    }
                     for m in marks
-                ],  # fmt: skip
+                ],
             )
             average = semester_average(marks, plan)
         else:
             rows = conn.execute(
                 sa.select(db.cc_mark.c.subject_code, db.cc_mark.c.average).where(
-                    db.cc_mark.c.student_id == sid, db.cc_mark.c.school_year == year, db.cc_mark.c.semester == semester
+                    db.cc_mark.c.student_id == sid,
+                    db.cc_mark.c.school_year == year,
+                    db.cc_mark.c.semester == semester,
                 )
             ).all()
             coef = dict(catalog.LEVEL_SUBJECTS[enrol.level_code])
-            pairs = [(r.average, coef.get(r.subject_code, 1)) for r in rows if r.average is not None]
+            pairs = [
+                (r.average, coef.get(r.subject_code, 1)) for r in rows if r.average is not None
+            ]
             weight = sum(c for _, c in pairs)
             average = round(sum(a * c for a, c in pairs) / weight, 2) if weight else None
         if existing is None:
             conn.execute(
                 sa.insert(db.semester_result).values(
-                    student_id=sid, school_year=year, semester=semester, average=average, rank=None, published_at=when
+                    student_id=sid,
+                    school_year=year,
+                    semester=semester,
+                    average=average,
+                    rank=None,
+                    published_at=when,
                 )
             )
         else:
@@ -195,7 +242,14 @@ def publish_semester(conn: Connection, student_ids: list[int], year: int, semest
         gids = guardian_ids_of(conn, sid)
         data = {"school_year": catalog.year_code(year), "semester": semester}
         emit(conn, "grade.published", now, sid, gids, data)
-        emit(conn, "semester_result.published", now, sid, gids, {**data, "mention": catalog.mention(average)})
+        emit(
+            conn,
+            "semester_result.published",
+            now,
+            sid,
+            gids,
+            {**data, "mention": catalog.mention(average)},
+        )
         published += 1
     for class_id in touched_classes:
         _refresh_class_stats(conn, class_id, year, semester)
@@ -205,20 +259,41 @@ def publish_semester(conn: Connection, student_ids: list[int], year: int, semest
 def _refresh_class_stats(conn: Connection, class_id: int, year: int, semester: int) -> None:
     m = db.cc_mark
     rows = conn.execute(
-        sa.select(m.c.subject_code, sa.func.avg(m.c.average), sa.func.min(m.c.average), sa.func.max(m.c.average))
-        .where(m.c.class_id == class_id, m.c.school_year == year, m.c.semester == semester, m.c.average.is_not(None))
+        sa.select(
+            m.c.subject_code,
+            sa.func.avg(m.c.average),
+            sa.func.min(m.c.average),
+            sa.func.max(m.c.average),
+        )
+        .where(
+            m.c.class_id == class_id,
+            m.c.school_year == year,
+            m.c.semester == semester,
+            m.c.average.is_not(None),
+        )
         .group_by(m.c.subject_code)
     ).all()
     st = db.class_subject_stat
-    conn.execute(sa.delete(st).where(st.c.class_id == class_id, st.c.school_year == year, st.c.semester == semester))
+    conn.execute(
+        sa.delete(st).where(
+            st.c.class_id == class_id, st.c.school_year == year, st.c.semester == semester
+        )
+    )
     if rows:
         conn.execute(
             sa.insert(st),
             [
-                {"class_id": class_id, "school_year": year, "semester": semester, "subject_code": code,
-                 "class_avg": round(avg, 2), "class_min": lo, "class_max": hi}
+                {
+                    "class_id": class_id,
+                    "school_year": year,
+                    "semester": semester,
+                    "subject_code": code,
+                    "class_avg": round(avg, 2),
+                    "class_min": lo,
+                    "class_max": hi,
+                }
                 for code, avg, lo, hi in rows
-            ],  # fmt: skip
+            ],
         )
 
 
@@ -238,7 +313,13 @@ TRANSITIONS: dict[str, dict[str, set[str]]] = {
     },
     "reregistration": {"pending": {"confirmed", "not_returned"}},
 }
-REJECTION_REASONS = {"age_not_met", "outside_catchment", "incomplete_civil_status", "duplicate_application", "capacity_full"}
+REJECTION_REASONS = {
+    "age_not_met",
+    "outside_catchment",
+    "incomplete_civil_status",
+    "duplicate_application",
+    "capacity_full",
+}
 
 
 def allowed(kind: str, current: str, target: str) -> bool:

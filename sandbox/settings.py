@@ -15,7 +15,7 @@ DEFAULT_ADMIN_TOKEN = "sandbox-admin"  # noqa: S105
 
 
 class SandboxSettings(BaseSettings):
-    """Every knob of the sandbox; tests pass values to the initialiser instead of the environment."""
+    """Every knob of the sandbox; tests pass values to the initialiser, not the environment."""
 
     model_config = SettingsConfigDict(env_prefix="SANDBOX_", extra="ignore")
 

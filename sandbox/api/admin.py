@@ -32,12 +32,14 @@ from sandbox.schemas import (
     GenerateResponse,
     PublishRequest,
     PublishResponse,
-    StatusChangeRequest,
     Stats,
+    StatusChangeRequest,
     SubjectRef,
 )
 
-router = APIRouter(prefix="/_sandbox", tags=["sandbox-admin"], dependencies=[Depends(require_admin)])
+router = APIRouter(
+    prefix="/_sandbox", tags=["sandbox-admin"], dependencies=[Depends(require_admin)]
+)
 ADMIN = (400, 401)
 
 
@@ -53,7 +55,7 @@ def get_chaos(request: Request) -> ChaosState:
 
 @router.put("/chaos", response_model=ChaosState, responses=responses(*ADMIN))
 def put_chaos(body: ChaosUpdate, request: Request) -> ChaosState:
-    """Merge the given fields into the live configuration; `profile` first resets to that profile."""
+    """Merge the given fields into the live chaos; `profile` first resets to that profile."""
     state = _chaos(request)
     config = state.config
     if body.profile is not None:
@@ -63,7 +65,9 @@ def put_chaos(body: ChaosUpdate, request: Request) -> ChaosState:
         try:
             chaos.parse_mix(fields["error_mix"])
         except ValueError:
-            raise ProblemError(400, "invalid-request", "error_mix must look like 503:0.6,500:0.4.") from None
+            raise ProblemError(
+                400, "invalid-request", "error_mix must look like 503:0.6,500:0.4."
+            ) from None
     config = replace(config, **fields)
     state.update(config)
     return ChaosState.model_validate(state.state())
@@ -77,8 +81,11 @@ def set_clock(body: ClockRequest, clock: Clock) -> ClockResponse:
     if body.advance_seconds is not None:
         clock.advance(body.advance_seconds)
     now = clock.now()
-    return ClockResponse(now=iso(now), school_year=catalog.year_code(school_year_of(now.date())),
-                         semester=semester_of(now.date()))  # fmt: skip
+    return ClockResponse(
+        now=iso(now),
+        school_year=catalog.year_code(school_year_of(now.date())),
+        semester=semester_of(now.date()),
+    )
 
 
 def _student(conn: Connection, student_id: str | None, massar_code: str | None) -> tuple[int, int]:
@@ -103,10 +110,17 @@ def _absence_out(row: sa.Row) -> AbsenceOut:  # type: ignore[type-arg]
         fr, ar = catalog.SUBJECT_BY_CODE[row.subject_code]
         subject = SubjectRef(code=row.subject_code, name_fr=fr, name_ar=ar)
     return AbsenceOut(
-        id=ids.encode("abs", row.id), date=row.date, start_time=row.start_time, end_time=row.end_time,
-        hours=row.hours, subject=subject, kind=row.kind, status=row.status, reason_code=row.reason_code,
+        id=ids.encode("abs", row.id),
+        date=row.date,
+        start_time=row.start_time,
+        end_time=row.end_time,
+        hours=row.hours,
+        subject=subject,
+        kind=row.kind,
+        status=row.status,
+        reason_code=row.reason_code,
         recorded_at=row.recorded_at,
-    )  # fmt: skip
+    )
 
 
 def insert_absence(conn: Connection, body: AbsenceCreate, now: datetime) -> AbsenceOut:
@@ -118,22 +132,42 @@ def insert_absence(conn: Connection, body: AbsenceCreate, now: datetime) -> Abse
     h, m = int(body.start_time[:2]), int(body.start_time[3:])
     end_minutes = min(h * 60 + m + int(body.hours * 60), 23 * 60 + 59)
     values = {
-        "id": new_id, "student_id": sid, "class_id": class_id, "date": body.date.isoformat(),
-        "start_time": body.start_time, "end_time": f"{end_minutes // 60:02d}:{end_minutes % 60:02d}",
-        "hours": body.hours, "subject_code": body.subject if body.kind == "absence" else None, "kind": body.kind,
-        "status": body.status, "reason_code": body.reason_code if body.status == "justified" else None,
-        "recorded_at": iso(now), "justified_at": iso(now) if body.status == "justified" else None,
-    }  # fmt: skip
-    conn.execute(sa.insert(a).values(**values))
-    service.emit(conn, "absence.created", now, sid, service.guardian_ids_of(conn, sid), {
-        "absence_id": ids.encode("abs", new_id), "date": values["date"], "hours": body.hours, "kind": body.kind,
+        "id": new_id,
+        "student_id": sid,
+        "class_id": class_id,
+        "date": body.date.isoformat(),
+        "start_time": body.start_time,
+        "end_time": f"{end_minutes // 60:02d}:{end_minutes % 60:02d}",
+        "hours": body.hours,
+        "subject_code": body.subject if body.kind == "absence" else None,
+        "kind": body.kind,
         "status": body.status,
-    })  # fmt: skip
+        "reason_code": body.reason_code if body.status == "justified" else None,
+        "recorded_at": iso(now),
+        "justified_at": iso(now) if body.status == "justified" else None,
+    }
+    conn.execute(sa.insert(a).values(**values))
+    service.emit(
+        conn,
+        "absence.created",
+        now,
+        sid,
+        service.guardian_ids_of(conn, sid),
+        {
+            "absence_id": ids.encode("abs", new_id),
+            "date": values["date"],
+            "hours": body.hours,
+            "kind": body.kind,
+            "status": body.status,
+        },
+    )
     row = conn.execute(sa.select(a).where(a.c.id == new_id)).one()
     return _absence_out(row)
 
 
-@router.post("/absences", response_model=AbsenceOut, status_code=201, responses=responses(*ADMIN, 404))
+@router.post(
+    "/absences", response_model=AbsenceOut, status_code=201, responses=responses(*ADMIN, 404)
+)
 def record_absence(body: AbsenceCreate, request: Request, clock: Clock) -> AbsenceOut:
     """Record one absence (as a teacher would in Moudaris); emits `absence.created`."""
     with request.app.state.engine.begin() as conn:
@@ -141,7 +175,9 @@ def record_absence(body: AbsenceCreate, request: Request, clock: Clock) -> Absen
 
 
 @router.patch("/absences/{absence_id}", response_model=AbsenceOut, responses=responses(*ADMIN, 404))
-def update_absence(absence_id: str, body: AbsenceUpdate, request: Request, clock: Clock) -> AbsenceOut:
+def update_absence(
+    absence_id: str, body: AbsenceUpdate, request: Request, clock: Clock
+) -> AbsenceOut:
     """Justify or reject an absence (school staff); emits `absence.updated`."""
     key = ids.decode("abs", absence_id)
     now = clock.now()
@@ -150,13 +186,29 @@ def update_absence(absence_id: str, body: AbsenceUpdate, request: Request, clock
         row = conn.execute(sa.select(a).where(a.c.id == (key or -1))).first()
         if row is None:
             raise ProblemError(404, "not-found", "No such absence.")
-        conn.execute(sa.update(a).where(a.c.id == row.id).values(
-            status=body.status, reason_code=body.reason_code if body.status == "justified" else None,
-            justified_at=iso(now) if body.status == "justified" else None,
-        ))  # fmt: skip
-        service.emit(conn, "absence.updated", now, row.student_id, service.guardian_ids_of(conn, row.student_id), {
-            "absence_id": absence_id, "date": row.date, "hours": row.hours, "kind": row.kind, "status": body.status,
-        })  # fmt: skip
+        conn.execute(
+            sa.update(a)
+            .where(a.c.id == row.id)
+            .values(
+                status=body.status,
+                reason_code=body.reason_code if body.status == "justified" else None,
+                justified_at=iso(now) if body.status == "justified" else None,
+            )
+        )
+        service.emit(
+            conn,
+            "absence.updated",
+            now,
+            row.student_id,
+            service.guardian_ids_of(conn, row.student_id),
+            {
+                "absence_id": absence_id,
+                "date": row.date,
+                "hours": row.hours,
+                "kind": row.kind,
+                "status": body.status,
+            },
+        )
         return _absence_out(conn.execute(sa.select(a).where(a.c.id == row.id)).one())
 
 
@@ -179,15 +231,23 @@ def publish_grades(body: PublishRequest, request: Request, clock: Clock) -> Publ
             raise ProblemError(404, "student-not-found", "The student was not enrolled that year.")
         targets = [sid]
         if body.scope == "class":
-            targets = list(conn.execute(
-                sa.select(e.c.student_id).where(e.c.class_id == class_id, e.c.school_year == year)
-                .order_by(e.c.student_id)
-            ).scalars())  # fmt: skip
+            targets = list(
+                conn.execute(
+                    sa.select(e.c.student_id)
+                    .where(e.c.class_id == class_id, e.c.school_year == year)
+                    .order_by(e.c.student_id)
+                ).scalars()
+            )
         published, already = service.publish_semester(
             conn, targets, year, body.semester, now, request.app.state.settings.seed
         )
-    return PublishResponse(school_year=body.school_year, semester=body.semester, published=published,
-                           already_published=already, published_at=iso(now))  # fmt: skip
+    return PublishResponse(
+        school_year=body.school_year,
+        semester=body.semester,
+        published=published,
+        already_published=already,
+        published_at=iso(now),
+    )
 
 
 @router.post(
@@ -196,7 +256,10 @@ def publish_grades(body: PublishRequest, request: Request, clock: Clock) -> Publ
     responses=responses(*ADMIN, 404, 409),
 )
 def move_application(
-    number: Annotated[str, Path(max_length=32)], body: StatusChangeRequest, request: Request, clock: Clock
+    number: Annotated[str, Path(max_length=32)],
+    body: StatusChangeRequest,
+    request: Request,
+    clock: Clock,
 ) -> ApplicationLookupResponse:
     """Move an application along its status machine (DOMAIN §5); illegal moves get 409."""
     now = clock.now()
@@ -206,7 +269,11 @@ def move_application(
         if row is None:
             raise ProblemError(404, "application-not-found", "No application has this number.")
         if not service.allowed(row.kind, row.status, body.status):
-            raise ProblemError(409, "invalid-transition", "This status change is not allowed from the current status.")
+            raise ProblemError(
+                409,
+                "invalid-transition",
+                "This status change is not allowed from the current status.",
+            )
         if body.status == "rejected" and body.reason not in service.REJECTION_REASONS:
             raise ProblemError(400, "invalid-request", "A rejection needs a known reason code.")
         values: dict[str, object] = {"status": body.status}
@@ -219,13 +286,34 @@ def move_application(
         if body.status == "waitlisted":
             values["waitlist_position"] = 1 + (row.id % 30)
         conn.execute(sa.update(ea).where(ea.c.id == row.id).values(**values))
-        next_hist = conn.execute(sa.select(sa.func.coalesce(sa.func.max(h.c.id), 0) + 1)).scalar_one()
-        conn.execute(sa.insert(h).values(id=next_hist, application_id=row.id, from_status=row.status,
-                                         to_status=body.status, reason=body.reason, actor=body.actor, at=iso(now)))  # fmt: skip
+        next_hist = conn.execute(
+            sa.select(sa.func.coalesce(sa.func.max(h.c.id), 0) + 1)
+        ).scalar_one()
+        conn.execute(
+            sa.insert(h).values(
+                id=next_hist,
+                application_id=row.id,
+                from_status=row.status,
+                to_status=body.status,
+                reason=body.reason,
+                actor=body.actor,
+                at=iso(now),
+            )
+        )
         gids = [ids.encode("gdn", row.guardian_id)] if row.guardian_id else []
-        service.emit(conn, "enrolment.status_changed", now, row.student_id, gids, {
-            "application_id": ids.encode("app", row.id), "number": row.number, "from": row.status, "to": body.status,
-        })  # fmt: skip
+        service.emit(
+            conn,
+            "enrolment.status_changed",
+            now,
+            row.student_id,
+            gids,
+            {
+                "application_id": ids.encode("app", row.id),
+                "number": row.number,
+                "from": row.status,
+                "to": body.status,
+            },
+        )
         return application_detail(conn, conn.execute(sa.select(ea).where(ea.c.id == row.id)).one())
 
 
@@ -241,14 +329,22 @@ def generate_events(body: GenerateRequest, request: Request, clock: Clock) -> Ge
         max_id = conn.execute(sa.select(sa.func.max(db.student.c.id))).scalar_one() or 0
         for _ in range(body.absences):
             sid = rng.randint(1, max_id)
-            row = conn.execute(sa.select(db.student.c.id).where(db.student.c.id >= sid).limit(1)).first()
+            row = conn.execute(
+                sa.select(db.student.c.id).where(db.student.c.id >= sid).limit(1)
+            ).first()
             if row is None:
                 continue
-            insert_absence(conn, AbsenceCreate(
-                student_id=ids.encode("stu", row.id), date=now.date(),
-                start_time=rng.choice(["08:30", "09:30", "10:30", "14:30", "15:30"]), hours=rng.choice([1, 2]),
-                kind="late" if rng.random() < 0.15 else "absence",
-            ), now)  # fmt: skip
+            insert_absence(
+                conn,
+                AbsenceCreate(
+                    student_id=ids.encode("stu", row.id),
+                    date=now.date(),
+                    start_time=rng.choice(["08:30", "09:30", "10:30", "14:30", "15:30"]),
+                    hours=rng.choice([1, 2]),
+                    kind="late" if rng.random() < 0.15 else "absence",
+                ),
+                now,
+            )
             made += 1
     return GenerateResponse(absences=made, events=made)
 

@@ -18,8 +18,12 @@ from sandbox.clock import SandboxClock
 from sandbox.problems import ProblemError
 from sandbox.settings import SandboxSettings
 
-bearer = HTTPBearer(auto_error=False, description="One token per gateway deployment (SANDBOX_API_TOKEN).")
-admin_bearer = HTTPBearer(auto_error=False, scheme_name="AdminBearer", description="SANDBOX_ADMIN_TOKEN.")
+bearer = HTTPBearer(
+    auto_error=False, description="One token per gateway deployment (SANDBOX_API_TOKEN)."
+)
+admin_bearer = HTTPBearer(
+    auto_error=False, scheme_name="AdminBearer", description="SANDBOX_ADMIN_TOKEN."
+)
 
 
 def settings_of(request: Request) -> SandboxSettings:
@@ -41,7 +45,10 @@ def _check(creds: HTTPAuthorizationCredentials | None, expected: str) -> None:
     given = creds.credentials if creds is not None else ""
     if not hmac.compare_digest(given.encode(), expected.encode()):
         raise ProblemError(
-            401, "unauthorized", "A valid bearer token is required.", headers={"WWW-Authenticate": "Bearer"}
+            401,
+            "unauthorized",
+            "A valid bearer token is required.",
+            headers={"WWW-Authenticate": "Bearer"},
         )
 
 

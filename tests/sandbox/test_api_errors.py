@@ -9,7 +9,13 @@ from tests.sandbox.conftest import API, assert_problem, demo_ids, on_behalf
 
 
 @pytest.mark.parametrize(
-    "headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic c2FuZGJveA=="}, {"Authorization": "Bearer "}]
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": "Basic c2FuZGJveA=="},
+        {"Authorization": "Bearer "},
+    ],
 )
 def test_missing_or_wrong_token_is_401(client: TestClient, headers: dict[str, str]) -> None:
     r = client.post("/api/v1/guardians/lookup", json={"phone": "+212600000001"}, headers=headers)
@@ -18,31 +24,50 @@ def test_missing_or_wrong_token_is_401(client: TestClient, headers: dict[str, st
 
 
 def test_admin_token_is_not_an_api_token(client: TestClient) -> None:
-    assert_problem(client.get("/api/v1/meta", headers={"Authorization": "Bearer sandbox-admin"}), 401, "unauthorized")
+    assert_problem(
+        client.get("/api/v1/meta", headers={"Authorization": "Bearer sandbox-admin"}),
+        401,
+        "unauthorized",
+    )
 
 
 def test_unlinked_guardian_gets_403(client: TestClient) -> None:
     _, kids = demo_ids(client)
-    other = client.post("/api/v1/guardians/lookup", json={"phone": "+212600000002"}, headers=API).json()
-    r = client.get(f"/api/v1/students/{kids['001']}/grades", headers=on_behalf(other["guardian"]["id"]))
+    other = client.post(
+        "/api/v1/guardians/lookup", json={"phone": "+212600000002"}, headers=API
+    ).json()
+    r = client.get(
+        f"/api/v1/students/{kids['001']}/grades", headers=on_behalf(other["guardian"]["id"])
+    )
     body = assert_problem(r, 403, "not-linked")
     assert "Z99" not in body["detail"]
 
 
 def test_garbage_on_behalf_of_is_403(client: TestClient) -> None:
     _, kids = demo_ids(client)
-    assert_problem(client.get(f"/api/v1/students/{kids['001']}", headers=on_behalf("gdn_nope")), 403, "not-linked")
+    assert_problem(
+        client.get(f"/api/v1/students/{kids['001']}", headers=on_behalf("gdn_nope")),
+        403,
+        "not-linked",
+    )
 
 
 def test_missing_on_behalf_of_is_400(client: TestClient) -> None:
     _, kids = demo_ids(client)
-    assert_problem(client.get(f"/api/v1/students/{kids['001']}", headers=API), 400, "invalid-request")
+    assert_problem(
+        client.get(f"/api/v1/students/{kids['001']}", headers=API), 400, "invalid-request"
+    )
 
 
 def test_validation_detail_does_not_echo_the_phone(client: TestClient) -> None:
-    r = client.post("/api/v1/guardians/lookup", json={"phone": "+212600000001", "extra": "Z990000001"}, headers=API)
+    r = client.post(
+        "/api/v1/guardians/lookup",
+        json={"phone": "+212600000001", "extra": "Z990000001"},
+        headers=API,
+    )
     body = assert_problem(r, 400, "invalid-request")
-    assert "212600000001" not in r.text and "Z990000001" not in r.text
+    assert "212600000001" not in r.text
+    assert "Z990000001" not in r.text
     assert "extra" in body["detail"]
 
 
@@ -68,17 +93,21 @@ BAD_STUDENT_QUERIES = [
 def test_bad_student_query_is_400(client: TestClient, route: str, params: dict[str, str]) -> None:
     gid, kids = demo_ids(client)
     assert_problem(
-        client.get(f"/api/v1/students/{kids['001']}/{route}", params=params, headers=on_behalf(gid)),
-        400, "invalid-request",
-    )  # fmt: skip
+        client.get(
+            f"/api/v1/students/{kids['001']}/{route}", params=params, headers=on_behalf(gid)
+        ),
+        400,
+        "invalid-request",
+    )
 
 
 def test_absence_range_over_366_days_is_400(client: TestClient) -> None:
     gid, kids = demo_ids(client)
     r = client.get(
-        f"/api/v1/students/{kids['001']}/absences", params={"from": "2025-01-01", "to": "2026-01-03"},
+        f"/api/v1/students/{kids['001']}/absences",
+        params={"from": "2025-01-01", "to": "2026-01-03"},
         headers=on_behalf(gid),
-    )  # fmt: skip
+    )
     body = assert_problem(r, 400, "invalid-request")
     assert "366" in body["detail"]
 
@@ -113,7 +142,11 @@ def test_bad_guardian_lookup(client: TestClient, body: dict, status: int, code: 
 
 
 def test_non_json_body_is_400(client: TestClient) -> None:
-    r = client.post("/api/v1/guardians/lookup", content=b"{not json", headers={**API, "Content-Type": "application/json"})
+    r = client.post(
+        "/api/v1/guardians/lookup",
+        content=b"{not json",
+        headers={**API, "Content-Type": "application/json"},
+    )
     assert_problem(r, 400, "invalid-request")
 
 
@@ -128,15 +161,26 @@ def test_non_json_body_is_400(client: TestClient) -> None:
     ],
 )
 def test_malformed_verify_is_400(client: TestClient, body: dict) -> None:
-    assert_problem(client.post("/api/v1/students/verify", json=body, headers=API), 400, "invalid-request")
+    assert_problem(
+        client.post("/api/v1/students/verify", json=body, headers=API), 400, "invalid-request"
+    )
 
 
 @pytest.mark.parametrize(
-    "params", [{"cursor": "abc"}, {"cursor": "c_-1"}, {"cursor": "c_999999999999"}, {"types": "absence.deleted"},
-               {"limit": "0"}, {"limit": "500"}],
-)  # fmt: skip
+    "params",
+    [
+        {"cursor": "abc"},
+        {"cursor": "c_-1"},
+        {"cursor": "c_999999999999"},
+        {"types": "absence.deleted"},
+        {"limit": "0"},
+        {"limit": "500"},
+    ],
+)
 def test_bad_change_feed_queries_are_400(client: TestClient, params: dict[str, str]) -> None:
-    assert_problem(client.get("/api/v1/changes", params=params, headers=API), 400, "invalid-request")
+    assert_problem(
+        client.get("/api/v1/changes", params=params, headers=API), 400, "invalid-request"
+    )
 
 
 def test_wrong_method_is_a_problem(client: TestClient) -> None:

@@ -16,9 +16,17 @@ def test_guardian_lookup_returns_guardian_and_both_children(client: TestClient) 
     assert codes == ["Z99****001", "Z99****002"]
     student = body["students"][0]
     assert set(student) == {
-        "id", "first_name_fr", "first_name_ar", "relation", "level", "class_label", "school", "massar_code_masked",
-    }  # fmt: skip
-    assert student["id"].startswith("stu_") and "Z99" not in student["id"]
+        "id",
+        "first_name_fr",
+        "first_name_ar",
+        "relation",
+        "level",
+        "class_label",
+        "school",
+        "massar_code_masked",
+    }
+    assert student["id"].startswith("stu_")
+    assert "Z99" not in student["id"]
     assert set(student["level"]) == {"code", "name_fr", "name_ar"}
     assert set(student["school"]) == {"name_fr", "name_ar"}
 
@@ -56,34 +64,59 @@ def test_student_profile_is_minimal(client: TestClient) -> None:
     body = r.json()
     assert body["level"]["code"] == "2BAC-PC"
     assert body["school_year"] == "2025-2026"
-    assert "birth_date" not in body and "massar_code" not in body
+    assert "birth_date" not in body
+    assert "massar_code" not in body
     assert r.headers["cache-control"] == "private, max-age=3600"
 
 
 def test_grades_follow_the_75_25_rule_and_carry_cache_hints(client: TestClient) -> None:
     gid, kids = demo_ids(client)
     r = client.get(
-        f"/api/v1/students/{kids['001']}/grades", params={"school_year": "2025-2026", "semester": 1},
+        f"/api/v1/students/{kids['001']}/grades",
+        params={"school_year": "2025-2026", "semester": 1},
         headers=on_behalf(gid),
-    )  # fmt: skip
+    )
     assert r.status_code == 200, r.text
     body = r.json()
-    assert {"student_id", "school_year", "semester", "published_at", "subjects", "semester_average", "mention"} <= set(
-        body
-    )
+    assert {
+        "student_id",
+        "school_year",
+        "semester",
+        "published_at",
+        "subjects",
+        "semester_average",
+        "mention",
+    } <= set(body)
     assert body["published_at"] == "2026-02-03T18:00:00+01:00"
     assert r.headers["cache-control"] == "private, max-age=900"
     assert r.headers["etag"]
     for subject in body["subjects"]:
-        assert {"code", "name_fr", "name_ar", "coefficient", "assessments", "average", "class_avg", "class_min",
-                "class_max"} <= set(subject)  # fmt: skip
-        tests = [a["score"] for a in subject["assessments"] if a["kind"] == "devoir" and a["score"] is not None]
+        assert {
+            "code",
+            "name_fr",
+            "name_ar",
+            "coefficient",
+            "assessments",
+            "average",
+            "class_avg",
+            "class_min",
+            "class_max",
+        } <= set(subject)
+        tests = [
+            a["score"]
+            for a in subject["assessments"]
+            if a["kind"] == "devoir" and a["score"] is not None
+        ]
         acts = [a["score"] for a in subject["assessments"] if a["kind"] == "activites"]
         if tests and subject["average"] is not None:
             w = 0.6 if subject["code"] == "EN" else 0.75
-            assert abs(subject["average"] - (w * sum(tests) / len(tests) + (1 - w) * acts[0])) < 0.011
+            assert (
+                abs(subject["average"] - (w * sum(tests) / len(tests) + (1 - w) * acts[0])) < 0.011
+            )
         assert all(a["max_score"] == 20 for a in subject["assessments"])
-    total = sum(s["average"] * s["coefficient"] for s in body["subjects"] if s["average"] is not None)
+    total = sum(
+        s["average"] * s["coefficient"] for s in body["subjects"] if s["average"] is not None
+    )
     weight = sum(s["coefficient"] for s in body["subjects"] if s["average"] is not None)
     assert abs(body["semester_average"] - total / weight) < 0.011
 
@@ -100,9 +133,10 @@ def test_grades_etag_gives_304(client: TestClient) -> None:
 def test_semester_two_is_not_published_yet(client: TestClient) -> None:
     gid, kids = demo_ids(client)
     r = client.get(
-        f"/api/v1/students/{kids['001']}/grades", params={"school_year": "2025-2026", "semester": 2},
+        f"/api/v1/students/{kids['001']}/grades",
+        params={"school_year": "2025-2026", "semester": 2},
         headers=on_behalf(gid),
-    )  # fmt: skip
+    )
     assert r.status_code == 404
     assert r.json()["code"] == "not-published"
 
@@ -110,17 +144,28 @@ def test_semester_two_is_not_published_yet(client: TestClient) -> None:
 def test_absences_include_recent_unjustified_ones_and_totals(client: TestClient) -> None:
     gid, kids = demo_ids(client)
     r = client.get(
-        f"/api/v1/students/{kids['001']}/absences", params={"from": "2026-05-06", "to": "2026-05-20"},
+        f"/api/v1/students/{kids['001']}/absences",
+        params={"from": "2026-05-06", "to": "2026-05-20"},
         headers=on_behalf(gid),
-    )  # fmt: skip
+    )
     assert r.status_code == 200
     body = r.json()
     assert [a["date"] for a in body["items"]] == ["2026-05-18", "2026-05-12"]
     assert {a["status"] for a in body["items"]} == {"unjustified"}
     assert body["totals"] == {"unjustified_hours": 3, "justified_hours": 0, "late_count": 0}
     item = body["items"][0]
-    assert set(item) == {"id", "date", "start_time", "end_time", "hours", "subject", "kind", "status", "reason_code",
-                         "recorded_at"}  # fmt: skip
+    assert set(item) == {
+        "id",
+        "date",
+        "start_time",
+        "end_time",
+        "hours",
+        "subject",
+        "kind",
+        "status",
+        "reason_code",
+        "recorded_at",
+    }
     assert item["id"].startswith("abs_")
     assert r.headers["cache-control"] == "private, max-age=300"
 
@@ -160,9 +205,12 @@ def test_results_default_to_last_published_year(client: TestClient) -> None:
     assert body["decision"] in {"promoted", "oriented"}
     assert [s["semester"] for s in body["semesters"]] == [1, 2]
     current = client.get(
-        f"/api/v1/students/{kids['002']}/results", params={"school_year": "2025-2026"}, headers=on_behalf(gid)
+        f"/api/v1/students/{kids['002']}/results",
+        params={"school_year": "2025-2026"},
+        headers=on_behalf(gid),
     )
-    assert current.status_code == 404 and current.json()["code"] == "not-published"
+    assert current.status_code == 404
+    assert current.json()["code"] == "not-published"
 
 
 def test_guardian_enrolment_applications(client: TestClient) -> None:
@@ -183,9 +231,10 @@ def test_student_enrolment_applications_is_a_list(client: TestClient) -> None:
 
 def test_enrolment_lookup_returns_history(client: TestClient) -> None:
     r = client.post(
-        "/api/v1/enrolment-applications/lookup", json={"number": "PRE-2026-0000002", "child_birth_date": "2020-02-20"},
+        "/api/v1/enrolment-applications/lookup",
+        json={"number": "PRE-2026-0000002", "child_birth_date": "2020-02-20"},
         headers=API,
-    )  # fmt: skip
+    )
     assert r.status_code == 200
     body = r.json()
     assert body["status"] == "approved"
@@ -195,7 +244,8 @@ def test_enrolment_lookup_returns_history(client: TestClient) -> None:
 
 def test_meta_and_health(client: TestClient) -> None:
     meta = client.get("/api/v1/meta", headers=API).json()
-    assert meta["school_year"] == "2025-2026" and meta["semester"] == 2
+    assert meta["school_year"] == "2025-2026"
+    assert meta["semester"] == 2
     assert meta["now"] == "2026-05-20T10:00:00+01:00"
     assert client.get("/health").json() == {"status": "ok"}
 

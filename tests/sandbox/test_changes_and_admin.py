@@ -13,12 +13,23 @@ def head(client: TestClient) -> str:
 
 def test_feed_starts_in_the_window_and_pages(client: TestClient) -> None:
     first = client.get("/api/v1/changes", params={"limit": 5}, headers=API).json()
-    assert len(first["items"]) == 5 and first["has_more"] is True
+    assert len(first["items"]) == 5
+    assert first["has_more"] is True
     event = first["items"][0]
-    assert set(event) == {"id", "type", "occurred_at", "student_id", "student_first_name_fr",
-                          "student_first_name_ar", "guardian_ids", "data"}  # fmt: skip
+    assert set(event) == {
+        "id",
+        "type",
+        "occurred_at",
+        "student_id",
+        "student_first_name_fr",
+        "student_first_name_ar",
+        "guardian_ids",
+        "data",
+    }
     assert event["occurred_at"] >= "2026-05-06T10:00:00+01:00"
-    second = client.get("/api/v1/changes", params={"limit": 5, "cursor": first["next_cursor"]}, headers=API).json()
+    second = client.get(
+        "/api/v1/changes", params={"limit": 5, "cursor": first["next_cursor"]}, headers=API
+    ).json()
     ids_1 = [e["id"] for e in first["items"]]
     ids_2 = [e["id"] for e in second["items"]]
     assert not set(ids_1) & set(ids_2)
@@ -33,31 +44,60 @@ def test_feed_at_head_is_empty(client: TestClient) -> None:
 def test_recorded_absence_appears_in_feed_and_reads(client: TestClient) -> None:
     gid, kids = demo_ids(client)
     cursor = head(client)
-    r = client.post("/_sandbox/absences", json={"massar_code": "Z990000001", "date": "2026-05-20", "hours": 2,
-                                               "status": "unjustified", "subject": "SCI"}, headers=ADMIN)  # fmt: skip
+    r = client.post(
+        "/_sandbox/absences",
+        json={
+            "massar_code": "Z990000001",
+            "date": "2026-05-20",
+            "hours": 2,
+            "status": "unjustified",
+            "subject": "SCI",
+        },
+        headers=ADMIN,
+    )
     assert r.status_code == 201, r.text
     absence_id = r.json()["id"]
     feed = client.get("/api/v1/changes", params={"cursor": cursor}, headers=API).json()
     assert [e["type"] for e in feed["items"]] == ["absence.created"]
     event = feed["items"][0]
-    assert event["student_id"] == kids["001"] and gid in event["guardian_ids"]
+    assert event["student_id"] == kids["001"]
+    assert gid in event["guardian_ids"]
     assert event["data"]["absence_id"] == absence_id
-    listed = client.get(f"/api/v1/students/{kids['001']}/absences", params={"from": "2026-05-20"},
-                        headers=on_behalf(gid)).json()  # fmt: skip
+    listed = client.get(
+        f"/api/v1/students/{kids['001']}/absences",
+        params={"from": "2026-05-20"},
+        headers=on_behalf(gid),
+    ).json()
     assert [a["id"] for a in listed["items"]] == [absence_id]
-    patched = client.patch(f"/_sandbox/absences/{absence_id}", json={"status": "justified", "reason_code": "medical"},
-                           headers=ADMIN)  # fmt: skip
+    patched = client.patch(
+        f"/_sandbox/absences/{absence_id}",
+        json={"status": "justified", "reason_code": "medical"},
+        headers=ADMIN,
+    )
     assert patched.json()["status"] == "justified"
     feed = client.get("/api/v1/changes", params={"cursor": feed["next_cursor"]}, headers=API).json()
-    assert [(e["type"], e["data"]["status"]) for e in feed["items"]] == [("absence.updated", "justified")]
+    assert [(e["type"], e["data"]["status"]) for e in feed["items"]] == [
+        ("absence.updated", "justified")
+    ]
 
 
 def test_types_filter(client: TestClient) -> None:
     cursor = head(client)
-    client.post("/_sandbox/absences", json={"massar_code": "Z990000003", "date": "2026-05-20"}, headers=ADMIN)
-    client.post("/_sandbox/enrolment-applications/PRE-2026-0000001/status", json={"status": "approved"}, headers=ADMIN)
-    feed = client.get("/api/v1/changes", params={"cursor": cursor, "types": "enrolment.status_changed"},
-                      headers=API).json()  # fmt: skip
+    client.post(
+        "/_sandbox/absences",
+        json={"massar_code": "Z990000003", "date": "2026-05-20"},
+        headers=ADMIN,
+    )
+    client.post(
+        "/_sandbox/enrolment-applications/PRE-2026-0000001/status",
+        json={"status": "approved"},
+        headers=ADMIN,
+    )
+    feed = client.get(
+        "/api/v1/changes",
+        params={"cursor": cursor, "types": "enrolment.status_changed"},
+        headers=API,
+    ).json()
     assert [e["type"] for e in feed["items"]] == ["enrolment.status_changed"]
     assert feed["items"][0]["data"]["to"] == "approved"
 
@@ -68,42 +108,77 @@ def test_publishing_semester_two_makes_grades_readable_and_emits_events(client: 
     params = {"school_year": "2025-2026", "semester": 2}
     assert client.get(url, params=params, headers=on_behalf(gid)).status_code == 404
     cursor = head(client)
-    r = client.post("/_sandbox/grades/publish", json={"school_year": "2025-2026", "semester": 2,
-                                                     "massar_code": "Z990000001", "scope": "class"}, headers=ADMIN)  # fmt: skip
+    r = client.post(
+        "/_sandbox/grades/publish",
+        json={
+            "school_year": "2025-2026",
+            "semester": 2,
+            "massar_code": "Z990000001",
+            "scope": "class",
+        },
+        headers=ADMIN,
+    )
     assert r.status_code == 200, r.text
     assert r.json()["published"] >= 1
     grades = client.get(url, params=params, headers=on_behalf(gid))
     assert grades.status_code == 200
     assert grades.json()["published_at"] == "2026-05-20T10:00:00+01:00"
-    assert grades.json()["subjects"] and grades.json()["subjects"][0]["class_avg"] is not None
-    feed = client.get("/api/v1/changes", params={"cursor": cursor, "limit": 200}, headers=API).json()
+    assert grades.json()["subjects"]
+    assert grades.json()["subjects"][0]["class_avg"] is not None
+    feed = client.get(
+        "/api/v1/changes", params={"cursor": cursor, "limit": 200}, headers=API
+    ).json()
     mine = [e["type"] for e in feed["items"] if e["student_id"] == kids["001"]]
     assert mine == ["grade.published", "semester_result.published"]
-    again = client.post("/_sandbox/grades/publish", json={"school_year": "2025-2026", "semester": 2,
-                                                         "massar_code": "Z990000001"}, headers=ADMIN)  # fmt: skip
-    assert again.json()["published"] == 0 and again.json()["already_published"] == 1
+    again = client.post(
+        "/_sandbox/grades/publish",
+        json={"school_year": "2025-2026", "semester": 2, "massar_code": "Z990000001"},
+        headers=ADMIN,
+    )
+    assert again.json()["published"] == 0
+    assert again.json()["already_published"] == 1
 
 
 def test_application_status_machine(client: TestClient) -> None:
     move = "/_sandbox/enrolment-applications/PRE-2026-0000002/status"
-    assert_problem(client.post(move, json={"status": "submitted"}, headers=ADMIN), 409, "invalid-transition")
+    assert_problem(
+        client.post(move, json={"status": "submitted"}, headers=ADMIN), 409, "invalid-transition"
+    )
     r = client.post(move, json={"status": "enrolled"}, headers=ADMIN)
-    assert r.status_code == 200 and r.json()["status"] == "enrolled"
+    assert r.status_code == 200
+    assert r.json()["status"] == "enrolled"
     assert r.json()["history"][-1]["to"] == "enrolled"
-    assert_problem(client.post(move, json={"status": "approved"}, headers=ADMIN), 409, "invalid-transition")
+    assert_problem(
+        client.post(move, json={"status": "approved"}, headers=ADMIN), 409, "invalid-transition"
+    )
     reject = "/_sandbox/enrolment-applications/PRE-2026-0000001/status"
-    assert_problem(client.post(reject, json={"status": "rejected"}, headers=ADMIN), 400, "invalid-request")
+    assert_problem(
+        client.post(reject, json={"status": "rejected"}, headers=ADMIN), 400, "invalid-request"
+    )
     r = client.post(reject, json={"status": "rejected", "reason": "age_not_met"}, headers=ADMIN)
     assert r.json()["rejection_reason"] == "age_not_met"
-    assert_problem(client.post("/_sandbox/enrolment-applications/PRE-2026-0009999/status",
-                               json={"status": "approved"}, headers=ADMIN), 404, "application-not-found")  # fmt: skip
+    assert_problem(
+        client.post(
+            "/_sandbox/enrolment-applications/PRE-2026-0009999/status",
+            json={"status": "approved"},
+            headers=ADMIN,
+        ),
+        404,
+        "application-not-found",
+    )
 
 
 def test_old_cursor_is_410_after_the_clock_moves(client: TestClient) -> None:
     start = client.get("/api/v1/changes", params={"limit": 1}, headers=API).json()["next_cursor"]
     client.post("/_sandbox/clock", json={"advance_seconds": 20 * 86400}, headers=ADMIN)
-    client.post("/_sandbox/absences", json={"massar_code": "Z990000002", "date": "2026-06-09"}, headers=ADMIN)
-    assert_problem(client.get("/api/v1/changes", params={"cursor": start}, headers=API), 410, "cursor-expired")
+    client.post(
+        "/_sandbox/absences",
+        json={"massar_code": "Z990000002", "date": "2026-06-09"},
+        headers=ADMIN,
+    )
+    assert_problem(
+        client.get("/api/v1/changes", params={"cursor": start}, headers=API), 410, "cursor-expired"
+    )
     fresh = client.get("/api/v1/changes", headers=API).json()
     assert [e["type"] for e in fresh["items"]] == ["absence.created"]
 
@@ -122,7 +197,11 @@ def test_admin_needs_the_admin_token(client: TestClient) -> None:
 
 def test_clock_moves_meta(client: TestClient) -> None:
     r = client.post("/_sandbox/clock", json={"now": "2025-09-10T08:00:00+01:00"}, headers=ADMIN)
-    assert r.json() == {"now": "2025-09-10T08:00:00+01:00", "school_year": "2025-2026", "semester": 1}
+    assert r.json() == {
+        "now": "2025-09-10T08:00:00+01:00",
+        "school_year": "2025-2026",
+        "semester": 1,
+    }
     assert client.get("/api/v1/meta", headers=API).json()["now"] == "2025-09-10T08:00:00+01:00"
 
 

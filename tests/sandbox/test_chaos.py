@@ -83,7 +83,9 @@ def test_error_mix_is_respected(client: TestClient) -> None:
 
 
 def test_latency_profile_from_settings(db_url: str) -> None:
-    settings = SandboxSettings(database_url=db_url, env="test", latency_median_ms=60, latency_p99_ms=120)
+    settings = SandboxSettings(
+        database_url=db_url, env="test", latency_median_ms=60, latency_p99_ms=120
+    )
     with TestClient(create_app(settings)) as c:
         started = time.perf_counter()
         for _ in range(3):
@@ -92,25 +94,42 @@ def test_latency_profile_from_settings(db_url: str) -> None:
 
 
 def test_client_throttling_gives_429(db_url: str) -> None:
-    with TestClient(create_app(SandboxSettings(database_url=db_url, env="test", rate_limit_rps=2))) as c:
+    with TestClient(
+        create_app(SandboxSettings(database_url=db_url, env="test", rate_limit_rps=2))
+    ) as c:
         statuses = [c.get("/api/v1/meta", headers=API).status_code for _ in range(6)]
         assert statuses[:2] == [200, 200]
         assert 429 in statuses
-        limited = next(r for r in (c.get("/api/v1/meta", headers=API) for _ in range(3)) if r.status_code == 429)
+        limited = next(
+            r
+            for r in (c.get("/api/v1/meta", headers=API) for _ in range(3))
+            if r.status_code == 429
+        )
         assert_problem(limited, 429, "rate-limited")
         assert limited.headers["retry-after"] == "1"
 
 
 def test_invalid_chaos_update_is_400(client: TestClient) -> None:
-    assert_problem(client.put("/_sandbox/chaos", json={"error_rate": 2}, headers=ADMIN), 400, "invalid-request")
-    assert_problem(client.put("/_sandbox/chaos", json={"profile": "storm"}, headers=ADMIN), 400, "invalid-request")
+    assert_problem(
+        client.put("/_sandbox/chaos", json={"error_rate": 2}, headers=ADMIN), 400, "invalid-request"
+    )
+    assert_problem(
+        client.put("/_sandbox/chaos", json={"profile": "storm"}, headers=ADMIN),
+        400,
+        "invalid-request",
+    )
 
 
 @pytest.mark.parametrize(
     ("moment", "profile"),
-    [("2025-09-03", "rentree"), ("2026-01-25", "grade_deadline"), ("2026-06-25", "grade_deadline"),
-     ("2026-05-20", "normal"), ("2025-09-25", "normal")],
-)  # fmt: skip
+    [
+        ("2025-09-03", "rentree"),
+        ("2026-01-25", "grade_deadline"),
+        ("2026-06-25", "grade_deadline"),
+        ("2026-05-20", "normal"),
+        ("2025-09-25", "normal"),
+    ],
+)
 def test_auto_peaks_follow_the_sandbox_clock(moment: str, profile: str) -> None:
     assert peak_profile(datetime.fromisoformat(moment).replace(tzinfo=MOROCCO)) == profile
 
@@ -123,6 +142,12 @@ def auto_client(db_url: str) -> Iterator[TestClient]:
 
 
 def test_auto_peaks_switch_profile_when_the_clock_moves(auto_client: TestClient) -> None:
-    assert auto_client.get("/_sandbox/chaos", headers=ADMIN).json()["effective_profile"] == "auto:normal"
+    assert (
+        auto_client.get("/_sandbox/chaos", headers=ADMIN).json()["effective_profile"]
+        == "auto:normal"
+    )
     auto_client.post("/_sandbox/clock", json={"now": "2025-09-05T09:00:00+01:00"}, headers=ADMIN)
-    assert auto_client.get("/_sandbox/chaos", headers=ADMIN).json()["effective_profile"] == "auto:rentree"
+    assert (
+        auto_client.get("/_sandbox/chaos", headers=ADMIN).json()["effective_profile"]
+        == "auto:rentree"
+    )

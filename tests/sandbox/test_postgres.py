@@ -21,7 +21,9 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture
 def pg_schema(postgres_url: str | None) -> Iterator[tuple[str, str]]:
     if postgres_url is None:
-        pytest.skip("PostgreSQL does not answer at 127.0.0.1:5432; the SQLite path is tested instead")
+        pytest.skip(
+            "PostgreSQL does not answer at 127.0.0.1:5432; the SQLite path is tested instead"
+        )
     schema = f"sandbox_test_{os.getpid()}"
     yield postgres_url, schema
     engine = sa.create_engine(postgres_url)
@@ -43,8 +45,14 @@ def test_postgres_seed_and_grades_read(pg_schema: tuple[str, str]) -> None:
         r = client.get(f"/api/v1/students/{kids['002']}/grades", headers=on_behalf(gid))
         assert r.status_code == 200, r.text
         assert r.json()["subjects"]
-        client.post("/_sandbox/absences", json={"massar_code": "Z990000002", "date": "2026-05-20"},
-                    headers={"Authorization": "Bearer sandbox-admin"})  # fmt: skip
-        feed = client.get("/api/v1/changes", params={"types": "absence.created", "limit": 200},
-                          headers={"Authorization": "Bearer sandbox-token"}).json()  # fmt: skip
+        client.post(
+            "/_sandbox/absences",
+            json={"massar_code": "Z990000002", "date": "2026-05-20"},
+            headers={"Authorization": "Bearer sandbox-admin"},
+        )
+        feed = client.get(
+            "/api/v1/changes",
+            params={"types": "absence.created", "limit": 200},
+            headers={"Authorization": "Bearer sandbox-token"},
+        ).json()
         assert feed["items"][-1]["student_id"] == kids["002"]

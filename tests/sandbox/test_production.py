@@ -25,16 +25,35 @@ def test_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SANDBOX_ERROR_RATE", "0.25")
     monkeypatch.setenv("SANDBOX_NOW", "2025-09-10T08:00:00+01:00")
     settings = SandboxSettings()
-    assert (settings.port, settings.error_rate, settings.now.isoformat()) == (8111, 0.25, "2025-09-10T08:00:00+01:00")
+    assert (settings.port, settings.error_rate, settings.now.isoformat()) == (
+        8111,
+        0.25,
+        "2025-09-10T08:00:00+01:00",
+    )
 
 
 def test_production_disables_admin_and_force_header(db_url: str) -> None:
     settings = SandboxSettings(
-        database_url=db_url, env="production", api_token="api-secret-1", admin_token="admin-secret-1",
+        database_url=db_url,
+        env="production",
+        api_token="api-secret-1",
+        admin_token="admin-secret-1",
         test_headers=True,
-    )  # fmt: skip
+    )
     with TestClient(create_app(settings)) as c:
-        assert c.get("/_sandbox/chaos", headers={"Authorization": "Bearer admin-secret-1"}).status_code == 404
-        assert c.get("/api/v1/meta", headers={"Authorization": "Bearer api-secret-1", "X-Sandbox-Force": "503"}).status_code == 200
-        assert c.get("/api/v1/meta", headers={"Authorization": "Bearer sandbox-token"}).status_code == 401
+        assert (
+            c.get("/_sandbox/chaos", headers={"Authorization": "Bearer admin-secret-1"}).status_code
+            == 404
+        )
+        assert (
+            c.get(
+                "/api/v1/meta",
+                headers={"Authorization": "Bearer api-secret-1", "X-Sandbox-Force": "503"},
+            ).status_code
+            == 200
+        )
+        assert (
+            c.get("/api/v1/meta", headers={"Authorization": "Bearer sandbox-token"}).status_code
+            == 401
+        )
         assert "/_sandbox/chaos" not in c.get("/openapi.json").json()["paths"]

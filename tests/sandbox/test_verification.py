@@ -15,7 +15,8 @@ def verify(client: TestClient, **changes: str):  # type: ignore[no-untyped-def]
 
 def test_match_with_iso_or_dtmf_birth_date(client: TestClient) -> None:
     first = verify(client)
-    assert first.status_code == 200 and first.json()["match"] is True
+    assert first.status_code == 200
+    assert first.json()["match"] is True
     assert first.json()["student_id"].startswith("stu_")
     assert verify(client, birth_date="14092018").json() == first.json()
 
@@ -23,10 +24,14 @@ def test_match_with_iso_or_dtmf_birth_date(client: TestClient) -> None:
 def test_every_mismatch_gets_the_same_answer(client: TestClient) -> None:
     answers = [
         verify(client, birth_date="2018-09-15", phone="+212600000002"),  # wrong DOB
-        verify(client, massar_code="Z990000003", phone="+212700000001"),  # code of a child not linked to the phone
+        verify(
+            client, massar_code="Z990000003", phone="+212700000001"
+        ),  # code of a child not linked to the phone
         verify(client, massar_code="Z990009999", phone="+212600000099"),  # unknown code
     ]
-    assert {(a.status_code, a.text) for a in answers} == {(200, '{"match":false,"student_id":null}')}
+    assert {(a.status_code, a.text) for a in answers} == {
+        (200, '{"match":false,"student_id":null}')
+    }
 
 
 def test_three_failures_lock_the_phone_for_15_minutes(client: TestClient) -> None:
@@ -59,29 +64,49 @@ def test_ten_failures_on_one_code_lock_the_code_from_any_phone(client: TestClien
     assert other.json()["match"] is True
 
 
-def test_enrolment_lookup_wrong_birth_date_is_same_404_as_unknown_number(client: TestClient) -> None:
-    wrong = client.post("/api/v1/enrolment-applications/lookup",
-                        json={"number": "PRE-2026-0000001", "child_birth_date": "2020-06-02"}, headers=API)  # fmt: skip
-    unknown = client.post("/api/v1/enrolment-applications/lookup",
-                          json={"number": "PRE-2026-0000999", "child_birth_date": "2020-06-01"}, headers=API)  # fmt: skip
+def test_enrolment_lookup_wrong_birth_date_is_same_404_as_unknown_number(
+    client: TestClient,
+) -> None:
+    wrong = client.post(
+        "/api/v1/enrolment-applications/lookup",
+        json={"number": "PRE-2026-0000001", "child_birth_date": "2020-06-02"},
+        headers=API,
+    )
+    unknown = client.post(
+        "/api/v1/enrolment-applications/lookup",
+        json={"number": "PRE-2026-0000999", "child_birth_date": "2020-06-01"},
+        headers=API,
+    )
     a = assert_problem(wrong, 404, "application-not-found")
     b = assert_problem(unknown, 404, "application-not-found")
     assert (a["title"], a["detail"]) == (b["title"], b["detail"])
-    ok = client.post("/api/v1/enrolment-applications/lookup",
-                     json={"number": "PRE-2026-0000001", "child_birth_date": "2020-06-01"}, headers=API)  # fmt: skip
+    ok = client.post(
+        "/api/v1/enrolment-applications/lookup",
+        json={"number": "PRE-2026-0000001", "child_birth_date": "2020-06-01"},
+        headers=API,
+    )
     assert ok.json()["status"] == "under_review"
 
 
 def test_enrolment_lookup_locks_a_number_after_five_failures(client: TestClient) -> None:
     body = {"number": "PRE-2026-0000002", "child_birth_date": "2020-01-01"}
     for _ in range(5):
-        assert client.post("/api/v1/enrolment-applications/lookup", json=body, headers=API).status_code == 404
+        assert (
+            client.post("/api/v1/enrolment-applications/lookup", json=body, headers=API).status_code
+            == 404
+        )
     right = {"number": "PRE-2026-0000002", "child_birth_date": "2020-02-20"}
-    assert_problem(client.post("/api/v1/enrolment-applications/lookup", json=right, headers=API), 429,
-                   "verification-locked")  # fmt: skip
+    assert_problem(
+        client.post("/api/v1/enrolment-applications/lookup", json=right, headers=API),
+        429,
+        "verification-locked",
+    )
 
 
 def test_enrolment_lookup_rejects_malformed_dates(client: TestClient) -> None:
-    r = client.post("/api/v1/enrolment-applications/lookup",
-                    json={"number": "PRE-2026-0000001", "child_birth_date": "01/06/2020"}, headers=API)  # fmt: skip
+    r = client.post(
+        "/api/v1/enrolment-applications/lookup",
+        json={"number": "PRE-2026-0000001", "child_birth_date": "01/06/2020"},
+        headers=API,
+    )
     assert_problem(r, 400, "invalid-request")
