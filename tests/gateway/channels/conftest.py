@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -61,24 +62,39 @@ def total(calls: dict[str, dict[str, int]]) -> int:
     return sum(sum(by_status.values()) for by_status in calls.values())
 
 
-@pytest.fixture
-def spare_guardian_phone(sandbox_database: str) -> str:
-    """A seeded (non-demo) guardian phone with children, that no other test uses.
+@dataclass(frozen=True)
+class SpareGuardian:
+    phone: str
+    massar_code: str
+    birth_date: str  # DDMMYYYY, as typed at the prompt
 
-    Tests that lock a phone out use it: the sandbox keeps lockouts in its database, which
-    lives for the whole session, under a clock that does not move.
+
+@pytest.fixture
+def spare_guardians(sandbox_database: str) -> list[SpareGuardian]:
+    """Seeded (non-demo) guardian phones with one child each, that no other test uses.
+
+    Tests that fail verifications use them: the sandbox keeps its lockout counters in the
+    database, which lives for the whole session, under a clock that does not move; a demo
+    phone locked here would break every later test that binds a child with it.
     """
     engine = sa.create_engine(sandbox_database)
     try:
         with engine.connect() as conn:
-            phone = conn.execute(
+            rows = conn.execute(
                 sa.text(
-                    "select p.e164 from guardian_phone p"
+                    "select p.e164, s.massar_code, s.birth_date from guardian_phone p"
                     " join guardian_student gs on gs.guardian_id = p.guardian_id"
-                    " where p.e164 not like '+2126000000%'"
-                    " order by p.id desc limit 1"
+                    " join student s on s.id = gs.student_id"
+                    " where p.e164 not like '+2126000000%' and p.e164 not like '+2127000000%'"
+                    " and s.status = 'active'"
+                    " order by p.id desc limit 20"
                 )
-            ).scalar_one()
+            ).all()
     finally:
         engine.dispose()
-    return str(phone)
+    spare: dict[str, SpareGuardian] = {}
+    for phone, code, born in rows:
+        year, month, day = born.split("-")
+        spare.setdefault(phone, SpareGuardian(phone, code, f"{day}{month}{year}"))
+    assert len(spare) >= 3, rows
+    return list(spare.values())
