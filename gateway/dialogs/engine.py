@@ -33,11 +33,12 @@ from backend_client.models import (
     ApplicationKind,
     EnrolmentApplication,
     GuardianLookup,
+    Meta,
     StudentSummary,
 )
 from gateway.dialogs import texts
 from gateway.dialogs.model import ChannelProfile, Event, Inbound, Lang, Option, Reply, Session
-from gateway.dialogs.pages import gsm_fold, paginate, render_options
+from gateway.dialogs.pages import fits, gsm_fold, paginate, render_options, with_options
 from gateway.dialogs.ports import Backend, Bindings, Lockout
 from gateway.i18n import Translator, translator
 from gateway.text import normalise, script_of
@@ -60,6 +61,7 @@ class State(StrEnum):
     APP_NUMBER = "app_number"
     APP_DOB = "app_dob"
     RESULT = "result"  # an answer with only "back to the menu" left
+    REREG = "rereg"
     HELP = "help"
 
 
@@ -179,6 +181,7 @@ class Conversation:
     events: list[Event] = field(default_factory=list)
     _lookup: GuardianLookup | None = None
     _lookup_done: bool = False
+    _meta: Meta | None = None
     _bound: dict[str, datetime] | None = None
 
     def __post_init__(self) -> None:
@@ -207,6 +210,12 @@ class Conversation:
                 self._lookup = None
             self._lookup_done = True
         return self._lookup
+
+    async def meta(self) -> Meta:
+        """The backend's school year, semester and date (asked once per turn)."""
+        if self._meta is None:
+            self._meta = await self.turn.backend.meta(deadline=self.turn.deadline)
+        return self._meta
 
     async def children(self) -> list[StudentSummary]:
         """Linked by the backend and bound by this phone within the last 180 days."""
@@ -295,11 +304,11 @@ async def show(conv: Conversation, state: State, *, note: str = "", **data: Any)
     conv.go(state, **data)
     reply = await SCREENS[state](conv)
     if note:
-        reply = Reply(
-            text=conv.fold(note) + "\n" + reply.text,
-            options=reply.options,
-            end_session=reply.end_session,
-        )
+        # On a small screen the note replaces the prompt rather than push the options off.
+        text = conv.fold(note) + "\n" + reply.text
+        if not fits(conv.turn.profile, with_options(text, reply.options)):
+            text = conv.fold(note)
+        reply = Reply(text=text, options=reply.options, end_session=reply.end_session)
     return reply
 
 
@@ -313,7 +322,9 @@ async def home(conv: Conversation, *, note: str = "") -> Reply:
 
 
 def lang_switch_option(conv: Conversation, key: str) -> Option:
-    return Option(key=key, id="lang", label="Français" if conv.lang is Lang.AR else "العربية")
+    # "Arabe", not "العربية", on French screens: one Arabic letter would turn the whole
+    # SMS or USSD screen into UCS-2 and halve what fits on it.
+    return Option(key=key, id="lang", label="Français" if conv.lang is Lang.AR else "Arabe")
 
 
 async def screen_main(conv: Conversation) -> Reply:
@@ -403,7 +414,13 @@ async def screen_grades(conv: Conversation) -> Reply:
 
 
 async def screen_result(conv: Conversation) -> Reply:
-    return conv.reply(str(conv.data.get("text", "")), [conv.back_option()])
+    """A finished answer, paged; it holds no name, code, date of birth or mark."""
+    lines = [str(line) for line in conv.data.get("lines", [])]
+    return conv.paged(lines, header="", footer="")
+
+
+async def screen_rereg(conv: Conversation) -> Reply:
+    return await answer_reregistration(conv)
 
 
 async def screen_start(conv: Conversation) -> Reply:
@@ -424,6 +441,7 @@ SCREENS: dict[State, Callable[[Conversation], Awaitable[Reply]]] = {
     State.APP_NUMBER: screen_app_number,
     State.APP_DOB: screen_app_dob,
     State.RESULT: screen_result,
+    State.REREG: screen_rereg,
     State.HELP: screen_help,
 }
 
@@ -433,7 +451,7 @@ SCREENS: dict[State, Callable[[Conversation], Awaitable[Reply]]] = {
 
 async def locked(conv: Conversation) -> Reply:
     conv.events.append(Event(kind="verification_locked"))
-    conv.go(State.RESULT, text=conv.t.gettext(texts.LOCKED))
+    conv.go(State.RESULT, lines=[conv.t.gettext(texts.LOCKED)])
     return conv.reply(conv.t.gettext(texts.LOCKED), end=True)
 
 
@@ -460,7 +478,7 @@ async def open_intent(conv: Conversation, child: StudentSummary, *, auto: bool =
         if auto:
             return await show(conv, State.GRADES, semester=0)
         return await show(conv, State.SEMESTER)
-    return await answer_reregistration(conv, child)
+    return await show(conv, State.REREG)
 
 
 async def answer_absences(conv: Conversation) -> Reply:
@@ -468,7 +486,7 @@ async def answer_absences(conv: Conversation) -> Reply:
     if child is None:
         return await home(conv)
     t, turn = conv.t, conv.turn
-    meta = await turn.backend.meta(deadline=turn.deadline)
+    meta = await conv.meta()
     today = (meta.now or turn.now).date()
     since = school_year_start(meta.school_year)
     page = await turn.backend.absences(
@@ -525,7 +543,7 @@ async def answer_grades(conv: Conversation) -> Reply:
     if child is None:
         return await home(conv)
     t, turn = conv.t, conv.turn
-    meta = await turn.backend.meta(deadline=turn.deadline)
+    meta = await conv.meta()
     semester = int(conv.data.get("semester", 0)) or meta.semester
     gid = await conv.guardian_id()
     try:
@@ -591,23 +609,26 @@ REASON_TEXTS = {
 }
 
 
-def application_text(conv: Conversation, app: EnrolmentApplication) -> str:
+def application_lines(conv: Conversation, app: EnrolmentApplication) -> list[str]:
+    """Status, date, reason and school of an application: one sentence a line."""
     t = conv.t
     since = app.history[-1].at.date() if app.history else None
     status = t.gettext(STATUS_TEXTS[app.status.value])
     if since is not None:
-        text = t.gettext(
-            texts.APPLICATION_STATUS_SINCE, number=app.number, status=status, day=t.day(since)
-        )
+        lines = [
+            t.gettext(
+                texts.APPLICATION_STATUS_SINCE, number=app.number, status=status, day=t.day(since)
+            )
+        ]
     else:
-        text = t.gettext(texts.APPLICATION_STATUS, number=app.number, status=status)
+        lines = [t.gettext(texts.APPLICATION_STATUS, number=app.number, status=status)]
     if app.rejection_reason is not None:
         reason = t.gettext(REASON_TEXTS[app.rejection_reason.value])
-        text += " " + t.gettext(texts.REJECTION_REASON, reason=reason)
+        lines.append(t.gettext(texts.REJECTION_REASON, reason=reason))
     if app.requested_school is not None:
         school = conv.label(app.requested_school.name_ar, app.requested_school.name_fr)
-        text += " " + t.gettext(texts.REQUESTED_SCHOOL, school=school)
-    return text
+        lines.append(t.gettext(texts.REQUESTED_SCHOOL, school=school))
+    return lines
 
 
 async def answer_application(conv: Conversation, number: str, birth_date: date) -> Reply:
@@ -618,11 +639,13 @@ async def answer_application(conv: Conversation, number: str, birth_date: date) 
         return await show(conv, State.APP_NUMBER, note=t.gettext(texts.APPLICATION_NOT_FOUND))
     except (RateLimited, VerificationLocked):
         return await locked(conv)
-    text = application_text(conv, app)
-    return await show(conv, State.RESULT, text=text)
+    return await show(conv, State.RESULT, lines=application_lines(conv, app))
 
 
-async def answer_reregistration(conv: Conversation, child: StudentSummary) -> Reply:
+async def answer_reregistration(conv: Conversation) -> Reply:
+    child = await conv.child(conv.data.get("child"))
+    if child is None:
+        return await home(conv)
     t, turn = conv.t, conv.turn
     apps = await turn.backend.student_applications(
         child.id, on_behalf_of=await conv.guardian_id(), deadline=turn.deadline
@@ -638,7 +661,7 @@ async def answer_reregistration(conv: Conversation, child: StudentSummary) -> Re
             year=latest.school_year,
             status=t.gettext(STATUS_TEXTS[latest.status.value]),
         )
-    return await show(conv, State.RESULT, text=text)
+    return conv.paged([text], header="", footer="")
 
 
 async def verify(conv: Conversation, code: str, birth_date: date) -> Reply:

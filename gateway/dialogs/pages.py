@@ -49,6 +49,11 @@ def render_options(options: Sequence[Option]) -> str:
     return "\n".join(f"{opt.key}. {opt.label}" for opt in options)
 
 
+def with_options(text: str, options: Sequence[Option]) -> str:
+    """The whole screen as numbered-option channels show it."""
+    return f"{text}\n{render_options(options)}" if options else text
+
+
 def budget_for(profile: ChannelProfile, text: str) -> int:
     return profile.max_chars_gsm7 if is_gsm7(text) else profile.max_chars_ucs2
 

@@ -54,6 +54,7 @@ def gateway_settings(tmp_path: Path, redis_url: str | None, **overrides: object)
         "at_ussd_token": AT_TOKEN,
         "twilio_auth_token": TWILIO_TOKEN,
         "identity_key": f"test-key-{uuid.uuid4().hex}",  # fresh Redis keys for every test
+        "log_level": "WARNING",  # tests that read logs configure their own
         **overrides,
     }
     return Settings(**values)  # type: ignore[arg-type]
