@@ -1,17 +1,24 @@
 """Shared by the channel-adapter tests: fixtures from `tests/fixtures/`, backend call counts,
-and the language a screen is written in."""
+the language a screen is written in, spare guardians, and a backend that holds one call."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import anyio.to_thread
+import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+
+from gateway.app import create_app
+from tests.gateway.conftest import PUBLIC_URL, gateway_settings
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 SANDBOX_ADMIN = {"Authorization": "Bearer sandbox-admin"}
@@ -96,5 +103,71 @@ def spare_guardians(sandbox_database: str) -> list[SpareGuardian]:
     for phone, code, born in rows:
         year, month, day = born.split("-")
         spare.setdefault(phone, SpareGuardian(phone, code, f"{day}{month}{year}"))
-    assert len(spare) >= 3, rows
+    assert len(spare) >= 4, rows
     return list(spare.values())
+
+
+class HeldBackend(httpx.AsyncBaseTransport):
+    """The sandbox over ASGI, except that the first call to `path` waits for `release`.
+
+    Lets a test send a provider's retry while the first request is still being answered,
+    which is when providers retry (Twilio after its timeout, AT when we are slow).
+    """
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, path: str) -> None:
+        self.inner, self.path = inner, path
+        self.entered, self.release = threading.Event(), threading.Event()
+        self.calls = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith(self.path):
+            self.calls += 1
+            if self.calls == 1:
+                self.entered.set()
+                await anyio.to_thread.run_sync(self.release.wait)
+        return await self.inner.handle_async_request(request)
+
+
+@pytest.fixture
+def held_gateway(
+    tmp_path: Path, redis_url: str | None, sandbox_app: object
+) -> Iterator[Callable[[str], tuple[TestClient, HeldBackend]]]:
+    """`held_gateway(path)`: a gateway whose first backend call to `path` waits."""
+    clients: list[TestClient] = []
+
+    def make(path: str) -> tuple[TestClient, HeldBackend]:
+        held = HeldBackend(httpx.ASGITransport(app=sandbox_app), path)  # type: ignore[arg-type]
+        app = create_app(gateway_settings(tmp_path, redis_url), backend_transport=held)
+        client = TestClient(app, base_url=PUBLIC_URL)
+        client.__enter__()
+        clients.append(client)
+        return client, held
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+def send_twice_while_the_first_waits(
+    held: HeldBackend, send: Callable[[], httpx.Response]
+) -> tuple[httpx.Response, httpx.Response]:
+    """Send, and send again once the first request is held at the backend; then let it go.
+
+    The short pause only orders the two requests (the second must be waiting for the user's
+    lock when the first goes on); if it were too short the test could pass, never fail.
+    """
+    answers: dict[str, httpx.Response] = {}
+
+    def run(name: str) -> None:
+        answers[name] = send()
+
+    first = threading.Thread(target=run, args=("first",))
+    first.start()
+    assert held.entered.wait(10), "the first request never reached the backend"
+    second = threading.Thread(target=run, args=("second",))
+    second.start()
+    time.sleep(0.3)
+    held.release.set()
+    first.join(10)
+    second.join(10)
+    return answers["first"], answers["second"]

@@ -19,7 +19,14 @@ from gateway.dialogs import texts
 from gateway.dialogs.pages import gsm_fold
 from gateway.i18n import translator
 from gateway.text import is_gsm7, screen_length
-from tests.gateway.channels.conftest import SpareGuardian, fixture, lang_of, total
+from tests.gateway.channels.conftest import (
+    HeldBackend,
+    SpareGuardian,
+    fixture,
+    lang_of,
+    send_twice_while_the_first_waits,
+    total,
+)
 from tests.gateway.conftest import AT_TOKEN, UssdPhone
 
 ROUTE = at_ussd.ROUTE
@@ -394,6 +401,30 @@ def test_replayed_verification_counts_one_failure_only(
     assert bound.startswith("CON ")
     assert say(lang, texts.LOCKED) not in bound
     assert backend_calls()["POST /api/v1/students/verify"] == {"200": 2}
+
+
+def test_retry_sent_while_the_first_is_answered_gets_the_same_screen(
+    held_gateway: Callable[[str], tuple[TestClient, HeldBackend]],
+    spare_guardians: list[SpareGuardian],
+) -> None:
+    """AT repeats a request when we are slow, i.e. while the first is still running."""
+    client, held = held_gateway("/students/verify")
+    spare = spare_guardians[2]
+    phone = UssdPhone(client, spare.phone)
+    lang = lang_of(phone.dial())
+    phone.press("1")
+    phone.press("Z000000405")
+    text = "*".join([*phone.path, "01012015"])
+    first, second = send_twice_while_the_first_waits(held, lambda: phone.post(text))
+    assert first.status_code == 200
+    assert first.text.startswith(f"CON {say(lang, texts.NO_MATCH)}"), first.text
+    assert second.status_code == 200
+    assert second.text == first.text
+    assert held.calls == 1
+    # The right code and birth date bind the child (and reset the sandbox's failure count).
+    phone.path.append("01012015")
+    phone.press(spare.massar_code)
+    assert say(lang, texts.LOCKED) not in phone.press(spare.birth_date)
 
 
 # --- every screen fits a handset ------------------------------------------------------------

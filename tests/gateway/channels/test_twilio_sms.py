@@ -28,7 +28,14 @@ from gateway.dialogs import texts
 from gateway.dialogs.pages import gsm_fold
 from gateway.i18n import translator
 from gateway.text import segments
-from tests.gateway.channels.conftest import fixture, lang_of, total
+from tests.gateway.channels.conftest import (
+    HeldBackend,
+    SpareGuardian,
+    fixture,
+    lang_of,
+    send_twice_while_the_first_waits,
+    total,
+)
 from tests.gateway.conftest import PUBLIC_URL, TWILIO_TOKEN, sign_twilio
 
 ROUTE = twilio_sms.ROUTE
@@ -322,6 +329,24 @@ def test_replayed_message_sid_gets_the_same_twiml_and_has_no_second_effect(
     assert help_text.startswith(say("ar", texts.HELP_TEXT))  # still Arabic: FR not re-applied
 
 
+def test_retry_sent_while_the_first_is_answered_runs_the_turn_once(
+    held_gateway: Callable[[str], tuple[TestClient, HeldBackend]],
+    spare_guardians: list[SpareGuardian],
+) -> None:
+    """Twilio retries a message it got no answer to in time: the first may still be running."""
+    client, held = held_gateway("/students/verify")
+    spare = spare_guardians[3]
+    params = inbound("Z000000406 01012015", spare.phone)  # a code nobody has
+    first, second = send_twice_while_the_first_waits(held, lambda: signed(client, ROUTE, params))
+    reply = one_message(first)
+    assert say(lang_of(reply), texts.NO_MATCH) in reply
+    assert second.content == first.content
+    assert held.calls == 1  # one verification: one failure counted against the phone
+    # The right code and birth date bind the child (and reset the sandbox's failure count).
+    bound = Sms(client, spare.phone).send(f"{spare.massar_code} {spare.birth_date}")
+    assert say(lang_of(bound), texts.LOCKED) not in bound
+
+
 @pytest.mark.parametrize(
     "body", ["STOP", "stop", " Stop ", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT"]
 )
@@ -342,12 +367,13 @@ KEYWORDS = [
     pytest.param("absences", GUARDIAN, "fr", texts.ASK_CODE, id="absences"),
     pytest.param("غياب", GUARDIAN, "ar", texts.ASK_CODE, id="ghiyab-arabic"),
     pytest.param("الغياب", GUARDIAN, "ar", texts.ASK_CODE, id="al-ghiyab-arabic"),
-    # Darija in Latin letters says nothing about French: the guardian's language stays.
+    # Darija in Latin letters ("Arabizi") is Arabic, whatever the guardian's preference.
     pytest.param("ghiyab", GUARDIAN, "ar", texts.ASK_CODE, id="ghiyab-latin-ar-guardian"),
-    pytest.param("ghiyab", FR_GUARDIAN, "fr", texts.ASK_CODE, id="ghiyab-latin-fr-guardian"),
+    pytest.param("ghiyab", FR_GUARDIAN, "ar", texts.ASK_CODE, id="ghiyab-latin-fr-guardian"),
     pytest.param("NOTES", GUARDIAN, "fr", texts.ASK_CODE, id="NOTES"),
     pytest.param("نقط", GUARDIAN, "ar", texts.ASK_CODE, id="no9at-arabic"),
     pytest.param("no9at", GUARDIAN, "ar", texts.ASK_CODE, id="no9at-latin-ar-guardian"),
+    pytest.param("no9at", FR_GUARDIAN, "ar", texts.ASK_CODE, id="no9at-latin-fr-guardian"),
     pytest.param("AIDE", UNLINKED, "fr", texts.HELP_TEXT, id="AIDE"),
     pytest.param("aide", GUARDIAN, "fr", texts.HELP_TEXT, id="aide-lower"),
     pytest.param("مساعدة", FR_GUARDIAN, "ar", texts.HELP_TEXT, id="mosa3ada-arabic"),
