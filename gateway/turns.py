@@ -41,18 +41,42 @@ class TurnRunner:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     async def run(
-        self, prepare: Prepare, *, profile: ChannelProfile, user: str, budget_s: float
-    ) -> Step:
-        """One turn for `user` on `profile.kind`, answered within `budget_s` seconds."""
+        self,
+        prepare: Prepare,
+        *,
+        profile: ChannelProfile,
+        user: str,
+        budget_s: float,
+        message_id: str,
+        render: Callable[[Step], str],
+        remember_s: int,
+    ) -> str:
+        """One turn for `user` on `profile.kind`, rendered, within `budget_s` seconds.
+
+        `message_id` is the provider's id of the input: a repeat of it, even one that arrives
+        while the first is still being answered, gets the first answer and changes nothing.
+        """
+        kind = profile.kind
+        seen = await self.sessions.remembered(kind, user, message_id)
+        if seen is not None:
+            return seen.decode()
         deadline = Deadline.after(budget_s)
         loaded: list[Session] = []
         try:
             with anyio.fail_after(budget_s):
-                async with self.sessions.lock(profile.kind, user, wait_s=budget_s / 2):
-                    return await self._locked_turn(prepare, profile, user, deadline, loaded)
+                async with self.sessions.lock(kind, user, wait_s=budget_s / 2):
+                    seen = await self.sessions.remembered(kind, user, message_id)
+                    if seen is not None:
+                        return seen.decode()
+                    result = await self._locked_turn(prepare, profile, user, deadline, loaded)
+                    body = render(result)
+                    await self.sessions.remember(
+                        kind, user, message_id, body.encode(), ttl_s=remember_s
+                    )
+                    return body
         except (TimeoutError, LockTimeout):
-            log.warning("turn_over_budget", channel=profile.kind.value, budget_s=budget_s)
-            return busy_step(prepare(None)[0], loaded[0] if loaded else None)
+            log.warning("turn_over_budget", channel=kind.value, budget_s=budget_s)
+            return render(busy_step(prepare(None)[0], loaded[0] if loaded else None))
 
     async def _locked_turn(
         self,

@@ -142,18 +142,13 @@ async def ussd_africastalking(request: Request) -> Response:
     except ChannelError as exc:
         return PlainTextResponse(exc.reason, status_code=exc.status)
     # The same (sessionId, text) always gets the same screen: AT may repeat a request.
-    seen_key = f"{req.session_id}:{req.text}"
-    stored = await state.sessions.remembered(ChannelKind.USSD, req.phone, seen_key)
-    if stored is not None:
-        return PlainTextResponse(stored.decode())
-    step = await state.turns.run(
+    body = await state.turns.run(
         prepare_turn(req, datetime.now(UTC)),
         profile=PROFILE,
         user=req.phone,
         budget_s=settings.ussd_budget_s,
-    )
-    body = render(step)
-    await state.sessions.remember(
-        ChannelKind.USSD, req.phone, seen_key, body.encode(), ttl_s=SESSION_TTL_S[ChannelKind.USSD]
+        message_id=f"{req.session_id}:{req.text}",
+        render=render,
+        remember_s=SESSION_TTL_S[ChannelKind.USSD],
     )
     return PlainTextResponse(body)

@@ -34,6 +34,8 @@ STATUS_ROUTE = "/channels/sms/twilio/status"
 # One segment in GSM-7, two in UCS-2 (Arabic): the budget of an absence answer (issue #4).
 SMS_PROFILE = ChannelProfile(kind=ChannelKind.SMS, max_chars_gsm7=160, max_chars_ucs2=134)
 MAX_INPUT_CHARS = 500
+# Twilio retries within seconds; an hour covers its retries and the fallback URL's.
+DEDUPE_S = 3600
 TWIML = "application/xml"
 
 # Twilio handles these itself on long codes (it stops sending and still forwards them):
@@ -118,20 +120,16 @@ async def sms_twilio(request: Request) -> Response:
         msg = parse_payload(form)
     except ChannelError as exc:
         return PlainTextResponse(exc.reason, status_code=exc.status)
-    stored = await state.sessions.remembered(ChannelKind.SMS, msg.phone, msg.message_sid)
-    if stored is not None:
-        return Response(stored, media_type=TWIML)
     if msg.body.strip().casefold() in TWILIO_OPT_OUT:
         return Response(str(MessagingResponse()), media_type=TWIML)
-    step = await state.turns.run(
+    body = await state.turns.run(
         prepare_turn(msg, datetime.now(UTC)),
         profile=SMS_PROFILE,
         user=msg.phone,
         budget_s=settings.sms_budget_s,
-    )
-    body = render(step)
-    await state.sessions.remember(
-        ChannelKind.SMS, msg.phone, msg.message_sid, body.encode(), ttl_s=24 * 3600
+        message_id=msg.message_sid,
+        render=render,
+        remember_s=DEDUPE_S,
     )
     return Response(body, media_type=TWIML)
 

@@ -148,8 +148,17 @@ def _application_command(norm: str, pair: tuple[str, str] | None) -> str | None:
     return None
 
 
+# Darija written in Latin letters ("Arabizi") is Arabic: the answer comes in Arabic.
+ARABIZI = frozenset(
+    {"ghiyab", "ghyab", "ghiab", "rhiab", "no9at", "n9at", "nqat", "noqat", "tasjil", "tasjeel",
+     "mosa3ada", "3arbia"}
+)  # fmt: skip
+
+
 def language_hint(text: str) -> str | None:
-    """The script of the words in `text`, ignoring codes, numbers and single letters."""
+    """The language `text` is written in, from its words (codes and numbers do not count)."""
+    if normalise(text) in ARABIZI:
+        return "ar"
     words = [w for w in text.split() if sum(ch.isalpha() for ch in w) >= 2]
     words = [w for w in words if parse_massar_code(normalise(w)) is None]
     words = [w for w in words if not normalise(w).startswith("pre-")]

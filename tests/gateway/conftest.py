@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -22,17 +23,26 @@ TWILIO_TOKEN = "test-twilio-token"
 
 
 @pytest.fixture(scope="session")
-def sandbox_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+def seeded_sandbox_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One seeded sandbox database per run, copied for each test (seeding takes seconds)."""
     from sandbox import db
     from sandbox.seed import seed_database
     from sandbox.settings import SandboxSettings
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('sandbox')}/sandbox.db"
-    settings = SandboxSettings(database_url=url)
-    engine = db.make_engine(url)
+    path = tmp_path_factory.mktemp("sandbox") / "sandbox.db"
+    settings = SandboxSettings(database_url=f"sqlite:///{path}")
+    engine = db.make_engine(settings.database_url)
     seed_database(engine, students=SANDBOX_STUDENTS, seed=settings.seed, now=settings.now)
     engine.dispose()
-    return url
+    return path
+
+
+@pytest.fixture
+def sandbox_database(seeded_sandbox_file: Path, tmp_path: Path) -> str:
+    """A fresh copy: the backend's lockout counters and bindings start clean in every test."""
+    copy = tmp_path / "sandbox.db"
+    shutil.copyfile(seeded_sandbox_file, copy)
+    return f"sqlite:///{copy}"
 
 
 @pytest.fixture
