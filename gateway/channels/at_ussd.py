@@ -23,6 +23,7 @@ from gateway.channels.common import (
     ChannelError,
     PayloadError,
     SignatureError,
+    fields,
     read_form,
     same_secret,
 )
@@ -138,7 +139,7 @@ async def ussd_africastalking(request: Request) -> Response:
     settings: Settings = state.settings
     try:
         verify(request, settings)
-        req = parse_payload(await read_form(request))
+        req = parse_payload(fields(await read_form(request)))
     except ChannelError as exc:
         return PlainTextResponse(exc.reason, status_code=exc.status)
     # The same (sessionId, text) always gets the same screen: AT may repeat a request.

@@ -13,7 +13,7 @@ import hmac
 from urllib.parse import parse_qsl
 
 from fastapi import Request
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 
 from gateway.settings import Settings
@@ -48,7 +48,13 @@ async def read_form(request: Request) -> FormData:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise PayloadError("body is not UTF-8") from None
-    return FormData(parse_qsl(text, keep_blank_values=True))
+    pairs: list[tuple[str, str | UploadFile]] = list(parse_qsl(text, keep_blank_values=True))
+    return FormData(pairs)
+
+
+def fields(form: FormData) -> dict[str, str]:
+    """The form's text fields, last value winning (what `parse_payload` functions read)."""
+    return {key: value for key, value in form.multi_items() if isinstance(value, str)}
 
 
 def same_secret(given: str | None, expected: str | None) -> bool:

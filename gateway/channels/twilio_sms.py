@@ -16,12 +16,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 from twilio.twiml.messaging_response import MessagingResponse
 
-from gateway.channels.common import ChannelError, PayloadError, read_form, verify_twilio
+from gateway.channels.common import ChannelError, PayloadError, fields, read_form, verify_twilio
 from gateway.dialogs.engine import Step
 from gateway.dialogs.model import ChannelKind, ChannelProfile, Inbound, Session
 from gateway.dialogs.pages import render_options
@@ -107,7 +108,10 @@ STATUS_RANK = {
 }
 
 router = APIRouter(tags=["channels"])
-ERRORS = {400: {"description": "Malformed request"}, 403: {"description": "Bad signature"}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Malformed request"},
+    403: {"description": "Bad signature"},
+}
 
 
 @router.post(ROUTE, summary="Twilio inbound SMS", response_class=Response, responses=ERRORS)
@@ -117,7 +121,7 @@ async def sms_twilio(request: Request) -> Response:
     try:
         form = await read_form(request)
         verify_twilio(request, form, settings)
-        msg = parse_payload(form)
+        msg = parse_payload(fields(form))
     except ChannelError as exc:
         return PlainTextResponse(exc.reason, status_code=exc.status)
     if msg.body.strip().casefold() in TWILIO_OPT_OUT:

@@ -301,7 +301,7 @@ class Conversation:
 
     def go(self, state: State, **data: Any) -> None:
         """Enter `state` with fresh state data (the intent and child survive)."""
-        keep = {k: self.data[k] for k in ("intent", "child") if k in self.data}
+        keep: dict[str, Any] = {k: self.data[k] for k in ("intent", "child") if k in self.data}
         self.state, self.data = state, {**keep, **data}
 
 

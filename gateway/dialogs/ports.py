@@ -10,6 +10,7 @@ from backend_client import Deadline
 from backend_client.models import (
     AbsencesPage,
     AbsenceStatus,
+    ApplicationSummary,
     EnrolmentApplication,
     Grades,
     GuardianLookup,
@@ -58,7 +59,7 @@ class Backend(Protocol):
 
     async def student_applications(
         self, sid: str, *, on_behalf_of: str, deadline: Deadline | float | None = None
-    ) -> tuple[EnrolmentApplication, ...]: ...
+    ) -> tuple[ApplicationSummary, ...]: ...
 
     async def lookup_application(
         self, number: str, child_birth_date: date, *, deadline: Deadline | float | None = None
