@@ -146,5 +146,7 @@ def configure(*, json_logs: bool, level: str = "INFO") -> None:
         uv = logging.getLogger(name)
         uv.handlers[:] = []
         uv.propagate = True
+    # The app writes one canonical line per request; uvicorn's access line would repeat it.
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     # httpx logs full request URLs at INFO; keep it quiet unless something is wrong.
     logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pydantic
 import pytest
 
-from gateway.settings import DEMO_SECRETS, Channel, Settings
+from gateway.settings import DEMO_SECRETS, IMPLEMENTED_CHANNELS, Channel, Settings
 
 STRONG = {
     "env": "production",
@@ -38,7 +38,7 @@ def test_development_defaults_run_on_embedded_engines() -> None:
     settings = Settings()
     assert settings.redis_url is None
     assert settings.database_url.startswith("sqlite:///")
-    assert settings.channels == frozenset(Channel)
+    assert settings.channels == IMPLEMENTED_CHANNELS
     assert not settings.json_logs
 
 
@@ -52,7 +52,7 @@ def test_production_with_real_secrets_starts() -> None:
     [
         ("twilio_auth_token", "demo-twilio-auth-token", "GATEWAY_TWILIO_AUTH_TOKEN"),
         ("twilio_auth_token", None, "GATEWAY_TWILIO_AUTH_TOKEN"),
-        ("telegram_webhook_secret", "", "GATEWAY_TELEGRAM_WEBHOOK_SECRET"),
+        ("at_ussd_token", "", "GATEWAY_AT_USSD_TOKEN"),
         ("at_ussd_token", "demo-at-ussd-token", "GATEWAY_AT_USSD_TOKEN"),
         ("backend_token", "sandbox-token", "GATEWAY_BACKEND_TOKEN"),
         ("admin_token", "demo-admin-token", "GATEWAY_ADMIN_TOKEN"),
@@ -84,3 +84,8 @@ def test_every_shipped_default_secret_is_listed_as_demo() -> None:
 def test_unknown_channel_name_is_rejected() -> None:
     with pytest.raises(pydantic.ValidationError, match="channels"):
         Settings(channels="sms_twilio,carrier_pigeon")
+
+
+def test_a_channel_without_an_adapter_cannot_be_enabled() -> None:
+    with pytest.raises(pydantic.ValidationError, match="not implemented yet: telegram"):
+        Settings(channels="sms_twilio,telegram")
