@@ -16,7 +16,8 @@ import structlog
 
 from backend_client import Deadline
 from gateway.dialogs import texts
-from gateway.dialogs.engine import Step, Turn, step
+from gateway.dialogs.conversation import Step, Turn
+from gateway.dialogs.engine import step
 from gateway.dialogs.model import ChannelProfile, Event, Inbound, Reply, Session
 from gateway.dialogs.ports import Backend, Bindings, Lockout
 from gateway.i18n import translator

@@ -27,7 +27,7 @@ from gateway.channels.common import (
     read_form,
     same_secret,
 )
-from gateway.dialogs.engine import Step
+from gateway.dialogs.conversation import Step
 from gateway.dialogs.model import ChannelKind, ChannelProfile, Inbound, Session
 from gateway.dialogs.pages import render_options
 from gateway.phones import to_e164

@@ -23,7 +23,7 @@ from fastapi.responses import PlainTextResponse, Response
 from twilio.twiml.messaging_response import MessagingResponse
 
 from gateway.channels.common import ChannelError, PayloadError, fields, read_form, verify_twilio
-from gateway.dialogs.engine import Step
+from gateway.dialogs.conversation import Step
 from gateway.dialogs.model import ChannelKind, ChannelProfile, Inbound, Session
 from gateway.dialogs.pages import render_options
 from gateway.phones import to_e164

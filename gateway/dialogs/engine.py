@@ -1,7 +1,8 @@
 """The dialog engine: `step(session, inbound, turn) -> Step`, one user input at a time.
 
-Menus are data (`MENUS`: a state's prompt and options) plus small handlers; keyword commands
-(`ABS`, `غياب`, `no9at`, an application number, a Massar code) reach the same handlers
+Each state has a screen (`SCREENS`: its prompt and options) and, when it reads free input, a
+handler (`INPUT_HANDLERS`); picking an option goes through `on_option`. Keyword commands
+(`ABS`, `غياب`, `no9at`, an application number, a Massar code) reach the same answers
 without the menus. The engine does no I/O of its own: the backend, the bindings and the
 lockout counters come in `Turn`, with the clock and the deadline.
 
@@ -11,14 +12,10 @@ phone *and* the phone has bound it (Massar code + birth date, renewed every 180 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from enum import StrEnum
+from datetime import date
 from typing import Any
 
-from backend_client import Deadline
 from backend_client.errors import (
     BackendUnavailable,
     NotFound,
@@ -27,282 +24,44 @@ from backend_client.errors import (
     VerificationLocked,
 )
 from backend_client.models import (
-    AbsenceKind,
-    AbsenceRecord,
     AbsenceStatus,
     ApplicationKind,
     EnrolmentApplication,
-    GuardianLookup,
-    Meta,
     StudentSummary,
 )
 from gateway.dialogs import texts
-from gateway.dialogs.model import ChannelProfile, Event, Inbound, Lang, Option, Reply, Session
-from gateway.dialogs.pages import fits, gsm_fold, paginate, render_options, with_options
-from gateway.dialogs.ports import Backend, Bindings, Lockout
-from gateway.i18n import Translator, translator
-from gateway.text import normalise, script_of
+from gateway.dialogs.conversation import (
+    ABSENCES_READ,
+    Conversation,
+    Intent,
+    State,
+    Step,
+    Turn,
+)
+from gateway.dialogs.inputs import (
+    KEYWORD_OF,
+    application_command,
+    language_hint,
+    parse_application_number,
+    parse_birth_date,
+    parse_massar_code,
+    split_pair,
+)
+from gateway.dialogs.model import Event, Inbound, Lang, Option, Reply, Session
+from gateway.dialogs.pages import fits, with_options
+from gateway.dialogs.wording import (
+    MENTIONS,
+    REASON_TEXTS,
+    STATUS_TEXTS,
+    absence_line,
+    school_year_start,
+    short_subject,
+)
+from gateway.text import normalise
 
-BINDING_VALIDITY = timedelta(days=180)
-ABSENCES_READ = 200  # one backend page; the totals cover the whole year whatever the page
+# --- the conversation of one turn ------------------------------------------------------
 
-
-class State(StrEnum):
-    START = "start"
-    MAIN = "main"
-    UNLINKED = "unlinked"
-    CHILD = "child"
-    BIND_CODE = "bind_code"
-    BIND_DOB = "bind_dob"
-    ABSENCES = "absences"
-    SEMESTER = "semester"
-    GRADES = "grades"
-    ENROL = "enrol"
-    APP_NUMBER = "app_number"
-    APP_DOB = "app_dob"
-    RESULT = "result"  # an answer with only "back to the menu" left
-    REREG = "rereg"
-    HELP = "help"
-
-
-class Intent(StrEnum):
-    ABSENCES = "abs"
-    GRADES = "notes"
-    REREGISTRATION = "rereg"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Turn:
-    """Everything one step may use besides the session and the input."""
-
-    backend: Backend
-    bindings: Bindings
-    lockout: Lockout
-    profile: ChannelProfile
-    now: datetime
-    deadline: Deadline
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Step:
-    session: Session
-    replies: tuple[Reply, ...]
-    events: tuple[Event, ...] = ()
-
-
-# --- reading input ------------------------------------------------------------------------
-
-KEYWORDS: dict[str, frozenset[str]] = {
-    "abs": frozenset(
-        {"abs", "absence", "absences", "ghiyab", "ghyab", "ghiab", "rhiab", "غياب", "الغياب"}
-    ),
-    "notes": frozenset(
-        {"notes", "note", "nt", "no9at", "n9at", "nqat", "noqat", "نقط", "النقط", "نقاط", "النقاط"}
-    ),
-    "enrol": frozenset(
-        {"inscription", "inscriptions", "insc", "tasjil", "tasjeel", "تسجيل", "التسجيل"}
-    ),
-    "help": frozenset({"aide", "help", "info", "mosa3ada", "مساعده", "المساعده"}),
-    "lang_ar": frozenset({"ar", "arabe", "arabic", "3arbia", "عربيه", "العربيه", "عربي"}),
-    "lang_fr": frozenset({"fr", "francais", "french", "fransawiya", "فرنسيه", "الفرنسيه"}),
-    "menu": frozenset({"menu", "accueil", "start", "قائمه", "القائمه"}),
-}
-_KEYWORD_OF = {word: name for name, words in KEYWORDS.items() for word in words}
-
-_MASSAR_CODE = re.compile(r"^([a-z]?)([0-9]{9})$")
-_APPLICATION = re.compile(r"^(?:pre)?-?([0-9]{4})-?([0-9]{7})$")
-_DOB = re.compile(r"^([0-9]{2})[/.\- ]?([0-9]{2})[/.\- ]?([0-9]{4})$")
-
-
-def parse_massar_code(norm: str) -> str | None:
-    """'z990000001' -> 'Z990000001'; nine digits alone are kept (keypads have no letters)."""
-    match = _MASSAR_CODE.match(norm.replace(" ", ""))
-    return (match.group(1).upper() + match.group(2)) if match else None
-
-
-def parse_application_number(norm: str) -> str | None:
-    """'pre-2026-0000001', 'PRE20260000001' or '20260000001' -> 'PRE-2026-0000001'."""
-    match = _APPLICATION.match(norm.replace(" ", ""))
-    return f"PRE-{match.group(1)}-{match.group(2)}" if match else None
-
-
-def parse_birth_date(norm: str) -> date | None:
-    """DDMMYYYY, with or without separators; None for an impossible date."""
-    match = _DOB.match(norm.strip())
-    if not match:
-        return None
-    day, month, year = (int(g) for g in match.groups())
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
-
-
-def _application_command(norm: str, pair: tuple[str, str] | None) -> str | None:
-    """An application number typed as a command must say `PRE` (digits alone are a menu key)."""
-    for candidate in (norm, pair[0] if pair else ""):
-        if candidate.startswith("pre"):
-            number = parse_application_number(candidate)
-            if number is not None:
-                return number
-    return None
-
-
-# Darija written in Latin letters ("Arabizi") is Arabic: the answer comes in Arabic.
-ARABIZI = frozenset(
-    {"ghiyab", "ghyab", "ghiab", "rhiab", "no9at", "n9at", "nqat", "noqat", "tasjil", "tasjeel",
-     "mosa3ada", "3arbia"}
-)  # fmt: skip
-
-
-def language_hint(text: str) -> str | None:
-    """The language `text` is written in, from its words (codes and numbers do not count)."""
-    if normalise(text) in ARABIZI:
-        return "ar"
-    words = [w for w in text.split() if sum(ch.isalpha() for ch in w) >= 2]
-    words = [w for w in words if parse_massar_code(normalise(w)) is None]
-    words = [w for w in words if not normalise(w).startswith("pre-")]
-    return script_of(" ".join(words)) if words else None
-
-
-def _split_pair(norm: str) -> tuple[str, str] | None:
-    parts = norm.split()
-    return (parts[0], " ".join(parts[1:])) if len(parts) >= 2 else None
-
-
-# --- the conversation of one turn ---------------------------------------------------------
-
-Handler = Callable[["Conversation", str], Awaitable[Reply]]
-
-
-@dataclass(slots=True)
-class Conversation:
-    """Mutable state of one step; `session()` freezes it back."""
-
-    inbound: Inbound
-    turn: Turn
-    state: State
-    lang: Lang
-    lang_chosen: bool
-    data: dict[str, Any]
-    base: Session
-    t: Translator = field(init=False)
-    events: list[Event] = field(default_factory=list)
-    _lookup: GuardianLookup | None = None
-    _lookup_done: bool = False
-    _meta: Meta | None = None
-    _bound: dict[str, datetime] | None = None
-
-    def __post_init__(self) -> None:
-        self.t = translator(self.lang)
-
-    # --- session -----------------------------------------------------------------------
-
-    def session(self) -> Session:
-        return self.base.with_(
-            state=self.state, lang=self.lang, lang_chosen=self.lang_chosen, data=self.data
-        )
-
-    def set_lang(self, lang: Lang, *, chosen: bool) -> None:
-        self.lang, self.lang_chosen = lang, chosen or self.lang_chosen
-        self.t = translator(lang)
-
-    # --- identity ------------------------------------------------------------------------
-
-    async def lookup(self) -> GuardianLookup | None:
-        if not self._lookup_done:
-            try:
-                self._lookup = await self.turn.backend.lookup_guardian(
-                    self.inbound.sender, deadline=self.turn.deadline
-                )
-            except NotFound:
-                self._lookup = None
-            self._lookup_done = True
-        return self._lookup
-
-    async def meta(self) -> Meta:
-        """The backend's school year, semester and date (asked once per turn)."""
-        if self._meta is None:
-            self._meta = await self.turn.backend.meta(deadline=self.turn.deadline)
-        return self._meta
-
-    async def children(self) -> list[StudentSummary]:
-        """Linked by the backend and bound by this phone within the last 180 days."""
-        found = await self.lookup()
-        if found is None:
-            return []
-        bound = await self.bound()
-        return [s for s in found.students if s.id in bound]
-
-    async def unbound(self) -> list[StudentSummary]:
-        found = await self.lookup()
-        if found is None:
-            return []
-        bound = await self.bound()
-        return [s for s in found.students if s.id not in bound]
-
-    async def bound(self) -> dict[str, datetime]:
-        if self._bound is None:
-            since = await self.turn.bindings.bound_since(self.inbound.sender)
-            cutoff = self.turn.now - BINDING_VALIDITY
-            self._bound = {sid: at for sid, at in since.items() if at >= cutoff}
-        return self._bound
-
-    async def child(self, sid: str | None) -> StudentSummary | None:
-        """The child `sid` only if it is linked *and* bound: the one authorisation check."""
-        if sid is None:
-            return None
-        return next((s for s in await self.children() if s.id == sid), None)
-
-    async def guardian_id(self) -> str:
-        found = await self.lookup()
-        if found is None:  # callers reach here only through `child()`, which needs a guardian
-            raise NotLinked(status=403, code="not-linked")
-        return found.guardian.id
-
-    # --- replies -------------------------------------------------------------------------
-
-    def name(self, student: StudentSummary) -> str:
-        return student.first_name_ar if self.lang is Lang.AR else student.first_name_fr
-
-    def label(self, ar: str, fr: str) -> str:
-        return ar if self.lang is Lang.AR else fr
-
-    def fold(self, text: str) -> str:
-        return gsm_fold(text) if self.lang is Lang.FR else text
-
-    def reply(self, text: str, options: Sequence[Option] = (), *, end: bool = False) -> Reply:
-        return Reply(
-            text=self.fold(text),
-            options=tuple(Option(key=o.key, id=o.id, label=self.fold(o.label)) for o in options),
-            end_session=end,
-        )
-
-    def back_option(self) -> Option:
-        return Option(key="0", id="menu", label=self.t.gettext(texts.MENU))
-
-    def paged(self, lines: list[str], *, header: str, footer: str) -> Reply:
-        """One page of `lines`; "9" shows the next page, "0" goes back to the menu."""
-        page = int(self.data.get("page", 0))
-        more = Option(key="9", id="more", label=self.t.gettext(texts.MORE))
-        back = self.back_option()
-        reserve = render_options([more, back])
-        pages = paginate(
-            [self.fold(x) for x in lines],
-            profile=self.turn.profile,
-            reserve=reserve,
-            header=self.fold(header),
-            footer=self.fold(footer),
-        )
-        page = min(page, len(pages) - 1)
-        self.data["page"] = page
-        options = [more, back] if page + 1 < len(pages) else [back]
-        return self.reply(pages[page], options)
-
-    def go(self, state: State, **data: Any) -> None:
-        """Enter `state` with fresh state data (the intent and child survive)."""
-        keep: dict[str, Any] = {k: self.data[k] for k in ("intent", "child") if k in self.data}
-        self.state, self.data = state, {**keep, **data}
+Handler = Callable[[Conversation, str], Awaitable[Reply]]
 
 
 # --- menus ------------------------------------------------------------------------------------
@@ -527,26 +286,6 @@ async def answer_absences(conv: Conversation) -> Reply:
     return conv.paged(lines, header=header, footer=" ".join(footer_parts))
 
 
-def absence_line(t: Translator, absence: AbsenceRecord) -> str:
-    if absence.kind is AbsenceKind.LATE:
-        return t.gettext(texts.LATE_LINE, day=t.day(absence.date))
-    return t.gettext(texts.ABSENCE_LINE, day=t.day(absence.date), hours=t.number(absence.hours))
-
-
-def school_year_start(school_year: str) -> date:
-    """'2025-2026' -> 1 September 2025."""
-    return date(int(school_year[:4]), 9, 1)
-
-
-MENTIONS = {
-    "insuffisant": texts.MENTION_INSUFFISANT,
-    "passable": texts.MENTION_PASSABLE,
-    "assez_bien": texts.MENTION_ASSEZ_BIEN,
-    "bien": texts.MENTION_BIEN,
-    "tres_bien": texts.MENTION_TRES_BIEN,
-}
-
-
 async def answer_grades(conv: Conversation) -> Reply:
     child = await conv.child(conv.data.get("child"))
     if child is None:
@@ -587,35 +326,6 @@ async def answer_grades(conv: Conversation) -> Reply:
             texts.SEMESTER_AVERAGE, average=t.number(grades.semester_average), mention=mention
         ).strip()
     return conv.paged(lines, header=header, footer=footer)
-
-
-def short_subject(name: str, code: str) -> str:
-    return name if len(name) <= 14 else code
-
-
-STATUS_TEXTS = {
-    "submitted": texts.STATUS_SUBMITTED,
-    "under_review": texts.STATUS_UNDER_REVIEW,
-    "approved": texts.STATUS_APPROVED,
-    "rejected": texts.STATUS_REJECTED,
-    "waitlisted": texts.STATUS_WAITLISTED,
-    "enrolled": texts.STATUS_ENROLLED,
-    "cancelled": texts.STATUS_CANCELLED,
-    "pending": texts.STATUS_PENDING,
-    "confirmed": texts.STATUS_CONFIRMED,
-    "not_returned": texts.STATUS_NOT_RETURNED,
-    "requested": texts.STATUS_REQUESTED,
-    "released_by_origin": texts.STATUS_RELEASED,
-    "accepted_by_destination": texts.STATUS_ACCEPTED,
-    "completed": texts.STATUS_COMPLETED,
-}
-REASON_TEXTS = {
-    "age_not_met": texts.REASON_AGE,
-    "outside_catchment": texts.REASON_CATCHMENT,
-    "incomplete_civil_status": texts.REASON_CIVIL_STATUS,
-    "duplicate_application": texts.REASON_DUPLICATE,
-    "capacity_full": texts.REASON_CAPACITY,
-}
 
 
 def application_lines(conv: Conversation, app: EnrolmentApplication) -> list[str]:
@@ -748,7 +458,7 @@ async def on_option(conv: Conversation, pick: str) -> Reply:
 
 async def handle_bind_code(conv: Conversation, norm: str) -> Reply:
     code = parse_massar_code(norm)
-    pair = _split_pair(norm)
+    pair = split_pair(norm)
     if code is None and pair is not None:  # code and birth date in one message
         code, birth_date = parse_massar_code(pair[0]), parse_birth_date(pair[1])
         if code is not None and birth_date is not None:
@@ -797,7 +507,7 @@ INPUT_HANDLERS: dict[State, Handler] = {
 
 async def keyword_command(conv: Conversation, norm: str) -> Reply | None:
     """Commands that work from any state (what SMS users type instead of menus)."""
-    word = _KEYWORD_OF.get(norm)
+    word = KEYWORD_OF.get(norm)
     if word == "abs":
         return await want(conv, Intent.ABSENCES)
     if word == "notes":
@@ -817,8 +527,8 @@ async def keyword_command(conv: Conversation, norm: str) -> Reply | None:
         return await home(conv)
     if conv.state in (State.APP_NUMBER, State.APP_DOB):
         return None  # the prompt reads it
-    pair = _split_pair(norm)
-    number = _application_command(norm, pair)
+    pair = split_pair(norm)
+    number = application_command(norm, pair)
     if number is not None:
         birth_date = parse_birth_date(pair[1]) if pair else None
         if birth_date is not None:

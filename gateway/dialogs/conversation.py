@@ -1,0 +1,195 @@
+"""One turn's working state: the `Conversation` the screens and handlers share, and the
+values that come in (`Turn`) and go out (`Step`) of the engine."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from backend_client import Deadline
+from backend_client.errors import NotFound, NotLinked
+from backend_client.models import GuardianLookup, Meta, StudentSummary
+from gateway.dialogs import texts
+from gateway.dialogs.model import ChannelProfile, Event, Inbound, Lang, Option, Reply, Session
+from gateway.dialogs.pages import gsm_fold, paginate, render_options
+from gateway.dialogs.ports import Backend, Bindings, Lockout
+from gateway.i18n import Translator, translator
+
+BINDING_VALIDITY = timedelta(days=180)
+ABSENCES_READ = 200  # one backend page; the totals cover the whole year whatever the page
+
+
+class State(StrEnum):
+    START = "start"
+    MAIN = "main"
+    UNLINKED = "unlinked"
+    CHILD = "child"
+    BIND_CODE = "bind_code"
+    BIND_DOB = "bind_dob"
+    ABSENCES = "absences"
+    SEMESTER = "semester"
+    GRADES = "grades"
+    ENROL = "enrol"
+    APP_NUMBER = "app_number"
+    APP_DOB = "app_dob"
+    RESULT = "result"  # an answer with only "back to the menu" left
+    REREG = "rereg"
+    HELP = "help"
+
+
+class Intent(StrEnum):
+    ABSENCES = "abs"
+    GRADES = "notes"
+    REREGISTRATION = "rereg"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Turn:
+    """Everything one step may use besides the session and the input."""
+
+    backend: Backend
+    bindings: Bindings
+    lockout: Lockout
+    profile: ChannelProfile
+    now: datetime
+    deadline: Deadline
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Step:
+    session: Session
+    replies: tuple[Reply, ...]
+    events: tuple[Event, ...] = ()
+
+
+@dataclass(slots=True)
+class Conversation:
+    """Mutable state of one step; `session()` freezes it back."""
+
+    inbound: Inbound
+    turn: Turn
+    state: State
+    lang: Lang
+    lang_chosen: bool
+    data: dict[str, Any]
+    base: Session
+    t: Translator = field(init=False)
+    events: list[Event] = field(default_factory=list)
+    _lookup: GuardianLookup | None = None
+    _lookup_done: bool = False
+    _meta: Meta | None = None
+    _bound: dict[str, datetime] | None = None
+
+    def __post_init__(self) -> None:
+        self.t = translator(self.lang)
+
+    # --- session -----------------------------------------------------------------------
+
+    def session(self) -> Session:
+        return self.base.with_(
+            state=self.state, lang=self.lang, lang_chosen=self.lang_chosen, data=self.data
+        )
+
+    def set_lang(self, lang: Lang, *, chosen: bool) -> None:
+        self.lang, self.lang_chosen = lang, chosen or self.lang_chosen
+        self.t = translator(lang)
+
+    # --- identity ------------------------------------------------------------------------
+
+    async def lookup(self) -> GuardianLookup | None:
+        if not self._lookup_done:
+            try:
+                self._lookup = await self.turn.backend.lookup_guardian(
+                    self.inbound.sender, deadline=self.turn.deadline
+                )
+            except NotFound:
+                self._lookup = None
+            self._lookup_done = True
+        return self._lookup
+
+    async def meta(self) -> Meta:
+        """The backend's school year, semester and date (asked once per turn)."""
+        if self._meta is None:
+            self._meta = await self.turn.backend.meta(deadline=self.turn.deadline)
+        return self._meta
+
+    async def children(self) -> list[StudentSummary]:
+        """Linked by the backend and bound by this phone within the last 180 days."""
+        found = await self.lookup()
+        if found is None:
+            return []
+        bound = await self.bound()
+        return [s for s in found.students if s.id in bound]
+
+    async def unbound(self) -> list[StudentSummary]:
+        found = await self.lookup()
+        if found is None:
+            return []
+        bound = await self.bound()
+        return [s for s in found.students if s.id not in bound]
+
+    async def bound(self) -> dict[str, datetime]:
+        if self._bound is None:
+            since = await self.turn.bindings.bound_since(self.inbound.sender)
+            cutoff = self.turn.now - BINDING_VALIDITY
+            self._bound = {sid: at for sid, at in since.items() if at >= cutoff}
+        return self._bound
+
+    async def child(self, sid: str | None) -> StudentSummary | None:
+        """The child `sid` only if it is linked *and* bound: the one authorisation check."""
+        if sid is None:
+            return None
+        return next((s for s in await self.children() if s.id == sid), None)
+
+    async def guardian_id(self) -> str:
+        found = await self.lookup()
+        if found is None:  # callers reach here only through `child()`, which needs a guardian
+            raise NotLinked(status=403, code="not-linked")
+        return found.guardian.id
+
+    # --- replies -------------------------------------------------------------------------
+
+    def name(self, student: StudentSummary) -> str:
+        return student.first_name_ar if self.lang is Lang.AR else student.first_name_fr
+
+    def label(self, ar: str, fr: str) -> str:
+        return ar if self.lang is Lang.AR else fr
+
+    def fold(self, text: str) -> str:
+        return gsm_fold(text) if self.lang is Lang.FR else text
+
+    def reply(self, text: str, options: Sequence[Option] = (), *, end: bool = False) -> Reply:
+        return Reply(
+            text=self.fold(text),
+            options=tuple(Option(key=o.key, id=o.id, label=self.fold(o.label)) for o in options),
+            end_session=end,
+        )
+
+    def back_option(self) -> Option:
+        return Option(key="0", id="menu", label=self.t.gettext(texts.MENU))
+
+    def paged(self, lines: list[str], *, header: str, footer: str) -> Reply:
+        """One page of `lines`; "9" shows the next page, "0" goes back to the menu."""
+        page = int(self.data.get("page", 0))
+        more = Option(key="9", id="more", label=self.t.gettext(texts.MORE))
+        back = self.back_option()
+        reserve = render_options([more, back])
+        pages = paginate(
+            [self.fold(x) for x in lines],
+            profile=self.turn.profile,
+            reserve=reserve,
+            header=self.fold(header),
+            footer=self.fold(footer),
+        )
+        page = min(page, len(pages) - 1)
+        self.data["page"] = page
+        options = [more, back] if page + 1 < len(pages) else [back]
+        return self.reply(pages[page], options)
+
+    def go(self, state: State, **data: Any) -> None:
+        """Enter `state` with fresh state data (the intent and child survive)."""
+        keep: dict[str, Any] = {k: self.data[k] for k in ("intent", "child") if k in self.data}
+        self.state, self.data = state, {**keep, **data}
