@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,7 +14,7 @@ import httpx
 import sqlalchemy as sa
 import structlog
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -24,9 +25,23 @@ from gateway.bindings import SqlBindings, create_schema
 from gateway.channels import at_ussd, twilio_sms
 from gateway.delivery import DeliveryLog
 from gateway.lockout import RedisLockout
+from gateway.resilience import (
+    BackendSlots,
+    Breaker,
+    BreakerConfig,
+    BreakerState,
+    Cache,
+    FollowUps,
+    Metrics,
+    RateLimiter,
+    ResilientBackend,
+    SingleFlight,
+    StreamOutbound,
+)
+from gateway.resilience.metrics import CONTENT_TYPE_LATEST
 from gateway.settings import Channel, Settings
-from gateway.store import SessionStore, open_database, open_redis
-from gateway.turns import TurnRunner
+from gateway.store import Keys, SessionStore, open_database, open_redis
+from gateway.turns import FollowUpConfig, TurnRunner
 
 log = structlog.get_logger("gateway")
 
@@ -95,6 +110,34 @@ def create_app(
         await anyio.to_thread.run_sync(create_schema, engine)
         sessions = SessionStore(redis, key_secret=key)
         bindings = SqlBindings(engine, key_secret=key)
+        metrics = Metrics()
+        breaker = Breaker(
+            redis,
+            # One breaker per deployment and backend, shared by all of its workers.
+            name=Keys(key).digest(settings.backend_url, label="breaker\0")[:12],
+            config=BreakerConfig(
+                failures=settings.breaker_failures,
+                window_s=settings.breaker_window_s,
+                cooldown_s=settings.breaker_cooldown_s,
+                probes=settings.breaker_probes,
+            ),
+            on_state=metrics.breaker_state.set,
+        )
+        resilient = ResilientBackend(
+            backend,
+            cache=Cache(
+                redis, key_secret=key, ttls=settings.cache_ttls, stale_s=settings.cache_stale_s
+            ),
+            singleflight=SingleFlight(
+                redis,
+                lease_s=settings.singleflight_lease_s,
+                on_join=metrics.singleflight_joins.inc,
+            ),
+            breaker=breaker,
+            slots=BackendSlots(settings.backend_max_concurrency),
+            metrics=metrics,
+        )
+        followups = FollowUps(limit=settings.followup_max_pending)
         app.state.settings = settings
         app.state.redis = redis
         app.state.redis_kind = redis_kind
@@ -102,11 +145,26 @@ def create_app(
         app.state.backend = backend
         app.state.sessions = sessions
         app.state.deliveries = DeliveryLog(redis)
+        app.state.metrics = metrics
+        app.state.breaker = breaker
+        app.state.resilient_backend = resilient
+        app.state.followups = followups
+        app.state.outbound = StreamOutbound(redis, key_secret=key)
         app.state.turns = TurnRunner(
             sessions=sessions,
-            backend=backend,
+            backend=resilient,
             bindings=bindings,
             lockout=RedisLockout(redis, key_secret=key),
+            rate_limit=RateLimiter(
+                redis, key_secret=key, limit=settings.rate_limit_per_minute, window_s=60.0
+            ),
+            metrics=metrics,
+            follow_up=FollowUpConfig(
+                followups=followups,
+                outbound=app.state.outbound,
+                profile=twilio_sms.SMS_PROFILE,
+                budget_s=settings.followup_budget_s,
+            ),
         )
         log.info(
             "gateway starting",
@@ -119,6 +177,8 @@ def create_app(
         try:
             yield
         finally:
+            # Answers promised by SMS are finished (or cut) before the clients close.
+            await followups.drain(timeout_s=settings.followup_budget_s)
             await http.aclose()
             await redis.aclose()
             engine.dispose()
@@ -147,6 +207,7 @@ def create_app(
             "redis": await _check_redis(state.redis, state.redis_kind),
             "database": await anyio.to_thread.run_sync(_check_database, state.db),
             "backend": await _check_backend(state.backend),
+            "breaker": await _check_breaker(state.breaker),
         }
         ready = all(check["ok"] for check in checks.values())
         return JSONResponse(
@@ -154,7 +215,23 @@ def create_app(
             status_code=200 if ready else 503,
         )
 
+    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics (no personal data in labels)")
+    async def metrics_text(request: Request) -> Response:
+        state = request.app.state
+        with contextlib.suppress(RedisError, OSError):
+            await state.breaker.state()  # refreshes the gauge from the shared state
+        return Response(state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
     return app
+
+
+async def _check_breaker(breaker: Breaker) -> dict[str, Any]:
+    """An open breaker means the backend is not being called: not ok until it half-opens."""
+    try:
+        state = await breaker.state()
+    except (RedisError, OSError) as exc:
+        return {"ok": False, "error": type(exc).__name__}
+    return {"ok": state is not BreakerState.OPEN, "state": state.name.lower()}
 
 
 async def _check_redis(redis: Any, kind: str) -> dict[str, Any]:

@@ -88,6 +88,25 @@ class Settings(BaseSettings):
     ussd_budget_s: float = Field(default=2.0, gt=0, le=10)
     sms_budget_s: float = Field(default=5.0, gt=0, le=14)
 
+    # Peak load (ARCHITECTURE.md): cache TTLs per kind of data (DOMAIN.md §8), how long a stale
+    # copy is kept to answer when the backend fails (at most 24 h, DOMAIN.md §6), the shared
+    # breaker, single-flight leases, limits, and the SMS follow-up of slow live turns.
+    cache_ttl_guardian_s: int = Field(default=3600, ge=1, le=86400)
+    cache_ttl_grades_s: int = Field(default=900, ge=1, le=86400)
+    cache_ttl_absences_s: int = Field(default=300, ge=1, le=86400)
+    cache_ttl_enrolment_s: int = Field(default=600, ge=1, le=86400)
+    cache_ttl_meta_s: int = Field(default=300, ge=1, le=86400)
+    cache_stale_s: int = Field(default=86400, ge=1, le=86400)
+    singleflight_lease_s: float = Field(default=3.0, gt=0, le=60)
+    breaker_failures: int = Field(default=5, ge=1)
+    breaker_window_s: float = Field(default=30.0, gt=0)
+    breaker_cooldown_s: float = Field(default=15.0, gt=0)
+    breaker_probes: int = Field(default=2, ge=1)
+    rate_limit_per_minute: int = Field(default=30, ge=1)
+    backend_max_concurrency: int = Field(default=64, ge=1)
+    followup_budget_s: float = Field(default=30.0, gt=0, le=300)
+    followup_max_pending: int = Field(default=1000, ge=0)
+
     channels: Annotated[frozenset[Channel], NoDecode] = frozenset(IMPLEMENTED_CHANNELS)
 
     admin_token: SecretStr = SecretStr("demo-admin-token")
@@ -127,6 +146,16 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/")
+
+    @property
+    def cache_ttls(self) -> dict[str, int]:
+        return {
+            "guardian": self.cache_ttl_guardian_s,
+            "grades": self.cache_ttl_grades_s,
+            "absences": self.cache_ttl_absences_s,
+            "enrolment": self.cache_ttl_enrolment_s,
+            "meta": self.cache_ttl_meta_s,
+        }
 
     @property
     def json_logs(self) -> bool:

@@ -64,13 +64,42 @@ SESSION_TTL_S: Final[Mapping[ChannelKind, int]] = {
 
 
 def open_redis(url: str | None) -> tuple[Redis, str]:
-    """A Redis client for `url`, or the in-process stand-in, and a word saying which."""
+    """A Redis client for `url`, or the in-process stand-in, and a word saying which.
+
+    A Redis Cluster is named `redis+cluster://host:port` (`rediss+cluster://` with TLS) or
+    `redis://host:port?cluster=true`; any node will do, the client discovers the others. Every
+    key the gateway uses carries a hash tag, so multi-key scripts stay on one slot.
+    """
     if url is None:
         import fakeredis
 
         return fakeredis.FakeAsyncRedis(), "in-process stand-in (fakeredis)"
+    cluster_url = _cluster_url(url)
+    if cluster_url is not None:
+        from redis.asyncio.cluster import RedisCluster
+
+        cluster = RedisCluster.from_url(cluster_url, socket_timeout=1.0, socket_connect_timeout=1.0)
+        # RedisCluster offers the commands the gateway uses (GET/SET/EVALSHA/XADD...).
+        return cluster, "redis cluster"  # type: ignore[return-value]
     client: Redis = Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
     return client, "redis"
+
+
+def _cluster_url(url: str) -> str | None:
+    """The plain redis:// URL of a cluster URL, or None when `url` names one server."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    flagged = any(k == "cluster" and v.lower() in ("1", "true", "yes") for k, v in query)
+    if parts.scheme in ("redis+cluster", "rediss+cluster"):
+        scheme = parts.scheme.split("+")[0]
+    elif flagged:
+        scheme = parts.scheme
+    else:
+        return None
+    rest = urlencode([(k, v) for k, v in query if k != "cluster"])
+    return urlunsplit((scheme, parts.netloc, parts.path, rest, parts.fragment))
 
 
 def open_database(url: str) -> sa.Engine:

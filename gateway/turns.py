@@ -2,25 +2,40 @@
 
 Channels call `TurnRunner.run` after verifying and parsing a request; they render the `Step`.
 The budget is the channel's (USSD: 2 s): every backend call gets what is left of it, and a
-turn that runs out still answers, with the engine's "busy" reply.
+turn that runs out still answers:
+
+- the backend was too slow on a live channel (USSD, voice): "the answer will follow by SMS",
+  and the same step runs again in the background with the SMS profile and a longer deadline;
+  its answer goes to the `Outbound` sink (only when such a follow-up was really started);
+- the breaker is open, the worker is shedding, or the backend is down: the "busy" reply (or,
+  from the engine, a stale answer with its date);
+- too many turns from one phone in a minute: "too many messages, wait a minute";
+- Redis itself fails: the "busy" reply, never an HTTP 500.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import anyio
 import structlog
+from redis.exceptions import RedisError
 
 from backend_client import Deadline
 from gateway.dialogs import texts
 from gateway.dialogs.conversation import Step, Turn
 from gateway.dialogs.engine import step
-from gateway.dialogs.model import ChannelProfile, Event, Inbound, Reply, Session
+from gateway.dialogs.model import ChannelKind, ChannelProfile, Event, Inbound, Reply, Session
+from gateway.dialogs.pages import gsm_fold
 from gateway.dialogs.ports import Backend, Bindings, Lockout
 from gateway.i18n import translator
+from gateway.resilience.backend import begin_turn, unsafe_to_repeat
+from gateway.resilience.followup import FollowUps, Outbound
+from gateway.resilience.limits import RateLimiter
+from gateway.resilience.metrics import Metrics
 from gateway.store import SESSION_TTL_S, LockTimeout, SessionConflict, SessionStore
 from gateway.text import script_of
 
@@ -31,6 +46,19 @@ Prepare = Callable[[Session | None], tuple[Inbound, Session | None]]
 
 # Room left after the engine's budget for saving the session and writing the response.
 SAVE_MARGIN_S = 0.25
+# Channels where the caller waits on the line: a slow answer is sent later by SMS.
+LIVE_CHANNELS = frozenset({ChannelKind.USSD, ChannelKind.VOICE})
+SHED_EVENTS = frozenset({"backend_unavailable", "backend_timeout", "turn_over_budget"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FollowUpConfig:
+    """Where and how a slow live turn's answer is sent later."""
+
+    followups: FollowUps
+    outbound: Outbound
+    profile: ChannelProfile  # the SMS profile the answer is paged for
+    budget_s: float = 30.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,6 +68,9 @@ class TurnRunner:
     bindings: Bindings
     lockout: Lockout
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    rate_limit: RateLimiter | None = None
+    metrics: Metrics | None = None
+    follow_up: FollowUpConfig | None = None
 
     async def run(
         self,
@@ -58,9 +89,39 @@ class TurnRunner:
         while the first is still being answered, gets the first answer and changes nothing.
         """
         kind = profile.kind
+        started = time.perf_counter()
+        try:
+            return await self._run(prepare, profile, user, budget_s, message_id, render, remember_s)
+        except RedisError as exc:
+            log.warning("turn_store_unavailable", channel=kind.value, error=type(exc).__name__)
+            self._count_shed(kind)
+            return render(notice_step(prepare(None)[0], None, texts.BUSY, "store_unavailable"))
+        finally:
+            if self.metrics is not None:
+                self.metrics.turns.labels(channel=kind.value).inc()
+                self.metrics.turn_seconds.labels(channel=kind.value).observe(
+                    time.perf_counter() - started
+                )
+
+    async def _run(
+        self,
+        prepare: Prepare,
+        profile: ChannelProfile,
+        user: str,
+        budget_s: float,
+        message_id: str,
+        render: Callable[[Step], str],
+        remember_s: int,
+    ) -> str:
+        kind = profile.kind
         seen = await self.sessions.remembered(kind, user, message_id)
         if seen is not None:
             return seen.decode()
+        if self.rate_limit is not None and not await self.rate_limit.hit(user):
+            log.info("turn_rate_limited", channel=kind.value)
+            if self.metrics is not None:
+                self.metrics.rate_limited.labels(channel=kind.value).inc()
+            return render(notice_step(prepare(None)[0], None, texts.TOO_MANY, "rate_limited"))
         deadline = Deadline.after(budget_s)
         loaded: list[Session] = []
         try:
@@ -69,7 +130,9 @@ class TurnRunner:
                     seen = await self.sessions.remembered(kind, user, message_id)
                     if seen is not None:
                         return seen.decode()
-                    result = await self._locked_turn(prepare, profile, user, deadline, loaded)
+                    result = await self._locked_turn(
+                        prepare, profile, user, deadline, loaded, message_id
+                    )
                     body = render(result)
                     await self.sessions.remember(
                         kind, user, message_id, body.encode(), ttl_s=remember_s
@@ -77,6 +140,7 @@ class TurnRunner:
                     return body
         except (TimeoutError, LockTimeout):
             log.warning("turn_over_budget", channel=kind.value, budget_s=budget_s)
+            self._count_shed(kind)
             return render(busy_step(prepare(None)[0], loaded[0] if loaded else None))
 
     async def _locked_turn(
@@ -86,6 +150,7 @@ class TurnRunner:
         user: str,
         deadline: Deadline,
         loaded: list[Session],
+        message_id: str,
     ) -> Step:
         stored = await self.sessions.load(profile.kind, user)
         if stored is not None:
@@ -100,7 +165,13 @@ class TurnRunner:
             now=self.clock(),
             deadline=engine_deadline,
         )
+        begin_turn()
         result = await step(session, inbound, turn)
+        kinds = {event.kind for event in result.events}
+        if "backend_timeout" in kinds and self._follow_later(profile, inbound, session, message_id):
+            result = notice_step(inbound, result.session, texts.ANSWER_BY_SMS, "answer_by_sms")
+        elif kinds & SHED_EVENTS:
+            self._count_shed(profile.kind)
         rev = stored.rev if stored is not None else 0
         to_save = result.session.with_(rev=rev)
         try:
@@ -116,13 +187,68 @@ class TurnRunner:
             log.info("dialog_event", kind=event.kind, state=saved.state)
         return Step(session=saved, replies=result.replies, events=result.events)
 
+    # --- answers that follow by SMS -----------------------------------------------------
 
-def busy_step(inbound: Inbound, session: Session | None) -> Step:
-    """The answer when the turn ran out of time, in the session's language or the input's."""
+    def _follow_later(
+        self, profile: ChannelProfile, inbound: Inbound, session: Session | None, message_id: str
+    ) -> bool:
+        """Start the background answer; False when it cannot be promised."""
+        config = self.follow_up
+        if config is None or profile.kind not in LIVE_CHANNELS or unsafe_to_repeat():
+            return False
+        key = f"followup:{profile.kind.value}:{message_id}"
+        started = config.followups.spawn(self._follow_up(config, inbound, session, key))
+        if self.metrics is not None:
+            self.metrics.followups.labels(outcome="started" if started else "refused").inc()
+        return started
+
+    async def _follow_up(
+        self, config: FollowUpConfig, inbound: Inbound, session: Session | None, key: str
+    ) -> None:
+        """The same step again, paged for SMS, with a longer deadline; its answer is sent."""
+        begin_turn()
+        turn = Turn(
+            backend=self.backend,
+            bindings=self.bindings,
+            lockout=self.lockout,
+            profile=config.profile,
+            now=self.clock(),
+            deadline=Deadline.after(config.budget_s),
+        )
+        outcome = "sent"
+        try:
+            with anyio.fail_after(config.budget_s + SAVE_MARGIN_S):
+                result = await step(session, inbound, turn)
+            if {event.kind for event in result.events} & SHED_EVENTS:
+                outcome = "busy"  # still tell the user, who was promised an answer
+            text = "\n".join(reply.text for reply in result.replies)
+            if not await config.outbound.send_sms(inbound.sender, text, key):
+                outcome = "duplicate"
+        except (TimeoutError, RedisError) as exc:
+            outcome = "failed"
+            log.warning("followup_failed", channel=inbound.channel.value, error=type(exc).__name__)
+        if self.metrics is not None:
+            self.metrics.followups.labels(outcome=outcome).inc()
+        log.info("followup_done", channel=inbound.channel.value, outcome=outcome)
+
+    def _count_shed(self, kind: ChannelKind) -> None:
+        if self.metrics is not None:
+            self.metrics.shed_turns.labels(channel=kind.value).inc()
+
+
+def notice_step(inbound: Inbound, session: Session | None, message: str, event: str) -> Step:
+    """A closing one-line answer (`message` from the catalogs) in the user's language."""
     lang = (session.lang if session is not None else None) or script_of(inbound.text) or "ar"
-    text = translator(lang).gettext(texts.BUSY)
+    text = translator(lang).gettext(message)
+    if lang == "fr":
+        text = gsm_fold(text)
     return Step(
         session=session or Session(),
         replies=(Reply(text=text, end_session=True),),
-        events=(Event(kind="turn_over_budget"),),
+        events=(Event(kind=event),),
     )
+
+
+def busy_step(inbound: Inbound, session: Session | None) -> Step:
+    """The answer when the turn ran out of time, in the session's language or the input's."""
+    return notice_step(inbound, session, texts.BUSY, "turn_over_budget")

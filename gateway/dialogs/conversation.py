@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from backend_client import Deadline
 from backend_client.errors import NotFound, NotLinked
@@ -19,6 +20,7 @@ from gateway.dialogs.ports import Backend, Bindings, Lockout
 from gateway.i18n import Translator, translator
 
 BINDING_VALIDITY = timedelta(days=180)
+LOCAL_TZ = ZoneInfo("Africa/Casablanca")
 ABSENCES_READ = 200  # one backend page; the totals cover the whole year whatever the page
 
 
@@ -177,6 +179,7 @@ class Conversation:
         more = Option(key="9", id="more", label=self.t.gettext(texts.MORE))
         back = self.back_option()
         reserve = render_options([more, back])
+        header = self.as_of(header)
         pages = paginate(
             [self.fold(x) for x in lines],
             profile=self.turn.profile,
@@ -188,6 +191,16 @@ class Conversation:
         self.data["page"] = page
         options = [more, back] if page + 1 < len(pages) else [back]
         return self.reply(pages[page], options)
+
+    def as_of(self, header: str) -> str:
+        """`header` preceded by "As of 14/06 10:05:" when an answer came from a stale cache."""
+        stale = self.turn.backend.stale_since()
+        if stale is None:
+            return header
+        local = stale.astimezone(LOCAL_TZ)
+        when = f"{self.t.day(local.date())} {local:%H:%M}"
+        note = self.t.gettext(texts.AS_OF, when=when)
+        return f"{note}\n{header}" if header else note
 
     def go(self, state: State, **data: Any) -> None:
         """Enter `state` with fresh state data (the intent and child survive)."""

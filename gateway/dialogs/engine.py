@@ -17,6 +17,7 @@ from datetime import date
 from typing import Any
 
 from backend_client.errors import (
+    BackendTimeout,
     BackendUnavailable,
     NotFound,
     NotLinked,
@@ -579,8 +580,10 @@ async def step(session: Session | None, inbound: Inbound, turn: Turn) -> Step:
     )
     try:
         reply = await _dispatch(conv, norm, fresh=fresh, expired=session is None)
-    except BackendUnavailable:
-        conv.events.append(Event(kind="backend_unavailable"))
+    except BackendUnavailable as exc:
+        # A timeout may be answered later by SMS (the turn runner decides); the rest is "busy".
+        slow = isinstance(exc, BackendTimeout)
+        conv.events.append(Event(kind="backend_timeout" if slow else "backend_unavailable"))
         reply = conv.reply(conv.t.gettext(texts.BUSY), end=True)
     except NotLinked:
         conv.events.append(Event(kind="not_linked"))

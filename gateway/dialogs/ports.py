@@ -67,6 +67,13 @@ class Backend(Protocol):
 
     async def meta(self, *, deadline: Deadline | float | None = None) -> Meta: ...
 
+    def stale_since(self) -> datetime | None:
+        """When the oldest answer served from a stale cache in this turn was fetched.
+
+        None when every answer of the turn is fresh (always, for a backend without a cache).
+        """
+        ...
+
 
 class Bindings(Protocol):
     """Which children a phone has proved it may see (Massar code + birth date), and since when."""

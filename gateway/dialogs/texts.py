@@ -46,6 +46,9 @@ LOCKED = N_("Too many attempts. Try again later or ask the school.")
 BOUND = N_("%(name)s is now linked to this number.")
 NOT_AVAILABLE = N_("This information is not available.")
 BUSY = N_("Massar is busy. Please try again in a few minutes.")
+ANSWER_BY_SMS = N_("Massar is slow. The answer will follow by SMS.")
+TOO_MANY = N_("Too many messages. Please wait a minute and try again.")
+AS_OF = N_("As of %(when)s:")
 
 # Absences
 ABSENCES_HEADER = Np_(

@@ -67,7 +67,8 @@ def test_readyz_reports_each_dependency(
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ready"
-    assert set(body["checks"]) == {"redis", "database", "backend"}
+    assert set(body["checks"]) == {"redis", "database", "backend", "breaker"}
+    assert body["checks"]["breaker"] == {"ok": True, "state": "closed"}
     assert all(check["ok"] for check in body["checks"].values())
     expected_kind = "redis" if redis_url else "in-process stand-in (fakeredis)"
     assert body["checks"]["redis"]["kind"] == expected_kind

@@ -1,0 +1,107 @@
+"""A Redis cache in front of the backend's reads, with a stale copy kept for bad days.
+
+Each entry is the JSON of the answer plus the time it was fetched. It counts as *fresh* for
+its kind's TTL (DOMAIN.md §8: guardian 3600 s, grades 900, absences 300, enrolment 600) and is
+kept up to `stale_s` (at most 24 h, DOMAIN.md §6) so that a failing backend can be answered
+with "as of <date>". Keys hold no phone number or code: `mg:c:{<hmac of kind and args>}`,
+one hash tag per entry so the entry and its single-flight lease share a cluster slot.
+
+Errors: Redis errors (`redis.exceptions.RedisError`) pass through; an unreadable entry
+counts as a miss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Generic, TypeVar
+
+import pydantic
+from redis.asyncio import Redis
+
+__all__ = ["DEFAULT_TTLS", "MAX_STALE_S", "Cache", "Cached"]
+
+T = TypeVar("T")
+
+DEFAULT_TTLS: Mapping[str, int] = {
+    "guardian": 3600,
+    "grades": 900,
+    "absences": 300,
+    "enrolment": 600,
+    "meta": 300,
+}
+"""Fresh TTL in seconds per kind of data (the backend's Cache-Control hints)."""
+
+MAX_STALE_S = 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class Cached(Generic[T]):
+    """A cached answer, when it was fetched, and whether it is still within its TTL."""
+
+    value: T
+    fetched_at: datetime
+    fresh: bool
+
+
+class Cache:
+    """`get`/`put` typed values per (kind, args); `key` names the entry (and its lease)."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        key_secret: bytes,
+        ttls: Mapping[str, int] | None = None,
+        stale_s: int = MAX_STALE_S,
+        prefix: str = "mg",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not key_secret:
+            raise ValueError("key_secret must not be empty")
+        if not 0 < stale_s <= MAX_STALE_S:
+            raise ValueError("stale_s must be within (0, 86400]")
+        self.redis = redis
+        self.ttls = dict(DEFAULT_TTLS if ttls is None else ttls)
+        self.stale_s = stale_s
+        self.prefix = prefix
+        self._secret = key_secret
+        self._clock = clock
+
+    def key(self, kind: str, args: Sequence[str]) -> str:
+        """`mg:c:{<32 hex>}`: a keyed hash of the kind and the arguments (which hold phones)."""
+        material = "\0".join([kind, *args]).encode()
+        digest = hmac.new(self._secret, b"cache\0" + material, hashlib.sha256).hexdigest()[:32]
+        return f"{self.prefix}:c:{{{digest}}}"
+
+    def ttl(self, kind: str) -> int:
+        return self.ttls[kind]
+
+    async def get(
+        self, kind: str, args: Sequence[str], adapter: pydantic.TypeAdapter[T]
+    ) -> Cached[T] | None:
+        """The entry for (kind, args) read through `adapter`, fresh or stale, or None."""
+        raw = await self.redis.get(self.key(kind, args))
+        if raw is None:
+            return None
+        try:
+            doc = json.loads(raw)
+            value = adapter.validate_python(doc["v"])
+            at = float(doc["at"])
+        except (ValueError, KeyError, TypeError, pydantic.ValidationError):
+            return None
+        fresh = self._clock() - at < self.ttl(kind)
+        return Cached(value=value, fetched_at=datetime.fromtimestamp(at, UTC), fresh=fresh)
+
+    async def put(
+        self, kind: str, args: Sequence[str], adapter: pydantic.TypeAdapter[T], value: T
+    ) -> None:
+        """Store `value` (dumped through `adapter`), fetched now."""
+        data = adapter.dump_python(value, mode="json")
+        doc = json.dumps({"at": self._clock(), "v": data}, separators=(",", ":"))
+        await self.redis.set(self.key(kind, args), doc, ex=self.stale_s)

@@ -1,0 +1,54 @@
+"""Prometheus collectors on a registry owned by one app (tests build several apps).
+
+Labels are channels, routes, kinds and outcomes: never a phone number, a code or an id.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+__all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
+
+
+class Metrics:
+    """The gateway's collectors; `render()` is the text of `GET /metrics`."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.turns = Counter("massar_turns", "User turns", ["channel"], registry=r)
+        self.turn_seconds = Histogram(
+            "massar_turn_seconds",
+            "Time to answer a turn",
+            ["channel"],
+            buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0),
+            registry=r,
+        )
+        self.backend_calls = Counter(
+            "massar_backend_calls", "Backend calls by outcome", ["route", "outcome"], registry=r
+        )
+        self.cache = Counter(
+            "massar_cache", "Cache lookups (hit, miss, stale)", ["kind", "result"], registry=r
+        )
+        self.singleflight_joins = Counter(
+            "massar_singleflight_joins", "Reads that waited on another's backend call", registry=r
+        )
+        self.breaker_state = Gauge(
+            "massar_breaker_state", "Shared breaker: 0 closed, 1 open, 2 half-open", registry=r
+        )
+        self.shed_turns = Counter(
+            "massar_shed_turns",
+            "Turns answered busy without a backend call",
+            ["channel"],
+            registry=r,
+        )
+        self.rate_limited = Counter(
+            "massar_rate_limited", "Turns refused by the per-phone limit", ["channel"], registry=r
+        )
+        self.followups = Counter(
+            "massar_followups", "Answers sent later by SMS, by outcome", ["outcome"], registry=r
+        )
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,126 @@
+"""Single-flight across workers: concurrent reads of the same data share one backend call.
+
+The first caller takes a lease (`SET <cache key>:sf <token> NX PX <lease>`), fetches, writes
+the cache and frees the lease. Everyone else *joins*: they poll the cache entry with short
+sleeps until a fresh value appears, bounded by their own deadline. If the winner fails, it
+leaves a short failure mark in the lease so the joiners fail fast instead of stampeding
+(unless it only ran out of its own time: then a joiner with more time takes over); if
+the winner dies, its lease expires and the next joiner takes over.
+
+The lease key is the cache key plus `:sf`, inside the same hash tag (one cluster slot).
+
+Errors:
+
+    BackendTimeout      a joiner's deadline ran out before any answer (from backend_client)
+    BackendUnavailable  the winner failed a moment ago (`code="singleflight-failed"`)
+    (anything the fetch raises, for the winner)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import anyio
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from backend_client import Deadline
+from backend_client.errors import BackendTimeout, BackendUnavailable
+
+__all__ = ["SingleFlight"]
+
+T = TypeVar("T")
+
+FAILED = b"failed"
+_POLL_FIRST_S = 0.005
+_POLL_MAX_S = 0.05
+
+# KEYS[1] lease; ARGV[1] holder's token, ARGV[2] new value or "" to delete, ARGV[3] ttl ms.
+_HANDOVER_LUA = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then return redis.call('DEL', KEYS[1]) end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', tonumber(ARGV[3]))
+return 1
+"""
+
+
+class SingleFlight:
+    """`run(key, fetch, read, deadline)`: one `fetch` per key at a time across all workers.
+
+    `lease_s` bounds how long a dead winner blocks the others; `failure_mark_s` how long a
+    failure is shared with the joiners. `on_join` is called once per joining caller (metrics).
+    """
+
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        lease_s: float = 3.0,
+        failure_mark_s: float = 1.0,
+        on_join: Callable[[], None] | None = None,
+    ) -> None:
+        if lease_s <= 0 or failure_mark_s <= 0:
+            raise ValueError("lease_s and failure_mark_s must be positive")
+        self.redis = redis
+        self.lease_ms = max(1, round(lease_s * 1000))
+        self.failure_mark_ms = max(1, round(failure_mark_s * 1000))
+        self._on_join = on_join
+        self._handover = redis.register_script(_HANDOVER_LUA)
+
+    async def run(
+        self,
+        key: str,
+        fetch: Callable[[], Awaitable[T]],
+        read: Callable[[], Awaitable[T | None]],
+        deadline: Deadline,
+    ) -> T:
+        """`fetch()` if nobody else is fetching `key`, else wait for `read()` to give a value.
+
+        `fetch` must store its result where `read` finds it (the cache) before returning.
+        """
+        lease = f"{key}:sf"
+        token = secrets.token_hex(8)
+        joined = False
+        pause = _POLL_FIRST_S
+        while True:
+            if await self.redis.set(lease, token, nx=True, px=self.lease_ms):
+                return await self._lead(lease, token, fetch)
+            if not joined:
+                joined = True
+                if self._on_join is not None:
+                    self._on_join()
+            while True:
+                value = await read()
+                if value is not None:
+                    return value
+                holder = await self.redis.get(lease)
+                if holder is None:
+                    break  # the winner is gone without an answer: try to take over
+                if holder == FAILED:
+                    raise BackendUnavailable(code="singleflight-failed")
+                left = deadline.remaining()
+                if left <= 0:
+                    raise BackendTimeout(code="singleflight-wait")
+                await anyio.sleep(min(pause, left))
+                pause = min(pause * 2, _POLL_MAX_S)
+
+    async def _lead(self, lease: str, token: str, fetch: Callable[[], Awaitable[T]]) -> T:
+        try:
+            value = await fetch()
+        except BaseException as exc:
+            # A timeout is the winner's own deadline: a joiner with more time may take over.
+            shared = isinstance(exc, BackendUnavailable) and not isinstance(exc, BackendTimeout)
+            mark = FAILED if shared else b""
+            await self._release(lease, token, mark)
+            raise
+        await self._release(lease, token, b"")
+        return value
+
+    async def _release(self, lease: str, token: str, mark: bytes) -> None:
+        # Shielded: a cancelled winner still frees its lease; a Redis error leaves it to expire.
+        with anyio.move_on_after(1.0, shield=True):
+            with contextlib.suppress(RedisError):
+                await self._handover(keys=[lease], args=[token, mark, self.failure_mark_ms])
