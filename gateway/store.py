@@ -35,7 +35,7 @@ import anyio
 import pydantic
 import sqlalchemy as sa
 import structlog
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
 from gateway.dialogs.model import ChannelKind, Session
@@ -63,6 +63,9 @@ SESSION_TTL_S: Final[Mapping[ChannelKind, int]] = {
 """How long an idle session lives, per channel; every write sets it again."""
 
 
+REDIS_MAX_CONNECTIONS = 512
+
+
 def open_redis(url: str | None) -> tuple[Redis, str]:
     """A Redis client for `url`, or the in-process stand-in, and a word saying which.
 
@@ -73,7 +76,8 @@ def open_redis(url: str | None) -> tuple[Redis, str]:
     if url is None:
         import fakeredis
 
-        return fakeredis.FakeAsyncRedis(), "in-process stand-in (fakeredis)"
+        stand_in = fakeredis.FakeAsyncRedis(max_connections=REDIS_MAX_CONNECTIONS)
+        return stand_in, "in-process stand-in (fakeredis)"
     cluster_url = _cluster_url(url)
     if cluster_url is not None:
         from redis.asyncio.cluster import RedisCluster
@@ -81,8 +85,15 @@ def open_redis(url: str | None) -> tuple[Redis, str]:
         cluster = RedisCluster.from_url(cluster_url, socket_timeout=1.0, socket_connect_timeout=1.0)
         # RedisCluster offers the commands the gateway uses (GET/SET/EVALSHA/XADD...).
         return cluster, "redis cluster"  # type: ignore[return-value]
-    client: Redis = Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
-    return client, "redis"
+    # Turns wait (briefly) for a free connection at peak instead of failing at the 100th.
+    pool = BlockingConnectionPool.from_url(
+        url,
+        max_connections=REDIS_MAX_CONNECTIONS,
+        timeout=1.0,
+        socket_timeout=1.0,
+        socket_connect_timeout=1.0,
+    )
+    return Redis.from_pool(pool), "redis"
 
 
 def _cluster_url(url: str) -> str | None:
