@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
+BENCH_STAMP := $(VENV)/.bench-installed
 
-.PHONY: run test lint format catalogs bench-sandbox clean
+.PHONY: run test lint format catalogs bench bench-sandbox clean
 
 run: $(RUN_STAMP)
 	@$(BIN)/pybabel compile -d gateway/locales 2>/dev/null
@@ -44,6 +45,16 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache .hypothesis
+
+# The USSD benchmark (bench/run.py): gateway against its baseline, single-flight, backend slow
+# and down, session bytes; a table, bench/results/latest.json and a chart. BENCH_ARGS=--quick
+bench: $(BENCH_STAMP)
+	@$(BIN)/pybabel compile -d gateway/locales 2>/dev/null
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+$(BENCH_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev,bench]'
+	@touch $@ $(DEV_STAMP) $(RUN_STAMP)
 
 bench-sandbox: $(DEV_STAMP)
 	$(BIN)/python bench/sandbox_reads.py

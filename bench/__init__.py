@@ -1,0 +1,1 @@
+"""Benchmarks of the gateway and the sandbox (`make bench`, `make bench-sandbox`)."""
