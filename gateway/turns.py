@@ -196,7 +196,8 @@ class TurnRunner:
         config = self.follow_up
         if config is None or profile.kind not in LIVE_CHANNELS or unsafe_to_repeat():
             return False
-        key = f"followup:{profile.kind.value}:{message_id}"
+        # Provider ids can hold what the user typed (the USSD path): only a keyed hash leaves.
+        key = followup_key(self.sessions, profile.kind, message_id)
         started = config.followups.spawn(self._follow_up(config, inbound, session, key))
         if self.metrics is not None:
             self.metrics.followups.labels(outcome="started" if started else "refused").inc()
@@ -234,6 +235,11 @@ class TurnRunner:
     def _count_shed(self, kind: ChannelKind) -> None:
         if self.metrics is not None:
             self.metrics.shed_turns.labels(channel=kind.value).inc()
+
+
+def followup_key(sessions: SessionStore, kind: ChannelKind, message_id: str) -> str:
+    """The idempotency key of the SMS that answers `message_id` later."""
+    return f"followup:{kind.value}:{sessions.keys.digest(message_id, label='followup')}"
 
 
 def notice_step(inbound: Inbound, session: Session | None, message: str, event: str) -> Step:

@@ -4,7 +4,8 @@ The first caller takes a lease (`SET <cache key>:sf <token> NX PX <lease>`), fet
 the cache and frees the lease. Everyone else *joins*: they poll the cache entry with short
 sleeps until a fresh value appears, bounded by their own deadline. If the winner fails, it
 leaves a short failure mark in the lease so the joiners fail fast instead of stampeding
-(unless it only ran out of its own time: then a joiner with more time takes over); if
+(unless it only ran out of its own time: then a joiner with more time takes over), while a
+caller arriving after the failure may take the lease and try again; if
 the winner dies, its lease expires and the next joiner takes over.
 
 The lease key is the cache key plus `:sf`, inside the same hash tag (one cluster slot).
@@ -38,6 +39,14 @@ FAILED = b"failed"
 _POLL_FIRST_S = 0.005
 _POLL_MAX_S = 0.05
 
+# KEYS[1] lease; ARGV: token, lease ms, may replace a failure mark 1|0, the failure mark.
+_ACQUIRE_LUA = """
+local held = redis.call('GET', KEYS[1])
+if held and not (ARGV[3] == '1' and held == ARGV[4]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', tonumber(ARGV[2]))
+return 1
+"""
+
 # KEYS[1] lease; ARGV[1] holder's token, ARGV[2] new value or "" to delete, ARGV[3] ttl ms.
 _HANDOVER_LUA = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
@@ -69,6 +78,7 @@ class SingleFlight:
         self.failure_mark_ms = max(1, round(failure_mark_s * 1000))
         self._on_join = on_join
         self._handover = redis.register_script(_HANDOVER_LUA)
+        self._acquire = redis.register_script(_ACQUIRE_LUA)
 
     async def run(
         self,
@@ -86,7 +96,11 @@ class SingleFlight:
         joined = False
         pause = _POLL_FIRST_S
         while True:
-            if await self.redis.set(lease, token, nx=True, px=self.lease_ms):
+            # A newcomer may replace a failure mark (and try again); a joiner may not.
+            taken = await self._acquire(
+                keys=[lease], args=[token, self.lease_ms, 0 if joined else 1, FAILED]
+            )
+            if int(taken):
                 return await self._lead(lease, token, fetch)
             if not joined:
                 joined = True
@@ -98,7 +112,12 @@ class SingleFlight:
                     return value
                 holder = await self.redis.get(lease)
                 if holder is None:
-                    break  # the winner is gone without an answer: try to take over
+                    # Gone: the winner writes before it frees, so a second look settles
+                    # whether it answered (between our two reads) or died.
+                    value = await read()
+                    if value is not None:
+                        return value
+                    break  # gone without an answer: try to take over
                 if holder == FAILED:
                     raise BackendUnavailable(code="singleflight-failed")
                 left = deadline.remaining()

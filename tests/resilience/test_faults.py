@@ -1,0 +1,224 @@
+"""Faults through the whole gateway: a slow, failing, refusing or trickling backend, and a
+Redis server that restarts. Every answer is a polite screen with HTTP 200, never a 500."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis as redis_sync
+from fastapi.testclient import TestClient
+
+from gateway.app import create_app
+from gateway.dialogs import texts
+from gateway.dialogs.model import ChannelKind
+from gateway.i18n import translator
+from gateway.resilience import OUTBOUND_STREAM
+from gateway.turns import followup_key
+from tests.gateway.conftest import PUBLIC_URL, SmsPhone, UssdPhone, gateway_settings
+from tests.resilience.conftest import FaultyTransport
+
+pytestmark = pytest.mark.redis
+
+GUARDIAN = "+212600000001"  # demo guardian, Arabic, children Z990000001 (14/09/2018) and …02
+AR = translator("ar")
+BUSY_AR = AR.gettext(texts.BUSY)
+
+Make = Callable[..., tuple[TestClient, FaultyTransport]]
+
+
+def bind_by_sms(client: TestClient) -> None:
+    SmsPhone(client, GUARDIAN).send("Z990000001 14092018")
+
+
+def outbound_for(client: TestClient, phone: UssdPhone) -> list[dict[bytes, bytes]]:
+    """The SMS queued to answer the handset's last USSD screen later."""
+    state: Any = client.app.state  # type: ignore[attr-defined]
+    entries = client.portal.call(state.redis.xrange, OUTBOUND_STREAM)  # type: ignore[union-attr]
+    key = followup_key(
+        state.sessions, ChannelKind.USSD, f"{phone.session_id}:{'*'.join(phone.path)}"
+    )
+    return [fields for _, fields in entries if fields[b"key"] == key.encode()]
+
+
+def drain(client: TestClient) -> None:
+    state: Any = client.app.state  # type: ignore[attr-defined]
+    client.portal.call(state.followups.drain)  # type: ignore[union-attr]
+
+
+def test_slow_backend_on_ussd_answers_by_sms_later(faulty_gateway: Make) -> None:
+    client, transport = faulty_gateway()
+    bind_by_sms(client)
+    phone = UssdPhone(client, GUARDIAN)
+    phone.dial()
+    transport.slow = ("/absences",)
+    phone.press("1")  # absences: which child?
+    screen = phone.press("1")
+    assert screen == "END " + AR.gettext(texts.ANSWER_BY_SMS)
+    phone.post("*".join(phone.path))  # the aggregator repeats the request
+    drain(client)
+    sent = outbound_for(client, phone)
+    assert len(sent) == 1  # once, despite the repeat
+    text = sent[0][b"text"].decode()
+    assert sent[0][b"to"] == GUARDIAN.encode()
+    assert text.startswith("يوسف: ")  # the absences answer, paged for SMS
+    assert transport.called("/absences") == 2  # the cut call and the follow-up
+
+
+def test_backend_500s_answer_busy_then_stale_with_its_date(faulty_gateway: Make) -> None:
+    client, transport = faulty_gateway(cache_ttl_absences_s=1)
+    bind_by_sms(client)
+    phone = UssdPhone(client, GUARDIAN)
+    transport.fail = ("/absences",)
+    phone.dial()
+    phone.press("1")
+    assert phone.press("1") == "END " + BUSY_AR  # nothing cached yet
+    transport.fail = ()
+    phone.dial()
+    phone.press("1")
+    fresh = phone.press("1")
+    assert fresh.startswith("CON يوسف: ")
+    time.sleep(1.1)  # let the absences entry go stale (it is kept for 24 h)
+    transport.fail = ("/absences",)
+    phone.dial()
+    phone.press("1")
+    stale = phone.press("1")
+    assert stale.startswith("CON آخر تحديث ")
+    assert "يوسف: " in stale
+
+
+def test_connection_refused_answers_busy_with_200(tmp_path: Path, redis_url: str | None) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed once the block ends: nobody listens there
+    settings = gateway_settings(tmp_path, redis_url, backend_url=f"http://127.0.0.1:{port}/api/v1")
+    with TestClient(create_app(settings), base_url=PUBLIC_URL) as client:
+        response = UssdPhone(client, GUARDIAN).post("")
+    assert response.status_code == 200
+    assert response.text.startswith("END ")
+
+
+def test_trickling_backend_is_cut_at_the_budget(faulty_gateway: Make) -> None:
+    client, transport = faulty_gateway(sms_budget_s=1.0)
+    transport.trickle = ("/guardians/lookup",)
+    reply = SmsPhone(client, GUARDIAN).send("غياب")
+    assert reply == BUSY_AR
+    assert transport.called("/guardians/lookup") >= 1
+
+
+def test_open_breaker_stops_calls_and_shows_in_readyz_and_metrics(faulty_gateway: Make) -> None:
+    client, transport = faulty_gateway(breaker_failures=2, breaker_cooldown_s=60)
+    transport.fail = ("/guardians/lookup",)
+    for n in range(3):
+        UssdPhone(client, f"+21260000010{n}").dial()
+    made = transport.called("/guardians/lookup")
+    assert made == 2
+    assert UssdPhone(client, "+212600000109").dial() == "END " + BUSY_AR
+    assert transport.called("/guardians/lookup") == made
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["breaker"] == {"ok": False, "state": "open"}
+    metrics = client.get("/metrics").text
+    assert "massar_breaker_state 1.0" in metrics
+    assert 'massar_shed_turns_total{channel="ussd"}' in metrics
+    assert "60000010" not in metrics  # no phone in any label
+
+
+def test_metrics_count_turns_cache_and_single_flight(faulty_gateway: Make) -> None:
+    client, _ = faulty_gateway()
+    UssdPhone(client, GUARDIAN).dial()
+    UssdPhone(client, GUARDIAN).dial()
+    metrics = client.get("/metrics").text
+    assert 'massar_turns_total{channel="ussd"} 2.0' in metrics
+    assert 'massar_cache_total{kind="guardian",result="hit"} 1.0' in metrics
+    assert 'massar_backend_calls_total{outcome="ok",route="lookup_guardian"} 1.0' in metrics
+    assert "massar_turn_seconds_bucket" in metrics
+    assert "600000001" not in metrics
+
+
+def test_too_many_messages_get_a_wait_reply(faulty_gateway: Make) -> None:
+    client, _ = faulty_gateway(rate_limit_per_minute=2)
+    phone = SmsPhone(client, GUARDIAN)
+    phone.send("غياب")
+    phone.send("غياب")
+    assert phone.send("غياب") == AR.gettext(texts.TOO_MANY)
+    assert SmsPhone(client, "+212600000002").send("غياب") != AR.gettext(texts.TOO_MANY)
+
+
+# --- Redis restarted mid-run -----------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class RedisServer:
+    def __init__(self, binary: str, port: int, workdir: Path) -> None:
+        self.binary, self.port, self.workdir = binary, port, workdir
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(  # noqa: S603 (a fixed binary and our own arguments)
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis_sync.Redis(port=self.port, socket_timeout=0.5)
+        for _ in range(100):
+            try:
+                if client.ping():
+                    return
+            except redis_sync.RedisError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed: cannot restart a Redis of our own")
+    server = RedisServer(binary, _free_port(), tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.slow
+def test_redis_restart_mid_run_answers_politely_then_recovers(
+    faulty_gateway: Make, own_redis: RedisServer
+) -> None:
+    client, _ = faulty_gateway(redis_url=f"redis://127.0.0.1:{own_redis.port}/0")
+    assert UssdPhone(client, GUARDIAN).dial().startswith("CON ")
+    own_redis.stop()
+    during = UssdPhone(client, GUARDIAN).post("")
+    assert during.status_code == 200
+    assert during.text == "END " + BUSY_AR
+    sms = SmsPhone(client, GUARDIAN).send("غياب")  # SMS too: TwiML with the busy text
+    assert sms == BUSY_AR
+    own_redis.start()
+    assert UssdPhone(client, GUARDIAN).dial().startswith("CON ")  # no app restart
