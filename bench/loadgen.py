@@ -38,6 +38,7 @@ class LoadResult:
     duration_s: float
     samples: list[Sample] = field(default_factory=list)
     behind_s: float = 0.0  # how late the generator itself fell behind its schedule, at most
+    timeout_s: float = math.inf  # a request with no answer counts as this late
 
     @property
     def answered(self) -> list[Sample]:
@@ -48,14 +49,20 @@ class LoadResult:
         return len(self.answered) / self.duration_s if self.duration_s > 0 else 0.0
 
     def percentile_ms(self, pct: float, *, only_ok: bool = False) -> float | None:
-        """Latency percentile over all requests (a missing answer counts as infinitely late)."""
+        """Latency percentile over all requests; a missing answer counts as `timeout_s` late,
+        so a percentile that lands on one is a lower bound (`censored`)."""
         pool = [s for s in self.samples if s.status == 200] if only_ok else self.samples
         values = sorted(s.latency_s for s in pool)
         if not values:
             return None
         rank = max(0, math.ceil(pct / 100 * len(values)) - 1)
-        value = values[rank]
+        value = min(values[rank], self.timeout_s)
         return None if math.isinf(value) else round(value * 1000, 2)
+
+    def censored(self, pct: float) -> bool:
+        """True when the `pct` percentile is a request that got no answer (a lower bound)."""
+        values = sorted(s.latency_s for s in self.samples)
+        return bool(values) and math.isinf(values[max(0, math.ceil(pct / 100 * len(values)) - 1)])
 
     def within(self, seconds: float) -> float:
         """Share of the requests answered (any status) within `seconds` of their due time."""
@@ -76,6 +83,7 @@ class LoadResult:
             "p50_ms": self.percentile_ms(50),
             "p90_ms": self.percentile_ms(90),
             "p99_ms": self.percentile_ms(99),
+            "p99_is_lower_bound": self.censored(99),
             "statuses": self.statuses(),
             "generator_behind_ms": round(self.behind_s * 1000, 1),
         }
@@ -188,7 +196,13 @@ async def open_loop(
     duration = time.perf_counter() - start  # to the last answer: a server behind shows it
     pool.close()
     samples.sort(key=lambda s: s.index)
-    return LoadResult(offered_rate=rate, duration_s=duration, samples=samples, behind_s=behind)
+    return LoadResult(
+        offered_rate=rate,
+        duration_s=duration,
+        samples=samples,
+        behind_s=behind,
+        timeout_s=timeout_s,
+    )
 
 
 def run(host: str, port: int, make_request: RequestFactory, **kwargs: object) -> LoadResult:
