@@ -39,7 +39,7 @@ from gateway.resilience.breaker import Breaker, BreakerOpen
 from gateway.resilience.cache import Cache
 from gateway.resilience.limits import BackendSlots, Shed
 from gateway.resilience.metrics import Metrics
-from gateway.resilience.singleflight import SingleFlight
+from gateway.resilience.singleflight import LocalFlights, SingleFlight
 
 __all__ = ["DEFAULT_DEADLINE_S", "ResilientBackend", "begin_turn", "unsafe_to_repeat"]
 
@@ -97,6 +97,8 @@ class ResilientBackend:
         self.breaker = breaker
         self.slots = slots
         self.metrics = metrics
+        # Callers of one key in this worker share one read (and one Redis participant).
+        self.local = LocalFlights(on_join=metrics.singleflight_joins.inc if metrics else None)
 
     def stale_since(self) -> datetime | None:
         """When the oldest stale answer served in this turn was fetched (None: all fresh)."""
@@ -219,10 +221,31 @@ class ResilientBackend:
         deadline: Deadline | float | None,
     ) -> T:
         budget = _deadline(deadline)
+        key = self.cache.key(kind, args)
+        value, stale_at = await self.local.run(
+            key, lambda: self._read_shared(kind, route, key, args, adapter, call, budget), budget
+        )
+        if stale_at is not None:
+            oldest = _stale_since.get()
+            if oldest is None or stale_at < oldest:
+                _stale_since.set(stale_at)
+        return value
+
+    async def _read_shared(
+        self,
+        kind: str,
+        route: str,
+        key: str,
+        args: list[str],
+        adapter: pydantic.TypeAdapter[T],
+        call: Callable[[Deadline], Awaitable[T]],
+        budget: Deadline,
+    ) -> tuple[T, datetime | None]:
+        """One worker's read: the cache, else the cross-worker flight, else a stale copy."""
         cached = await self.cache.get(kind, args, adapter)
         if cached is not None and cached.fresh:
             self._count_cache(kind, "hit")
-            return cached.value
+            return cached.value, None
         self._count_cache(kind, "miss")
 
         async def fetch() -> T:
@@ -235,17 +258,12 @@ class ResilientBackend:
             return entry.value if entry is not None and entry.fresh else None
 
         try:
-            return await self.singleflight.run(
-                self.cache.key(kind, args), fetch, read_fresh, budget
-            )
+            return await self.singleflight.run(key, fetch, read_fresh, budget), None
         except BackendUnavailable:
             if cached is None:
                 raise
             self._count_cache(kind, "stale")
-            oldest = _stale_since.get()
-            if oldest is None or cached.fetched_at < oldest:
-                _stale_since.set(cached.fetched_at)
-            return cached.value
+            return cached.value, cached.fetched_at
 
     async def _once(
         self,

@@ -1,12 +1,14 @@
-"""Single-flight across workers: concurrent reads of the same data share one backend call.
+"""Single-flight: concurrent reads of the same data share one backend call.
 
-The first caller takes a lease (`SET <cache key>:sf <token> NX PX <lease>`), fetches, writes
-the cache and frees the lease. Everyone else *joins*: they poll the cache entry with short
-sleeps until a fresh value appears, bounded by their own deadline. If the winner fails, it
-leaves a short failure mark in the lease so the joiners fail fast instead of stampeding
-(unless it only ran out of its own time: then a joiner with more time takes over), while a
-caller arriving after the failure may take the lease and try again; if
-the winner dies, its lease expires and the next joiner takes over.
+`LocalFlights` coalesces the callers of one key inside a worker (an event, no Redis traffic),
+so a burst of a thousand identical reads has one participant per worker; `SingleFlight` then
+shares the fetch across workers through Redis. The first participant takes a lease
+(`SET <cache key>:sf <token> NX PX <lease>`), fetches, writes the cache and frees the lease;
+the others *join*: they poll the cache entry with short sleeps until a fresh value appears,
+bounded by their own deadline. If the winner fails, it leaves a short failure mark in the
+lease so the joiners fail fast instead of stampeding (unless it only ran out of its own time:
+then a joiner with more time takes over), while a caller arriving after the failure may take
+the lease and try again; if the winner dies, its lease expires and the next joiner takes over.
 
 The lease key is the cache key plus `:sf`, inside the same hash tag (one cluster slot).
 
@@ -31,7 +33,7 @@ from redis.exceptions import RedisError
 from backend_client import Deadline
 from backend_client.errors import BackendTimeout, BackendUnavailable
 
-__all__ = ["SingleFlight"]
+__all__ = ["LocalFlights", "SingleFlight"]
 
 T = TypeVar("T")
 
@@ -54,6 +56,56 @@ if ARGV[2] == '' then return redis.call('DEL', KEYS[1]) end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', tonumber(ARGV[3]))
 return 1
 """
+
+
+class _Flight:
+    __slots__ = ("done", "error", "value")
+
+    def __init__(self) -> None:
+        self.done = anyio.Event()
+        self.value: object = None
+        self.error: BaseException | None = None
+
+
+class LocalFlights:
+    """In-process single-flight: `run(key, work, deadline)` runs `work` once per key at a time.
+
+    Followers wait for the leader's outcome within their own deadline. When the leader only ran
+    out of *its* time (`BackendTimeout`), a follower with time left runs `work` itself.
+    """
+
+    def __init__(self, on_join: Callable[[], None] | None = None) -> None:
+        self._flights: dict[str, _Flight] = {}
+        self._on_join = on_join
+
+    async def run(self, key: str, work: Callable[[], Awaitable[T]], deadline: Deadline) -> T:
+        while True:
+            flight = self._flights.get(key)
+            if flight is None:
+                return await self._lead(key, work)
+            if self._on_join is not None:
+                self._on_join()
+            with anyio.move_on_after(deadline.remaining()):
+                await flight.done.wait()
+            if not flight.done.is_set():
+                raise BackendTimeout(code="singleflight-wait")
+            if flight.error is None:
+                return flight.value  # type: ignore[return-value]
+            if not isinstance(flight.error, BackendTimeout) or deadline.remaining() <= 0:
+                raise flight.error
+
+    async def _lead(self, key: str, work: Callable[[], Awaitable[T]]) -> T:
+        flight = _Flight()
+        self._flights[key] = flight
+        try:
+            flight.value = value = await work()
+            return value
+        except BaseException as exc:
+            flight.error = exc
+            raise
+        finally:
+            del self._flights[key]
+            flight.done.set()
 
 
 class SingleFlight:

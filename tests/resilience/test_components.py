@@ -137,18 +137,23 @@ async def test_no_stale_copy_means_the_failure_propagates(redis: Redis, prefix: 
 # --- single-flight ---------------------------------------------------------------------------
 
 
-async def test_200_concurrent_cold_reads_make_one_backend_call(redis: Redis, prefix: str) -> None:
-    backend, calls = counting_backend(redis, prefix, delay=0.2)
+async def test_1000_concurrent_cold_reads_on_two_workers_make_one_backend_call(
+    redis: Redis, prefix: str
+) -> None:
+    """The issue's figure, within a USSD turn's 2 s: 500 reads on each of two workers."""
+    workers = [counting_backend(redis, prefix, delay=0.2) for _ in range(2)]
     results: list[GuardianLookup] = []
+    deadline = Deadline.after(2.0)
 
-    async def read() -> None:
-        results.append(await backend.lookup_guardian(PHONE, deadline=Deadline.after(10)))
+    async def read(backend: ResilientBackend) -> None:
+        results.append(await backend.lookup_guardian(PHONE, deadline=deadline))
 
     async with anyio.create_task_group() as tg:
-        for _ in range(200):
-            tg.start_soon(read)
-    assert calls["n"] == 1
-    assert len(results) == 200
+        for _ in range(500):
+            for backend, _calls in workers:
+                tg.start_soon(read, backend)
+    assert sum(calls["n"] for _backend, calls in workers) == 1
+    assert len(results) == 1000
     assert all(r == results[0] for r in results)
 
 
