@@ -37,6 +37,7 @@ from gateway.resilience import (
     ResilientBackend,
     SingleFlight,
     StreamOutbound,
+    TurnGate,
 )
 from gateway.resilience.metrics import CONTENT_TYPE_LATEST
 from gateway.settings import Channel, Settings
@@ -159,6 +160,7 @@ def create_app(
                 redis, key_secret=key, limit=settings.rate_limit_per_minute, window_s=60.0
             ),
             metrics=metrics,
+            gate=TurnGate(settings.max_turns_in_flight),
             follow_up=FollowUpConfig(
                 followups=followups,
                 outbound=app.state.outbound,

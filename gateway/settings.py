@@ -104,6 +104,8 @@ class Settings(BaseSettings):
     breaker_probes: int = Field(default=2, ge=1)
     rate_limit_per_minute: int = Field(default=30, ge=1)
     backend_max_concurrency: int = Field(default=64, ge=1)
+    # Turns one worker runs at once; past this a turn gets "busy" at once (load shedding).
+    max_turns_in_flight: int = Field(default=256, ge=1)
     followup_budget_s: float = Field(default=30.0, gt=0, le=300)
     followup_max_pending: int = Field(default=1000, ge=0)
 

@@ -34,7 +34,7 @@ from gateway.dialogs.ports import Backend, Bindings, Lockout
 from gateway.i18n import translator
 from gateway.resilience.backend import begin_turn, unsafe_to_repeat
 from gateway.resilience.followup import FollowUps, Outbound
-from gateway.resilience.limits import RateLimiter
+from gateway.resilience.limits import RateLimiter, TurnGate
 from gateway.resilience.metrics import Metrics
 from gateway.store import SESSION_TTL_S, LockTimeout, SessionConflict, SessionStore
 from gateway.text import script_of
@@ -71,6 +71,7 @@ class TurnRunner:
     rate_limit: RateLimiter | None = None
     metrics: Metrics | None = None
     follow_up: FollowUpConfig | None = None
+    gate: TurnGate | None = None
 
     async def run(
         self,
@@ -90,6 +91,10 @@ class TurnRunner:
         """
         kind = profile.kind
         started = time.perf_counter()
+        if self.gate is not None and not self.gate.try_enter():
+            log.warning("turn_shed", channel=kind.value, in_flight=self.gate.in_flight)
+            self._count_shed(kind)
+            return render(notice_step(prepare(None)[0], None, texts.BUSY, "turn_shed"))
         try:
             return await self._run(prepare, profile, user, budget_s, message_id, render, remember_s)
         except RedisError as exc:
@@ -97,6 +102,8 @@ class TurnRunner:
             self._count_shed(kind)
             return render(notice_step(prepare(None)[0], None, texts.BUSY, "store_unavailable"))
         finally:
+            if self.gate is not None:
+                self.gate.leave()
             if self.metrics is not None:
                 self.metrics.turns.labels(channel=kind.value).inc()
                 self.metrics.turn_seconds.labels(channel=kind.value).observe(

@@ -12,7 +12,7 @@ from gateway.resilience.backend import ResilientBackend, begin_turn, unsafe_to_r
 from gateway.resilience.breaker import Breaker, BreakerConfig, BreakerOpen, BreakerState
 from gateway.resilience.cache import DEFAULT_TTLS, Cache, Cached
 from gateway.resilience.followup import OUTBOUND_STREAM, FollowUps, Outbound, StreamOutbound
-from gateway.resilience.limits import BackendSlots, RateLimiter, Shed
+from gateway.resilience.limits import BackendSlots, RateLimiter, Shed, TurnGate
 from gateway.resilience.metrics import Metrics
 from gateway.resilience.singleflight import SingleFlight
 
@@ -34,6 +34,7 @@ __all__ = [
     "Shed",
     "SingleFlight",
     "StreamOutbound",
+    "TurnGate",
     "begin_turn",
     "unsafe_to_repeat",
 ]

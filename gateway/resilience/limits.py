@@ -1,10 +1,12 @@
-"""Protection against load: a per-phone rate limit and a per-worker cap on backend calls.
+"""Protection against load: a per-phone rate limit, a per-worker cap on turns in flight and
+a per-worker cap on backend calls.
 
 `RateLimiter` keeps, per phone, the instants of its recent turns in a sorted set
 (`mg:{rl:<hmac>}:turns`, scored by Redis server time) and refuses a turn when `limit` already
 fall within the sliding window. `BackendSlots` caps this worker's concurrent backend calls; a
 call that cannot get a slot within its remaining deadline is *shed* at once instead of
-queueing behind the others.
+queueing behind the others. `TurnGate` caps the turns a worker runs at once: past it, a turn
+is answered "busy" at once, so an overloaded worker replies fast instead of growing a queue.
 
 Errors:
 
@@ -26,7 +28,7 @@ from redis.asyncio import Redis
 from backend_client import Deadline
 from backend_client.errors import BackendUnavailable
 
-__all__ = ["BackendSlots", "RateLimiter", "Shed"]
+__all__ = ["BackendSlots", "RateLimiter", "Shed", "TurnGate"]
 
 
 class Shed(BackendUnavailable):
@@ -34,6 +36,25 @@ class Shed(BackendUnavailable):
 
     def __init__(self) -> None:
         super().__init__(code="shed")
+
+
+class TurnGate:
+    """At most `limit` turns in flight in this worker; `try_enter` says whether one may start."""
+
+    def __init__(self, limit: int) -> None:
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        self.limit = limit
+        self.in_flight = 0
+
+    def try_enter(self) -> bool:
+        if self.in_flight >= self.limit:
+            return False
+        self.in_flight += 1
+        return True
+
+    def leave(self) -> None:
+        self.in_flight -= 1
 
 
 # KEYS[1] the phone's set; ARGV: window ms, limit, member. Returns 1 if the turn may run.

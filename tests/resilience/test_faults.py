@@ -222,3 +222,23 @@ def test_redis_restart_mid_run_answers_politely_then_recovers(
     assert sms == BUSY_AR
     own_redis.start()
     assert UssdPhone(client, GUARDIAN).dial().startswith("CON ")  # no app restart
+
+
+def test_a_worker_at_its_cap_of_turns_answers_busy_at_once(faulty_gateway: Make) -> None:
+    """Load shedding: past `max_turns_in_flight`, a turn is refused instead of queued."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    client, transport = faulty_gateway(max_turns_in_flight=1)
+    transport.slow = ("/guardians/lookup",)
+    transport.delay = 1.0
+    phones = [UssdPhone(client, GUARDIAN), UssdPhone(client, "+212600000002")]
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(phones[0].dial)
+        time.sleep(0.3)  # the first turn is waiting on the slow backend
+        second = pool.submit(phones[1].dial)
+        screens = [first.result(timeout=10), second.result(timeout=10)]
+    # No Redis read for a shed turn, so no stored language: the default, Arabic.
+    assert screens[1] == "END " + AR.gettext(texts.BUSY)
+    assert screens[0].startswith("CON ")  # the admitted turn still completes
+    metrics = client.get("/metrics").text
+    assert 'massar_shed_turns_total{channel="ussd"} 1.0' in metrics
