@@ -41,7 +41,7 @@ from gateway.resilience import (
 )
 from gateway.resilience.metrics import CONTENT_TYPE_LATEST
 from gateway.settings import Channel, Settings
-from gateway.store import Keys, SessionStore, open_database, open_redis
+from gateway.store import Keys, SessionStore, open_database, open_redis, warm_up
 from gateway.turns import FollowUpConfig, TurnRunner
 
 log = structlog.get_logger("gateway")
@@ -98,6 +98,10 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         redis, redis_kind = open_redis(settings.redis_url)
+        try:
+            await warm_up(redis)
+        except RedisError as exc:  # /readyz reports it; turns answer "busy" until it is back
+            log.warning("redis_warm_up_failed", error=type(exc).__name__)
         engine = open_database(settings.database_url)
         http = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.backend_timeout_s),

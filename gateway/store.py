@@ -96,6 +96,20 @@ def open_redis(url: str | None) -> tuple[Redis, str]:
     return Redis.from_pool(pool), "redis"
 
 
+async def warm_up(redis: Redis) -> None:
+    """Open a cluster client's node connections before the first turns arrive.
+
+    redis-py 8.1's asyncio `RedisCluster` fails some commands that race a node's very first
+    connections (`'NoneType' object has no attribute 'writelines'`); discovering the slots
+    and pinging every node once at start-up avoids that burst. A single server needs nothing.
+    """
+    from redis.asyncio.cluster import RedisCluster
+
+    if isinstance(redis, RedisCluster):
+        await redis.initialize()
+        await redis.execute_command("PING", target_nodes=RedisCluster.ALL_NODES)
+
+
 def _cluster_url(url: str) -> str | None:
     """The plain redis:// URL of a cluster URL, or None when `url` names one server."""
     from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
