@@ -163,15 +163,7 @@ class TurnRunner:
         if stored is not None:
             loaded.append(stored)
         inbound, session = prepare(stored)
-        engine_deadline = Deadline(deadline.expires_at - SAVE_MARGIN_S, deadline.clock)
-        turn = Turn(
-            backend=self.backend,
-            bindings=self.bindings,
-            lockout=self.lockout,
-            profile=profile,
-            now=self.clock(),
-            deadline=engine_deadline,
-        )
+        turn = self._turn(profile, Deadline(deadline.expires_at - SAVE_MARGIN_S, deadline.clock))
         begin_turn()
         result = await step(session, inbound, turn)
         kinds = {event.kind for event in result.events}
@@ -194,6 +186,16 @@ class TurnRunner:
             log.info("dialog_event", kind=event.kind, state=saved.state)
         return Step(session=saved, replies=result.replies, events=result.events)
 
+    def _turn(self, profile: ChannelProfile, deadline: Deadline) -> Turn:
+        return Turn(
+            backend=self.backend,
+            bindings=self.bindings,
+            lockout=self.lockout,
+            profile=profile,
+            now=self.clock(),
+            deadline=deadline,
+        )
+
     # --- answers that follow by SMS -----------------------------------------------------
 
     def _follow_later(
@@ -215,14 +217,7 @@ class TurnRunner:
     ) -> None:
         """The same step again, paged for SMS, with a longer deadline; its answer is sent."""
         begin_turn()
-        turn = Turn(
-            backend=self.backend,
-            bindings=self.bindings,
-            lockout=self.lockout,
-            profile=config.profile,
-            now=self.clock(),
-            deadline=Deadline.after(config.budget_s),
-        )
+        turn = self._turn(config.profile, Deadline.after(config.budget_s))
         outcome = "sent"
         try:
             with anyio.fail_after(config.budget_s + SAVE_MARGIN_S):

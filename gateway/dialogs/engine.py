@@ -420,8 +420,26 @@ def chosen(options: Sequence[Option], norm: str, option_id: str | None) -> str |
     return None
 
 
+# Screens whose content is paged with "9"; every screen but these two offers "0. Menu".
+PAGED_STATES = frozenset({State.ABSENCES, State.GRADES, State.RESULT, State.REREG})
+NO_BACK_STATES = frozenset({State.MAIN, State.UNLINKED})
+
+
 async def handle_menu(conv: Conversation, norm: str) -> Reply:
-    """Any menu state: pick an option by key or id, else show the same menu with a hint."""
+    """Any menu state: pick an option by key or id, else show the same menu with a hint.
+
+    "0" and "9" are answered without drawing the current screen first: drawing a content
+    screen reads the backend, and its options are known anyway.
+    """
+    key = conv.inbound.option_id
+    if (norm == "0" or key == "menu") and conv.state not in NO_BACK_STATES:
+        return await home(conv)
+    if (norm == "9" or key == "more") and conv.state in PAGED_STATES:
+        wanted = int(conv.data.get("page", 0)) + 1
+        conv.data["page"] = wanted
+        reply = await SCREENS[conv.state](conv)
+        if conv.data["page"] == wanted:
+            return reply
     screen = await SCREENS[conv.state](conv)
     pick = chosen(screen.options, norm, conv.inbound.option_id)
     if pick is None:
