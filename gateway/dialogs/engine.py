@@ -570,7 +570,9 @@ async def keyword_command(conv: Conversation, norm: str) -> Reply | None:
 # --- the step ---------------------------------------------------------------------------------
 
 
-def initial_lang(session: Session | None, text: str, found_lang: str | None) -> Lang:
+def initial_lang(session: Session | None, text: str) -> Lang:
+    """A chosen language, else the input's, else the session's; the guardian's preference
+    replaces the Arabic default once the lookup is done (`_dispatch`)."""
     if session is not None and session.lang_chosen and session.lang is not None:
         return session.lang
     script = language_hint(text)
@@ -578,7 +580,7 @@ def initial_lang(session: Session | None, text: str, found_lang: str | None) -> 
         return Lang(script)
     if session is not None and session.lang is not None:
         return session.lang
-    return Lang(found_lang) if found_lang in ("ar", "fr") else Lang.AR
+    return Lang.AR
 
 
 async def step(session: Session | None, inbound: Inbound, turn: Turn) -> Step:
@@ -591,7 +593,7 @@ async def step(session: Session | None, inbound: Inbound, turn: Turn) -> Step:
         inbound=inbound,
         turn=turn,
         state=State.START if fresh else State(current.state),
-        lang=initial_lang(session, raw, None),
+        lang=initial_lang(session, raw),
         lang_chosen=current.lang_chosen,
         data=dict(current.data) if not fresh else {},
         base=current,
