@@ -44,6 +44,8 @@ log = structlog.get_logger("gateway.turns")
 Prepare = Callable[[Session | None], tuple[Inbound, Session | None]]
 """Builds the turn's input from the stored session (USSD derives the latest input from it)."""
 
+PHONE_H_CHARS = 12  # as `gateway.logs.phone_hash`
+
 # Room left after the engine's budget for saving the session and writing the response.
 SAVE_MARGIN_S = 0.25
 # Channels where the caller waits on the line: a slow answer is sent later by SMS.
@@ -91,6 +93,10 @@ class TurnRunner:
         """
         kind = profile.kind
         started = time.perf_counter()
+        # Every line of this request carries the channel and a keyed hash of the caller.
+        structlog.contextvars.bind_contextvars(
+            channel=kind.value, phone_h=self.sessions.keys.digest(user)[:PHONE_H_CHARS]
+        )
         if self.gate is not None and not self.gate.try_enter():
             log.warning("turn_shed", channel=kind.value, in_flight=self.gate.in_flight)
             self._count_shed(kind)
