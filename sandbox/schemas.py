@@ -97,7 +97,12 @@ class GuardianStudentsResponse(BaseModel):
 
 # --- verification ------------------------------------------------------------------------------
 class VerifyRequest(_In):
-    massar_code: str = Field(pattern=r"^[A-Z][0-9]{9}$", examples=["Z990000001"])
+    massar_code: str = Field(
+        pattern=r"^[A-Z]?[0-9]{9}$",
+        description="The code, or its 9 digits alone (a phone keypad has no letters): "
+        "then it is looked for among the students linked to `phone` only.",
+        examples=["Z990000001", "990000001"],
+    )
     birth_date: str = Field(
         pattern=r"^([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{8})$",
         description="YYYY-MM-DD or DDMMYYYY (DTMF/USSD form)",

@@ -17,6 +17,7 @@ from datetime import date
 from typing import Any
 
 from backend_client.errors import (
+    BackendRejected,
     BackendTimeout,
     BackendUnavailable,
     NotFound,
@@ -608,6 +609,12 @@ async def step(session: Session | None, inbound: Inbound, turn: Turn) -> Step:
     except NotLinked:
         conv.events.append(Event(kind="not_linked"))
         reply = await home(conv, note=conv.t.gettext(texts.NOT_AVAILABLE))
+    except BackendRejected:
+        # The backend refused a request the engine built (a 4xx it did not expect): the user
+        # gets an answer and the menu, never a crash; the event shows in the logs.
+        conv.events.append(Event(kind="backend_rejected"))
+        conv.go(State.RESULT, lines=[conv.t.gettext(texts.NOT_AVAILABLE)])
+        reply = conv.reply(conv.t.gettext(texts.NOT_AVAILABLE), [conv.back_option()])
     return Step(session=conv.session(), replies=(reply,), events=tuple(conv.events))
 
 

@@ -225,9 +225,16 @@ def verify_student(body: VerifyRequest, request: Request, clock: Clock) -> Respo
         if wait:
             raise service.locked_problem(wait)
         s, gs, gp = db.student, db.guardian_student, db.guardian_phone
-        student = conn.execute(
-            sa.select(s.c.id, s.c.birth_date).where(s.c.massar_code == body.massar_code)
-        ).first()
+        query = sa.select(s.c.id, s.c.birth_date)
+        if body.massar_code[0].isdigit():  # the digits alone, among this phone's children
+            query = (
+                query.join(gs, gs.c.student_id == s.c.id)
+                .join(gp, gp.c.guardian_id == gs.c.guardian_id)
+                .where(gp.c.e164 == phone, sa.func.substr(s.c.massar_code, 2) == body.massar_code)
+            )
+        else:
+            query = query.where(s.c.massar_code == body.massar_code)
+        student = conn.execute(query).first()
         linked = conn.execute(
             sa.select(gs.c.student_id)
             .join(gp, gp.c.guardian_id == gs.c.guardian_id)

@@ -76,9 +76,12 @@ def make_gateway(
 ) -> Iterator[Callable[..., TestClient]]:
     clients: list[TestClient] = []
 
-    def make(**overrides: object) -> TestClient:
+    def make(
+        *, backend_transport: httpx.AsyncBaseTransport | None = None, **overrides: object
+    ) -> TestClient:
         settings = gateway_settings(tmp_path, redis_url, **overrides)
-        app = create_app(settings, backend_transport=httpx.ASGITransport(app=sandbox_app))  # type: ignore[arg-type]
+        transport = backend_transport or httpx.ASGITransport(app=sandbox_app)  # type: ignore[arg-type]
+        app = create_app(settings, backend_transport=transport)
         client = TestClient(app, base_url=PUBLIC_URL)
         client.__enter__()
         clients.append(client)

@@ -7,6 +7,9 @@ no student, reads the status of pre-registration `PRE-2026-0000001`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -103,3 +106,33 @@ def test_pre_registration_needs_the_right_birth_date(gateway: TestClient, wrong_
     answer = sms.send(f"PRE-2026-0000001 {wrong_dob}")
     assert "en cours" not in answer
     assert "PRE-2026-0000001 :" not in answer
+
+
+def test_a_keypad_binds_a_child_with_the_nine_digits_alone(gateway: TestClient) -> None:
+    phone = UssdPhone(gateway, GUARDIAN)
+    phone.dial()
+    phone.press("1")
+    phone.press("990000001")  # no letters on a keypad
+    assert phone.press("14092018").startswith("CON يوسف: ")
+
+
+def test_a_request_the_backend_refuses_gets_an_answer_not_a_crash(
+    make_gateway: Callable[..., TestClient], sandbox_app: object
+) -> None:
+    """Any 4xx the engine did not plan for (here: verify answers 400) ends in a reply, 2xx."""
+
+    class RefuseVerify(httpx.AsyncBaseTransport):
+        def __init__(self) -> None:
+            self.inner = httpx.ASGITransport(app=sandbox_app)  # type: ignore[arg-type]
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            if request.url.path.endswith("/students/verify"):
+                problem = {"status": 400, "code": "invalid-request", "title": "Bad request"}
+                return httpx.Response(
+                    400, json=problem, headers={"content-type": "application/problem+json"}
+                )
+            return await self.inner.handle_async_request(request)
+
+    gateway = make_gateway(backend_transport=RefuseVerify())
+    sms = SmsPhone(gateway, "+212600000002")  # Naima, French
+    assert sms.send("Z990000003 14032012") == "Cette information n'est pas disponible.\n0. Menu"

@@ -21,6 +21,18 @@ def test_match_with_iso_or_dtmf_birth_date(client: TestClient) -> None:
     assert verify(client, birth_date="14092018").json() == first.json()
 
 
+def test_the_nine_digits_alone_match_among_the_phones_own_children(client: TestClient) -> None:
+    """A keypad has no letters (voice DTMF): the digits are looked for among this phone's
+    children only, so they prove as much as the full code."""
+    digits = verify(client, massar_code="990000001")
+    assert digits.status_code == 200
+    assert digits.json() == verify(client).json()
+    assert digits.json()["match"] is True
+    # Adam's digits from a phone that is not his guardian's: no match.
+    other = verify(client, massar_code="990000003", birth_date="2012-03-14")
+    assert other.json() == {"match": False, "student_id": None}
+
+
 def test_every_mismatch_gets_the_same_answer(client: TestClient) -> None:
     answers = [
         verify(client, birth_date="2018-09-15", phone="+212600000002"),  # wrong DOB
