@@ -17,6 +17,7 @@ from datetime import date
 from typing import Any
 
 from backend_client.errors import (
+    BackendError,
     BackendRejected,
     BackendTimeout,
     BackendUnavailable,
@@ -584,6 +585,10 @@ def initial_lang(session: Session | None, text: str) -> Lang:
     return Lang.AR
 
 
+# A stored state an older release used and this one does not know restarts the conversation.
+KNOWN_STATES = frozenset(state.value for state in State)
+
+
 async def step(session: Session | None, inbound: Inbound, turn: Turn) -> Step:
     """Answer one input. `session` is None when none is stored (new or expired)."""
     raw = inbound.text if inbound.option_id is None else ""
@@ -593,7 +598,7 @@ async def step(session: Session | None, inbound: Inbound, turn: Turn) -> Step:
     conv = Conversation(
         inbound=inbound,
         turn=turn,
-        state=State.START if fresh else State(current.state),
+        state=State.START if fresh or current.state not in KNOWN_STATES else State(current.state),
         lang=initial_lang(session, raw),
         lang_chosen=current.lang_chosen,
         data=dict(current.data) if not fresh else {},
@@ -615,6 +620,10 @@ async def step(session: Session | None, inbound: Inbound, turn: Turn) -> Step:
         conv.events.append(Event(kind="backend_rejected"))
         conv.go(State.RESULT, lines=[conv.t.gettext(texts.NOT_AVAILABLE)])
         reply = conv.reply(conv.t.gettext(texts.NOT_AVAILABLE), [conv.back_option()])
+    except BackendError:
+        # An answer that breaks the contract (`BadResponse`): as good as no answer.
+        conv.events.append(Event(kind="backend_bad_response"))
+        reply = conv.reply(conv.t.gettext(texts.BUSY), end=True)
     return Step(session=conv.session(), replies=(reply,), events=tuple(conv.events))
 
 
