@@ -20,6 +20,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
+from redis.exceptions import RedisError
 from twilio.twiml.messaging_response import MessagingResponse
 
 from gateway.channels.common import ChannelError, PayloadError, fields, read_form, verify_twilio
@@ -150,7 +151,11 @@ async def sms_twilio_status(request: Request) -> Response:
     if not isinstance(sid, str) or not isinstance(status, str) or status not in STATUS_RANK:
         return PlainTextResponse("MessageSid or MessageStatus missing", status_code=400)
     error = form.get("ErrorCode")
-    await state.deliveries.record(
-        sid, status, STATUS_RANK[status], error if isinstance(error, str) else None
-    )
+    try:
+        await state.deliveries.record(
+            sid, status, STATUS_RANK[status], error if isinstance(error, str) else None
+        )
+    except RedisError:
+        # Not recorded: a 503 makes Twilio try again later rather than lose the status.
+        return PlainTextResponse("try again", status_code=503, headers={"Retry-After": "60"})
     return Response(status_code=204)

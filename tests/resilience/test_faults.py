@@ -21,7 +21,7 @@ from gateway.dialogs.model import ChannelKind
 from gateway.i18n import translator
 from gateway.resilience import OUTBOUND_STREAM
 from gateway.turns import followup_key
-from tests.gateway.conftest import PUBLIC_URL, SmsPhone, UssdPhone, gateway_settings
+from tests.gateway.conftest import PUBLIC_URL, SmsPhone, UssdPhone, gateway_settings, sign_twilio
 from tests.resilience.conftest import FaultyTransport
 
 pytestmark = pytest.mark.redis
@@ -220,6 +220,15 @@ def test_redis_restart_mid_run_answers_politely_then_recovers(
     assert during.text == "END " + BUSY_AR
     sms = SmsPhone(client, GUARDIAN).send("غياب")  # SMS too: TwiML with the busy text
     assert sms == BUSY_AR
+    status = {"MessageSid": "SM" + "5" * 32, "MessageStatus": "delivered", "To": GUARDIAN}
+    url = PUBLIC_URL + "/channels/sms/twilio/status"
+    callback = client.post(
+        "/channels/sms/twilio/status",
+        data=status,
+        headers={"X-Twilio-Signature": sign_twilio(url, status)},
+    )
+    assert callback.status_code == 503  # not recorded: Twilio is asked to try again
+    assert callback.headers["retry-after"] == "60"
     own_redis.start()
     assert UssdPhone(client, GUARDIAN).dial().startswith("CON ")  # no app restart
 
