@@ -10,46 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 
 import anyio.to_thread
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from gateway.schema import metadata, phone_binding
+
 __all__ = ["SqlBindings", "create_schema", "metadata", "phone_binding"]
-
-
-class UtcDateTime(sa.TypeDecorator[datetime]):
-    """A timezone-aware datetime, stored in UTC, read back aware on every database."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("a binding time must be timezone-aware")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:  # SQLite: what we wrote was UTC
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
-
-
-metadata = sa.MetaData()
-
-phone_binding = sa.Table(
-    "phone_binding",
-    metadata,
-    sa.Column("phone_h", sa.Text, primary_key=True),
-    sa.Column("student_id", sa.Text, primary_key=True),
-    sa.Column("bound_at", UtcDateTime, nullable=False),
-)
 
 
 def create_schema(engine: sa.Engine) -> None:

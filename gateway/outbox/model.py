@@ -1,0 +1,80 @@
+"""The outbox's values: a message to send, what a sender answers, and how sending fails.
+
+```
+OutMessage ──> Sender.send(msg) ──> Receipt(provider_id)
+                                └─> raises SendError(code, retryable, retry_after_s)
+```
+A message is addressed by channel and address (`+212…` for SMS and WhatsApp, `telegram:<id>`).
+Its `key` is the caller's idempotency key: the same key is sent at most once, whoever enqueues
+it and however often.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import IntEnum, StrEnum
+
+from gateway.dialogs.model import Option
+
+__all__ = ["MessageKind", "OutChannel", "OutMessage", "Priority", "Receipt", "SendError"]
+
+
+class OutChannel(StrEnum):
+    SMS = "sms"
+    WHATSAPP = "whatsapp"
+    TELEGRAM = "telegram"
+
+
+class MessageKind(StrEnum):
+    REPLY = "reply"  # the answer to an input, on a channel that takes no reply in the webhook
+    FOLLOWUP = "followup"  # the answer of a live turn (USSD, voice) that was too slow
+    ALERT = "alert"  # pushed by the change feed
+
+
+class Priority(IntEnum):
+    """Lower goes first: an interactive reply never waits behind a batch of alerts."""
+
+    INTERACTIVE = 0
+    FOLLOWUP = 1
+    BULK = 2
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutMessage:
+    id: str  # the outbox's own id (32 hex), also the message record's primary key
+    key: str  # idempotency key; only a keyed hash of it is stored
+    channel: OutChannel
+    to: str
+    text: str
+    options: tuple[Option, ...] = ()
+    kind: MessageKind = MessageKind.REPLY
+    priority: Priority = Priority.INTERACTIVE
+    created_at: datetime
+    attempt: int = 0  # sends tried before this one
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Receipt:
+    """The provider took the message; `provider_id` is what its status callbacks name."""
+
+    provider_id: str
+
+
+class SendError(Exception):
+    """A send that did not go through.
+
+    `retryable` (429, 5xx, connection failures) is tried again with backoff; anything else
+    (an invalid or opted-out number, a refused sender) is recorded as failed and never
+    retried. `code` is short and free of personal data (`twilio:21211`, `http:503`,
+    `connect`), `retry_after_s` the provider's own hint when it gave one.
+    """
+
+    def __init__(self, code: str, *, retryable: bool, retry_after_s: float | None = None) -> None:
+        super().__init__(code, retryable, retry_after_s)
+        self.code = code
+        self.retryable = retryable
+        self.retry_after_s = retry_after_s
+
+    def __repr__(self) -> str:
+        return f"SendError(code={self.code!r}, retryable={self.retryable})"
