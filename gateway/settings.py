@@ -20,6 +20,11 @@ class Env(StrEnum):
     PRODUCTION = "production"
 
 
+class SenderName(StrEnum):
+    SINK = "sink"  # records instead of sending (development, tests, the demo)
+    TWILIO = "twilio"
+
+
 class Channel(StrEnum):
     USSD_AFRICASTALKING = "ussd_africastalking"
     SMS_TWILIO = "sms_twilio"
@@ -108,6 +113,24 @@ class Settings(BaseSettings):
     max_turns_in_flight: int = Field(default=256, ge=1)
     followup_budget_s: float = Field(default=30.0, gt=0, le=300)
     followup_max_pending: int = Field(default=1000, ge=0)
+    # A follow-up that cannot be answered yet (backend down) waits in the outbox this long,
+    # then is given up with nothing sent.
+    followup_max_age_s: int = Field(default=7200, ge=60, le=86400)
+
+    # The outbox (ARCHITECTURE.md): the sender of each channel, its pace shared by every
+    # worker (a token bucket in Redis), retries, and how long message bodies are kept (they
+    # can hold a minor's marks). The sink records instead of sending: the development default.
+    sms_sender: SenderName = SenderName.SINK
+    twilio_account_sid: str | None = None
+    twilio_sms_from: str | None = None  # an E.164 number or a Messaging Service SID (MG…)
+    outbox_rate_sms: float = Field(default=10.0, gt=0, le=10000)  # messages/s, all workers
+    outbox_burst_sms: int = Field(default=20, ge=1)
+    outbox_max_attempts: int = Field(default=8, ge=1, le=100)
+    outbox_concurrency: int = Field(default=16, ge=1, le=1000)  # sends in flight per worker
+    # A sender inside the app's own process; unset: on when Redis is the in-process stand-in
+    # (the demo), since no other process can reach that Redis.
+    embedded_sender: bool | None = None
+    message_body_retention_h: int = Field(default=72, ge=1, le=24 * 90)
 
     channels: Annotated[frozenset[Channel], NoDecode] = frozenset(IMPLEMENTED_CHANNELS)
 
@@ -117,6 +140,7 @@ class Settings(BaseSettings):
     identity_key: SecretStr = SecretStr("demo-identity-key")
     log_format: str | None = Field(default=None, pattern="^(json|console)$")
     log_level: str = "INFO"
+    log_file: Path | None = None  # unset: standard output
 
     at_ussd_token: SecretStr | None = SecretStr("demo-at-ussd-token")
     twilio_auth_token: SecretStr | None = SecretStr("demo-twilio-auth-token")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from gateway.dialogs.pages import render_options
 from gateway.outbox.model import OutMessage, Receipt
 
-__all__ = ["Sender"]
+__all__ = ["Sender", "sms_text"]
 
 
 class Sender(Protocol):
@@ -21,3 +22,10 @@ class Sender(Protocol):
     async def send(self, msg: OutMessage) -> Receipt: ...
 
     async def aclose(self) -> None: ...
+
+
+def sms_text(msg: OutMessage) -> str:
+    """What an SMS carries: the text, then its options as numbered lines (no buttons)."""
+    if not msg.options:
+        return msg.text
+    return f"{msg.text}\n{render_options(msg.options)}"
