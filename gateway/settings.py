@@ -112,10 +112,10 @@ class Settings(BaseSettings):
     # Turns one worker runs at once; past this a turn gets "busy" at once (load shedding).
     max_turns_in_flight: int = Field(default=256, ge=1)
     followup_budget_s: float = Field(default=30.0, gt=0, le=300)
-    followup_max_pending: int = Field(default=1000, ge=0)
     # A follow-up that cannot be answered yet (backend down) waits in the outbox this long,
     # then is given up with nothing sent.
     followup_max_age_s: int = Field(default=7200, ge=60, le=86400)
+    followup_retry_cap_s: float = Field(default=60.0, gt=0, le=3600)  # longest wait between tries
 
     # The outbox (ARCHITECTURE.md): the sender of each channel, its pace shared by every
     # worker (a token bucket in Redis), retries, and how long message bodies are kept (they
