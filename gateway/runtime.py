@@ -74,6 +74,9 @@ class Runtime:
             max_attempts=settings.outbox_max_attempts,
             followup_max_age_s=settings.followup_max_age_s,
             followup_retry_cap_s=settings.followup_retry_cap_s,
+            lease_ms=int(settings.outbox_lease_s * 1000),
+            reclaim_idle_ms=int(settings.outbox_reclaim_idle_s * 1000),
+            reclaim_every_s=min(5.0, settings.outbox_reclaim_idle_s / 2),
             **overrides,  # type: ignore[arg-type]
         )
         pacers = {

@@ -64,6 +64,10 @@ CHANNEL_SECRETS: dict[Channel, tuple[str, ...]] = {
 }
 
 
+# Shorter secrets can be guessed or were typed by hand ("x", "admin"): production refuses them.
+MIN_SECRET_CHARS = 16
+
+
 class InsecureSettings(ValueError):
     """Production settings hold a missing or demo secret; `problems` names the variables."""
 
@@ -127,6 +131,10 @@ class Settings(BaseSettings):
     outbox_burst_sms: int = Field(default=20, ge=1)
     outbox_max_attempts: int = Field(default=8, ge=1, le=100)
     outbox_concurrency: int = Field(default=16, ge=1, le=1000)  # sends in flight per worker
+    # A claimed message is one worker's for the lease; an entry left pending this long by a
+    # worker that died is taken over by another.
+    outbox_lease_s: float = Field(default=60.0, gt=0, le=3600)
+    outbox_reclaim_idle_s: float = Field(default=90.0, gt=0, le=3600)
     # A sender inside the app's own process; unset: on when Redis is the in-process stand-in
     # (the demo), since no other process can reach that Redis.
     embedded_sender: bool | None = None
@@ -202,12 +210,27 @@ class Settings(BaseSettings):
                 problems.append(f"GATEWAY_{name.upper()} is missing")
             elif value in DEMO_SECRETS:
                 problems.append(f"GATEWAY_{name.upper()} holds a demo value")
+            elif len(value) < MIN_SECRET_CHARS:
+                problems.append(
+                    f"GATEWAY_{name.upper()} is shorter than {MIN_SECRET_CHARS} characters"
+                )
 
         for name in ("backend_token", "admin_token", "identity_key"):
             check(name)
         for channel in sorted(self.channels):
             for name in CHANNEL_SECRETS[channel]:
                 check(name)
+        if self.twilio_webhook_shared_key is not None:
+            check("twilio_webhook_shared_key")
+        if self.sms_sender is SenderName.SINK:
+            problems.append("GATEWAY_SMS_SENDER=sink records messages instead of sending them")
+        elif self.sms_sender is SenderName.TWILIO:
+            check("twilio_auth_token")
+            for name in ("twilio_account_sid", "twilio_sms_from"):
+                if not getattr(self, name):
+                    problems.append(
+                        f"GATEWAY_{name.upper()} is missing (GATEWAY_SMS_SENDER=twilio)"
+                    )
         if self.redis_url is None:
             problems.append(
                 "GATEWAY_REDIS_URL is missing (the in-process stand-in is for dev only)"

@@ -33,7 +33,7 @@ RANK = {"queued": 0, "sent": 1, "delivered": 2, "failed": 2, "read": 3}
 
 
 def mask_address(address: str) -> str:
-    """`+212600000001` -> `+212******01`; enough for an operator to recognise, no more."""
+    """`+212600000001` -> `+212*******01`; enough for an operator to recognise, no more."""
     if len(address) <= 6:
         return "*" * len(address)
     head = 4 if address.startswith("+") else address.find(":") + 1 if ":" in address else 2
