@@ -111,9 +111,7 @@ class Rig:
             "reclaim_every_s": 0.2,
             **config,
         }
-        bucket = TokenBucket(
-            self.redis, self.outbox.keys.bucket("sms"), rate=rate, burst=burst
-        )
+        bucket = TokenBucket(self.redis, self.outbox.keys.bucket("sms"), rate=rate, burst=burst)
         return OutboxWorker(
             self.outbox,
             senders={OutChannel.SMS: self.sink},

@@ -34,7 +34,7 @@ async def running(*workers: OutboxWorker) -> AsyncIterator[None]:
 async def until(check: Callable[[], Awaitable[bool]], timeout_s: float = 20.0) -> None:
     """Wait for `check` to hold; a bound that fails, never a measure of speed."""
     with anyio.fail_after(timeout_s):
-        while not await check():
+        while not await check():  # noqa: ASYNC110 - polling a state outside this process
             await anyio.sleep(0.02)
 
 
@@ -48,7 +48,9 @@ async def settled(rig: Rig) -> bool:
 
 async def test_each_message_is_sent_once_and_recorded_sent(rig: Rig) -> None:
     msgs = [message(n) for n in range(30)]
-    msgs.append(message(99, text="غياب غير مبرر: 3", options=(Option(key="0", id="menu", label="القائمة"),)))
+    msgs.append(
+        message(99, text="غياب غير مبرر: 3", options=(Option(key="0", id="menu", label="القائمة"),))
+    )
     for msg in msgs:
         assert await rig.outbox.enqueue(msg) is not None
     async with running(rig.worker()):
@@ -140,7 +142,7 @@ async def test_a_malformed_entry_is_set_aside_and_the_worker_goes_on(rig: Rig) -
     dead = await rig.redis.xrange(rig.outbox.keys.dead)
     assert len(dead) == 2
     assert {fields[b"stream"] for _, fields in dead} == {stream.encode()}
-    assert 'massar_outbox_dead_total 2.0' in rig.metrics.render().decode()
+    assert "massar_outbox_dead_total 2.0" in rig.metrics.render().decode()
 
 
 async def test_a_dead_workers_entries_are_reclaimed_and_sent_once(rig: Rig) -> None:
@@ -214,7 +216,9 @@ async def test_two_workers_share_one_pace(rig: Rig) -> None:
         await until(lambda: _count(rig, len(msgs)))
     # The sink's stream ids are Redis' clock in ms: no window may hold more than the bucket
     # allows (burst + rate x window). Slowness only lowers the counts.
-    times = sorted(int(row_id.split(b"-")[0]) for row_id, _ in await rig.redis.xrange(rig.sink.stream))
+    times = sorted(
+        int(row_id.split(b"-")[0]) for row_id, _ in await rig.redis.xrange(rig.sink.stream)
+    )
     assert len(times) == len(msgs)
     for i, start in enumerate(times):
         for window_ms in (100, 500, 1000):
@@ -240,7 +244,9 @@ async def test_a_follow_up_waits_for_the_backend_then_is_sent(rig: Rig) -> None:
     # The same question asked again while the first waits: no second follow-up.
     assert await rig.outbox.enqueue(message(), job={"text": "2"}, guard="q", guard_ttl_s=60) is None
     composer = FakeComposer(down=3)
-    async with running(rig.worker(composer=composer, followup_retry_base_s=0.01, followup_retry_cap_s=0.05)):
+    async with running(
+        rig.worker(composer=composer, followup_retry_base_s=0.01, followup_retry_cap_s=0.05)
+    ):
         await until(lambda: _count(rig, 1))
         await until(lambda: settled(rig))
     assert composer.tries == 4
@@ -254,7 +260,9 @@ async def test_a_follow_up_waits_for_the_backend_then_is_sent(rig: Rig) -> None:
 
 async def test_a_follow_up_past_its_max_age_is_given_up_with_nothing_sent(rig: Rig) -> None:
     old = datetime.now(UTC) - timedelta(hours=3)
-    followup = message(kind=MessageKind.FOLLOWUP, priority=Priority.FOLLOWUP, text="", created_at=old)
+    followup = message(
+        kind=MessageKind.FOLLOWUP, priority=Priority.FOLLOWUP, text="", created_at=old
+    )
     await rig.outbox.enqueue(followup, job={"text": "1"}, guard="q2", guard_ttl_s=60)
     composer = FakeComposer(down=0)
     async with running(rig.worker(composer=composer, followup_max_age_s=7200)):
