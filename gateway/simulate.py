@@ -5,8 +5,9 @@
 
 Requests are signed as the provider would sign them (AT's URL token, Twilio's signature),
 with the secrets from the GATEWAY_* settings. Without `--url`, an in-process gateway and
-sandbox backend (seeded in a temporary folder) answer, so nothing needs to be running.
-Each line typed is one input; an empty line on USSD dials again; Ctrl-D quits.
+sandbox backend (seeded in a temporary folder) answer, so nothing needs to be running; their
+logs go to `var/simulate-<time>.log`, named on the first line, so the terminal shows only the
+conversation. Each line typed is one input; an empty line on USSD dials again; Ctrl-D quits.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -23,6 +25,7 @@ import anyio
 import httpx
 from twilio.request_validator import RequestValidator
 
+from gateway import logs
 from gateway.settings import Settings
 
 USSD_ROUTE = "/channels/ussd/africastalking"
@@ -109,6 +112,9 @@ async def in_process_gateway(settings: Settings) -> AsyncIterator[httpx.AsyncCli
     from sandbox.seed import seed_database
     from sandbox.settings import SandboxSettings
 
+    # Before seeding, so the sandbox's lines go where the gateway's will (create_app does it
+    # again, the same way).
+    logs.configure(json_logs=settings.json_logs, level=settings.log_level, file=settings.log_file)
     with tempfile.TemporaryDirectory(prefix="massar-sim-") as tmp:
         sandbox_settings = SandboxSettings(database_url=f"sqlite:///{Path(tmp)}/sandbox.db")
 
@@ -135,6 +141,11 @@ async def in_process_gateway(settings: Settings) -> AsyncIterator[httpx.AsyncCli
             )
 
 
+def simulator_log_file(settings: Settings) -> Path:
+    """Where the in-process servers log: a new file under `var/` for each run."""
+    return settings.var_dir / f"simulate-{datetime.now().astimezone():%Y%m%d-%H%M%S}.log"
+
+
 async def converse(
     channel: str,
     phone: str,
@@ -148,6 +159,9 @@ async def converse(
         if url:
             http = await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=10))
         else:
+            log_file = simulator_log_file(settings)
+            settings = settings.model_copy(update={"log_file": log_file})
+            out(f"logs: {log_file}")
             http = await stack.enter_async_context(in_process_gateway(settings))
         handset = Phone(http, settings, channel, phone)
         if channel == "ussd":
