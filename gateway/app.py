@@ -80,7 +80,7 @@ def create_app(
 ) -> FastAPI:
     """Build the gateway; tests may pass `backend_transport` (the sandbox over ASGI, a mock)."""
     settings = settings or Settings()
-    logs.configure(json_logs=settings.json_logs, level=settings.log_level)
+    logs.configure(json_logs=settings.json_logs, level=settings.log_level, file=settings.log_file)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
