@@ -77,15 +77,21 @@ def create_app(
     settings: Settings | None = None,
     *,
     backend_transport: httpx.AsyncBaseTransport | None = None,
+    provider_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
-    """Build the gateway; tests may pass `backend_transport` (the sandbox over ASGI, a mock)."""
+    """Build the gateway; tests may pass `backend_transport` (the sandbox over ASGI, a mock)
+    and `provider_transport` (what the senders call instead of Twilio's API)."""
     settings = settings or Settings()
     logs.configure(json_logs=settings.json_logs, level=settings.log_level, file=settings.log_file)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with (
-            open_runtime(settings, backend_transport=backend_transport) as runtime,
+            open_runtime(
+                settings,
+                backend_transport=backend_transport,
+                provider_transport=provider_transport,
+            ) as runtime,
             anyio.create_task_group() as tasks,
         ):
             await anyio.to_thread.run_sync(create_schema, runtime.db)

@@ -102,9 +102,13 @@ class Runtime:
 
 @asynccontextmanager
 async def open_runtime(
-    settings: Settings, *, backend_transport: httpx.AsyncBaseTransport | None = None
+    settings: Settings,
+    *,
+    backend_transport: httpx.AsyncBaseTransport | None = None,
+    provider_transport: httpx.AsyncBaseTransport | None = None,
 ) -> AsyncIterator[Runtime]:
-    """Every part, opened; closed again on exit."""
+    """Every part, opened; closed again on exit (tests pass transports for the backend and
+    the providers)."""
     redis, redis_kind = open_redis(settings.redis_url)
     try:
         await warm_up(redis)
@@ -117,7 +121,9 @@ async def open_runtime(
         transport=backend_transport,
     )
     # Providers are called on a client of their own: the backend's pool is for Massar.
-    provider_http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0))
+    provider_http = httpx.AsyncClient(
+        timeout=httpx.Timeout(10.0, connect=3.0), transport=provider_transport
+    )
     try:
         backend = MassarClient(
             settings.backend_url, settings.backend_token.get_secret_value(), http=http

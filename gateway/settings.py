@@ -198,6 +198,18 @@ class Settings(BaseSettings):
         return self.env is Env.PRODUCTION
 
     @model_validator(mode="after")
+    def _sender_settings_are_complete(self) -> Self:
+        if self.sms_sender is SenderName.TWILIO:
+            missing = [
+                f"GATEWAY_{name.upper()}"
+                for name in ("twilio_account_sid", "twilio_sms_from", "twilio_auth_token")
+                if not getattr(self, name)
+            ]
+            if missing:
+                raise ValueError(f"GATEWAY_SMS_SENDER=twilio needs {', '.join(missing)}")
+        return self
+
+    @model_validator(mode="after")
     def _refuse_demo_secrets_in_production(self) -> Self:
         if self.env is not Env.PRODUCTION:
             return self

@@ -66,8 +66,8 @@ def test_production_with_real_secrets_starts() -> None:
         ("at_ussd_token", "short-token", "GATEWAY_AT_USSD_TOKEN is shorter than 16"),
         ("twilio_webhook_shared_key", "abc", "GATEWAY_TWILIO_WEBHOOK_SHARED_KEY is shorter"),
         ("sms_sender", "sink", "GATEWAY_SMS_SENDER=sink"),
-        ("twilio_account_sid", None, "GATEWAY_TWILIO_ACCOUNT_SID is missing"),
-        ("twilio_sms_from", "", "GATEWAY_TWILIO_SMS_FROM is missing"),
+        ("twilio_account_sid", None, "needs GATEWAY_TWILIO_ACCOUNT_SID"),
+        ("twilio_sms_from", "", "needs GATEWAY_TWILIO_SMS_FROM"),
     ],
 )
 def test_production_refuses_a_missing_or_demo_secret(
@@ -75,6 +75,15 @@ def test_production_refuses_a_missing_or_demo_secret(
 ) -> None:
     with pytest.raises(pydantic.ValidationError, match=variable):
         Settings(**{**STRONG, field: value})
+
+
+def test_the_twilio_sender_needs_its_account_and_number_in_any_environment() -> None:
+    with pytest.raises(pydantic.ValidationError, match="needs GATEWAY_TWILIO_ACCOUNT_SID"):
+        Settings(sms_sender="twilio", twilio_sms_from="+212522000000")
+    settings = Settings(
+        sms_sender="twilio", twilio_account_sid="AC" + "0" * 32, twilio_sms_from="+212522000000"
+    )
+    assert settings.sms_sender == "twilio"
 
 
 def test_a_secret_of_exactly_sixteen_characters_is_accepted() -> None:

@@ -21,4 +21,16 @@ def build_senders(
     senders: dict[OutChannel, Sender] = {}
     if settings.sms_sender is SenderName.SINK:
         senders[OutChannel.SMS] = SinkSender(redis, outbox)
+    elif settings.sms_sender is SenderName.TWILIO:
+        from gateway.channels.twilio_sms import STATUS_ROUTE
+        from gateway.outbox.senders.twilio import TwilioSmsSender
+
+        token = settings.twilio_auth_token
+        senders[OutChannel.SMS] = TwilioSmsSender(
+            account_sid=settings.twilio_account_sid or "",
+            auth_token=token.get_secret_value() if token is not None else "",
+            sender=settings.twilio_sms_from or "",
+            status_callback=settings.public_url + STATUS_ROUTE,
+            http=http,
+        )
     return senders
