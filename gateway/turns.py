@@ -8,7 +8,8 @@ turn that runs out still answers:
   "the answer will follow by SMS", and a follow-up waits in the outbox until a sender worker
   can compose it (`compose`: the same step, paged for SMS) — one per phone and question,
   given up after `max_age_s`. Not promised when the turn tried a call the backend counts (a
-  verification: its input holds a code or a birth date) or when the input was only a dial;
+  verification: its input holds a code or a birth date). A menu that follows by SMS hands
+  the conversation over to SMS, so the parent can reply to it;
 - elsewhere the breaker, shedding or an outage give the "busy" reply (or, from the engine, a
   stale answer with its date);
 - too many turns from one phone in a minute: "too many messages, wait a minute";
@@ -17,11 +18,12 @@ turn that runs out still answers:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -221,12 +223,7 @@ class TurnRunner:
     ) -> bool:
         """Queue the answer as a follow-up SMS; False when it cannot be promised."""
         config = self.follow_up
-        if (
-            config is None
-            or profile.kind not in LIVE_CHANNELS
-            or unsafe_to_repeat()
-            or not inbound.text.strip()
-        ):
+        if config is None or profile.kind not in LIVE_CHANNELS or unsafe_to_repeat():
             return False
         msg = OutMessage(
             id=uuid.uuid4().hex,
@@ -250,8 +247,10 @@ class TurnRunner:
             self.metrics.followups.labels(outcome="queued" if queued else "joined").inc()
         return True
 
-    async def compose(self, msg: OutMessage, job: Mapping[str, Any]) -> str | None:
-        """A follow-up's text: the same step again, paged for SMS; None while unanswerable."""
+    async def compose(self, msg: OutMessage, job: Mapping[str, Any]) -> OutMessage | None:
+        """A follow-up with its text: the same step again, paged for SMS; None while the
+        backend still cannot answer. A menu hands the conversation over to SMS: the parent
+        replies to it (unless an SMS conversation of theirs is under way)."""
         config = self.follow_up
         if config is None:
             return None
@@ -274,7 +273,16 @@ class TurnRunner:
             return None
         if {event.kind for event in result.events} & UNANSWERED_EVENTS:
             return None
-        return "\n".join(reply.text for reply in result.replies)
+        last = result.replies[-1]
+        if last.options and not last.end_session:
+            await self._hand_over_to_sms(msg.to, result.session)
+        text = "\n".join(reply.text for reply in result.replies)
+        return replace(msg, text=text, options=() if last.end_session else last.options)
+
+    async def _hand_over_to_sms(self, phone: str, session: Session) -> None:
+        # rev 0 writes only where no SMS session exists: one under way keeps its own state.
+        with contextlib.suppress(SessionConflict):
+            await self.sessions.save(ChannelKind.SMS, phone, session.with_(rev=0, channel={}))
 
     def _count_shed(self, kind: ChannelKind) -> None:
         if self.metrics is not None:

@@ -81,6 +81,7 @@ class MessageRecords:
                 "error": excluded.error,
                 "attempts": excluded.attempts,
                 "text": sa.func.coalesce(excluded.text, table.c.text),
+                "options": sa.func.coalesce(excluded.options, table.c.options),
                 "updated_at": excluded.updated_at,
                 "sent_at": sa.func.coalesce(table.c.sent_at, excluded.sent_at),
             },

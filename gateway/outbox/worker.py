@@ -47,8 +47,9 @@ log = structlog.get_logger("gateway.outbox")
 
 
 class Composer(Protocol):
-    async def compose(self, msg: OutMessage, job: Mapping[str, Any]) -> str | None:
-        """A follow-up's text, or None while the backend still cannot answer."""
+    async def compose(self, msg: OutMessage, job: Mapping[str, Any]) -> OutMessage | None:
+        """The follow-up with its text (and options), or None while the backend cannot
+        answer yet."""
         ...
 
 
@@ -265,8 +266,8 @@ class OutboxWorker:
             self._record(Outcome(message=msg, status="failed", at=_now(), error="expired"), entry)
             await self.outbox.release_guard(entry)
             return None
-        text = await self.composer.compose(msg, entry.job or {})
-        if text is None:
+        composed = await self.composer.compose(msg, entry.job or {})
+        if composed is None:
             # The backend still cannot answer: ask again later, the message stays queued.
             delay = backoff_s(
                 entry.tries,
@@ -281,7 +282,7 @@ class OutboxWorker:
             self._record(Outcome(message=msg, status="queued", at=_now(), error="backend"), None)
             return None
         self._count("outbox_followups", outcome="composed")
-        return replace(msg, text=text)
+        return composed
 
     async def _failed(self, entry: Entry, msg: OutMessage, exc: SendError) -> None:
         attempt = msg.attempt + 1

@@ -125,10 +125,16 @@ def test_a_slow_ussd_answer_goes_out_through_twilio_and_its_callbacks_move_the_r
     assert status_callback(client, sid, "delivered") == 204  # repeated
     [item] = admin(client, GUARDIAN).json()["items"]
     assert item["status"] == "delivered"
-    assert item["text"] == form["Body"][0]
+    # The SMS is the record's text with its options as numbered lines.
+    assert item["options"] == [{"id": "menu", "label": "القائمة"}]
+    assert form["Body"][0] == item["text"] + "\n0. القائمة"
     assert item["to"] == GUARDIAN
     # A callback about a message the outbox never sent changes no record and is still taken.
     assert status_callback(client, "SM" + "0" * 32, "delivered") == 204
+    # The answer handed the conversation over to SMS: replying "0" reaches the menu.
+    reply = SmsPhone(client, GUARDIAN).send("0")
+    assert "1. " in reply
+    assert translator("ar").gettext(texts.SESSION_ENDED) not in reply
 
 
 @pytest.mark.parametrize(

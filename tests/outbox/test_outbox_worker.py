@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -233,9 +234,11 @@ class FakeComposer:
         self.down = down
         self.tries = 0
 
-    async def compose(self, msg: OutMessage, job: Mapping[str, Any]) -> str | None:
+    async def compose(self, msg: OutMessage, job: Mapping[str, Any]) -> OutMessage | None:
         self.tries += 1
-        return None if self.tries <= self.down else f"answer to {job['text']}"
+        if self.tries <= self.down:
+            return None
+        return replace(msg, text=f"answer to {job['text']}")
 
 
 async def test_a_follow_up_waits_for_the_backend_then_is_sent(rig: Rig) -> None:

@@ -285,7 +285,7 @@ def test_too_many_failed_verifications_end_the_session(
     assert phone.press("1") == "END " + say(lang, texts.LOCKED)
 
 
-def test_a_backend_that_is_down_gets_a_final_busy_screen(
+def test_a_backend_that_is_down_gets_a_final_screen_promising_an_sms(
     gateway: TestClient, sandbox_app: object
 ) -> None:
     sandbox = TestClient(sandbox_app)  # type: ignore[arg-type]
@@ -293,7 +293,7 @@ def test_a_backend_that_is_down_gets_a_final_busy_screen(
     assert down.status_code == 200, down.text
     response = post(gateway, fixture("africastalking", "dial"))
     assert response.status_code == 200
-    assert response.text == "END " + say("ar", texts.BUSY)
+    assert response.text == "END " + say("ar", texts.ANSWER_BY_SMS)
 
 
 # --- odd inputs ------------------------------------------------------------------------------
