@@ -6,7 +6,7 @@ RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 BENCH_STAMP := $(VENV)/.bench-installed
 
-.PHONY: run test lint format catalogs bench bench-sandbox clean
+.PHONY: run test lint format catalogs bench bench-sandbox bench-outbox clean
 
 run: $(RUN_STAMP)
 	@$(BIN)/pybabel compile -d gateway/locales 2>/dev/null
@@ -58,6 +58,10 @@ $(BENCH_STAMP): pyproject.toml | $(BIN)/python
 
 bench-sandbox: $(DEV_STAMP)
 	$(BIN)/python bench/sandbox_reads.py
+
+# Messages/s that 1 and 2 sender workers send to the sink, against a bare stream consumer.
+bench-outbox: $(DEV_STAMP)
+	$(BIN)/python bench/outbox.py $(BENCH_ARGS)
 
 # Message catalogs: extract msgids from the code, merge them into ar and fr, compile to .mo.
 catalogs: $(DEV_STAMP)
