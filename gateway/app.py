@@ -21,10 +21,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from backend_client import Deadline, MassarClient
 from backend_client.errors import BackendError
 from gateway import logs
-from gateway.bindings import SqlBindings, create_schema
+from gateway.bindings import SqlBindings
 from gateway.channels import at_ussd, twilio_sms
 from gateway.delivery import DeliveryLog
 from gateway.lockout import RedisLockout
+from gateway.migrate import ensure_at_head
 from gateway.resilience import (
     BackendSlots,
     Breaker,
@@ -97,12 +98,18 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = open_database(settings.database_url)
+        try:
+            # `python -m gateway migrate` (or `serve`) made the tables; a worker never does.
+            await anyio.to_thread.run_sync(ensure_at_head, engine)
+        except BaseException:
+            engine.dispose()
+            raise
         redis, redis_kind = open_redis(settings.redis_url)
         try:
             await warm_up(redis)
         except RedisError as exc:  # /readyz reports it; turns answer "busy" until it is back
             log.warning("redis_warm_up_failed", error=type(exc).__name__)
-        engine = open_database(settings.database_url)
         http = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.backend_timeout_s),
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
@@ -112,7 +119,6 @@ def create_app(
             settings.backend_url, settings.backend_token.get_secret_value(), http=http
         )
         key = settings.identity_key.get_secret_value().encode()
-        await anyio.to_thread.run_sync(create_schema, engine)
         sessions = SessionStore(redis, key_secret=key)
         bindings = SqlBindings(engine, key_secret=key)
         metrics = Metrics()

@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 
 from gateway.app import create_app
 from gateway.store import open_redis
+from tests.databases import migrated
 from tests.gateway.conftest import (  # noqa: F401 (fixtures)
     PUBLIC_URL,
     gateway_settings,
@@ -104,7 +105,8 @@ def faulty_gateway(
     def make(**overrides: object) -> tuple[TestClient, FaultyTransport]:
         transport = FaultyTransport(httpx.ASGITransport(app=sandbox_app))
         settings = gateway_settings(tmp_path, overrides.pop("redis_url", redis_url), **overrides)
-        client = TestClient(create_app(settings, backend_transport=transport), base_url=PUBLIC_URL)
+        app = create_app(migrated(settings), backend_transport=transport)
+        client = TestClient(app, base_url=PUBLIC_URL)
         client.__enter__()
         clients.append(client)
         return client, transport

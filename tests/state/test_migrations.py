@@ -1,7 +1,8 @@
 """Alembic migrations of the gateway's schema: an empty database and one made before
-migrations (by `metadata.create_all` at each start) both reach the newest revision, and the
-migrated schema is exactly `gateway.schema.metadata`. On SQLite (a temporary file) always, on
-PostgreSQL (a throwaway database) when it answers."""
+migrations (by `metadata.create_all` at each start) both reach the newest revision, the
+migrated schema is exactly `gateway.schema.metadata`, and the app refuses a database that is
+not migrated. On SQLite (a temporary file) always, on PostgreSQL (a throwaway database) when
+it answers."""
 
 from __future__ import annotations
 
@@ -13,12 +14,15 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from fastapi.testclient import TestClient
 
+from gateway.app import create_app
 from gateway.migrate import (
     MIGRATION_LOCK_KEY,
     SchemaOutdated,
@@ -29,6 +33,7 @@ from gateway.migrate import (
     upgrade,
 )
 from gateway.schema import UtcDateTime, metadata
+from gateway.settings import Settings
 from gateway.store import open_database
 
 pytestmark = pytest.mark.postgres
@@ -153,6 +158,21 @@ def test_ensure_at_head_refuses_a_database_until_it_is_upgraded(
     assert behind.value.current == "0001"
     upgrade(database_url)
     ensure_at_head(engine)
+
+
+def test_the_app_refuses_to_start_on_an_unmigrated_database(
+    database_url: str, engine: sa.Engine, redis_url: str | None
+) -> None:
+    settings = Settings(
+        env="test",  # type: ignore[arg-type]
+        redis_url=redis_url,
+        database_url=database_url,
+        log_level="WARNING",
+    )
+    app = create_app(settings, backend_transport=httpx.MockTransport(lambda _: httpx.Response(200)))
+    with pytest.raises(SchemaOutdated, match="run `python -m gateway migrate`"), TestClient(app):
+        pass
+    assert tables(engine) == set()  # the worker created nothing
 
 
 def test_every_revision_downgrades_and_upgrades_again(database_url: str, engine: sa.Engine) -> None:
