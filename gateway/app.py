@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 from uuid import uuid4
 
+import anyio
 import anyio.to_thread
 import httpx
 import sqlalchemy as sa
@@ -20,30 +23,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend_client import Deadline, MassarClient
 from backend_client.errors import BackendError
-from gateway import logs
-from gateway.bindings import SqlBindings
+from gateway import admin, logs
 from gateway.channels import at_ussd, twilio_sms
-from gateway.delivery import DeliveryLog
-from gateway.lockout import RedisLockout
-from gateway.migrate import ensure_at_head
-from gateway.resilience import (
-    BackendSlots,
-    Breaker,
-    BreakerConfig,
-    BreakerState,
-    Cache,
-    FollowUps,
-    Metrics,
-    RateLimiter,
-    ResilientBackend,
-    SingleFlight,
-    StreamOutbound,
-    TurnGate,
-)
+from gateway.resilience import Breaker, BreakerState
 from gateway.resilience.metrics import CONTENT_TYPE_LATEST
+from gateway.runtime import Runtime, embedded_sender, open_runtime
 from gateway.settings import Channel, Settings
-from gateway.store import Keys, SessionStore, open_database, open_redis, warm_up
-from gateway.turns import FollowUpConfig, TurnRunner
 
 log = structlog.get_logger("gateway")
 
@@ -91,110 +76,43 @@ def create_app(
     settings: Settings | None = None,
     *,
     backend_transport: httpx.AsyncBaseTransport | None = None,
+    provider_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
-    """Build the gateway; tests may pass `backend_transport` (the sandbox over ASGI, a mock)."""
+    """Build the gateway; tests may pass `backend_transport` (the sandbox over ASGI, a mock)
+    and `provider_transport` (what the senders call instead of Twilio's API)."""
     settings = settings or Settings()
-    logs.configure(json_logs=settings.json_logs, level=settings.log_level)
+    logs.configure(json_logs=settings.json_logs, level=settings.log_level, file=settings.log_file)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = open_database(settings.database_url)
-        try:
-            # `python -m gateway migrate` (or `serve`) made the tables; a worker never does.
-            await anyio.to_thread.run_sync(ensure_at_head, engine)
-        except BaseException:
-            engine.dispose()
-            raise
-        redis, redis_kind = open_redis(settings.redis_url)
-        try:
-            await warm_up(redis)
-        except RedisError as exc:  # /readyz reports it; turns answer "busy" until it is back
-            log.warning("redis_warm_up_failed", error=type(exc).__name__)
-        http = httpx.AsyncClient(
-            timeout=httpx.Timeout(settings.backend_timeout_s),
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
-            transport=backend_transport,
-        )
-        backend = MassarClient(
-            settings.backend_url, settings.backend_token.get_secret_value(), http=http
-        )
-        key = settings.identity_key.get_secret_value().encode()
-        sessions = SessionStore(redis, key_secret=key)
-        bindings = SqlBindings(engine, key_secret=key)
-        metrics = Metrics()
-        breaker = Breaker(
-            redis,
-            # One breaker per deployment and backend, shared by all of its workers.
-            name=Keys(key).digest(settings.backend_url, label="breaker\0")[:12],
-            config=BreakerConfig(
-                failures=settings.breaker_failures,
-                window_s=settings.breaker_window_s,
-                cooldown_s=settings.breaker_cooldown_s,
-                probes=settings.breaker_probes,
-            ),
-            on_state=metrics.breaker_state.set,
-        )
-        resilient = ResilientBackend(
-            backend,
-            cache=Cache(
-                redis, key_secret=key, ttls=settings.cache_ttls, stale_s=settings.cache_stale_s
-            ),
-            singleflight=SingleFlight(
-                redis,
-                lease_s=settings.singleflight_lease_s,
-                on_join=metrics.singleflight_joins.inc,
-            ),
-            breaker=breaker,
-            slots=BackendSlots(settings.backend_max_concurrency),
-            metrics=metrics,
-        )
-        followups = FollowUps(limit=settings.followup_max_pending)
-        app.state.settings = settings
-        app.state.redis = redis
-        app.state.redis_kind = redis_kind
-        app.state.db = engine
-        app.state.backend = backend
-        app.state.sessions = sessions
-        app.state.deliveries = DeliveryLog(redis)
-        app.state.metrics = metrics
-        app.state.breaker = breaker
-        app.state.resilient_backend = resilient
-        app.state.followups = followups
-        app.state.outbound = StreamOutbound(redis, key_secret=key)
-        app.state.turns = TurnRunner(
-            sessions=sessions,
-            backend=resilient,
-            bindings=bindings,
-            lockout=RedisLockout(redis, key_secret=key),
-            rate_limit=RateLimiter(
-                redis, key_secret=key, limit=settings.rate_limit_per_minute, window_s=60.0
-            ),
-            metrics=metrics,
-            gate=TurnGate(settings.max_turns_in_flight),
-            follow_up=FollowUpConfig(
-                followups=followups,
-                outbound=app.state.outbound,
-                profile=twilio_sms.SMS_PROFILE,
-                budget_s=settings.followup_budget_s,
-            ),
-        )
-        log.info(
-            "gateway starting",
-            env=settings.env.value,
-            redis=redis_kind,
-            database=engine.url.get_backend_name(),
-            backend=settings.backend_url,
-            channels=sorted(c.value for c in settings.channels),
-        )
-        try:
-            yield
-        finally:
-            # Answers promised by SMS are finished (or cut) before the clients close.
-            await followups.drain(timeout_s=settings.followup_budget_s)
-            await http.aclose()
-            await redis.aclose()
-            engine.dispose()
-            log.info("gateway stopped")
+        async with (
+            open_runtime(
+                settings,
+                backend_transport=backend_transport,
+                provider_transport=provider_transport,
+            ) as runtime,
+            anyio.create_task_group() as tasks,
+        ):
+            state = app.state
+            for part in dataclasses.fields(Runtime):
+                setattr(state, part.name, getattr(runtime, part.name))
+            stop = anyio.Event()
+            if embedded_sender(settings):
+                tasks.start_soon(partial(runtime.worker().run, stop=stop))
+            log.info(
+                "gateway starting",
+                env=settings.env.value,
+                redis=runtime.redis_kind,
+                database=runtime.db.url.get_backend_name(),
+                backend=settings.backend_url,
+                channels=sorted(c.value for c in settings.channels),
+                sender="in-process" if embedded_sender(settings) else "separate workers",
+            )
+            try:
+                yield
+            finally:
+                stop.set()  # the worker finishes what it holds, then returns
+        log.info("gateway stopped")
 
     app = FastAPI(
         title="massar-gateway",
@@ -207,6 +125,7 @@ def create_app(
         app.include_router(at_ussd.router)
     if Channel.SMS_TWILIO in settings.channels:
         app.include_router(twilio_sms.router)
+    app.include_router(admin.router)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness: the process answers")
     async def healthz() -> dict[str, str]:

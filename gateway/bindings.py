@@ -8,8 +8,6 @@ Calls run in a worker thread so the event loop never waits on the database.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import datetime
 from functools import partial
 
@@ -17,7 +15,7 @@ import anyio.to_thread
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from gateway.schema import metadata, phone_binding
+from gateway.schema import address_h, metadata, phone_binding
 
 __all__ = ["SqlBindings", "metadata", "phone_binding"]
 
@@ -33,7 +31,7 @@ class SqlBindings:
 
     def phone_h(self, phone: str) -> str:
         """The stored form of an E.164 phone: HMAC-SHA256, hex."""
-        return hmac.new(self._secret, phone.encode(), hashlib.sha256).hexdigest()
+        return address_h(self._secret, phone)
 
     async def bound_since(self, phone: str) -> dict[str, datetime]:
         """Each student this phone is bound to, with when it last proved it."""

@@ -172,6 +172,16 @@ def simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def worker(args: argparse.Namespace) -> int:
+    import anyio
+
+    from gateway.outbox.cli import run_worker
+
+    settings = _load_settings()
+    anyio.run(lambda: run_worker(settings, consumer=args.consumer, metrics_port=args.metrics_port))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gateway", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -189,6 +199,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     p_demo = sub.add_parser("demo", help="run the sandbox backend and the gateway together")
     p_demo.set_defaults(func=demo)
+
+    p_worker = sub.add_parser(
+        "worker", help="send what the outbox holds (SMS follow-ups, replies, alerts)"
+    )
+    p_worker.add_argument(
+        "--consumer", default=None, help="this worker's name (default: host and process id)"
+    )
+    p_worker.add_argument(
+        "--metrics-port", type=int, default=None, help="serve Prometheus metrics on this port"
+    )
+    p_worker.set_defaults(func=worker)
 
     p_sim = sub.add_parser("simulate", help="talk to the gateway as a USSD or SMS user")
     p_sim.add_argument("--channel", choices=["ussd", "sms"], default="ussd")

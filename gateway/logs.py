@@ -13,6 +13,7 @@ import logging
 import re
 import sys
 from collections.abc import Mapping, MutableMapping
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -107,8 +108,15 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
-def configure(*, json_logs: bool, level: str = "INFO") -> None:
-    """Route structlog and the standard library (uvicorn, httpx) through one redacting chain."""
+class _FileHandler(logging.FileHandler):
+    """The log file `configure` opened; the next `configure` closes it."""
+
+
+def configure(*, json_logs: bool, level: str = "INFO", file: Path | None = None) -> None:
+    """Route structlog and the standard library (uvicorn, httpx) through one redacting chain.
+
+    Lines go to standard error, or only to `file` when one is given (its folder is created).
+    """
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -120,7 +128,7 @@ def configure(*, json_logs: bool, level: str = "INFO") -> None:
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if json_logs
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        else structlog.dev.ConsoleRenderer(colors=file is None and sys.stderr.isatty())
     )
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
@@ -128,7 +136,12 @@ def configure(*, json_logs: bool, level: str = "INFO") -> None:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,
     )
-    handler = _StderrHandler()
+    handler: logging.Handler
+    if file is None:
+        handler = _StderrHandler()
+    else:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        handler = _FileHandler(file, encoding="utf-8")
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *shared[:-1]],
@@ -140,6 +153,9 @@ def configure(*, json_logs: bool, level: str = "INFO") -> None:
         )
     )
     root = logging.getLogger()
+    for old in root.handlers:
+        if isinstance(old, _FileHandler):  # ours: an open file that nothing else would close
+            old.close()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):

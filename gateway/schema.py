@@ -6,11 +6,13 @@ masked form for operators. Times are timezone-aware UTC on every database.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-__all__ = ["UtcDateTime", "metadata", "outbound_message", "phone_binding"]
+__all__ = ["UtcDateTime", "address_h", "metadata", "outbound_message", "phone_binding"]
 
 
 class UtcDateTime(sa.TypeDecorator[datetime]):
@@ -72,3 +74,8 @@ outbound_message = sa.Table(
     sa.Index("ix_outbound_message_provider_id", "provider_id"),
     sa.Index("ix_outbound_message_created_at", "created_at"),
 )
+
+
+def address_h(key_secret: bytes, address: str) -> str:
+    """The stored form of a phone or chat address: HMAC-SHA256 with the identity key, hex."""
+    return hmac.new(key_secret, address.encode(), hashlib.sha256).hexdigest()

@@ -64,6 +64,10 @@ CHANNEL_SECRETS: dict[Channel, tuple[str, ...]] = {
 }
 
 
+# Shorter secrets can be guessed or were typed by hand ("x", "admin"): production refuses them.
+MIN_SECRET_CHARS = 16
+
+
 class InsecureSettings(ValueError):
     """Production settings hold a missing or demo secret; `problems` names the variables."""
 
@@ -112,10 +116,10 @@ class Settings(BaseSettings):
     # Turns one worker runs at once; past this a turn gets "busy" at once (load shedding).
     max_turns_in_flight: int = Field(default=256, ge=1)
     followup_budget_s: float = Field(default=30.0, gt=0, le=300)
-    followup_max_pending: int = Field(default=1000, ge=0)
     # A follow-up that cannot be answered yet (backend down) waits in the outbox this long,
     # then is given up with nothing sent.
     followup_max_age_s: int = Field(default=7200, ge=60, le=86400)
+    followup_retry_cap_s: float = Field(default=60.0, gt=0, le=3600)  # longest wait between tries
 
     # The outbox (ARCHITECTURE.md): the sender of each channel, its pace shared by every
     # worker (a token bucket in Redis), retries, and how long message bodies are kept (they
@@ -127,6 +131,10 @@ class Settings(BaseSettings):
     outbox_burst_sms: int = Field(default=20, ge=1)
     outbox_max_attempts: int = Field(default=8, ge=1, le=100)
     outbox_concurrency: int = Field(default=16, ge=1, le=1000)  # sends in flight per worker
+    # A claimed message is one worker's for the lease; an entry left pending this long by a
+    # worker that died is taken over by another.
+    outbox_lease_s: float = Field(default=60.0, gt=0, le=3600)
+    outbox_reclaim_idle_s: float = Field(default=90.0, gt=0, le=3600)
     # A sender inside the app's own process; unset: on when Redis is the in-process stand-in
     # (the demo), since no other process can reach that Redis.
     embedded_sender: bool | None = None
@@ -190,6 +198,18 @@ class Settings(BaseSettings):
         return self.env is Env.PRODUCTION
 
     @model_validator(mode="after")
+    def _sender_settings_are_complete(self) -> Self:
+        if self.sms_sender is SenderName.TWILIO:
+            missing = [
+                f"GATEWAY_{name.upper()}"
+                for name in ("twilio_account_sid", "twilio_sms_from", "twilio_auth_token")
+                if not getattr(self, name)
+            ]
+            if missing:
+                raise ValueError(f"GATEWAY_SMS_SENDER=twilio needs {', '.join(missing)}")
+        return self
+
+    @model_validator(mode="after")
     def _refuse_demo_secrets_in_production(self) -> Self:
         if self.env is not Env.PRODUCTION:
             return self
@@ -202,12 +222,27 @@ class Settings(BaseSettings):
                 problems.append(f"GATEWAY_{name.upper()} is missing")
             elif value in DEMO_SECRETS:
                 problems.append(f"GATEWAY_{name.upper()} holds a demo value")
+            elif len(value) < MIN_SECRET_CHARS:
+                problems.append(
+                    f"GATEWAY_{name.upper()} is shorter than {MIN_SECRET_CHARS} characters"
+                )
 
         for name in ("backend_token", "admin_token", "identity_key"):
             check(name)
         for channel in sorted(self.channels):
             for name in CHANNEL_SECRETS[channel]:
                 check(name)
+        if self.twilio_webhook_shared_key is not None:
+            check("twilio_webhook_shared_key")
+        if self.sms_sender is SenderName.SINK:
+            problems.append("GATEWAY_SMS_SENDER=sink records messages instead of sending them")
+        elif self.sms_sender is SenderName.TWILIO:
+            check("twilio_auth_token")
+            for name in ("twilio_account_sid", "twilio_sms_from"):
+                if not getattr(self, name):
+                    problems.append(
+                        f"GATEWAY_{name.upper()} is missing (GATEWAY_SMS_SENDER=twilio)"
+                    )
         if self.redis_url is None:
             problems.append(
                 "GATEWAY_REDIS_URL is missing (the in-process stand-in is for dev only)"

@@ -4,21 +4,26 @@ Channels call `TurnRunner.run` after verifying and parsing a request; they rende
 The budget is the channel's (USSD: 2 s): every backend call gets what is left of it, and a
 turn that runs out still answers:
 
-- the backend was too slow on a live channel (USSD, voice): "the answer will follow by SMS",
-  and the same step runs again in the background with the SMS profile and a longer deadline;
-  its answer goes to the `Outbound` sink (only when such a follow-up was really started);
-- the breaker is open, the worker is shedding, or the backend is down: the "busy" reply (or,
-  from the engine, a stale answer with its date);
+- the backend is too slow, down, or behind an open breaker on a live channel (USSD, voice):
+  "the answer will follow by SMS", and a follow-up waits in the outbox until a sender worker
+  can compose it (`compose`: the same step, paged for SMS) — one per phone and question,
+  given up after `max_age_s`. Not promised when the turn tried a call the backend counts (a
+  verification: its input holds a code or a birth date) or when the input was only a dial;
+- elsewhere the breaker, shedding or an outage give the "busy" reply (or, from the engine, a
+  stale answer with its date);
 - too many turns from one phone in a minute: "too many messages, wait a minute";
 - Redis itself fails: the "busy" reply, never an HTTP 500.
 """
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import anyio
 import structlog
@@ -32,8 +37,9 @@ from gateway.dialogs.model import ChannelKind, ChannelProfile, Event, Inbound, R
 from gateway.dialogs.pages import gsm_fold
 from gateway.dialogs.ports import Backend, Bindings, Lockout
 from gateway.i18n import translator
+from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
+from gateway.outbox.queue import Outbox
 from gateway.resilience.backend import begin_turn, unsafe_to_repeat
-from gateway.resilience.followup import FollowUps, Outbound
 from gateway.resilience.limits import RateLimiter, TurnGate
 from gateway.resilience.metrics import Metrics
 from gateway.store import SESSION_TTL_S, LockTimeout, SessionConflict, SessionStore
@@ -51,16 +57,20 @@ SAVE_MARGIN_S = 0.25
 # Channels where the caller waits on the line: a slow answer is sent later by SMS.
 LIVE_CHANNELS = frozenset({ChannelKind.USSD, ChannelKind.VOICE})
 SHED_EVENTS = frozenset({"backend_unavailable", "backend_timeout", "turn_over_budget"})
+# What a follow-up can wait out: the backend answers again later.
+FOLLOW_EVENTS = frozenset({"backend_unavailable", "backend_timeout"})
+# A composed answer still unusable: try again later.
+UNANSWERED_EVENTS = SHED_EVENTS | {"backend_bad_response"}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FollowUpConfig:
     """Where and how a slow live turn's answer is sent later."""
 
-    followups: FollowUps
-    outbound: Outbound
+    outbox: Outbox
     profile: ChannelProfile  # the SMS profile the answer is paged for
-    budget_s: float = 30.0
+    budget_s: float = 30.0  # for composing it (the backend's calls)
+    max_age_s: int = 7200  # after this it is given up, nothing sent
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -173,7 +183,9 @@ class TurnRunner:
         begin_turn()
         result = await step(session, inbound, turn)
         kinds = {event.kind for event in result.events}
-        if "backend_timeout" in kinds and self._follow_later(profile, inbound, session, message_id):
+        if kinds & FOLLOW_EVENTS and await self._follow_later(
+            profile, inbound, session, message_id
+        ):
             result = notice_step(inbound, result.session, texts.ANSWER_BY_SMS, "answer_by_sms")
         elif kinds & SHED_EVENTS:
             self._count_shed(profile.kind)
@@ -204,41 +216,65 @@ class TurnRunner:
 
     # --- answers that follow by SMS -----------------------------------------------------
 
-    def _follow_later(
+    async def _follow_later(
         self, profile: ChannelProfile, inbound: Inbound, session: Session | None, message_id: str
     ) -> bool:
-        """Start the background answer; False when it cannot be promised."""
+        """Queue the answer as a follow-up SMS; False when it cannot be promised."""
         config = self.follow_up
-        if config is None or profile.kind not in LIVE_CHANNELS or unsafe_to_repeat():
+        if (
+            config is None
+            or profile.kind not in LIVE_CHANNELS
+            or unsafe_to_repeat()
+            or not inbound.text.strip()
+        ):
             return False
-        # Provider ids can hold what the user typed (the USSD path): only a keyed hash leaves.
-        key = followup_key(self.sessions, profile.kind, message_id)
-        started = config.followups.spawn(self._follow_up(config, inbound, session, key))
+        msg = OutMessage(
+            id=uuid.uuid4().hex,
+            # Provider ids can hold what the user typed (the USSD path): only a keyed hash.
+            key=followup_key(self.sessions, profile.kind, message_id),
+            channel=OutChannel.SMS,
+            to=inbound.sender,
+            text="",
+            kind=MessageKind.FOLLOWUP,
+            priority=Priority.FOLLOWUP,
+            created_at=self.clock(),
+        )
+        queued = await config.outbox.enqueue(
+            msg,
+            job=followup_job(inbound, session),
+            guard=question_key(inbound, session),
+            guard_ttl_s=config.max_age_s,
+        )
+        # Not queued: the same question already waits for its answer, which this one shares.
         if self.metrics is not None:
-            self.metrics.followups.labels(outcome="started" if started else "refused").inc()
-        return started
+            self.metrics.followups.labels(outcome="queued" if queued else "joined").inc()
+        return True
 
-    async def _follow_up(
-        self, config: FollowUpConfig, inbound: Inbound, session: Session | None, key: str
-    ) -> None:
-        """The same step again, paged for SMS, with a longer deadline; its answer is sent."""
+    async def compose(self, msg: OutMessage, job: Mapping[str, Any]) -> str | None:
+        """A follow-up's text: the same step again, paged for SMS; None while unanswerable."""
+        config = self.follow_up
+        if config is None:
+            return None
+        inbound = Inbound(
+            channel=ChannelKind(job["ch"]),
+            sender=msg.to,
+            text=str(job.get("text", "")),
+            message_id=msg.key,
+            received_at=datetime.fromtimestamp(float(job["at"]), UTC),
+            network=job.get("net"),
+        )
+        stored = job.get("session")
+        session = Session.model_validate_json(stored) if stored else None
         begin_turn()
         turn = self._turn(config.profile, Deadline.after(config.budget_s))
-        outcome = "sent"
         try:
             with anyio.fail_after(config.budget_s + SAVE_MARGIN_S):
                 result = await step(session, inbound, turn)
-            if {event.kind for event in result.events} & SHED_EVENTS:
-                outcome = "busy"  # still tell the user, who was promised an answer
-            text = "\n".join(reply.text for reply in result.replies)
-            if not await config.outbound.send_sms(inbound.sender, text, key):
-                outcome = "duplicate"
-        except (TimeoutError, RedisError) as exc:
-            outcome = "failed"
-            log.warning("followup_failed", channel=inbound.channel.value, error=type(exc).__name__)
-        if self.metrics is not None:
-            self.metrics.followups.labels(outcome=outcome).inc()
-        log.info("followup_done", channel=inbound.channel.value, outcome=outcome)
+        except TimeoutError:
+            return None
+        if {event.kind for event in result.events} & UNANSWERED_EVENTS:
+            return None
+        return "\n".join(reply.text for reply in result.replies)
 
     def _count_shed(self, kind: ChannelKind) -> None:
         if self.metrics is not None:
@@ -248,6 +284,23 @@ class TurnRunner:
 def followup_key(sessions: SessionStore, kind: ChannelKind, message_id: str) -> str:
     """The idempotency key of the SMS that answers `message_id` later."""
     return f"followup:{kind.value}:{sessions.keys.digest(message_id, label='followup')}"
+
+
+def followup_job(inbound: Inbound, session: Session | None) -> dict[str, Any]:
+    """What composing a follow-up needs: the input and the session it answered (opaque ids)."""
+    return {
+        "ch": inbound.channel.value,
+        "text": inbound.text,
+        "net": inbound.network,
+        "at": inbound.received_at.timestamp(),
+        "session": session.model_dump_json(exclude_defaults=True) if session else None,
+    }
+
+
+def question_key(inbound: Inbound, session: Session | None) -> str:
+    """One pending follow-up per phone and question: who, where in the menus, what input."""
+    where = [session.state, session.data] if session is not None else ["start", {}]
+    return json.dumps([inbound.sender, *where, inbound.text.strip()], sort_keys=True)
 
 
 def notice_step(inbound: Inbound, session: Session | None, message: str, event: str) -> Step:

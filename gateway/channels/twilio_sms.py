@@ -21,6 +21,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
 from twilio.twiml.messaging_response import MessagingResponse
 
 from gateway.channels.common import ChannelError, PayloadError, fields, read_form, verify_twilio
@@ -108,6 +109,15 @@ STATUS_RANK = {
     "canceled": 6,
 }
 
+# Twilio's statuses as the outbox's message records know them (the rest change nothing).
+RECORD_STATUS = {
+    "sent": "sent",
+    "delivered": "delivered",
+    "read": "read",
+    "undelivered": "failed",
+    "failed": "failed",
+}
+
 router = APIRouter(tags=["channels"])
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "Malformed request"},
@@ -151,11 +161,13 @@ async def sms_twilio_status(request: Request) -> Response:
     if not isinstance(sid, str) or not isinstance(status, str) or status not in STATUS_RANK:
         return PlainTextResponse("MessageSid or MessageStatus missing", status_code=400)
     error = form.get("ErrorCode")
+    error = error if isinstance(error, str) and error else None
+    code = f"twilio:{error[:16]}" if error is not None else None
     try:
-        await state.deliveries.record(
-            sid, status, STATUS_RANK[status], error if isinstance(error, str) else None
-        )
-    except RedisError:
+        await state.deliveries.record(sid, status, STATUS_RANK[status], error)
+        if status in RECORD_STATUS:  # the outbox's record of this message, if it sent it
+            await state.records.status_callback(sid, RECORD_STATUS[status], code, datetime.now(UTC))
+    except (RedisError, SQLAlchemyError):
         # Not recorded: a 503 makes Twilio try again later rather than lose the status.
         return PlainTextResponse("try again", status_code=503, headers={"Retry-After": "60"})
     return Response(status_code=204)

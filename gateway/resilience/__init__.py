@@ -1,24 +1,23 @@
 """Peak-load resilience in front of the Massar backend (issue #5, ARCHITECTURE.md).
 
-    channel -> TurnRunner (rate limit, budget, SMS follow-up)
+    channel -> TurnRunner (rate limit, budget, SMS follow-up through the outbox)
             -> dialogs -> ResilientBackend: cache -> single-flight -> breaker -> slots
             -> MassarClient (the remaining deadline)
 
-One concern per module: `cache`, `singleflight`, `breaker`, `limits`, `backend`, `followup`,
-`metrics`. Every Redis key carries a hash tag (Redis Cluster) and no phone number or code.
+One concern per module: `cache`, `singleflight`, `breaker`, `limits`, `backend`, `metrics`.
+Slow live turns are answered later through the outbox (`gateway/outbox/`).
+Every Redis key carries a hash tag (Redis Cluster) and no phone number or code.
 """
 
 from gateway.resilience.backend import ResilientBackend, begin_turn, unsafe_to_repeat
 from gateway.resilience.breaker import Breaker, BreakerConfig, BreakerOpen, BreakerState
 from gateway.resilience.cache import DEFAULT_TTLS, Cache, Cached
-from gateway.resilience.followup import OUTBOUND_STREAM, FollowUps, Outbound, StreamOutbound
 from gateway.resilience.limits import BackendSlots, RateLimiter, Shed, TurnGate
 from gateway.resilience.metrics import Metrics
 from gateway.resilience.singleflight import SingleFlight
 
 __all__ = [
     "DEFAULT_TTLS",
-    "OUTBOUND_STREAM",
     "BackendSlots",
     "Breaker",
     "BreakerConfig",
@@ -26,14 +25,11 @@ __all__ = [
     "BreakerState",
     "Cache",
     "Cached",
-    "FollowUps",
     "Metrics",
-    "Outbound",
     "RateLimiter",
     "ResilientBackend",
     "Shed",
     "SingleFlight",
-    "StreamOutbound",
     "TurnGate",
     "begin_turn",
     "unsafe_to_repeat",

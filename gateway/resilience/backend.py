@@ -64,7 +64,9 @@ def begin_turn() -> None:
 
 
 def unsafe_to_repeat() -> bool:
-    """True when a call that must not be sent twice (a verification) timed out this turn."""
+    """True when this turn tried a call the backend counts (a verification, an application
+    lookup): its input holds a code or a birth date, which must not wait in a queue, and a
+    repeat could count twice."""
     return _unsafe.get()
 
 
@@ -271,11 +273,8 @@ class ResilientBackend:
         call: Callable[[Deadline], Awaitable[T]],
         deadline: Deadline | float | None,
     ) -> T:
-        try:
-            return await self._guarded(route, call, _deadline(deadline))
-        except BackendTimeout:
-            _unsafe.set(True)
-            raise
+        _unsafe.set(True)
+        return await self._guarded(route, call, _deadline(deadline))
 
     async def _guarded(
         self, route: str, call: Callable[[Deadline], Awaitable[T]], budget: Deadline

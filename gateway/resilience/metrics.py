@@ -50,5 +50,31 @@ class Metrics:
             "massar_followups", "Answers sent later by SMS, by outcome", ["outcome"], registry=r
         )
 
+        # The outbox (a worker's own registry, or the app's when it sends in-process).
+        self.outbox_sent = Counter(
+            "massar_outbox_sent", "Messages a provider took", ["channel", "sender"], registry=r
+        )
+        self.outbox_failed = Counter(
+            "massar_outbox_failed", "Messages given up (permanent error)", ["channel"], registry=r
+        )
+        self.outbox_retries = Counter(
+            "massar_outbox_retries",
+            "Sends put back after a transient error",
+            ["channel"],
+            registry=r,
+        )
+        self.outbox_dead = Counter(
+            "massar_outbox_dead", "Stream entries that could not be read", registry=r
+        )
+        self.outbox_reclaimed = Counter(
+            "massar_outbox_reclaimed", "Entries reclaimed from a dead worker", registry=r
+        )
+        self.outbox_followups = Counter(
+            "massar_outbox_followups",
+            "Follow-up answers: composed, waiting for the backend, expired",
+            ["outcome"],
+            registry=r,
+        )
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

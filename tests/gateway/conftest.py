@@ -61,6 +61,7 @@ def gateway_settings(tmp_path: Path, redis_url: str | None, **overrides: object)
         "env": "test",
         "redis_url": redis_url,
         "database_url": f"sqlite:///{tmp_path}/gateway.db",
+        "var_dir": tmp_path / "var",
         "public_url": PUBLIC_URL,
         "at_ussd_token": AT_TOKEN,
         "twilio_auth_token": TWILIO_TOKEN,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import sys
+from pathlib import Path
 
 import pytest
 import structlog
@@ -85,3 +88,44 @@ def test_phone_hash_is_keyed_and_stable() -> None:
     assert a != logs.phone_hash(b"key-2", PHONE)
     assert len(a) == 12
     assert PHONE not in a
+
+
+def test_a_log_file_takes_every_line_and_the_terminal_none(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    file = tmp_path / "var" / "gateway.log"  # its folder does not exist yet
+    logs.configure(json_logs=True, level="INFO", file=file)
+    try:
+        structlog.get_logger("gateway").info("gateway starting", phone=PHONE)
+        logging.getLogger("sandbox.access").info("GET /api/v1/health 200")
+        logging.getLogger("uvicorn.error").warning("client %s left", PHONE)
+    finally:
+        logs.configure(json_logs=True, level="INFO")  # closes the file: all lines are written
+    assert capfd.readouterr() == ("", "")
+    lines = [json.loads(line) for line in file.read_text("utf-8").splitlines()]
+    assert [(line["logger"], line["event"]) for line in lines] == [
+        ("gateway", "gateway starting"),
+        ("sandbox.access", "GET /api/v1/health 200"),
+        ("uvicorn.error", "client **********78 left"),
+    ]
+    assert PHONE not in file.read_text("utf-8")
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_console_log_file_holds_no_colour_codes_even_from_a_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stderr", _Terminal())
+    file = tmp_path / "gateway.log"
+    logs.configure(json_logs=False, level="INFO", file=file)
+    try:
+        structlog.get_logger("gateway").warning("redis_warm_up_failed", error="ConnectionError")
+    finally:
+        logs.configure(json_logs=False, level="INFO")
+    text = file.read_text("utf-8")
+    assert "redis_warm_up_failed" in text
+    assert "\x1b[" not in text

@@ -20,6 +20,9 @@ STRONG = {
     "meta_verify_token": "v" * 32,
     "telegram_bot_token": "123:abc",
     "telegram_webhook_secret": "s" * 32,
+    "sms_sender": "twilio",
+    "twilio_account_sid": "AC" + "0" * 32,
+    "twilio_sms_from": "+212522000000",
 }
 
 
@@ -58,6 +61,13 @@ def test_production_with_real_secrets_starts() -> None:
         ("admin_token", "demo-admin-token", "GATEWAY_ADMIN_TOKEN"),
         ("redis_url", None, "GATEWAY_REDIS_URL"),
         ("public_url", "http://gateway.example.ma", "GATEWAY_PUBLIC_URL"),
+        ("admin_token", "x", "GATEWAY_ADMIN_TOKEN is shorter than 16"),
+        ("identity_key", "k" * 15, "GATEWAY_IDENTITY_KEY is shorter than 16"),
+        ("at_ussd_token", "short-token", "GATEWAY_AT_USSD_TOKEN is shorter than 16"),
+        ("twilio_webhook_shared_key", "abc", "GATEWAY_TWILIO_WEBHOOK_SHARED_KEY is shorter"),
+        ("sms_sender", "sink", "GATEWAY_SMS_SENDER=sink"),
+        ("twilio_account_sid", None, "needs GATEWAY_TWILIO_ACCOUNT_SID"),
+        ("twilio_sms_from", "", "needs GATEWAY_TWILIO_SMS_FROM"),
     ],
 )
 def test_production_refuses_a_missing_or_demo_secret(
@@ -65,6 +75,19 @@ def test_production_refuses_a_missing_or_demo_secret(
 ) -> None:
     with pytest.raises(pydantic.ValidationError, match=variable):
         Settings(**{**STRONG, field: value})
+
+
+def test_the_twilio_sender_needs_its_account_and_number_in_any_environment() -> None:
+    with pytest.raises(pydantic.ValidationError, match="needs GATEWAY_TWILIO_ACCOUNT_SID"):
+        Settings(sms_sender="twilio", twilio_sms_from="+212522000000")
+    settings = Settings(
+        sms_sender="twilio", twilio_account_sid="AC" + "0" * 32, twilio_sms_from="+212522000000"
+    )
+    assert settings.sms_sender == "twilio"
+
+
+def test_a_secret_of_exactly_sixteen_characters_is_accepted() -> None:
+    assert Settings(**{**STRONG, "admin_token": "a" * 16}).admin_token.get_secret_value()
 
 
 def test_production_ignores_the_secrets_of_a_disabled_channel() -> None:

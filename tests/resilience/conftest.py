@@ -102,10 +102,14 @@ def faulty_gateway(
 ) -> Iterator[Callable[..., tuple[TestClient, FaultyTransport]]]:
     clients: list[TestClient] = []
 
-    def make(**overrides: object) -> tuple[TestClient, FaultyTransport]:
+    def make(
+        *, provider_transport: httpx.AsyncBaseTransport | None = None, **overrides: object
+    ) -> tuple[TestClient, FaultyTransport]:
         transport = FaultyTransport(httpx.ASGITransport(app=sandbox_app))
         settings = gateway_settings(tmp_path, overrides.pop("redis_url", redis_url), **overrides)
-        app = create_app(migrated(settings), backend_transport=transport)
+        app = create_app(
+            migrated(settings), backend_transport=transport, provider_transport=provider_transport
+        )
         client = TestClient(app, base_url=PUBLIC_URL)
         client.__enter__()
         clients.append(client)

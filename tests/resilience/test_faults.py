@@ -17,10 +17,8 @@ from fastapi.testclient import TestClient
 
 from gateway.app import create_app
 from gateway.dialogs import texts
-from gateway.dialogs.model import ChannelKind
 from gateway.i18n import translator
-from gateway.resilience import OUTBOUND_STREAM
-from gateway.turns import followup_key
+from gateway.outbox.model import OutChannel
 from tests.databases import migrated
 from tests.gateway.conftest import PUBLIC_URL, SmsPhone, UssdPhone, gateway_settings, sign_twilio
 from tests.resilience.conftest import FaultyTransport
@@ -30,6 +28,7 @@ pytestmark = pytest.mark.redis
 GUARDIAN = "+212600000001"  # demo guardian, Arabic, children Z990000001 (14/09/2018) and …02
 AR = translator("ar")
 BUSY_AR = AR.gettext(texts.BUSY)
+ANSWER_BY_SMS_AR = AR.gettext(texts.ANSWER_BY_SMS)
 
 Make = Callable[..., tuple[TestClient, FaultyTransport]]
 
@@ -38,23 +37,24 @@ def bind_by_sms(client: TestClient) -> None:
     SmsPhone(client, GUARDIAN).send("Z990000001 14092018")
 
 
-def outbound_for(client: TestClient, phone: UssdPhone) -> list[dict[bytes, bytes]]:
-    """The SMS queued to answer the handset's last USSD screen later."""
+def sink_for(client: TestClient, phone: str) -> list[dict[str, str]]:
+    """What the sink sender received for `phone`, oldest first."""
     state: Any = client.app.state  # type: ignore[attr-defined]
-    entries = client.portal.call(state.redis.xrange, OUTBOUND_STREAM)  # type: ignore[union-attr]
-    key = followup_key(
-        state.sessions, ChannelKind.USSD, f"{phone.session_id}:{'*'.join(phone.path)}"
-    )
-    return [fields for _, fields in entries if fields[b"key"] == key.encode()]
+    return client.portal.call(state.senders[OutChannel.SMS].records, phone)  # type: ignore[no-any-return, union-attr]
 
 
-def drain(client: TestClient) -> None:
-    state: Any = client.app.state  # type: ignore[attr-defined]
-    client.portal.call(state.followups.drain)  # type: ignore[union-attr]
+def wait_for_sms(client: TestClient, phone: str, count: int = 1) -> list[dict[str, str]]:
+    """The sink's records for `phone` once `count` arrived (bounded wait: fails, never hangs)."""
+    for _ in range(200):
+        sent = sink_for(client, phone)
+        if len(sent) >= count:
+            return sent
+        time.sleep(0.05)
+    raise AssertionError(f"{len(sink_for(client, phone))} SMS arrived, {count} expected")
 
 
 def test_slow_backend_on_ussd_answers_by_sms_later(faulty_gateway: Make) -> None:
-    client, transport = faulty_gateway()
+    client, transport = faulty_gateway(embedded_sender=True)
     bind_by_sms(client)
     phone = UssdPhone(client, GUARDIAN)
     phone.dial()
@@ -62,24 +62,22 @@ def test_slow_backend_on_ussd_answers_by_sms_later(faulty_gateway: Make) -> None
     phone.press("1")  # absences: which child?
     screen = phone.press("1")
     assert screen == "END " + AR.gettext(texts.ANSWER_BY_SMS)
-    phone.post("*".join(phone.path))  # the aggregator repeats the request
-    drain(client)
-    sent = outbound_for(client, phone)
-    assert len(sent) == 1  # once, despite the repeat
-    text = sent[0][b"text"].decode()
-    assert sent[0][b"to"] == GUARDIAN.encode()
-    assert text.startswith("يوسف: ")  # the absences answer, paged for SMS
+    assert phone.post("*".join(phone.path)).text == screen  # the aggregator repeats it
+    sent = wait_for_sms(client, GUARDIAN)
+    time.sleep(0.3)  # room for a second SMS, if one were (wrongly) on its way
+    assert len(sink_for(client, GUARDIAN)) == 1  # once, despite the repeat
+    assert sent[0]["text"].startswith("يوسف: ")  # the absences answer, paged for SMS
     assert transport.called("/absences") == 2  # the cut call and the follow-up
 
 
-def test_backend_500s_answer_busy_then_stale_with_its_date(faulty_gateway: Make) -> None:
+def test_backend_500s_promise_an_sms_then_answer_stale_with_its_date(faulty_gateway: Make) -> None:
     client, transport = faulty_gateway(cache_ttl_absences_s=1)
     bind_by_sms(client)
     phone = UssdPhone(client, GUARDIAN)
     transport.fail = ("/absences",)
     phone.dial()
     phone.press("1")
-    assert phone.press("1") == "END " + BUSY_AR  # nothing cached yet
+    assert phone.press("1") == "END " + ANSWER_BY_SMS_AR  # nothing cached yet
     transport.fail = ()
     phone.dial()
     phone.press("1")
@@ -92,6 +90,45 @@ def test_backend_500s_answer_busy_then_stale_with_its_date(faulty_gateway: Make)
     stale = phone.press("1")
     assert stale.startswith("CON آخر تحديث ")
     assert "يوسف: " in stale
+
+
+def admin_messages(client: TestClient, phone: str) -> list[dict[str, Any]]:
+    response = client.get(
+        "/admin/messages", params={"to": phone}, headers={"Authorization": "Bearer test-admin"}
+    )
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+def test_backend_down_promises_one_sms_per_question_sent_once_it_is_back(
+    faulty_gateway: Make,
+) -> None:
+    client, transport = faulty_gateway(
+        embedded_sender=True,
+        admin_token="test-admin",
+        followup_retry_cap_s=0.2,
+        breaker_failures=1000,  # this test is about the outbox, not the breaker
+    )
+    bind_by_sms(client)
+    phone = UssdPhone(client, GUARDIAN)
+    transport.fail = ("/absences",)
+    for _ in range(2):  # the parent dials twice for the same question while Massar is down
+        phone.dial()
+        phone.press("1")
+        assert phone.press("1") == "END " + ANSWER_BY_SMS_AR
+    time.sleep(0.5)  # several tries at composing it, all failing
+    assert sink_for(client, GUARDIAN) == []
+    waiting = admin_messages(client, GUARDIAN)
+    assert [(m["status"], m["text"], m["kind"]) for m in waiting] == [("queued", None, "followup")]
+    transport.fail = ()
+    sent = wait_for_sms(client, GUARDIAN)
+    assert sent[0]["text"].startswith("يوسف: ")
+    time.sleep(0.3)
+    assert len(sink_for(client, GUARDIAN)) == 1  # one answer for the two calls
+    [record] = admin_messages(client, GUARDIAN)
+    assert record["status"] == "sent"
+    assert record["text"] == sent[0]["text"]
 
 
 def test_connection_refused_answers_busy_with_200(tmp_path: Path, redis_url: str | None) -> None:

@@ -1,0 +1,38 @@
+"""`python -m gateway worker`: one sender process; run as many as the providers' pace needs."""
+
+from __future__ import annotations
+
+import signal
+
+import anyio
+import structlog
+
+from gateway import logs
+from gateway.runtime import open_runtime
+from gateway.settings import Settings
+
+log = structlog.get_logger("gateway.outbox")
+
+
+async def run_worker(
+    settings: Settings, *, consumer: str | None = None, metrics_port: int | None = None
+) -> None:
+    """Send until SIGTERM or SIGINT, then finish the messages in hand and stop."""
+    logs.configure(json_logs=settings.json_logs, level=settings.log_level)
+    async with open_runtime(settings) as runtime, anyio.create_task_group() as tasks:
+        if metrics_port is not None:
+            from prometheus_client import start_http_server
+
+            start_http_server(metrics_port, addr=settings.host, registry=runtime.metrics.registry)
+        stop = anyio.Event()
+
+        async def on_signal() -> None:
+            with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+                async for _ in signals:
+                    log.info("outbox_worker_stopping")
+                    stop.set()
+                    return
+
+        tasks.start_soon(on_signal)
+        await runtime.worker(consumer=consumer).run(stop=stop)
+        tasks.cancel_scope.cancel()

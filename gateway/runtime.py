@@ -1,0 +1,219 @@
+"""Builds the gateway's working parts from its settings: the app's lifespan and the sender
+worker (`python -m gateway worker`) share them, so a worker composes follow-ups with the same
+backend protections, bindings and catalogs as the app."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import anyio
+import anyio.to_thread
+import httpx
+import sqlalchemy as sa
+import structlog
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from backend_client import MassarClient
+from gateway.bindings import SqlBindings
+from gateway.channels.twilio_sms import SMS_PROFILE
+from gateway.delivery import DeliveryLog
+from gateway.lockout import RedisLockout
+from gateway.migrate import ensure_at_head
+from gateway.outbox.model import OutChannel
+from gateway.outbox.queue import Outbox
+from gateway.outbox.records import MessageRecords
+from gateway.outbox.senders import build_senders
+from gateway.outbox.senders.base import Sender
+from gateway.outbox.throttle import Pacer, TokenBucket
+from gateway.outbox.worker import OutboxWorker, WorkerConfig
+from gateway.resilience import (
+    BackendSlots,
+    Breaker,
+    BreakerConfig,
+    Cache,
+    Metrics,
+    RateLimiter,
+    ResilientBackend,
+    SingleFlight,
+    TurnGate,
+)
+from gateway.settings import Settings
+from gateway.store import Keys, SessionStore, open_database, open_redis, warm_up
+from gateway.turns import FollowUpConfig, TurnRunner
+
+log = structlog.get_logger("gateway")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Runtime:
+    settings: Settings
+    redis: Redis
+    redis_kind: str
+    db: sa.Engine
+    http: httpx.AsyncClient
+    backend: MassarClient
+    sessions: SessionStore
+    deliveries: DeliveryLog
+    metrics: Metrics
+    breaker: Breaker
+    resilient_backend: ResilientBackend
+    outbox: Outbox
+    records: MessageRecords
+    senders: dict[OutChannel, Sender]
+    turns: TurnRunner
+
+    def worker(self, *, consumer: str | None = None, **overrides: object) -> OutboxWorker:
+        """A sender worker over this runtime's outbox (`overrides`: `WorkerConfig` fields)."""
+        settings = self.settings
+        config = WorkerConfig(
+            consumer=consumer or f"{socket.gethostname()}-{os.getpid()}",
+            concurrency=settings.outbox_concurrency,
+            max_attempts=settings.outbox_max_attempts,
+            followup_max_age_s=settings.followup_max_age_s,
+            followup_retry_cap_s=settings.followup_retry_cap_s,
+            lease_ms=int(settings.outbox_lease_s * 1000),
+            reclaim_idle_ms=int(settings.outbox_reclaim_idle_s * 1000),
+            reclaim_every_s=min(5.0, settings.outbox_reclaim_idle_s / 2),
+            **overrides,  # type: ignore[arg-type]
+        )
+        pacers = {
+            OutChannel.SMS: Pacer(
+                TokenBucket(
+                    self.redis,
+                    self.outbox.keys.bucket(OutChannel.SMS.value),
+                    rate=settings.outbox_rate_sms,
+                    burst=settings.outbox_burst_sms,
+                )
+            )
+        }
+        return OutboxWorker(
+            self.outbox,
+            senders=self.senders,
+            pacers=pacers,
+            records=self.records,
+            config=config,
+            composer=self.turns,
+            metrics=self.metrics,
+        )
+
+
+@asynccontextmanager
+async def open_runtime(
+    settings: Settings,
+    *,
+    backend_transport: httpx.AsyncBaseTransport | None = None,
+    provider_transport: httpx.AsyncBaseTransport | None = None,
+) -> AsyncIterator[Runtime]:
+    """Every part, opened; closed again on exit (tests pass transports for the backend and
+    the providers). Raises `SchemaOutdated` on a database `python -m gateway migrate` has not
+    brought to the newest revision."""
+    engine = open_database(settings.database_url)
+    try:
+        # `migrate` (or `serve`, before its workers) made the tables; a worker never does.
+        await anyio.to_thread.run_sync(ensure_at_head, engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    redis, redis_kind = open_redis(settings.redis_url)
+    try:
+        await warm_up(redis)
+    except RedisError as exc:  # /readyz reports it; turns answer "busy" until it is back
+        log.warning("redis_warm_up_failed", error=type(exc).__name__)
+    http = httpx.AsyncClient(
+        timeout=httpx.Timeout(settings.backend_timeout_s),
+        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+        transport=backend_transport,
+    )
+    # Providers are called on a client of their own: the backend's pool is for Massar.
+    provider_http = httpx.AsyncClient(
+        timeout=httpx.Timeout(10.0, connect=3.0), transport=provider_transport
+    )
+    try:
+        backend = MassarClient(
+            settings.backend_url, settings.backend_token.get_secret_value(), http=http
+        )
+        key = settings.identity_key.get_secret_value().encode()
+        sessions = SessionStore(redis, key_secret=key)
+        metrics = Metrics()
+        breaker = Breaker(
+            redis,
+            # One breaker per deployment and backend, shared by all of its workers.
+            name=Keys(key).digest(settings.backend_url, label="breaker\0")[:12],
+            config=BreakerConfig(
+                failures=settings.breaker_failures,
+                window_s=settings.breaker_window_s,
+                cooldown_s=settings.breaker_cooldown_s,
+                probes=settings.breaker_probes,
+            ),
+            on_state=metrics.breaker_state.set,
+        )
+        resilient = ResilientBackend(
+            backend,
+            cache=Cache(
+                redis, key_secret=key, ttls=settings.cache_ttls, stale_s=settings.cache_stale_s
+            ),
+            singleflight=SingleFlight(
+                redis,
+                lease_s=settings.singleflight_lease_s,
+                on_join=metrics.singleflight_joins.inc,
+            ),
+            breaker=breaker,
+            slots=BackendSlots(settings.backend_max_concurrency),
+            metrics=metrics,
+        )
+        outbox = Outbox(redis, key_secret=key)
+        turns = TurnRunner(
+            sessions=sessions,
+            backend=resilient,
+            bindings=SqlBindings(engine, key_secret=key),
+            lockout=RedisLockout(redis, key_secret=key),
+            rate_limit=RateLimiter(
+                redis, key_secret=key, limit=settings.rate_limit_per_minute, window_s=60.0
+            ),
+            metrics=metrics,
+            gate=TurnGate(settings.max_turns_in_flight),
+            follow_up=FollowUpConfig(
+                outbox=outbox,
+                profile=SMS_PROFILE,
+                budget_s=settings.followup_budget_s,
+                max_age_s=settings.followup_max_age_s,
+            ),
+        )
+        senders = build_senders(settings, redis=redis, outbox=outbox, http=provider_http)
+        yield Runtime(
+            settings=settings,
+            redis=redis,
+            redis_kind=redis_kind,
+            db=engine,
+            http=http,
+            backend=backend,
+            sessions=sessions,
+            deliveries=DeliveryLog(redis),
+            metrics=metrics,
+            breaker=breaker,
+            resilient_backend=resilient,
+            outbox=outbox,
+            records=MessageRecords(
+                engine, key_secret=key, retention_h=settings.message_body_retention_h
+            ),
+            senders=senders,
+            turns=turns,
+        )
+    finally:
+        with anyio.CancelScope(shield=True):
+            await provider_http.aclose()
+            await http.aclose()
+            await redis.aclose()
+            engine.dispose()
+
+
+def embedded_sender(settings: Settings) -> bool:
+    """Whether the app sends from its own process: asked, or Redis is the in-process stand-in."""
+    if settings.embedded_sender is not None:
+        return settings.embedded_sender
+    return settings.redis_url is None
