@@ -175,10 +175,17 @@ def simulate(args: argparse.Namespace) -> int:
 def worker(args: argparse.Namespace) -> int:
     import anyio
 
+    from gateway.migrate import SchemaOutdated
     from gateway.outbox.cli import run_worker
 
     settings = _load_settings()
-    anyio.run(lambda: run_worker(settings, consumer=args.consumer, metrics_port=args.metrics_port))
+    try:
+        anyio.run(
+            lambda: run_worker(settings, consumer=args.consumer, metrics_port=args.metrics_port)
+        )
+    except SchemaOutdated as exc:
+        print(f"massar-gateway: {exc}", file=sys.stderr)  # noqa: T201
+        return 1
     return 0
 
 

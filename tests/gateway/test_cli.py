@@ -95,6 +95,16 @@ def test_a_database_that_cannot_be_migrated_is_one_line_and_exit_1(
     assert "Traceback" not in result.stderr
 
 
+def test_a_sender_worker_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    env = _clean_env(GATEWAY_DATABASE_URL=f"sqlite:///{tmp_path}/gateway.db")
+    result = _run("worker", env=env)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.splitlines() == [
+        "massar-gateway: the database schema is at no revision, this release needs revision "
+        f"{head_revision()}: run `python -m gateway migrate` before starting the gateway"
+    ]
+
+
 def _events(output: str) -> list[str]:
     """The `event` of each JSON log line in `output`."""
     events = []
