@@ -24,7 +24,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from backend_client import Deadline, MassarClient
 from backend_client.errors import BackendError
 from gateway import admin, logs
-from gateway.bindings import create_schema
 from gateway.channels import at_ussd, twilio_sms
 from gateway.resilience import Breaker, BreakerState
 from gateway.resilience.metrics import CONTENT_TYPE_LATEST
@@ -94,7 +93,6 @@ def create_app(
             ) as runtime,
             anyio.create_task_group() as tasks,
         ):
-            await anyio.to_thread.run_sync(create_schema, runtime.db)
             state = app.state
             for part in dataclasses.fields(Runtime):
                 setattr(state, part.name, getattr(runtime, part.name))

@@ -17,12 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from gateway.schema import address_h, metadata, phone_binding
 
-__all__ = ["SqlBindings", "create_schema", "metadata", "phone_binding"]
-
-
-def create_schema(engine: sa.Engine) -> None:
-    """Create the bindings table if it is missing (the app calls this at start-up)."""
-    metadata.create_all(engine)
+__all__ = ["SqlBindings", "metadata", "phone_binding"]
 
 
 class SqlBindings:

@@ -1,4 +1,5 @@
-"""`python -m gateway`: run the gateway, or the whole demo (sandbox backend + gateway)."""
+"""`python -m gateway`: run the gateway, migrate its database, or run the whole demo (sandbox
+backend + gateway)."""
 
 from __future__ import annotations
 
@@ -27,10 +28,56 @@ def _load_settings() -> Settings:
         raise SystemExit(2) from None
 
 
+def _upgrade(database_url: str) -> str | None:
+    """Bring the database to the newest revision: that revision, or None once said why not."""
+    import sqlalchemy as sa
+    from alembic.util import CommandError
+
+    from gateway.migrate import head_revision, upgrade
+
+    try:
+        upgrade(database_url)
+    except (sa.exc.SQLAlchemyError, CommandError, OSError) as exc:
+        print(f"massar-gateway: cannot migrate the database: {_reason(exc)}", file=sys.stderr)  # noqa: T201
+        return None
+    return head_revision()
+
+
+def _reason(exc: Exception) -> str:
+    """The first line of what went wrong, from the driver when it spoke (no SQL, no URL)."""
+    import sqlalchemy as sa
+
+    cause: BaseException = exc
+    if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None:
+        cause = exc.orig
+    lines = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {lines[0]}" if lines else type(cause).__name__
+
+
+def migrate(args: argparse.Namespace) -> int:
+    """Bring GATEWAY_DATABASE_URL to the newest schema revision, once, before any worker starts."""
+    settings = _load_settings()
+    revision = _upgrade(settings.database_url)
+    if revision is None:
+        return 1
+    print(f"massar-gateway: database schema at revision {revision} (the newest)")  # noqa: T201
+    return 0
+
+
 def serve(args: argparse.Namespace) -> int:
+    import structlog
     import uvicorn
 
+    from gateway import logs
+
     settings = _load_settings()
+    # Here, once, before uvicorn starts its workers: a worker only checks the revision, so
+    # workers starting together no longer race to create the same tables.
+    revision = _upgrade(settings.database_url)
+    if revision is None:
+        return 1
+    logs.configure(json_logs=settings.json_logs, level=settings.log_level)
+    structlog.get_logger("gateway").info("database migrated", revision=revision)
     uvicorn.run(
         "gateway.app:create_app",
         factory=True,
@@ -128,10 +175,17 @@ def simulate(args: argparse.Namespace) -> int:
 def worker(args: argparse.Namespace) -> int:
     import anyio
 
+    from gateway.migrate import SchemaOutdated
     from gateway.outbox.cli import run_worker
 
     settings = _load_settings()
-    anyio.run(lambda: run_worker(settings, consumer=args.consumer, metrics_port=args.metrics_port))
+    try:
+        anyio.run(
+            lambda: run_worker(settings, consumer=args.consumer, metrics_port=args.metrics_port)
+        )
+    except SchemaOutdated as exc:
+        print(f"massar-gateway: {exc}", file=sys.stderr)  # noqa: T201
+        return 1
     return 0
 
 
@@ -144,6 +198,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_serve.add_argument("--port", type=int, default=None, help="default: GATEWAY_PORT or 8000")
     p_serve.add_argument("--workers", type=int, default=1)
     p_serve.set_defaults(func=serve)
+
+    p_migrate = sub.add_parser(
+        "migrate", help="bring the database (GATEWAY_DATABASE_URL) to the newest schema revision"
+    )
+    p_migrate.set_defaults(func=migrate)
 
     p_demo = sub.add_parser("demo", help="run the sandbox backend and the gateway together")
     p_demo.set_defaults(func=demo)

@@ -166,3 +166,5 @@ def configure(*, json_logs: bool, level: str = "INFO", file: Path | None = None)
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     # httpx logs full request URLs at INFO; keep it quiet unless something is wrong.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # Each worker's schema check makes Alembic log its context and plugins at INFO: noise.
+    logging.getLogger("alembic").setLevel(logging.WARNING)

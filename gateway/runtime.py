@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import anyio
+import anyio.to_thread
 import httpx
 import sqlalchemy as sa
 import structlog
@@ -22,6 +23,7 @@ from gateway.bindings import SqlBindings
 from gateway.channels.twilio_sms import SMS_PROFILE
 from gateway.delivery import DeliveryLog
 from gateway.lockout import RedisLockout
+from gateway.migrate import ensure_at_head
 from gateway.outbox.model import OutChannel
 from gateway.outbox.queue import Outbox
 from gateway.outbox.records import MessageRecords
@@ -108,13 +110,20 @@ async def open_runtime(
     provider_transport: httpx.AsyncBaseTransport | None = None,
 ) -> AsyncIterator[Runtime]:
     """Every part, opened; closed again on exit (tests pass transports for the backend and
-    the providers)."""
+    the providers). Raises `SchemaOutdated` on a database `python -m gateway migrate` has not
+    brought to the newest revision."""
+    engine = open_database(settings.database_url)
+    try:
+        # `migrate` (or `serve`, before its workers) made the tables; a worker never does.
+        await anyio.to_thread.run_sync(ensure_at_head, engine)
+    except BaseException:
+        engine.dispose()
+        raise
     redis, redis_kind = open_redis(settings.redis_url)
     try:
         await warm_up(redis)
     except RedisError as exc:  # /readyz reports it; turns answer "busy" until it is back
         log.warning("redis_warm_up_failed", error=type(exc).__name__)
-    engine = open_database(settings.database_url)
     http = httpx.AsyncClient(
         timeout=httpx.Timeout(settings.backend_timeout_s),
         limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),

@@ -230,6 +230,7 @@ class Inbox:
 async def in_process_gateway(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """The sandbox and the gateway in this process, wired by ASGI transports."""
     from gateway.app import create_app
+    from gateway.migrate import upgrade
     from sandbox import db
     from sandbox.app import create_app as create_sandbox
     from sandbox.seed import seed_database
@@ -250,8 +251,10 @@ async def in_process_gateway(settings: Settings) -> AsyncIterator[httpx.AsyncCli
 
         await anyio.to_thread.run_sync(seed)
         sandbox = create_sandbox(sandbox_settings)
+        gateway_database = f"sqlite:///{Path(tmp)}/gateway.db"
+        await anyio.to_thread.run_sync(upgrade, gateway_database)  # as `serve` does first
         gateway = create_app(
-            settings.model_copy(update={"database_url": f"sqlite:///{Path(tmp)}/gateway.db"}),
+            settings.model_copy(update={"database_url": gateway_database}),
             backend_transport=httpx.ASGITransport(app=sandbox),
         )
         async with AsyncExitStack() as stack:

@@ -40,6 +40,7 @@ from gateway.resilience import (
 )
 from gateway.settings import Settings
 from gateway.store import SessionStore, open_redis, warm_up
+from tests.databases import migrated
 
 PHONE = "+212600000001"  # a demo guardian with two children (Arabic)
 TAG = re.compile(r"\{[^{}]+\}")
@@ -268,7 +269,8 @@ def test_a_ussd_session_runs_through_the_app_on_a_cluster_url(
         log_level="WARNING",
     )
     before = set(keys_by_node(cluster_ports))
-    app = create_app(settings, backend_transport=httpx.ASGITransport(app=sandbox_app))  # type: ignore[arg-type]
+    transport = httpx.ASGITransport(app=sandbox_app)  # type: ignore[arg-type]
+    app = create_app(migrated(settings), backend_transport=transport)
     session_id = f"ATUid_{uuid.uuid4().hex[:10]}"
     screens = []
     with TestClient(app) as client:

@@ -15,6 +15,7 @@ from twilio.request_validator import RequestValidator
 
 from gateway.app import create_app
 from gateway.settings import Settings
+from tests.databases import migrated
 
 SANDBOX_STUDENTS = 120
 PUBLIC_URL = "https://gw.test"
@@ -82,7 +83,7 @@ def make_gateway(
     ) -> TestClient:
         settings = gateway_settings(tmp_path, redis_url, **overrides)
         transport = backend_transport or httpx.ASGITransport(app=sandbox_app)  # type: ignore[arg-type]
-        app = create_app(settings, backend_transport=transport)
+        app = create_app(migrated(settings), backend_transport=transport)
         client = TestClient(app, base_url=PUBLIC_URL)
         client.__enter__()
         clients.append(client)

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from gateway.app import create_app
 from gateway.settings import Settings
+from tests.databases import migrated
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -42,7 +43,7 @@ def make_client(
             **overrides,
         }
         settings = Settings(**values)  # type: ignore[arg-type]
-        app = create_app(settings, backend_transport=httpx.MockTransport(handler))
+        app = create_app(migrated(settings), backend_transport=httpx.MockTransport(handler))
         client = TestClient(app)
         client.__enter__()
         clients.append(client)

@@ -1,8 +1,11 @@
-"""`python -m gateway`: production refuses demo secrets; `demo` (what `make run` runs) starts
-the sandbox and the gateway, and one Ctrl-C stops both."""
+"""`python -m gateway`: production refuses demo secrets; `migrate` brings the database to the
+newest revision or says in one line why not; `serve --workers 4` starts on a fresh database
+every time (its parent migrates, no worker creates a table); `demo` (what `make run` runs)
+starts the sandbox and the gateway, and one Ctrl-C stops both."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -14,7 +17,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gateway.migrate import head_revision
+
 ROOT = Path(__file__).resolve().parents[2]
+SERVE_WAIT_S = 60.0
 
 
 def _free_port() -> int:
@@ -28,6 +34,17 @@ def _port_open(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)
         return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "gateway", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def _clean_env(**extra: str) -> dict[str, str]:
@@ -49,6 +66,113 @@ def test_production_start_refuses_demo_secrets() -> None:
     assert "GATEWAY_TWILIO_AUTH_TOKEN holds a demo value" in result.stderr
     assert "GATEWAY_BACKEND_TOKEN holds a demo value" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_migrate_brings_the_database_to_the_newest_revision(tmp_path: Path) -> None:
+    env = _clean_env(GATEWAY_DATABASE_URL=f"sqlite:///{tmp_path}/var/gateway.db")
+    line = f"massar-gateway: database schema at revision {head_revision()} (the newest)\n"
+    first = _run("migrate", env=env)
+    assert (first.returncode, first.stdout, first.stderr) == (0, line, "")
+    again = _run("migrate", env=env)  # nothing left to do: the same line
+    assert (again.returncode, again.stdout, again.stderr) == (0, line, "")
+
+
+@pytest.mark.parametrize("command", ["migrate", "serve"])
+@pytest.mark.parametrize(
+    "database_url",
+    ["postgresql+psycopg://gateway@127.0.0.1:1/gateway", "not a database url"],
+    ids=["nothing-listens", "not-a-url"],
+)
+def test_a_database_that_cannot_be_migrated_is_one_line_and_exit_1(
+    command: str, database_url: str
+) -> None:
+    result = _run(command, env=_clean_env(GATEWAY_DATABASE_URL=database_url))
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("massar-gateway: cannot migrate the database: ")
+    assert "Traceback" not in result.stderr
+
+
+def test_a_sender_worker_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    env = _clean_env(GATEWAY_DATABASE_URL=f"sqlite:///{tmp_path}/gateway.db")
+    result = _run("worker", env=env)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.splitlines() == [
+        "massar-gateway: the database schema is at no revision, this release needs revision "
+        f"{head_revision()}: run `python -m gateway migrate` before starting the gateway"
+    ]
+
+
+def _events(output: str) -> list[str]:
+    """The `event` of each JSON log line in `output`."""
+    events = []
+    for line in output.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            events.append(str(record.get("event")))
+    return events
+
+
+@pytest.mark.slow
+def test_serve_with_four_workers_starts_on_a_fresh_database_every_time(
+    tmp_path: Path, redis_url: str | None
+) -> None:
+    """Each worker used to create the tables: one start in four failed with "table
+    phone_binding already exists", and uvicorn stopped the whole server."""
+    workers = 4
+    for attempt in range(3):
+        port = _free_port()
+        env = _clean_env(
+            GATEWAY_DATABASE_URL=f"sqlite:///{tmp_path}/{attempt}/gateway.db",
+            GATEWAY_LOG_FORMAT="json",
+            **({"GATEWAY_REDIS_URL": redis_url} if redis_url else {}),
+        )
+        log_path = tmp_path / f"serve-{attempt}.log"
+        with log_path.open("wb") as log_file:
+            proc = subprocess.Popen(  # noqa: S603
+                [sys.executable, "-m", "gateway", "serve", "--workers", str(workers),
+                 "--port", str(port)],
+                env=env,
+                cwd=ROOT,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+            try:
+                started, healthy = 0, False
+                deadline = time.monotonic() + SERVE_WAIT_S
+                while proc.poll() is None and time.monotonic() < deadline:
+                    started = _events(log_path.read_text()).count("gateway starting")
+                    healthy = healthy or _answers(f"http://127.0.0.1:{port}/healthz")
+                    if healthy and started == workers:
+                        break
+                    time.sleep(0.2)
+                output = log_path.read_text()
+                assert proc.poll() is None, f"start {attempt}: the server stopped\n{output}"
+                assert healthy, f"start {attempt}: /healthz never answered\n{output}"
+                assert started == workers, f"start {attempt}: {started} workers\n{output}"
+                proc.send_signal(signal.SIGTERM)
+                assert proc.wait(timeout=SERVE_WAIT_S) == 0, log_path.read_text()
+            finally:
+                if proc.poll() is None:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+        output = log_path.read_text()
+        assert "database migrated" in _events(output)
+        assert "already exists" not in output
+        assert "Traceback" not in output
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1.0).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 @pytest.mark.slow

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from redis.asyncio import Redis
 
 from gateway.dialogs.model import Option
+from gateway.migrate import upgrade
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority, SendError
 from gateway.outbox.queue import Outbox
 from gateway.outbox.records import MessageRecords
@@ -26,7 +27,6 @@ from gateway.outbox.senders.sink import SinkSender
 from gateway.outbox.throttle import Pacer, TokenBucket
 from gateway.outbox.worker import Composer, OutboxWorker, WorkerConfig
 from gateway.resilience.metrics import Metrics
-from gateway.schema import metadata
 from gateway.store import open_redis
 
 
@@ -44,9 +44,9 @@ async def redis(redis_url: str | None) -> AsyncIterator[Redis]:
 
 @pytest.fixture
 def engine(tmp_path: Path) -> sa.Engine:
-    engine = sa.create_engine(f"sqlite:///{tmp_path}/records.db")
-    metadata.create_all(engine)
-    return engine
+    url = f"sqlite:///{tmp_path}/records.db"
+    upgrade(url)  # the schema `python -m gateway migrate` makes
+    return sa.create_engine(url)
 
 
 def message(

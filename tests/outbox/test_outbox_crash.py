@@ -20,7 +20,8 @@ import pytest
 import redis as redis_sync
 import sqlalchemy as sa
 
-from gateway.schema import metadata, outbound_message
+from gateway.migrate import upgrade
+from gateway.schema import outbound_message
 from tests.conftest import REAL_REDIS, REDIS_URL
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
@@ -34,9 +35,7 @@ def world(tmp_path: Path) -> Iterator[dict[str, str]]:
     if not REAL_REDIS:
         pytest.skip("needs a Redis server: worker processes cannot share the in-process stand-in")
     database = tmp_path / "gateway.db"
-    engine = sa.create_engine(f"sqlite:///{database}")
-    metadata.create_all(engine)
-    engine.dispose()
+    upgrade(f"sqlite:///{database}")  # workers check the schema, never make it
     env = {
         **os.environ,
         "GATEWAY_ENV": "test",

@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 
 from gateway.app import create_app
 from gateway.store import open_redis
+from tests.databases import migrated
 from tests.gateway.conftest import (  # noqa: F401 (fixtures)
     PUBLIC_URL,
     gateway_settings,
@@ -107,7 +108,7 @@ def faulty_gateway(
         transport = FaultyTransport(httpx.ASGITransport(app=sandbox_app))
         settings = gateway_settings(tmp_path, overrides.pop("redis_url", redis_url), **overrides)
         app = create_app(
-            settings, backend_transport=transport, provider_transport=provider_transport
+            migrated(settings), backend_transport=transport, provider_transport=provider_transport
         )
         client = TestClient(app, base_url=PUBLIC_URL)
         client.__enter__()

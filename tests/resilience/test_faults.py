@@ -19,6 +19,7 @@ from gateway.app import create_app
 from gateway.dialogs import texts
 from gateway.i18n import translator
 from gateway.outbox.model import OutChannel
+from tests.databases import migrated
 from tests.gateway.conftest import PUBLIC_URL, SmsPhone, UssdPhone, gateway_settings, sign_twilio
 from tests.resilience.conftest import FaultyTransport
 
@@ -135,7 +136,7 @@ def test_connection_refused_answers_busy_with_200(tmp_path: Path, redis_url: str
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # closed once the block ends: nobody listens there
     settings = gateway_settings(tmp_path, redis_url, backend_url=f"http://127.0.0.1:{port}/api/v1")
-    with TestClient(create_app(settings), base_url=PUBLIC_URL) as client:
+    with TestClient(create_app(migrated(settings)), base_url=PUBLIC_URL) as client:
         response = UssdPhone(client, GUARDIAN).post("")
     assert response.status_code == 200
     assert response.text.startswith("END ")

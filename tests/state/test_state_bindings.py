@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from gateway.bindings import SqlBindings, create_schema, phone_binding
+from gateway.bindings import SqlBindings, phone_binding
 from gateway.dialogs.ports import Bindings
+from gateway.migrate import upgrade
 from gateway.store import open_database
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
@@ -25,13 +26,13 @@ def engine(
     request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str | None
 ) -> Iterator[sa.Engine]:
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/var/gateway.db"  # open_database creates the folder
+        url = f"sqlite:///{tmp_path}/var/gateway.db"  # upgrade creates the folder
     elif postgres_url is None:
         pytest.skip("PostgreSQL does not answer on 127.0.0.1:5432 (TEST_POSTGRES_URL)")
     else:
         url = postgres_url
+    upgrade(url)  # as `python -m gateway migrate` does before the gateway starts
     engine = open_database(url)
-    create_schema(engine)
     yield engine
     engine.dispose()
 
@@ -100,8 +101,3 @@ async def test_no_phone_number_is_stored(bindings: SqlBindings, engine: sa.Engin
 async def test_a_naive_binding_time_is_refused(bindings: Bindings) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         await bindings.bind(PHONE, "stu_1", datetime(2025, 1, 10))  # noqa: DTZ001
-
-
-async def test_create_schema_is_idempotent(engine: sa.Engine) -> None:
-    create_schema(engine)
-    assert "phone_binding" in sa.inspect(engine).get_table_names()

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from gateway.app import create_app
+from tests.databases import migrated
 from tests.gateway.conftest import PUBLIC_URL, gateway_settings
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -137,7 +138,8 @@ def held_gateway(
 
     def make(path: str) -> tuple[TestClient, HeldBackend]:
         held = HeldBackend(httpx.ASGITransport(app=sandbox_app), path)  # type: ignore[arg-type]
-        app = create_app(gateway_settings(tmp_path, redis_url), backend_transport=held)
+        settings = migrated(gateway_settings(tmp_path, redis_url))
+        app = create_app(settings, backend_transport=held)
         client = TestClient(app, base_url=PUBLIC_URL)
         client.__enter__()
         clients.append(client)

@@ -1,0 +1,224 @@
+"""Alembic migrations of the gateway's schema: an empty database and one made before
+migrations (by `metadata.create_all` at each start) both reach the newest revision, the
+migrated schema is exactly `gateway.schema.metadata`, and the app refuses a database that is
+not migrated. On SQLite (a temporary file) always, on PostgreSQL (a throwaway database) when
+it answers."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from fastapi.testclient import TestClient
+
+from gateway.app import create_app
+from gateway.migrate import (
+    MIGRATION_LOCK_KEY,
+    SchemaOutdated,
+    alembic_config,
+    current_revision,
+    ensure_at_head,
+    head_revision,
+    upgrade,
+)
+from gateway.schema import UtcDateTime, metadata
+from gateway.settings import Settings
+from gateway.store import open_database
+
+pytestmark = pytest.mark.postgres
+
+TABLES = {"alembic_version", "phone_binding", "outbound_message"}
+WAIT_S = 30.0
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str | None
+) -> Iterator[str]:
+    """The URL of an empty database of this test's own."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/var/gateway.db"  # the folder does not exist yet
+        return
+    if postgres_url is None:
+        pytest.skip("PostgreSQL does not answer on 127.0.0.1:5432 (TEST_POSTGRES_URL)")
+    name = f"mg_mig_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    try:
+        yield sa.make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[sa.Engine]:
+    engine = open_database(database_url)
+    yield engine
+    engine.dispose()
+
+
+def tables(engine: sa.Engine) -> set[str]:
+    return set(sa.inspect(engine).get_table_names())
+
+
+def create_tables_as_before_migrations(engine: sa.Engine, *, outbox: bool) -> None:
+    """What the gateway's start-up made before migrations: `metadata.create_all` of the
+    bindings table alone, or (the code since the outbox's table) of gateway/schema.py."""
+    if outbox:
+        metadata.create_all(engine)
+        return
+    old = sa.MetaData()
+    sa.Table(
+        "phone_binding",
+        old,
+        sa.Column("phone_h", sa.Text, primary_key=True),
+        sa.Column("student_id", sa.Text, primary_key=True),
+        sa.Column("bound_at", UtcDateTime, nullable=False),
+    )
+    old.create_all(engine)
+
+
+def upgrades_run(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith("Running upgrade")]
+
+
+def test_upgrade_brings_an_empty_database_to_head(database_url: str) -> None:
+    upgrade(database_url)  # on SQLite, creates the file's folder too
+    engine = open_database(database_url)
+    try:
+        assert current_revision(engine) == head_revision()
+        assert tables(engine) == TABLES
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("outbox", [False, True], ids=["bindings-only", "every-table"])
+def test_upgrade_keeps_a_database_made_before_migrations(
+    database_url: str, engine: sa.Engine, outbox: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    create_tables_as_before_migrations(engine, outbox=outbox)
+    bound_at = datetime(2026, 9, 8, 9, 30, tzinfo=UTC)
+    row = {"phone_h": "a" * 64, "student_id": "stu_1", "bound_at": bound_at}
+    with engine.begin() as conn:
+        conn.execute(sa.insert(metadata.tables["phone_binding"]).values(**row))
+    caplog.set_level(logging.INFO, logger="alembic")
+
+    upgrade(database_url)
+    assert upgrades_run(caplog)  # 0001 and 0002 were run, each keeping what it found
+    assert current_revision(engine) == head_revision()
+    assert tables(engine) == TABLES
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(metadata.tables["phone_binding"])).mappings().all()
+    assert [dict(r) for r in rows] == [row]
+
+    caplog.clear()
+    upgrade(database_url)
+    assert upgrades_run(caplog) == []
+    assert current_revision(engine) == head_revision()
+
+
+@pytest.mark.parametrize("before", ["empty", "bindings-only"])
+def test_migrated_schema_is_exactly_the_models(
+    database_url: str, engine: sa.Engine, before: str
+) -> None:
+    if before == "bindings-only":
+        create_tables_as_before_migrations(engine, outbox=False)
+    upgrade(database_url)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "compare_server_default": True}
+        )
+        assert compare_metadata(context, metadata) == []
+
+
+def test_ensure_at_head_refuses_a_database_until_it_is_upgraded(
+    database_url: str, engine: sa.Engine
+) -> None:
+    with pytest.raises(SchemaOutdated, match="run `python -m gateway migrate`") as empty:
+        ensure_at_head(engine)
+    assert (empty.value.current, empty.value.head) == (None, head_revision())
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0001")
+    with pytest.raises(SchemaOutdated, match="at revision 0001") as behind:
+        ensure_at_head(engine)
+    assert behind.value.current == "0001"
+    upgrade(database_url)
+    ensure_at_head(engine)
+
+
+def test_the_app_refuses_to_start_on_an_unmigrated_database(
+    database_url: str, engine: sa.Engine, redis_url: str | None
+) -> None:
+    settings = Settings(
+        env="test",  # type: ignore[arg-type]
+        redis_url=redis_url,
+        database_url=database_url,
+        log_level="WARNING",
+    )
+    app = create_app(settings, backend_transport=httpx.MockTransport(lambda _: httpx.Response(200)))
+    with pytest.raises(SchemaOutdated, match="run `python -m gateway migrate`"), TestClient(app):
+        pass
+    assert tables(engine) == set()  # the worker created nothing
+
+
+def test_every_revision_downgrades_and_upgrades_again(database_url: str, engine: sa.Engine) -> None:
+    upgrade(database_url)
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0001")
+    assert current_revision(engine) == "0001"
+    assert tables(engine) == {"alembic_version", "phone_binding"}
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "base")
+    assert current_revision(engine) is None
+    assert tables(engine) == {"alembic_version"}
+    upgrade(database_url)
+    assert current_revision(engine) == head_revision()
+
+
+def test_a_second_upgrade_waits_for_the_first_on_postgresql(
+    database_url: str, engine: sa.Engine
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("advisory locks are PostgreSQL's")
+    failures: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            upgrade(database_url)
+        except BaseException as exc:  # reported by the test below
+            failures.append(exc)
+
+    waiting = sa.text("""
+        SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = :low
+    """)
+    with engine.connect() as first:
+        first.begin()
+        command.upgrade(alembic_config(first), "head")  # migrated, not committed yet
+        thread = threading.Thread(target=second)
+        thread.start()
+        with engine.connect() as probe:
+            deadline = time.monotonic() + WAIT_S
+            low = MIGRATION_LOCK_KEY & 0xFFFFFFFF  # pg_locks shows a bigint key in two halves
+            while probe.execute(waiting, {"low": low}).scalar_one() == 0:
+                assert thread.is_alive(), failures
+                assert time.monotonic() < deadline, "the second upgrade never waited"
+                time.sleep(0.05)
+        first.commit()
+    thread.join(WAIT_S)
+    assert not thread.is_alive()
+    assert failures == []
+    assert current_revision(engine) == head_revision()
