@@ -36,6 +36,9 @@ from gateway.outbox.queue import GROUP, Outbox
 from gateway.store import open_redis
 
 
+TEXT = "Youssef : 2 absences non justifiees cette semaine (lun. 18/05, mar. 19/05)."
+
+
 async def enqueue(url: str, key: bytes, count: int) -> None:
     client, _ = open_redis(url)
     outbox = Outbox(client, key_secret=key)
@@ -49,7 +52,7 @@ async def enqueue(url: str, key: bytes, count: int) -> None:
                     key=f"bench:{n}",
                     channel=OutChannel.SMS,
                     to=f"+2126{n % 100_000_000:08d}",
-                    text="Youssef : 2 absences non justifiées cette semaine (lun. 18/05, mar. 19/05).",
+                    text=TEXT,
                     kind=MessageKind.ALERT,
                     priority=Priority.BULK,
                     created_at=now,
@@ -100,11 +103,15 @@ def run_workers(url: str, key: bytes, count: int, workers: int, tmp: Path) -> fl
     )  # fmt: skip
     client = redis_sync.Redis.from_url(url)
     sink = f"mg:{Outbox(client, key_secret=key).keys.tag}:sink"  # type: ignore[arg-type]
+    command = [sys.executable, "-m", "gateway", "worker", "--consumer"]
     procs = [
-        subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "gateway", "worker", "--consumer", f"bench-{i}"],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        subprocess.Popen(
+            [*command, f"bench-{i}"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         for i in range(workers)
     ]
     try:
