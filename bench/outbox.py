@@ -35,7 +35,6 @@ from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
 from gateway.outbox.queue import GROUP, Outbox
 from gateway.store import open_redis
 
-
 TEXT = "Youssef : 2 absences non justifiees cette semaine (lun. 18/05, mar. 19/05)."
 
 
