@@ -156,7 +156,12 @@ class OutboxWorker:
                 await self._slot_freed.wait()
 
     async def _read(self, free: int) -> list[Entry]:
-        """Up to `free` entries, from the highest priority that has any."""
+        """Up to `free` entries, from the highest priority that has any.
+
+        Bulk and follow-ups leave `reserve` slots free for interactive replies. With nothing
+        to read, a busy worker waits for one of its sends to finish (and then looks again);
+        only an idle one blocks on the streams.
+        """
         allowed = [
             (stream, free if priority is Priority.INTERACTIVE else free - self.reserve)
             for priority, stream in zip(Priority, self.outbox.streams, strict=True)
@@ -168,7 +173,9 @@ class OutboxWorker:
             )
             if found:
                 return self._decode(found)
-        # Nothing waiting: block on every allowed stream until something comes.
+        if self._in_flight > 0:
+            await self._wait_for_slot()
+            return []
         found = await self.outbox.redis.xreadgroup(
             GROUP,
             self.config.consumer,
@@ -212,6 +219,7 @@ class OutboxWorker:
 
     async def _handle(self, entry: Entry) -> None:
         claim = await self.outbox.claim(entry, lease_ms=self.config.lease_ms)
+        finished = False
         if claim.outcome == "busy":
             return  # a live worker has it; its acknowledgement will end it
         msg = entry.message
@@ -237,7 +245,8 @@ class OutboxWorker:
             except Exception as exc:  # a sender's bug must not stop the worker: retried, bounded
                 log.exception("outbox_sender_error", sender=sender.name)
                 raise SendError(f"error:{type(exc).__name__}", retryable=True) from exc
-            await self.outbox.finish(entry, claim, receipt.provider_id)
+            await self.outbox.finish(entry, claim, receipt.provider_id)  # frees the lease too
+            finished = True
             self._count("outbox_sent", channel=msg.channel.value, sender=sender.name)
             self._record(
                 Outcome(
@@ -254,7 +263,8 @@ class OutboxWorker:
         except SendError as exc:
             await self._failed(entry, msg, exc)
         finally:
-            await self.outbox.release(entry, claim)
+            if not finished:
+                await self.outbox.release(entry, claim)
 
     async def _compose(self, entry: Entry) -> OutMessage | None:
         """The follow-up with its text; None when it was put back or given up."""
