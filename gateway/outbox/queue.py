@@ -176,12 +176,14 @@ def _text(value: bytes | str) -> str:
 
 # --- scripts --------------------------------------------------------------------------------
 
-# KEYS: idem, stream, guard (or ""). ARGV: entry, idem ttl s, maxlen, guard ttl s.
+# KEYS: idem, stream, guard. ARGV: entry, idem ttl s, maxlen, guard ttl s, "1" if guarded.
+# (Without a guard KEYS[3] repeats KEYS[1]: an empty key name would hash to another slot.)
 # Returns the new entry id, or "dup" (key already queued) or "guarded" (one already pending).
 _ENQUEUE = """
-if KEYS[3] ~= '' and redis.call('EXISTS', KEYS[3]) == 1 then return 'guarded' end
+local guarded = ARGV[5] == '1'
+if guarded and redis.call('EXISTS', KEYS[3]) == 1 then return 'guarded' end
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[2]) then return 'dup' end
-if KEYS[3] ~= '' then redis.call('SET', KEYS[3], '1', 'EX', ARGV[4]) end
+if guarded then redis.call('SET', KEYS[3], '1', 'EX', ARGV[4]) end
 return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'm', ARGV[1])
 """
 
@@ -277,17 +279,19 @@ class Outbox:
     ) -> str | None:
         """Queue `msg`; its stream entry id, or None when its key (or `guard`) is taken."""
         guard_h = self.digest(guard, label="guard") if guard is not None else None
+        idem = self.keys.idem(self.key_h(msg))
         result = await self._enqueue(
             keys=[
-                self.keys.idem(self.key_h(msg)),
+                idem,
                 self.keys.stream(msg.priority),
-                self.keys.guard(guard_h) if guard_h is not None else "",
+                self.keys.guard(guard_h) if guard_h is not None else idem,
             ],
             args=[
                 encode(msg, job=job, guard=guard_h),
                 IDEMPOTENCY_TTL_S,
                 STREAM_MAXLEN,
                 max(1, guard_ttl_s),
+                "1" if guard_h is not None else "0",
             ],
         )
         text = _text(result)
