@@ -9,6 +9,7 @@ import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 
 import anyio
 import anyio.to_thread
@@ -152,8 +153,8 @@ async def open_runtime(
             ),
             on_state=metrics.breaker_state.set,
         )
-        resilient = ResilientBackend(
-            backend,
+        protected = partial(
+            ResilientBackend,
             cache=Cache(
                 redis, key_secret=key, ttls=settings.cache_ttls, stale_s=settings.cache_stale_s
             ),
@@ -165,6 +166,17 @@ async def open_runtime(
             breaker=breaker,
             slots=BackendSlots(settings.backend_max_concurrency),
             metrics=metrics,
+        )
+        resilient = protected(backend)
+        # Nobody waits on the line for a follow-up: its calls may take longer per attempt,
+        # behind the same cache, single-flight, breaker and slots.
+        patient = protected(
+            MassarClient(
+                settings.backend_url,
+                settings.backend_token.get_secret_value(),
+                http=http,
+                timeout=httpx.Timeout(settings.followup_backend_timeout_s),
+            )
         )
         outbox = Outbox(redis, key_secret=key)
         turns = TurnRunner(
@@ -179,6 +191,7 @@ async def open_runtime(
             gate=TurnGate(settings.max_turns_in_flight),
             follow_up=FollowUpConfig(
                 outbox=outbox,
+                backend=patient,
                 profile=SMS_PROFILE,
                 budget_s=settings.followup_budget_s,
                 max_age_s=settings.followup_max_age_s,

@@ -119,6 +119,8 @@ class Settings(BaseSettings):
     # A follow-up that cannot be answered yet (backend down) waits in the outbox this long,
     # then is given up with nothing sent.
     followup_max_age_s: int = Field(default=7200, ge=60, le=86400)
+    # Per-attempt ceiling of a follow-up's backend calls (nobody waits on the line).
+    followup_backend_timeout_s: float = Field(default=10.0, gt=0, le=60)
     followup_retry_cap_s: float = Field(default=60.0, gt=0, le=3600)  # longest wait between tries
 
     # The outbox (ARCHITECTURE.md): the sender of each channel, its pace shared by every

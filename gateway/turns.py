@@ -70,6 +70,7 @@ class FollowUpConfig:
     """Where and how a slow live turn's answer is sent later."""
 
     outbox: Outbox
+    backend: Backend  # with longer per-attempt timeouts than a live turn's
     profile: ChannelProfile  # the SMS profile the answer is paged for
     budget_s: float = 30.0  # for composing it (the backend's calls)
     max_age_s: int = 7200  # after this it is given up, nothing sent
@@ -206,9 +207,11 @@ class TurnRunner:
             log.info("dialog_event", kind=event.kind, state=saved.state)
         return Step(session=saved, replies=result.replies, events=result.events)
 
-    def _turn(self, profile: ChannelProfile, deadline: Deadline) -> Turn:
+    def _turn(
+        self, profile: ChannelProfile, deadline: Deadline, backend: Backend | None = None
+    ) -> Turn:
         return Turn(
-            backend=self.backend,
+            backend=backend or self.backend,
             bindings=self.bindings,
             lockout=self.lockout,
             profile=profile,
@@ -265,7 +268,7 @@ class TurnRunner:
         stored = job.get("session")
         session = Session.model_validate_json(stored) if stored else None
         begin_turn()
-        turn = self._turn(config.profile, Deadline.after(config.budget_s))
+        turn = self._turn(config.profile, Deadline.after(config.budget_s), config.backend)
         try:
             with anyio.fail_after(config.budget_s + SAVE_MARGIN_S):
                 result = await step(session, inbound, turn)

@@ -54,7 +54,8 @@ async def prefix(redis: Redis) -> AsyncIterator[str]:
 
 
 class FaultyTransport(httpx.AsyncBaseTransport):
-    """Forwards to the sandbox, counting calls per path; `slow` paths wait `delay` first,
+    """Forwards to the sandbox, counting calls per path; `slow` paths wait `delay` first (or
+    time out at the request's read timeout, as a socket would),
     `fail` paths answer 500, and `trickle` paths send their body one byte at a time."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
@@ -79,6 +80,11 @@ class FaultyTransport(httpx.AsyncBaseTransport):
                 200, stream=_Trickle(), headers={"content-type": "application/json"}
             )
         if any(p in path for p in self.slow):
+            # Like a socket: the request's read timeout cuts a slow answer short.
+            read = (request.extensions.get("timeout") or {}).get("read")
+            if read is not None and read < self.delay:
+                await anyio.sleep(read)
+                raise httpx.ReadTimeout("read timed out", request=request)
             await anyio.sleep(self.delay)
         return await self.inner.handle_async_request(request)
 

@@ -70,6 +70,35 @@ def test_slow_backend_on_ussd_answers_by_sms_later(faulty_gateway: Make) -> None
     assert transport.called("/absences") == 2  # the cut call and the follow-up
 
 
+@pytest.mark.parametrize(
+    ("patience_s", "answered"),
+    [pytest.param(10.0, True, id="follow-up-waits-longer"), pytest.param(1.0, False, id="same")],
+)
+def test_a_follow_up_waits_longer_per_call_than_a_live_turn(
+    faulty_gateway: Make, patience_s: float, answered: bool
+) -> None:
+    client, transport = faulty_gateway(
+        embedded_sender=True,
+        backend_timeout_s=1.0,  # a live call gives up after 1 s; the backend takes 1.5 s
+        followup_backend_timeout_s=patience_s,
+        followup_retry_cap_s=0.2,
+        breaker_failures=1000,
+    )
+    transport.delay = 1.5
+    bind_by_sms(client)
+    phone = UssdPhone(client, GUARDIAN)
+    phone.dial()
+    transport.slow = ("/absences",)
+    phone.press("1")
+    assert phone.press("1") == "END " + ANSWER_BY_SMS_AR
+    if answered:
+        assert wait_for_sms(client, GUARDIAN)[0]["text"].startswith("يوسف: ")
+    else:
+        time.sleep(4)  # several tries, each cut at 1 s
+        assert sink_for(client, GUARDIAN) == []
+        assert transport.called("/absences") >= 3
+
+
 def test_backend_500s_promise_an_sms_then_answer_stale_with_its_date(faulty_gateway: Make) -> None:
     client, transport = faulty_gateway(cache_ttl_absences_s=1)
     bind_by_sms(client)
