@@ -1,7 +1,8 @@
 """Operator endpoints, behind `Authorization: Bearer <GATEWAY_ADMIN_TOKEN>`.
 
 `GET /admin/messages?to=ADDRESS` lists one address's outbound messages, newest first: what
-the hotline's operators and the simulator read. ADDRESS is a phone in any usual form (read as
+the hotline's operators and the simulator read. Each option carries its `id`, its `label` and
+the `key` a keypad user types for it. ADDRESS is a phone in any usual form (read as
 E.164) or `telegram:<chat_id>`. Bodies older than `GATEWAY_MESSAGE_BODY_RETENTION_H` read as
 `null`.
 """

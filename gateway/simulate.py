@@ -117,7 +117,7 @@ class _SentOption(pydantic.BaseModel):
 
     id: str
     label: str
-    key: str | None = None  # not in the route's contract; numbered by position without it
+    key: str | None = None  # what a keypad user types; numbered by position without it
 
 
 class SentMessage(pydantic.BaseModel):

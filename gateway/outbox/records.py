@@ -110,7 +110,9 @@ class MessageRecords:
             "error": outcome.error,
             "attempts": msg.attempt + (0 if outcome.status == "queued" else 1),
             "text": text,
-            "options": json.dumps([{"id": o.id, "label": o.label} for o in msg.options])
+            "options": json.dumps(
+                [{"id": o.id, "label": o.label, "key": o.key} for o in msg.options]
+            )
             if msg.options
             else None,
             "created_at": msg.created_at,

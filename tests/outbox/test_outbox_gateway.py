@@ -126,7 +126,7 @@ def test_a_slow_ussd_answer_goes_out_through_twilio_and_its_callbacks_move_the_r
     [item] = admin(client, GUARDIAN).json()["items"]
     assert item["status"] == "delivered"
     # The SMS is the record's text with its options as numbered lines.
-    assert item["options"] == [{"id": "menu", "label": "القائمة"}]
+    assert item["options"] == [{"id": "menu", "label": "القائمة", "key": "0"}]
     assert form["Body"][0] == item["text"] + "\n0. القائمة"
     assert item["to"] == GUARDIAN
     # A callback about a message the outbox never sent changes no record and is still taken.
