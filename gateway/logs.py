@@ -108,6 +108,13 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
+def _drop_color_message(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    event_dict.pop("color_message", None)
+    return event_dict
+
+
 class _FileHandler(logging.FileHandler):
     """The log file `configure` opened; the next `configure` closes it."""
 
@@ -144,7 +151,12 @@ def configure(*, json_logs: bool, level: str = "INFO", file: Path | None = None)
         handler = _FileHandler(file, encoding="utf-8")
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *shared[:-1]],
+            # uvicorn's `color_message` extra repeats its message with terminal escapes.
+            foreign_pre_chain=[
+                structlog.stdlib.ExtraAdder(allow=None),
+                _drop_color_message,
+                *shared[:-1],
+            ],
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                 redact,

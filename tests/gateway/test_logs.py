@@ -82,6 +82,17 @@ def test_standard_library_records_are_redacted_too(json_logs: pytest.CaptureFixt
     assert line["level"] == "warning"
 
 
+def test_uvicorns_color_message_extra_is_not_repeated(
+    json_logs: pytest.CaptureFixture[str],
+) -> None:
+    logging.getLogger("uvicorn.error").info(
+        "Uvicorn running on %s", "x", extra={"color_message": "Uvicorn \x1b[1m%s\x1b[0m"}
+    )
+    (line,) = _lines(json_logs)
+    assert line["event"] == "Uvicorn running on x"
+    assert "color_message" not in line
+
+
 def test_phone_hash_is_keyed_and_stable() -> None:
     a = logs.phone_hash(b"key-1", PHONE)
     assert a == logs.phone_hash(b"key-1", PHONE)
