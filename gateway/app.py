@@ -7,7 +7,6 @@ import dataclasses
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
 from typing import Any
 from uuid import uuid4
 
@@ -27,7 +26,7 @@ from gateway import admin, logs
 from gateway.channels import at_ussd, twilio_sms
 from gateway.resilience import Breaker, BreakerState
 from gateway.resilience.metrics import CONTENT_TYPE_LATEST
-from gateway.runtime import Runtime, embedded_sender, open_runtime
+from gateway.runtime import Runtime, embedded_sender, open_runtime, run_embedded_sender
 from gateway.settings import Channel, Settings
 
 log = structlog.get_logger("gateway")
@@ -98,7 +97,7 @@ def create_app(
                 setattr(state, part.name, getattr(runtime, part.name))
             stop = anyio.Event()
             if embedded_sender(settings):
-                tasks.start_soon(partial(runtime.worker().run, stop=stop))
+                tasks.start_soon(run_embedded_sender, runtime, stop)
             log.info(
                 "gateway starting",
                 env=settings.env.value,

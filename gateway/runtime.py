@@ -49,6 +49,8 @@ from gateway.turns import FollowUpConfig, TurnRunner
 
 log = structlog.get_logger("gateway")
 
+RESTART_AFTER_S = 5.0
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Runtime:
@@ -223,6 +225,18 @@ async def open_runtime(
             await http.aclose()
             await redis.aclose()
             engine.dispose()
+
+
+async def run_embedded_sender(runtime: Runtime, stop: anyio.Event) -> None:
+    """The app's own sender worker, started again after a failure instead of taking the app
+    down with it (Redis unreachable at start-up, a bug)."""
+    while not stop.is_set():
+        try:
+            await runtime.worker().run(stop=stop)
+        except Exception:
+            log.exception("outbox_worker_failed")
+            with anyio.move_on_after(RESTART_AFTER_S):
+                await stop.wait()
 
 
 def embedded_sender(settings: Settings) -> bool:

@@ -31,7 +31,7 @@ from typing import Any, Protocol
 import anyio
 import structlog
 from anyio.abc import TaskGroup
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.outbox.model import OutChannel, OutMessage, Priority, SendError
@@ -137,8 +137,13 @@ class OutboxWorker:
             try:
                 entries = await self._read(free)
             except RedisError as exc:
-                log.warning("outbox_read_failed", error=type(exc).__name__)
-                await anyio.sleep(1.0)
+                if isinstance(exc, ResponseError) and str(exc).startswith(("NOGROUP", "UNBLOCKED")):
+                    # The streams went away (Redis restarted without persistence): again.
+                    log.warning("outbox_group_missing")
+                    await self.outbox.ensure_group()
+                else:
+                    log.warning("outbox_read_failed", error=type(exc).__name__)
+                    await anyio.sleep(1.0)
                 continue
             for entry in entries:
                 self._in_flight += 1
@@ -238,13 +243,7 @@ class OutboxWorker:
             if sender is None:
                 raise SendError("no_sender", retryable=False)
             await self.pacers[msg.channel].acquire(int(msg.priority))
-            try:
-                receipt = await sender.send(msg)
-            except SendError:
-                raise
-            except Exception as exc:  # a sender's bug must not stop the worker: retried, bounded
-                log.exception("outbox_sender_error", sender=sender.name)
-                raise SendError(f"error:{type(exc).__name__}", retryable=True) from exc
+            receipt = await sender.send(msg)
             await self.outbox.finish(entry, claim, receipt.provider_id)  # frees the lease too
             finished = True
             self._count("outbox_sent", channel=msg.channel.value, sender=sender.name)
@@ -262,6 +261,13 @@ class OutboxWorker:
             await self.outbox.release_guard(entry)
         except SendError as exc:
             await self._failed(entry, msg, exc)
+        except (RedisError, SQLAlchemyError, OSError):
+            raise  # the stores: left pending, tried again once they answer
+        except Exception as exc:
+            # A bug in a sender or in composing must not stop the worker: it is retried
+            # like a transient error, so it ends, failed, after max_attempts.
+            log.exception("outbox_message_error")
+            await self._failed(entry, msg, SendError(f"error:{type(exc).__name__}", retryable=True))
         finally:
             if not finished:
                 await self.outbox.release(entry, claim)

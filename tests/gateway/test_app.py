@@ -92,6 +92,14 @@ def test_readyz_is_503_when_redis_does_not_answer(make_client: Callable[..., Tes
     assert response.json()["checks"]["redis"]["ok"] is False
 
 
+def test_an_in_process_sender_without_redis_does_not_take_the_app_down(
+    make_client: Callable[..., TestClient],
+) -> None:
+    client = make_client(redis_url="redis://127.0.0.1:1/0", embedded_sender=True)
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 503  # Redis is what is missing, and it says so
+
+
 def test_request_id_is_echoed_or_made(make_client: Callable[..., TestClient]) -> None:
     client = make_client()
     assert client.get("/healthz", headers={"X-Request-ID": "abc123"}).headers["x-request-id"] == (

@@ -125,6 +125,28 @@ async def test_transient_errors_give_up_after_max_attempts(rig: Rig) -> None:
     assert await rig.sent() == []
 
 
+async def test_a_sender_that_crashes_is_retried_then_failed_and_the_worker_goes_on(
+    rig: Rig,
+) -> None:
+    bad, good = message(1), message(2)
+
+    def crash(msg: OutMessage) -> SendError | None:
+        if msg.id == bad.id:
+            raise RuntimeError("a bug in a sender")
+        return None
+
+    rig.sink._fail = crash  # the sink's own test seam
+    await rig.outbox.enqueue(bad)
+    await rig.outbox.enqueue(good)
+    async with running(rig.worker(max_attempts=3)):
+        await until(lambda: _status(rig, bad, "failed"))
+        await until(lambda: settled(rig))
+    record = await rig.records.get(bad.id)
+    assert record is not None
+    assert (record["error"], record["attempts"]) == ("error:RuntimeError", 3)
+    assert [row["id"] for row in await rig.sent()] == [good.id]
+
+
 async def _status(rig: Rig, msg: OutMessage, status: str) -> bool:
     record = await rig.records.get(msg.id)
     return record is not None and record["status"] == status
@@ -144,6 +166,17 @@ async def test_a_malformed_entry_is_set_aside_and_the_worker_goes_on(rig: Rig) -
     assert len(dead) == 2
     assert {fields[b"stream"] for _, fields in dead} == {stream.encode()}
     assert "massar_outbox_dead_total 2.0" in rig.metrics.render().decode()
+
+
+async def test_streams_that_vanish_under_a_running_worker_are_made_again(rig: Rig) -> None:
+    async with running(rig.worker(block_ms=50)):
+        await rig.outbox.enqueue(message(1))
+        await until(lambda: _count(rig, 1))
+        # Redis restarted without persistence: the streams and their group are gone.
+        await rig.redis.delete(*rig.outbox.streams)
+        await anyio.sleep(0.2)
+        await rig.outbox.enqueue(message(2))
+        await until(lambda: _count(rig, 2))
 
 
 async def test_a_dead_workers_entries_are_reclaimed_and_sent_once(rig: Rig) -> None:
