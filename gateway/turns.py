@@ -8,8 +8,9 @@ turn that runs out still answers:
   "the answer will follow by SMS", and a follow-up waits in the outbox until a sender worker
   can compose it (`compose`: the same step, paged for SMS) — one per phone and question,
   given up after `max_age_s`. Not promised when the turn tried a call the backend counts (a
-  verification: its input holds a code or a birth date). A menu that follows by SMS hands
-  the conversation over to SMS, so the parent can reply to it;
+  verification) or its input may hold a code, a birth date or an application number: those
+  never wait in a queue. A menu that follows by SMS hands the conversation over to SMS, so
+  the parent can reply to it;
 - elsewhere the breaker, shedding or an outage give the "busy" reply (or, from the engine, a
   stale answer with its date);
 - too many turns from one phone in a minute: "too many messages, wait a minute";
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -45,7 +47,7 @@ from gateway.resilience.backend import begin_turn, unsafe_to_repeat
 from gateway.resilience.limits import RateLimiter, TurnGate
 from gateway.resilience.metrics import Metrics
 from gateway.store import SESSION_TTL_S, LockTimeout, SessionConflict, SessionStore
-from gateway.text import script_of
+from gateway.text import ascii_digits, script_of
 
 log = structlog.get_logger("gateway.turns")
 
@@ -226,7 +228,12 @@ class TurnRunner:
     ) -> bool:
         """Queue the answer as a follow-up SMS; False when it cannot be promised."""
         config = self.follow_up
-        if config is None or profile.kind not in LIVE_CHANNELS or unsafe_to_repeat():
+        if (
+            config is None
+            or profile.kind not in LIVE_CHANNELS
+            or unsafe_to_repeat()
+            or holds_identifiers(inbound.text)
+        ):
             return False
         msg = OutMessage(
             id=uuid.uuid4().hex,
@@ -290,6 +297,15 @@ class TurnRunner:
     def _count_shed(self, kind: ChannelKind) -> None:
         if self.metrics is not None:
             self.metrics.shed_turns.labels(channel=kind.value).inc()
+
+
+_LONG_NUMBER = re.compile(r"\d{6,}")
+
+
+def holds_identifiers(text: str) -> bool:
+    """Whether `text` may hold a Massar code, a birth date or an application number: six
+    digits or more once separators are gone. Such input never waits in the outbox."""
+    return bool(_LONG_NUMBER.search(re.sub(r"\W", "", ascii_digits(text))))
 
 
 def followup_key(sessions: SessionStore, kind: ChannelKind, message_id: str) -> str:

@@ -99,6 +99,33 @@ def test_a_follow_up_waits_longer_per_call_than_a_live_turn(
         assert transport.called("/absences") >= 3
 
 
+@pytest.mark.parametrize(
+    ("first_input", "promised"),
+    [
+        pytest.param("1", True, id="a-menu-choice"),
+        pytest.param("Z990000001 14092018", False, id="a-code-and-birth-date"),
+        pytest.param("PRE-2026-0000001", False, id="an-application-number"),
+        pytest.param("١٤/٠٩/٢٠١٨", False, id="a-date-in-arabic-digits"),
+    ],
+)
+def test_input_holding_identifiers_never_waits_in_the_outbox(
+    faulty_gateway: Make, first_input: str, promised: bool
+) -> None:
+    client, transport = faulty_gateway()
+    transport.fail = ("/guardians/lookup",)  # a caller never seen: nothing cached
+    state: Any = client.app.state  # type: ignore[attr-defined]
+    phone = UssdPhone(client, "+212600000002")
+    screen = phone.screen(phone.post(first_input))  # a shortcut dial: *2020*<input>#
+    expected = ANSWER_BY_SMS_AR if promised else BUSY_AR
+    lang_free = screen.removeprefix("END ")
+    assert lang_free in (
+        expected,
+        *(t.gettext(texts.ANSWER_BY_SMS if promised else texts.BUSY) for t in (translator("fr"),)),
+    ), screen
+    backlog = client.portal.call(state.outbox.backlog)  # type: ignore[union-attr]
+    assert backlog["followup"] == (1 if promised else 0)
+
+
 def test_backend_500s_promise_an_sms_then_answer_stale_with_its_date(faulty_gateway: Make) -> None:
     client, transport = faulty_gateway(cache_ttl_absences_s=1)
     bind_by_sms(client)
