@@ -89,8 +89,7 @@ class MessageRecords:
             where=(table.c.status_rank < excluded.status_rank) | (table.c.status_rank == 0),
         )
         with self.engine.begin() as conn:
-            for row in rows:  # one statement per row: ON CONFLICT with WHERE per row
-                conn.execute(statement, row)
+            conn.execute(statement, rows)  # executemany: each row its own ON CONFLICT
 
     def _row(self, outcome: Outcome, idem_h: str) -> dict[str, Any]:
         msg = outcome.message

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +34,7 @@ from gateway.migrate import (
 from gateway.schema import UtcDateTime, metadata
 from gateway.settings import Settings
 from gateway.store import open_database
+from tests.databases import empty_database
 
 pytestmark = pytest.mark.postgres
 
@@ -47,21 +47,8 @@ def database_url(
     request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str | None
 ) -> Iterator[str]:
     """The URL of an empty database of this test's own."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/var/gateway.db"  # the folder does not exist yet
-        return
-    if postgres_url is None:
-        pytest.skip("PostgreSQL does not answer on 127.0.0.1:5432 (TEST_POSTGRES_URL)")
-    name = f"mg_mig_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"CREATE DATABASE {name}"))
-    try:
-        yield sa.make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
+    with empty_database(request.param, tmp_path, postgres_url) as url:
+        yield url
 
 
 @pytest.fixture
