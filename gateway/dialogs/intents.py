@@ -16,6 +16,7 @@ recognised but never decides. Then:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -80,8 +81,9 @@ class Reading:
         return requests if len(requests) > 1 else ()
 
 
+@lru_cache(maxsize=4096)
 def understand(text: str) -> Reading:
-    """Read `text` against the shipped vocabularies."""
+    """Read `text` against the shipped vocabularies (the engine asks twice per turn)."""
     return read(text, vocabulary())
 
 
@@ -165,6 +167,6 @@ def _language(text: str, senses: list[Sense]) -> str | None:
     votes = {"ar": 0, "fr": 0}
     for sense in senses:
         votes[sense.reply] += 1
-    if votes["ar"] > votes["fr"]:
-        return "ar"
-    return "fr" if votes["fr"] else None
+    if votes["ar"] == votes["fr"]:
+        return None  # "abs غياب": the session's language stands
+    return "ar" if votes["ar"] > votes["fr"] else "fr"
