@@ -84,6 +84,8 @@ class Vocabulary:
         known = self.exact.get(key)
         if known is not None and known.command != sense.command:
             raise VocabularyError(f"{origin}: {entry!r} is also {known.command or FILLER}")
+        if known is not None:
+            return  # listed twice for one request: the first file's language stands
         self.exact[key] = sense
         for stem in forms(key, suffixes=False)[1:]:
             if stem in self.derived and self.derived[stem] != sense:
