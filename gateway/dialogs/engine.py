@@ -25,7 +25,7 @@ from backend_client.errors import (
 )
 from gateway.dialogs import texts
 from gateway.dialogs.answers import open_intent, want
-from gateway.dialogs.commands import command
+from gateway.dialogs.commands import command, run
 from gateway.dialogs.conversation import Conversation, Intent, State, Step, Turn
 from gateway.dialogs.inputs import language_hint
 from gateway.dialogs.intents import understand
@@ -33,7 +33,7 @@ from gateway.dialogs.masking import mask
 from gateway.dialogs.model import Event, Inbound, Lang, Option, Reply, Session
 from gateway.dialogs.navigation import home, show
 from gateway.dialogs.prompts import INPUT_HANDLERS
-from gateway.dialogs.screens import SCREENS
+from gateway.dialogs.screens import CHOICES, SCREENS
 from gateway.text import normalise
 
 __all__ = ["INPUT_HANDLERS", "SCREENS", "step"]
@@ -50,6 +50,7 @@ def chosen(options: Sequence[Option], norm: str, option_id: str | None) -> str |
     return None
 
 
+CLARIFIED = {option_id: cmd for cmd, (option_id, _) in CHOICES.items()}
 # Screens whose content is paged with "9"; every screen but these two offers "0. Menu".
 PAGED_STATES = frozenset({State.ABSENCES, State.GRADES, State.RESULT, State.REREG})
 NO_BACK_STATES = frozenset({State.MAIN, State.UNLINKED})
@@ -79,6 +80,8 @@ async def handle_menu(conv: Conversation, norm: str) -> Reply:
 
 
 async def on_option(conv: Conversation, pick: str) -> Reply:
+    if conv.state is State.CLARIFY and pick in CLARIFIED:
+        return await run(conv, CLARIFIED[pick])  # as if the message had named only that
     if pick == "menu":
         return await home(conv)
     if pick == "more":
