@@ -91,7 +91,7 @@ def read(text: str, vocab: Vocabulary) -> Reading:
     plain = normalise(text)
     if plain and set(plain.replace(" ", "")) <= QUESTION_MARKS:
         return Reading(frozenset({Command.HELP}), None, 0, 0)  # a bare "?" asks how it works
-    folded = [fold(w) for w in words(text) if is_word(w)][:MAX_WORDS]
+    folded = [fold(w) for w in words(text)[: 2 * MAX_WORDS] if is_word(w)][:MAX_WORDS]
     senses, unknown = _senses(folded, vocab)
     named = frozenset(s.command for s in senses if s.command is not None)
     return Reading(named, _language(text, senses), len(folded), unknown)
@@ -100,10 +100,11 @@ def read(text: str, vocab: Vocabulary) -> Reading:
 def _senses(folded: list[str], vocab: Vocabulary) -> tuple[list[Sense], int]:
     senses: list[Sense] = []
     taken = [False] * len(folded)
+    word_forms = [set(forms(w)) for w in folded]
     for parts, sense in vocab.phrases:
         for start in range(len(folded) - len(parts) + 1):
-            window = folded[start : start + len(parts)]
-            if all(p in forms(w) for p, w in zip(parts, window, strict=True)):
+            window = word_forms[start : start + len(parts)]
+            if all(p in f for p, f in zip(parts, window, strict=True)):
                 senses.append(sense)
                 taken[start : start + len(parts)] = [True] * len(parts)
     unknown = 0
@@ -128,12 +129,16 @@ def _exact(word: str, vocab: Vocabulary) -> Sense | None:
 
 def _fuzzy(word: str, vocab: Vocabulary) -> Sense | None:
     """The sense of the nearest entry within `max_typos`; None when two senses tie."""
-    keys = _keys(vocab, script(word))
+    by_length = _keys(vocab, script(word))
     best: dict[int, set[Sense]] = {}
     for form in forms(word, suffixes=False):
         limit = max_typos(len(form))
         if limit == 0:
             continue
+        # Only entries whose length is within reach can be within `limit` edits.
+        keys = [
+            k for n in range(len(form) - limit, len(form) + limit + 1) for k in by_length.get(n, ())
+        ]
         for key, distance, _ in process.extract(
             form, keys, scorer=OSA.distance, score_cutoff=limit, limit=None
         ):
@@ -150,13 +155,17 @@ def _fuzzy(word: str, vocab: Vocabulary) -> Sense | None:
     return next(iter(nearest))
 
 
-_KEYS: dict[tuple[int, str], list[str]] = {}
+_KEYS: dict[tuple[int, str], dict[int, list[str]]] = {}
 
 
-def _keys(vocab: Vocabulary, of_script: str) -> list[str]:
+def _keys(vocab: Vocabulary, of_script: str) -> dict[int, list[str]]:
+    """The vocabulary's words in one script, by length (built once per vocabulary)."""
     cached = _KEYS.get((id(vocab), of_script))
     if cached is None:
-        cached = _KEYS[(id(vocab), of_script)] = vocab.keys(of_script)
+        cached = {}
+        for key in vocab.keys(of_script):
+            cached.setdefault(len(key), []).append(key)
+        _KEYS[(id(vocab), of_script)] = cached
     return cached
 
 
