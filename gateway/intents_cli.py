@@ -116,7 +116,7 @@ def understand_command(args: argparse.Namespace) -> int:
 def unmatched_command(args: argparse.Namespace) -> int:
     import anyio
 
-    from gateway.settings import Settings
+    from gateway.cli import _load_settings
     from gateway.store import open_redis
     from gateway.unmatched import UnmatchedLog, parse_duration
 
@@ -125,7 +125,7 @@ def unmatched_command(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"massar-gateway: {exc}", file=sys.stderr)  # noqa: T201
         return 2
-    settings = Settings()
+    settings = _load_settings()  # a bad variable is one line on stderr, not a traceback
     if settings.redis_url is None:
         print(  # noqa: T201
             "massar-gateway: GATEWAY_REDIS_URL is unset; the gateway's in-process stand-in "
