@@ -226,6 +226,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p_sim.set_defaults(func=simulate)
 
+    from gateway.intents_cli import register
+
+    register(sub)  # unmatched, understand
+
     args = parser.parse_args(argv)
     result: int = args.func(args)
     return result

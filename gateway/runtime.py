@@ -46,6 +46,7 @@ from gateway.resilience import (
 from gateway.settings import Settings
 from gateway.store import Keys, SessionStore, open_database, open_redis, warm_up
 from gateway.turns import FollowUpConfig, TurnRunner
+from gateway.unmatched import UnmatchedLog
 
 log = structlog.get_logger("gateway")
 
@@ -191,6 +192,9 @@ async def open_runtime(
             ),
             metrics=metrics,
             gate=TurnGate(settings.max_turns_in_flight),
+            unmatched=UnmatchedLog(
+                redis, retention_s=settings.unmatched_retention_days * 86400, metrics=metrics
+            ),
             follow_up=FollowUpConfig(
                 outbox=outbox,
                 backend=patient,

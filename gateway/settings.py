@@ -141,6 +141,8 @@ class Settings(BaseSettings):
     # (the demo), since no other process can reach that Redis.
     embedded_sender: bool | None = None
     message_body_retention_h: int = Field(default=72, ge=1, le=24 * 90)
+    # Unmatched messages (masked) kept for growing the vocabularies, then trimmed.
+    unmatched_retention_days: int = Field(default=30, ge=1, le=90)
 
     channels: Annotated[frozenset[Channel], NoDecode] = frozenset(IMPLEMENTED_CHANNELS)
 

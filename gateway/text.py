@@ -1,10 +1,10 @@
 """Text as phones send and receive it: input normalisation and SMS segment counting.
 
-`normalise` prepares user input for keyword and menu matching (CHANNELS.md §8): NFKC,
-Arabic-Indic and Persian digits to ASCII, no tatweel or harakat, one alef, case-folded, Latin
-accents stripped. `segments` counts SMS parts the way the network does: GSM-7 (160 / 153 per
-part, extension characters cost two) unless one character is outside it, then UCS-2 (70 / 67,
-counted in UTF-16 code units).
+`normalise` prepares user input for keyword and menu matching (CHANNELS.md §8): no bidi or
+zero-width marks, NFKC, Arabic-Indic and Persian digits to ASCII, no tatweel or harakat, one
+alef, case-folded, Latin accents stripped. `segments` counts SMS parts the way the network
+does: GSM-7 (160 / 153 per part, extension characters cost two) unless one character is
+outside it, then UCS-2 (70 / 67, counted in UTF-16 code units).
 """
 
 from __future__ import annotations
@@ -16,6 +16,9 @@ from dataclasses import dataclass
 _DIGITS = str.maketrans(
     {**{0x0660 + i: str(i) for i in range(10)}, **{0x06F0 + i: str(i) for i in range(10)}}
 )
+# Direction and zero-width marks phones insert around Arabic words (U+200F...U+200F), the
+# Arabic letter mark, soft hyphens and byte-order marks: invisible, and they break matching.
+_INVISIBLE = re.compile("[\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 _ARABIC_MARKS = re.compile("[\u0640\u064b-\u0652\u0670]")  # tatweel, harakat, dagger alef
 _ALEFS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه"})
 _LATIN_ACCENTS = re.compile("[\u0300-\u036f]")  # combining accents left by NFD: é -> e
@@ -31,7 +34,7 @@ def ascii_digits(text: str) -> str:
 
 def normalise(text: str) -> str:
     """The form of `text` used to match keywords and menu choices (never shown to anyone)."""
-    text = unicodedata.normalize("NFKC", text).translate(_DIGITS)
+    text = unicodedata.normalize("NFKC", _INVISIBLE.sub("", text)).translate(_DIGITS)
     text = _ARABIC_MARKS.sub("", text).translate(_ALEFS).casefold()
     text = _LATIN_ACCENTS.sub("", unicodedata.normalize("NFD", text))
     return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()

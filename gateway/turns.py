@@ -48,6 +48,7 @@ from gateway.resilience.limits import RateLimiter, TurnGate
 from gateway.resilience.metrics import Metrics
 from gateway.store import SESSION_TTL_S, LockTimeout, SessionConflict, SessionStore
 from gateway.text import ascii_digits, script_of
+from gateway.unmatched import UnmatchedLog
 
 log = structlog.get_logger("gateway.turns")
 
@@ -89,6 +90,7 @@ class TurnRunner:
     metrics: Metrics | None = None
     follow_up: FollowUpConfig | None = None
     gate: TurnGate | None = None
+    unmatched: UnmatchedLog | None = None
 
     async def run(
         self,
@@ -207,6 +209,8 @@ class TurnRunner:
             saved = to_save
         for event in result.events:
             log.info("dialog_event", kind=event.kind, state=saved.state)
+        if self.unmatched is not None:
+            await self.unmatched.record(result.events, channel=profile.kind.value)
         return Step(session=saved, replies=result.replies, events=result.events)
 
     def _turn(

@@ -40,6 +40,7 @@ class State(StrEnum):
     RESULT = "result"  # an answer with only "back to the menu" left
     REREG = "rereg"
     HELP = "help"
+    CLARIFY = "clarify"  # a message asked for two things: which one?
 
 
 class Intent(StrEnum):
@@ -111,6 +112,17 @@ class Conversation:
                 self._lookup = None
             self._lookup_done = True
         return self._lookup
+
+    def known_names(self) -> list[str]:
+        """First names the backend gave for this phone, both scripts (to mask them); no
+        lookup of its own: empty when none was made this turn."""
+        found = self._lookup
+        if found is None:
+            return []
+        names = [found.guardian.first_name_fr, found.guardian.first_name_ar]
+        for s in found.students:
+            names += [s.first_name_fr, s.first_name_ar]
+        return names
 
     async def meta(self) -> Meta:
         """The backend's school year, semester and date (asked once per turn)."""

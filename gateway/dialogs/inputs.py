@@ -1,4 +1,4 @@
-"""Reading what users type: keywords in three scripts, Massar codes, application numbers,
+"""Reading what users type besides words (`intents.py`): Massar codes, application numbers,
 birth dates, and which language a message is written in. Pure functions, no state."""
 
 from __future__ import annotations
@@ -6,24 +6,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from gateway.dialogs.intents import understand
 from gateway.text import normalise, script_of
-
-KEYWORDS: dict[str, frozenset[str]] = {
-    "abs": frozenset(
-        {"abs", "absence", "absences", "ghiyab", "ghyab", "ghiab", "rhiab", "غياب", "الغياب"}
-    ),
-    "notes": frozenset(
-        {"notes", "note", "nt", "no9at", "n9at", "nqat", "noqat", "نقط", "النقط", "نقاط", "النقاط"}
-    ),
-    "enrol": frozenset(
-        {"inscription", "inscriptions", "insc", "tasjil", "tasjeel", "تسجيل", "التسجيل"}
-    ),
-    "help": frozenset({"aide", "help", "info", "mosa3ada", "مساعده", "المساعده"}),
-    "lang_ar": frozenset({"ar", "arabe", "arabic", "3arbia", "عربيه", "العربيه", "عربي"}),
-    "lang_fr": frozenset({"fr", "francais", "french", "fransawiya", "فرنسيه", "الفرنسيه"}),
-    "menu": frozenset({"menu", "accueil", "start", "قائمه", "القائمه"}),
-}
-KEYWORD_OF = {word: name for name, words in KEYWORDS.items() for word in words}
 
 _MASSAR_CODE = re.compile(r"^([a-z]?)([0-9]{9})$")
 _APPLICATION = re.compile(r"^(?:pre)?-?([0-9]{4})-?([0-9]{7})$")
@@ -64,17 +48,12 @@ def application_command(norm: str, pair: tuple[str, str] | None) -> str | None:
     return None
 
 
-# Darija written in Latin letters ("Arabizi") is Arabic: the answer comes in Arabic.
-ARABIZI = frozenset(
-    {"ghiyab", "ghyab", "ghiab", "rhiab", "no9at", "n9at", "nqat", "noqat", "tasjil", "tasjeel",
-     "mosa3ada", "3arbia"}
-)  # fmt: skip
-
-
 def language_hint(text: str) -> str | None:
-    """The language `text` is written in, from its words (codes and numbers do not count)."""
-    if normalise(text) in ARABIZI:
-        return "ar"
+    """The language to answer `text` in, from its words (codes and numbers do not count):
+    Arabic script is Arabic, and so is Darija in Latin letters ("no9at dyal weldi")."""
+    reading = understand(text)
+    if reading.lang is not None:
+        return reading.lang
     words = [w for w in text.split() if sum(ch.isalpha() for ch in w) >= 2]
     words = [w for w in words if parse_massar_code(normalise(w)) is None]
     words = [w for w in words if not normalise(w).startswith("pre-")]

@@ -33,6 +33,8 @@ PREREGISTRATION_STATUS = N_("Pre-registration")
 REREGISTRATION_STATUS = N_("Re-registration")
 PICK_AN_OPTION = N_("Please reply with one of the numbers.")
 NOT_UNDERSTOOD = N_("Sorry, I did not understand.")
+WHICH_ONE = N_("Which one do you want?")
+WELCOME = N_("Welcome to Massar.")
 SESSION_ENDED = N_("Your previous session has ended.")
 
 # Identity and binding

@@ -46,6 +46,12 @@ class Metrics:
         self.rate_limited = Counter(
             "massar_rate_limited", "Turns refused by the per-phone limit", ["channel"], registry=r
         )
+        self.unmatched = Counter(
+            "massar_unmatched",
+            "Messages with words that matched no request, menu option or prompt",
+            ["channel", "lang"],
+            registry=r,
+        )
         self.followups = Counter(
             "massar_followups", "Answers sent later by SMS, by outcome", ["outcome"], registry=r
         )

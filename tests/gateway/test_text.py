@@ -22,6 +22,10 @@ from gateway.text import is_gsm7, normalise, script_of, segments
         ("۱۴۰۹۲۰۱۸", "14092018"),  # Persian digits
         ("１２", "12"),  # full-width digits (NFKC)
         ("a\t\nb", "a b"),
+        ("\u200fالنقط\u200f", "النقط"),  # right-to-left marks phones put around Arabic
+        ("\u202aZ990000001\u202c", "z990000001"),  # embedding marks around a code
+        ("\ufeffabs\u200b", "abs"),  # byte-order mark, zero-width space
+        ("\u2067غياب\u2069", "غياب"),  # isolates
     ],
 )
 def test_normalise_folds_what_phones_vary_on(raw: str, expected: str) -> None:

@@ -1,0 +1,217 @@
+"""Answers that read the backend: absences, marks, applications, re-registration, and the
+verification that binds a child to a phone; `want` opens a request for the right child."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from backend_client.errors import NotFound, RateLimited, VerificationLocked
+from backend_client.models import (
+    AbsenceStatus,
+    ApplicationKind,
+    EnrolmentApplication,
+    StudentSummary,
+)
+from gateway.dialogs import texts
+from gateway.dialogs.conversation import ABSENCES_READ, Conversation, Intent, State
+from gateway.dialogs.model import Event, Lang, Reply
+from gateway.dialogs.navigation import home, show
+from gateway.dialogs.wording import (
+    MENTIONS,
+    REASON_TEXTS,
+    STATUS_TEXTS,
+    absence_line,
+    school_year_start,
+    short_subject,
+)
+
+
+async def locked(conv: Conversation) -> Reply:
+    conv.events.append(Event(kind="verification_locked"))
+    conv.go(State.RESULT, lines=[conv.t.gettext(texts.LOCKED)])
+    return conv.reply(conv.t.gettext(texts.LOCKED), end=True)
+
+
+async def want(conv: Conversation, intent: Intent) -> Reply:
+    """Open `intent` for the only child, or ask which child, or bind one first."""
+    conv.data["intent"] = intent.value
+    children = await conv.children()
+    if not children:
+        found = await conv.lookup()
+        if found is None or not found.students:
+            return await home(conv)
+        return await show(conv, State.BIND_CODE)
+    if len(children) == 1 and not await conv.unbound():
+        return await open_intent(conv, children[0])
+    return await show(conv, State.CHILD)
+
+
+async def open_intent(conv: Conversation, child: StudentSummary, *, auto: bool = False) -> Reply:
+    intent = Intent(conv.data.get("intent", Intent.ABSENCES.value))
+    conv.data["child"] = child.id
+    if intent is Intent.ABSENCES:
+        return await show(conv, State.ABSENCES)
+    if intent is Intent.GRADES:
+        if auto:
+            return await show(conv, State.GRADES, semester=0)
+        return await show(conv, State.SEMESTER)
+    return await show(conv, State.REREG)
+
+
+async def answer_absences(conv: Conversation) -> Reply:
+    child = await conv.child(conv.data.get("child"))
+    if child is None:
+        return await home(conv)
+    t, turn = conv.t, conv.turn
+    meta = await conv.meta()
+    today = (meta.now or turn.now).date()
+    since = school_year_start(meta.school_year)
+    page = await turn.backend.absences(
+        child.id,
+        on_behalf_of=await conv.guardian_id(),
+        date_from=since,
+        date_to=today,
+        limit=ABSENCES_READ,
+        deadline=turn.deadline,
+    )
+    totals = page.totals
+    unjustified = sorted(
+        (a for a in page.items if a.status is AbsenceStatus.UNJUSTIFIED),
+        key=lambda a: (a.date, a.start_time),
+        reverse=True,
+    )
+    count = len(unjustified)
+    header = t.ngettext(
+        texts.ABSENCES_HEADER,
+        count,
+        name=conv.name(child),
+        hours=t.number(totals.unjustified_hours),
+        since=t.day(since),
+    )
+    lines = [absence_line(t, a) for a in unjustified]
+    footer_parts = [t.gettext(texts.JUSTIFIED_HOURS, hours=t.number(totals.justified_hours))]
+    if count:
+        footer_parts.append(t.gettext(texts.HOW_TO_JUSTIFY))
+    return conv.paged(lines, header=header, footer=" ".join(footer_parts))
+
+
+async def answer_grades(conv: Conversation) -> Reply:
+    child = await conv.child(conv.data.get("child"))
+    if child is None:
+        return await home(conv)
+    t, turn = conv.t, conv.turn
+    meta = await conv.meta()
+    semester = int(conv.data.get("semester", 0)) or meta.semester
+    gid = await conv.guardian_id()
+    try:
+        grades = await turn.backend.grades(
+            child.id, meta.school_year, semester, on_behalf_of=gid, deadline=turn.deadline
+        )
+    except NotFound:
+        if conv.data.get("semester", 0) == 0 and semester == 2:
+            conv.data["semester"] = 1  # the current semester is not out yet: show the last one
+            return await answer_grades(conv)
+        text = t.gettext(texts.MARKS_NOT_PUBLISHED, name=conv.name(child), semester=semester)
+        return conv.reply(text, [conv.back_option()])
+    conv.data["semester"] = semester
+    header = t.gettext(texts.MARKS_HEADER, name=conv.name(child), semester=semester)
+    lines = []
+    for subject in grades.subjects:
+        marks = " ".join(
+            t.gettext(texts.ABSENT_MARK) if a.absent or a.score is None else t.number(a.score)
+            for a in subject.assessments
+        )
+        label = (
+            subject.name_ar
+            if conv.lang is Lang.AR
+            else short_subject(subject.name_fr, subject.code)
+        )
+        average = "-" if subject.average is None else t.number(subject.average)
+        lines.append(t.gettext(texts.SUBJECT_LINE, subject=label, marks=marks, average=average))
+    footer = ""
+    if grades.semester_average is not None:
+        mention = t.gettext(MENTIONS[grades.mention.value]) if grades.mention else ""
+        footer = t.gettext(
+            texts.SEMESTER_AVERAGE, average=t.number(grades.semester_average), mention=mention
+        ).strip()
+    return conv.paged(lines, header=header, footer=footer)
+
+
+def application_lines(conv: Conversation, app: EnrolmentApplication) -> list[str]:
+    """Status, date, reason and school of an application: one sentence a line."""
+    t = conv.t
+    since = app.history[-1].at.date() if app.history else None
+    status = t.gettext(STATUS_TEXTS[app.status.value])
+    if since is not None:
+        lines = [
+            t.gettext(
+                texts.APPLICATION_STATUS_SINCE, number=app.number, status=status, day=t.day(since)
+            )
+        ]
+    else:
+        lines = [t.gettext(texts.APPLICATION_STATUS, number=app.number, status=status)]
+    if app.rejection_reason is not None:
+        reason = t.gettext(REASON_TEXTS[app.rejection_reason.value])
+        lines.append(t.gettext(texts.REJECTION_REASON, reason=reason))
+    if app.requested_school is not None:
+        school = conv.label(app.requested_school.name_ar, app.requested_school.name_fr)
+        lines.append(t.gettext(texts.REQUESTED_SCHOOL, school=school))
+    return lines
+
+
+async def answer_application(conv: Conversation, number: str, birth_date: date) -> Reply:
+    t, turn = conv.t, conv.turn
+    try:
+        app = await turn.backend.lookup_application(number, birth_date, deadline=turn.deadline)
+    except NotFound:
+        return await show(conv, State.APP_NUMBER, note=t.gettext(texts.APPLICATION_NOT_FOUND))
+    except (RateLimited, VerificationLocked):
+        return await locked(conv)
+    return await show(conv, State.RESULT, lines=application_lines(conv, app))
+
+
+async def answer_reregistration(conv: Conversation) -> Reply:
+    child = await conv.child(conv.data.get("child"))
+    if child is None:
+        return await home(conv)
+    t, turn = conv.t, conv.turn
+    apps = await turn.backend.student_applications(
+        child.id, on_behalf_of=await conv.guardian_id(), deadline=turn.deadline
+    )
+    rereg = [a for a in apps if a.kind is ApplicationKind.REREGISTRATION]
+    if not rereg:
+        text = t.gettext(texts.NO_REREGISTRATION, name=conv.name(child))
+    else:
+        latest = max(rereg, key=lambda a: a.school_year)
+        text = t.gettext(
+            texts.REREGISTRATION_LINE,
+            name=conv.name(child),
+            year=latest.school_year,
+            status=t.gettext(STATUS_TEXTS[latest.status.value]),
+        )
+    return conv.paged([text], header="", footer="")
+
+
+async def verify(conv: Conversation, code: str, birth_date: date) -> Reply:
+    """Check a Massar code and birth date against the backend; bind the child on a match."""
+    t, turn, phone = conv.t, conv.turn, conv.inbound.sender
+    if await turn.lockout.is_locked(phone, code):
+        return await locked(conv)
+    try:
+        result = await turn.backend.verify_student(code, birth_date, phone, deadline=turn.deadline)
+    except (VerificationLocked, RateLimited):
+        return await locked(conv)
+    found = await conv.lookup()
+    linked = {s.id: s for s in found.students} if found else {}
+    if result.match and result.student_id in linked:
+        await turn.bindings.bind(phone, result.student_id, turn.now)
+        conv._bound = None
+        conv.events.append(Event(kind="child_bound"))
+        child = linked[result.student_id]
+        if "intent" in conv.data:
+            return await open_intent(conv, child, auto=True)
+        return await home(conv, note=t.gettext(texts.BOUND, name=conv.name(child)))
+    conv.events.append(Event(kind="verification_failed"))
+    if await turn.lockout.record_failure(phone, code):
+        return await locked(conv)
+    return await show(conv, State.BIND_CODE, note=t.gettext(texts.NO_MATCH))

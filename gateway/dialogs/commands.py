@@ -1,0 +1,118 @@
+"""Commands: what SMS users type instead of menu keys, obeyed from any state.
+
+A message is read in this order:
+1. an application number (`PRE-2026-0000001`, with or without the birth date), unless an
+   application prompt is waiting for it;
+2. a Massar code (with or without the birth date) from a phone the backend links to children;
+   at a prompt only when the message also names a request for a child (`Z123456789 notes`):
+   the request waits for the verification, which decides the child. A code alone at a prompt
+   is the prompt's;
+3. the words (`intents.understand`): one request does what it says, whatever prompt waits;
+   two get a question (`CLARIFY`); a greeting gets the menu with a welcome.
+Anything else is the current state's to read (`None`).
+"""
+
+from __future__ import annotations
+
+from gateway.dialogs import texts
+from gateway.dialogs.answers import answer_application, open_intent, verify, want
+from gateway.dialogs.conversation import Conversation, Intent, State
+from gateway.dialogs.inputs import (
+    application_command,
+    parse_birth_date,
+    parse_massar_code,
+    split_pair,
+)
+from gateway.dialogs.intents import Reading, understand
+from gateway.dialogs.model import Lang, Reply
+from gateway.dialogs.navigation import home, show
+from gateway.dialogs.vocabulary import Command
+from gateway.dialogs.words import is_word
+
+# Requests about one child, and the engine's name for them.
+CHILD_REQUESTS = {
+    Command.ABSENCES: Intent.ABSENCES,
+    Command.MARKS: Intent.GRADES,
+    Command.REREGISTRATION: Intent.REREGISTRATION,
+}
+PROMPTS = frozenset({State.BIND_CODE, State.BIND_DOB, State.APP_NUMBER, State.APP_DOB})
+APPLICATION_PROMPTS = frozenset({State.APP_NUMBER, State.APP_DOB})
+
+
+async def command(conv: Conversation, norm: str) -> Reply | None:
+    """The answer to a message that is a command, or None for the state to read it."""
+    reading = understand(conv.inbound.text)
+    if conv.state not in APPLICATION_PROMPTS:
+        pair = split_pair(norm)
+        number = application_command(norm, pair)
+        if number is not None:
+            birth_date = parse_birth_date(pair[1]) if pair else None
+            if birth_date is not None:
+                return await answer_application(conv, number, birth_date)
+            return await show(conv, State.APP_DOB, number=number)
+        reply = await _massar_code(conv, norm, reading)
+        if reply is not None:
+            return reply
+    if reading.choices:
+        return await show(conv, State.CLARIFY, choices=[c.value for c in reading.choices])
+    if reading.command is not None:
+        return await run(conv, reading.command)
+    return None
+
+
+async def _massar_code(conv: Conversation, norm: str, reading: Reading) -> Reply | None:
+    request = CHILD_REQUESTS.get(reading.command) if reading.command else None
+    if conv.state in PROMPTS and request is None:
+        return None  # codes and dates typed at a prompt belong to that prompt
+    code, rest = _code_and_rest(norm)
+    if code is None:
+        return None
+    found = await conv.lookup()
+    if found is None or not found.students:
+        return None
+    if request is not None:
+        conv.data["intent"] = request.value
+    birth_date = parse_birth_date(rest) if rest else None
+    if birth_date is not None:
+        return await verify(conv, code, birth_date)
+    return await show(conv, State.BIND_DOB, code=code)
+
+
+def _code_and_rest(norm: str) -> tuple[str | None, str]:
+    """A Massar code among the message's parts (never digits alone: those are menu keys or
+    dates), and the parts left that are not words."""
+    compact = norm.replace(" ", "")
+    if not compact.isdigit() and parse_massar_code(compact) is not None:
+        return parse_massar_code(compact), ""  # "Z 990000001"
+    parts = norm.split()
+    for i, part in enumerate(parts):
+        code = None if part.isdigit() else parse_massar_code(part)
+        if code is not None:
+            rest = [p for j, p in enumerate(parts) if j != i and not is_word(p)]
+            return code, " ".join(rest)
+    return None, ""
+
+
+async def run(conv: Conversation, cmd: Command) -> Reply:
+    """Do what one command says."""
+    if cmd in CHILD_REQUESTS:
+        intent = CHILD_REQUESTS[cmd]
+        if intent is Intent.GRADES:
+            # One bound child: straight to the latest published marks, no semester menu.
+            conv.data["intent"] = intent.value
+            children = await conv.children()
+            if len(children) == 1 and not await conv.unbound():
+                return await open_intent(conv, children[0], auto=True)
+        return await want(conv, intent)
+    if cmd is Command.ENROLMENT:
+        return await show(conv, State.ENROL)
+    if cmd is Command.PREREGISTRATION:
+        return await show(conv, State.APP_NUMBER)
+    if cmd is Command.HELP:
+        return await show(conv, State.HELP)
+    if cmd in (Command.LANG_AR, Command.LANG_FR):
+        conv.set_lang(Lang.AR if cmd is Command.LANG_AR else Lang.FR, chosen=True)
+        return await home(conv)
+    if cmd is Command.GREETING:
+        return await home(conv, note=conv.t.gettext(texts.WELCOME))
+    return await home(conv)  # Command.MENU

@@ -1,0 +1,43 @@
+"""Moving between states: `show` enters a state and draws its screen, `home` goes back to the
+main menu (or the unlinked one). Screens register themselves in `SCREENS` (`screens.py`)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from gateway.dialogs.conversation import Conversation, State
+from gateway.dialogs.model import Lang, Option, Reply
+from gateway.dialogs.pages import fits, with_options
+
+Screen = Callable[[Conversation], Awaitable[Reply]]
+SCREENS: dict[State, Screen] = {}
+"""Each state's screen; `screens.py` fills it when imported (the engine imports it)."""
+
+
+async def show(conv: Conversation, state: State, *, note: str = "", **data: Any) -> Reply:
+    """Enter `state` and render its screen, with an optional note on top."""
+    conv.go(state, **data)
+    reply = await SCREENS[state](conv)
+    if note:
+        # On a small screen the note replaces the prompt rather than push the options off.
+        text = conv.fold(note) + "\n" + reply.text
+        if not fits(conv.turn.profile, with_options(text, reply.options)):
+            text = conv.fold(note)
+        reply = Reply(text=text, options=reply.options, end_session=reply.end_session)
+    return reply
+
+
+async def home(conv: Conversation, *, note: str = "") -> Reply:
+    found = await conv.lookup()
+    if found is None or not found.students:
+        return await show(conv, State.UNLINKED, note=note)
+    conv.data.pop("intent", None)
+    conv.data.pop("child", None)
+    return await show(conv, State.MAIN, note=note)
+
+
+def lang_switch_option(conv: Conversation, key: str) -> Option:
+    # "Arabe", not "العربية", on French screens: one Arabic letter would turn the whole
+    # SMS or USSD screen into UCS-2 and halve what fits on it.
+    return Option(key=key, id="lang", label="Français" if conv.lang is Lang.AR else "Arabe")

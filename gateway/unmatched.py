@@ -1,0 +1,117 @@
+"""Messages nobody understood: counted (`massar_unmatched`) and kept, masked, for an operator
+to grow the vocabularies from (`python -m gateway unmatched --since 7d`).
+
+The engine emits an `unmatched` event whose text is already masked (no digits, no known
+names: `gateway.dialogs.masking`); the turn runner hands its events here. They go to one
+Redis stream, `mg:{unmatched}:log`, an entry per message with the masked text, the dialog
+state, the reply language and the channel — never a phone number or a hash of one. Entries
+older than the retention are trimmed at each write (XADD MINID, exact: the volume is small),
+and the stream is capped at `MAX_ENTRIES` whatever the traffic.
+
+Why Redis and not the SQL database: nothing here needs a schema migration; time-based
+trimming is one command, so old entries disappear without a purge job (data minimisation);
+every worker already writes Redis in the turn; the hash tag keeps the key on one slot in a
+Redis Cluster. What is lost with Redis (a flush, a failover without persistence) is a
+learning aid, not a record anybody relies on.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from redis.typing import EncodableT, FieldT
+
+from gateway.dialogs.model import Event
+from gateway.resilience.metrics import Metrics
+
+log = structlog.get_logger("gateway.unmatched")
+
+KEY = "mg:{unmatched}:log"
+MAX_ENTRIES = 100_000
+EVENT = "unmatched"
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
+_UNITS = {"": 86400, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unmatched:
+    """One kept message."""
+
+    at: datetime
+    text: str
+    state: str
+    lang: str
+    channel: str
+
+
+class UnmatchedLog:
+    """Counts and keeps the `unmatched` events of turns; reads them back for the CLI."""
+
+    def __init__(
+        self, redis: Redis, *, retention_s: int, metrics: Metrics | None = None, key: str = KEY
+    ) -> None:
+        self.redis = redis
+        self.retention_s = retention_s
+        self.metrics = metrics
+        self.key = key
+
+    async def record(self, events: Iterable[Event], *, channel: str) -> None:
+        """Count and keep every `unmatched` event; a Redis failure loses the entry only."""
+        for event in events:
+            if event.kind != EVENT:
+                continue
+            lang = str(event.data.get("lang", ""))
+            if self.metrics is not None:
+                self.metrics.unmatched.labels(channel=channel, lang=lang).inc()
+            entry: dict[FieldT, EncodableT] = {
+                "text": str(event.data.get("text", "")),
+                "state": str(event.data.get("state", "")),
+                "lang": lang,
+                "channel": channel,
+            }
+            oldest_ms = int((time.time() - self.retention_s) * 1000)
+            try:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    pipe.xadd(self.key, entry, minid=oldest_ms, approximate=False)
+                    pipe.xtrim(self.key, maxlen=MAX_ENTRIES, approximate=True)
+                    await pipe.execute()
+            except RedisError as exc:
+                log.warning("unmatched_not_kept", error=type(exc).__name__)
+
+    async def since(self, seconds: int, *, now: float | None = None) -> list[Unmatched]:
+        """Entries of the last `seconds`, oldest first."""
+        start_ms = int(((now or time.time()) - seconds) * 1000)
+        rows = await self.redis.xrange(self.key, min=f"{max(start_ms, 0)}-0", max="+") or []
+        return [_entry(entry_id, fields or {}) for entry_id, fields in rows]
+
+
+def _entry(entry_id: Any, fields: dict[Any, Any]) -> Unmatched:
+    def text(name: str) -> str:
+        value = fields.get(name.encode(), fields.get(name, b""))
+        return value.decode() if isinstance(value, bytes) else str(value)
+
+    raw_id = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+    at = datetime.fromtimestamp(int(raw_id.split("-")[0]) / 1000, UTC)
+    return Unmatched(
+        at=at,
+        text=text("text"),
+        state=text("state"),
+        lang=text("lang"),
+        channel=text("channel"),
+    )
+
+
+def parse_duration(value: str) -> int:
+    """'7d' -> 604800 seconds; a bare number is days; units s m h d w."""
+    match = _DURATION.match(value)
+    if not match:
+        raise ValueError(f"not a duration: {value!r} (e.g. 7d, 12h, 30m)")
+    return int(match.group(1)) * _UNITS[match.group(2)]
