@@ -174,6 +174,8 @@ def configure(*, json_logs: bool, level: str = "INFO", file: Path | None = None)
         uv = logging.getLogger(name)
         uv.handlers[:] = []
         uv.propagate = True
+        uv.disabled = False  # uvicorn's own dictConfig, if it ran first, leaves these set
+        uv.setLevel(logging.NOTSET)
     # The app writes one canonical line per request; uvicorn's access line would repeat it.
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     # httpx logs full request URLs at INFO; keep it quiet unless something is wrong.
