@@ -21,7 +21,7 @@ from gateway.outbox.senders.sink import SinkSender
 from gateway.outbox.throttle import Pacer, TokenBucket
 from gateway.outbox.worker import OutboxWorker, WorkerConfig
 from gateway.schema import metadata
-from gateway.store import open_redis
+from gateway.store import open_redis, warm_up
 from tests.cluster.test_cluster import assert_cluster_ready, keys_by_node
 from tests.outbox.conftest import Failing, message
 
@@ -37,6 +37,7 @@ def anyio_backend() -> str:
 async def cluster(cluster_ports: list[int]) -> AsyncIterator[redis.asyncio.RedisCluster]:
     client, kind = open_redis(f"redis+cluster://127.0.0.1:{cluster_ports[0]}")
     assert kind == "redis cluster"
+    await warm_up(client)  # as the app does: redis-py's cluster client races its first burst
     try:
         yield client  # type: ignore[misc]
     finally:
@@ -70,7 +71,13 @@ async def test_the_outbox_sends_retries_and_records_on_a_cluster(
             )  # type: ignore[arg-type]
         },
         records=records,
-        config=WorkerConfig(consumer="c1", backoff_base_s=0.01, backoff_cap_s=0.05),
+        config=WorkerConfig(
+            consumer="c1",
+            backoff_base_s=0.01,
+            backoff_cap_s=0.05,
+            reclaim_idle_ms=1000,  # a send cut by a Redis error is taken up again soon
+            reclaim_every_s=0.5,
+        ),
         rng=random.Random(1),
     )
     stop = anyio.Event()
