@@ -105,6 +105,7 @@ class OutboxWorker:
         self._outcomes: list[tuple[Outcome, Entry | None]] = []
         self._dead: list[tuple[str, str, dict[str, str]]] = []
         self._flushed = anyio.Event()
+        self._flush_lock = anyio.Lock()
 
     # --- the loop -------------------------------------------------------------------------
 
@@ -341,6 +342,14 @@ class OutboxWorker:
             await self._flush()
 
     async def _flush(self) -> None:
+        """Record the outcomes in hand, then acknowledge their entries. One flush at a time,
+        and a flush once started is not cancelled: stopping waits for it, so no batch is
+        recorded without being acknowledged."""
+        async with self._flush_lock:
+            with anyio.CancelScope(shield=True):
+                await self._flush_now()
+
+    async def _flush_now(self) -> None:
         dead, self._dead = self._dead, []
         for stream, entry_id, raw in dead:
             try:
