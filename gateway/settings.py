@@ -55,7 +55,8 @@ DEMO_SECRETS = frozenset(
         "demo-twilio-auth-token",
         "demo-kannel-callback-token",
         "demo-kannel-sendsms-password",
-        "change-me-send",  # deploy/kannel/kannel.conf's placeholder
+        "CHANGE_ME_SENDSMS_PASSWORD",  # deploy/kannel/kannel.conf's placeholders
+        "CHANGE_ME_CALLBACK_TOKEN",
         "demo-telegram-bot-token",
         "demo-telegram-webhook-secret",
         "demo-meta-app-secret",

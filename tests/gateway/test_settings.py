@@ -134,7 +134,8 @@ def test_production_with_the_kannel_sender_starts() -> None:
     ("changes", "variable"),
     [
         ({"kannel_sendsms_password": "demo-kannel-sendsms-password"}, "SENDSMS_PASSWORD holds a"),
-        ({"kannel_sendsms_password": "change-me-send"}, "SENDSMS_PASSWORD holds a demo"),
+        ({"kannel_sendsms_password": "CHANGE_ME_SENDSMS_PASSWORD"}, "PASSWORD holds a demo"),
+        ({"kannel_callback_token": "CHANGE_ME_CALLBACK_TOKEN"}, "CALLBACK_TOKEN holds a demo"),
         ({"kannel_sendsms_password": "p" * 15}, "SENDSMS_PASSWORD is shorter than 16"),
         # The delivery reports' route checks the token even with the inbound channel off.
         (
