@@ -39,6 +39,7 @@ _SMPP_ONLY = re.compile(
 # The fake link's protocol is one line per message: a text's newline starts a new "message"
 # (`Got message 4: <1. Absences>`), which belongs to the one before it.
 _GOT = re.compile(rb"Got message \d+: <(.*)>$")
+_MT_START = re.compile(rb"Got message \d+: <\S+ \+?[0-9]+ (?:udh \S+ )?(?:text|ucs-2|data)")
 _MT = re.compile(rb"(\S+) (\+?[0-9]+) ((?:udh \S+ )?(?:text|ucs-2|data)) ?(.*)$", re.DOTALL)
 
 
@@ -209,6 +210,7 @@ class Fakesmsc:
 
     proc: subprocess.Popen[bytes]
     lines: list[bytes] = field(default_factory=list)
+    arrivals: list[float] = field(default_factory=list)  # time.monotonic() of each line
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _reader: threading.Thread | None = None
 
@@ -225,6 +227,8 @@ class Fakesmsc:
                 pipe.close()
 
     def send(self, sender: str, to: str, text: str) -> None:
+        """One SMS from a phone. fakesmsc reads its stdin 256 bytes at a time and loses a line
+        cut across two reads: to send many, leave a millisecond between them."""
         assert self.proc.stdin is not None
         self.proc.stdin.write((mo_line(sender, to, text) + "\n").encode("ascii"))
         self.proc.stdin.flush()
@@ -234,15 +238,23 @@ class Fakesmsc:
             lines = list(self.lines)
         return [mt for mt in parse_mts(lines) if to is None or mt.to == to]
 
+    def received_at(self) -> list[float]:
+        """When each message to a phone arrived (monotonic seconds), in order."""
+        with self._lock:
+            pairs = list(zip(self.lines, self.arrivals, strict=True))
+        return [at for line, at in pairs if _GOT.search(line.rstrip()) and _MT_START.search(line)]
+
     def clear(self) -> None:
         with self._lock:
             self.lines.clear()
+            self.arrivals.clear()
 
     def _read(self) -> None:
         assert self.proc.stderr is not None
         for raw in self.proc.stderr:
             with self._lock:
                 self.lines.append(raw)
+                self.arrivals.append(time.monotonic())
 
 
 @dataclass
@@ -300,7 +312,7 @@ def run_kannel(
         _wait_port(ports.sendsms, "smsbox")
         for smsc_id in operators:
             proc = start(
-                str(FAKESMSC), "-H", "127.0.0.1", "-r", str(ports.links[smsc_id]),
+                str(FAKESMSC), "-H", "127.0.0.1", "-r", str(ports.links[smsc_id]), "-i", "0.001",
                 stdin=subprocess.PIPE,
             )  # fmt: skip
             fake = Fakesmsc(proc)
