@@ -19,7 +19,8 @@ calls: a token in the URL and an address allowlist stand in.
 
 Answers: 403 bad token or address; 400 no `id` (the post-url is misconfigured); 200 with a
 short reason for what a retry would not change (empty or binary text, unknown coding, a sender
-that is not a phone number); 503 while the outbox is unreachable (smsbox tries again).
+that is not a phone number); 503 while the outbox or the database is unreachable (smsbox
+tries again).
 
 Delivery reports: `GET /channels/sms/kannel/dlr?token=…&msg=<our message id>&status=%d`.
 Docs: Kannel 1.4.5 User's Guide, "SMS service configurations" (escape codes) and
@@ -262,15 +263,21 @@ async def sms_kannel(request: Request) -> Response:
     except ChannelError as exc:
         log.info("kannel_mo_refused", reason=exc.reason, status=exc.status)
         return PlainTextResponse(exc.reason, status_code=exc.status)
-    rendered = await state.turns.run(
-        prepare_turn(sms, datetime.now(UTC)),
-        profile=SMS_PROFILE,
-        user=sms.phone,
-        budget_s=settings.sms_budget_s,
-        message_id=sms.id,
-        render=render,
-        remember_s=DEDUPE_S,
-    )
+    try:
+        rendered = await state.turns.run(
+            prepare_turn(sms, datetime.now(UTC)),
+            profile=SMS_PROFILE,
+            user=sms.phone,
+            budget_s=settings.sms_budget_s,
+            message_id=sms.id,
+            render=render,
+            remember_s=DEDUPE_S,
+        )
+    except SQLAlchemyError as exc:
+        # The bindings' database failed mid-turn: nothing was remembered, so smsbox's next
+        # try of this id runs the turn again.
+        log.warning("kannel_turn_failed", error=type(exc).__name__)
+        return PlainTextResponse("try again", status_code=503, headers={"Retry-After": "10"})
     try:
         # After the turn, not in it: a repeat of this id gets the remembered answer, and the
         # key lets only the first one into the queue.

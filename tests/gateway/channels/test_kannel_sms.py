@@ -10,6 +10,7 @@ interactive stream, where the tests read it.
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 import time
 import uuid
@@ -415,6 +416,17 @@ def test_an_unreachable_outbox_makes_kannel_try_again(
     kannel = make_kannel(redis_url="redis://127.0.0.1:1/0")
     response = Recorded.load("mo_text").fresh().send(kannel.client)
     assert response.status_code == 503  # smsbox calls again after http-queue-delay
+
+
+def test_a_database_failure_mid_turn_makes_kannel_try_again(
+    make_kannel: Callable[..., KannelGateway], tmp_path: Path
+) -> None:
+    kannel = make_kannel()
+    with sqlite3.connect(tmp_path / "gateway.db") as db:
+        db.execute("drop table phone_binding")  # the turn reads the phone's bindings
+    response = Recorded.load("mo_text").fresh().send(kannel.client)
+    assert (response.status_code, response.text) == (503, "try again")
+    assert kannel.queued() == []
 
 
 # --- logs -------------------------------------------------------------------------------------
