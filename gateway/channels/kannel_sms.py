@@ -241,10 +241,17 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.api_route(
+@router.post(
     ROUTE,
-    methods=["POST", "GET"],
-    summary="Kannel: an SMS from a phone (smsbox post-url or get-url)",
+    operation_id="sms_kannel_post",
+    summary="Kannel: an SMS from a phone (smsbox post-url)",
+    response_class=Response,
+    responses=ERRORS,
+)
+@router.get(
+    ROUTE,
+    operation_id="sms_kannel_get",
+    summary="Kannel: an SMS from a phone (smsbox get-url, the text in `text`)",
     response_class=Response,
     responses=ERRORS,
 )
