@@ -268,7 +268,8 @@ async def sms_kannel(request: Request) -> Response:
         )
         sms = parse_payload(data, text)
     except ChannelError as exc:
-        log.info("kannel_mo_refused", reason=exc.reason, status=exc.status)
+        event = "kannel_mo_ignored" if isinstance(exc, Ignored) else "kannel_mo_refused"
+        log.info(event, reason=exc.reason, status=exc.status)
         return PlainTextResponse(exc.reason, status_code=exc.status)
     try:
         rendered = await state.turns.run(
