@@ -180,6 +180,11 @@ class Settings(BaseSettings):
     # worker that died is taken over by another.
     outbox_lease_s: float = Field(default=60.0, gt=0, le=3600)
     outbox_reclaim_idle_s: float = Field(default=90.0, gt=0, le=3600)
+    # A sender inside the app's own process; unset: on when Redis is the in-process stand-in
+    # (the demo), since no other process can reach that Redis.
+    embedded_sender: bool | None = None
+    message_body_retention_h: int = Field(default=72, ge=1, le=24 * 90)
+
     # Kannel (CHANNELS.md §14): smsbox posts each SMS from a phone to /channels/sms/kannel with
     # the callback token, from an allowed address only; replies, follow-ups and alerts leave
     # through its sendsms API (GATEWAY_SMS_SENDER=kannel), each from the operator link its
@@ -201,10 +206,6 @@ class Settings(BaseSettings):
     # which Kannel drops the rest silently, so longer texts are refused instead.
     kannel_dlr_mask: int = Field(default=31, ge=0, le=31)
     kannel_max_parts: int = Field(default=6, ge=1, le=255)
-    # A sender inside the app's own process; unset: on when Redis is the in-process stand-in
-    # (the demo), since no other process can reach that Redis.
-    embedded_sender: bool | None = None
-    message_body_retention_h: int = Field(default=72, ge=1, le=24 * 90)
 
     channels: Annotated[frozenset[Channel], NoDecode] = frozenset(IMPLEMENTED_CHANNELS)
 
