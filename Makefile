@@ -6,7 +6,7 @@ RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 BENCH_STAMP := $(VENV)/.bench-installed
 
-.PHONY: run test lint format catalogs bench bench-sandbox bench-outbox clean
+.PHONY: run test lint format catalogs bench bench-sandbox bench-outbox bench-kannel clean kannel-packages
 
 run: $(RUN_STAMP)
 	@$(BIN)/pybabel compile -d gateway/locales 2>/dev/null
@@ -39,9 +39,24 @@ $(RUN_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e .
 	@touch $@
 
-$(DEV_STAMP): pyproject.toml | $(BIN)/python
+$(DEV_STAMP): pyproject.toml | $(BIN)/python kannel-packages
 	$(BIN)/pip install -q -e '.[dev]'
 	@touch $@ $(RUN_STAMP)
+
+# The real-Kannel tests (tests/kannel) run Debian's bearerbox, smsbox and fakesmsc. Installed
+# with apt when this runs as root on Debian and they are missing; anywhere else nothing
+# happens, nothing fails, and those tests are skipped (the pytest header says so).
+KANNEL_FILES := /usr/sbin/bearerbox /usr/sbin/smsbox /usr/lib/kannel/test/fakesmsc
+kannel-packages:
+	@missing=; for f in $(KANNEL_FILES); do [ -x "$$f" ] || missing=1; done; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && [ -f /etc/debian_version ] \
+	    && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing kannel and kannel-extras for the real-Kannel tests (apt-get)"; \
+	  { apt-get install -y -qq kannel kannel-extras >/dev/null 2>&1 \
+	    || { apt-get update -qq >/dev/null 2>&1 \
+	         && apt-get install -y -qq kannel kannel-extras >/dev/null 2>&1; }; } \
+	  || echo "could not install kannel: the real-Kannel tests will be skipped"; \
+	fi
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache .hypothesis
@@ -62,6 +77,11 @@ bench-sandbox: $(DEV_STAMP)
 # Messages/s that 1 and 2 sender workers send to the sink, against a bare stream consumer.
 bench-outbox: $(DEV_STAMP)
 	$(BIN)/python bench/outbox.py $(BENCH_ARGS)
+
+# SMS/s in and out through a real Kannel (fakesmsc as the operator), with and without the
+# gateway behind it; loopback only. BENCH_ARGS=--messages 100 for a short run.
+bench-kannel: $(DEV_STAMP)
+	$(BIN)/python bench/kannel.py $(BENCH_ARGS)
 
 # Message catalogs: extract msgids from the code, merge them into ar and fr, compile to .mo.
 catalogs: $(DEV_STAMP)

@@ -23,11 +23,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from backend_client import Deadline, MassarClient
 from backend_client.errors import BackendError
 from gateway import admin, logs
-from gateway.channels import at_ussd, twilio_sms
+from gateway.channels import at_ussd, kannel_sms, twilio_sms
 from gateway.resilience import Breaker, BreakerState
 from gateway.resilience.metrics import CONTENT_TYPE_LATEST
 from gateway.runtime import Runtime, embedded_sender, open_runtime, run_embedded_sender
-from gateway.settings import Channel, Settings
+from gateway.settings import Channel, SenderName, Settings
 
 log = structlog.get_logger("gateway")
 
@@ -124,6 +124,11 @@ def create_app(
         app.include_router(at_ussd.router)
     if Channel.SMS_TWILIO in settings.channels:
         app.include_router(twilio_sms.router)
+    if Channel.SMS_KANNEL in settings.channels:
+        app.include_router(kannel_sms.router)
+    # Reports of what Kannel sent, whether or not SMS also come in through it.
+    if Channel.SMS_KANNEL in settings.channels or settings.sms_sender is SenderName.KANNEL:
+        app.include_router(kannel_sms.dlr_router)
     app.include_router(admin.router)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness: the process answers")

@@ -6,11 +6,14 @@ development, start-up refuses a missing or demo secret for any enabled channel.
 
 from __future__ import annotations
 
+import ipaddress
+import re
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Self
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -23,11 +26,13 @@ class Env(StrEnum):
 class SenderName(StrEnum):
     SINK = "sink"  # records instead of sending (development, tests, the demo)
     TWILIO = "twilio"
+    KANNEL = "kannel"  # Kannel's sendsms, to operators' SMSCs over SMPP
 
 
 class Channel(StrEnum):
     USSD_AFRICASTALKING = "ussd_africastalking"
     SMS_TWILIO = "sms_twilio"
+    SMS_KANNEL = "sms_kannel"
     WHATSAPP_TWILIO = "whatsapp_twilio"
     WHATSAPP_META = "whatsapp_meta"
     TELEGRAM = "telegram"
@@ -35,7 +40,9 @@ class Channel(StrEnum):
 
 
 # Channels with an adapter in gateway/channels; the others are named for the settings to come.
-IMPLEMENTED_CHANNELS = frozenset({Channel.USSD_AFRICASTALKING, Channel.SMS_TWILIO})
+IMPLEMENTED_CHANNELS = frozenset(
+    {Channel.USSD_AFRICASTALKING, Channel.SMS_TWILIO, Channel.SMS_KANNEL}
+)
 
 # Values that ship in this repository for the demo; production refuses every one of them.
 DEMO_SECRETS = frozenset(
@@ -46,6 +53,10 @@ DEMO_SECRETS = frozenset(
         "demo-identity-key",
         "demo-at-ussd-token",
         "demo-twilio-auth-token",
+        "demo-kannel-callback-token",
+        "demo-kannel-sendsms-password",
+        "CHANGE_ME_SENDSMS_PASSWORD",  # deploy/kannel/kannel.conf's placeholders
+        "CHANGE_ME_CALLBACK_TOKEN",
         "demo-telegram-bot-token",
         "demo-telegram-webhook-secret",
         "demo-meta-app-secret",
@@ -57,11 +68,43 @@ DEMO_SECRETS = frozenset(
 CHANNEL_SECRETS: dict[Channel, tuple[str, ...]] = {
     Channel.USSD_AFRICASTALKING: ("at_ussd_token",),
     Channel.SMS_TWILIO: ("twilio_auth_token",),
+    Channel.SMS_KANNEL: ("kannel_callback_token",),
     Channel.WHATSAPP_TWILIO: ("twilio_auth_token",),
     Channel.VOICE_TWILIO: ("twilio_auth_token",),
     Channel.WHATSAPP_META: ("meta_app_secret", "meta_verify_token"),
     Channel.TELEGRAM: ("telegram_bot_token", "telegram_webhook_secret"),
 }
+
+
+# A sender address operators accept: a short code or long number, or an alphanumeric sender
+# ID (at most 11 characters). Kannel link names (`smsc-id`) are plain words.
+SENDER_ADDRESS = re.compile(r"\+?[0-9]{2,16}|[A-Za-z0-9._-]{1,11}")
+SMSC_ID = re.compile(r"[A-Za-z0-9_.-]{1,32}")
+_ROUTE_PREFIX = re.compile(r"\+[0-9]{1,14}")
+_URL_SAFE = re.compile(r"[A-Za-z0-9._~-]*")
+
+
+@dataclass(frozen=True, slots=True)
+class KannelRoute:
+    """Messages to numbers that start with `prefix` leave through Kannel's link `smsc`, from
+    `sender` (the operator's short code) when given."""
+
+    prefix: str  # E.164, "+21266"
+    smsc: str
+    sender: str | None = None
+
+    @classmethod
+    def parse(cls, entry: str) -> KannelRoute:
+        """`+21266:IAM:2020` or `+21266:IAM` (the default sender)."""
+        prefix, _, rest = entry.strip().partition(":")
+        smsc, _, sender = rest.partition(":")
+        if not _ROUTE_PREFIX.fullmatch(prefix):
+            raise ValueError(f"route prefix must be + and digits: {prefix!r}")
+        if not SMSC_ID.fullmatch(smsc):
+            raise ValueError(f"route smsc must be a Kannel smsc-id: {smsc!r}")
+        if sender and not SENDER_ADDRESS.fullmatch(sender):
+            raise ValueError(f"route sender must be a short code or sender ID: {sender!r}")
+        return cls(prefix, smsc, sender or None)
 
 
 # Shorter secrets can be guessed or were typed by hand ("x", "admin"): production refuses them.
@@ -144,6 +187,28 @@ class Settings(BaseSettings):
     # Unmatched messages (masked) kept for growing the vocabularies, then trimmed.
     unmatched_retention_days: int = Field(default=30, ge=1, le=90)
 
+    # Kannel (CHANNELS.md §14): smsbox posts each SMS from a phone to /channels/sms/kannel with
+    # the callback token, from an allowed address only; replies, follow-ups and alerts leave
+    # through its sendsms API (GATEWAY_SMS_SENDER=kannel), each from the operator link its
+    # number's prefix names, a reply from the short code and link its SMS came in on.
+    kannel_callback_token: SecretStr | None = SecretStr("demo-kannel-callback-token")
+    kannel_allowed_ips: Annotated[tuple[IPvAnyNetwork, ...], NoDecode] = (
+        ipaddress.ip_network("127.0.0.1/32"),
+        ipaddress.ip_network("::1/128"),
+    )
+    kannel_callback_url: str | None = None  # the gateway as Kannel reaches it; unset: public_url
+    kannel_sendsms_url: str = "http://127.0.0.1:13013/cgi-bin/sendsms"
+    kannel_sendsms_user: str | None = "massar"
+    kannel_sendsms_password: SecretStr | None = SecretStr("demo-kannel-sendsms-password")
+    kannel_sms_from: str | None = None  # the short code of messages that answer no SMS
+    kannel_smsc: str | None = None  # the link of numbers no route names (unset: Kannel's choice)
+    kannel_routes: Annotated[tuple[KannelRoute, ...], NoDecode] = ()
+    # Reports asked for: 1 delivered, 2 not delivered, 4 buffered, 8 taken by the SMSC,
+    # 16 refused by the SMSC. Parts per message: the sendsms-user's `max-messages`, past
+    # which Kannel drops the rest silently, so longer texts are refused instead.
+    kannel_dlr_mask: int = Field(default=31, ge=0, le=31)
+    kannel_max_parts: int = Field(default=6, ge=1, le=255)
+
     channels: Annotated[frozenset[Channel], NoDecode] = frozenset(IMPLEMENTED_CHANNELS)
 
     admin_token: SecretStr = SecretStr("demo-admin-token")
@@ -178,12 +243,52 @@ class Settings(BaseSettings):
             raise ValueError(f"not implemented yet: {', '.join(missing)}")
         return value
 
-    @field_validator("public_url", "backend_url")
+    @field_validator("public_url", "backend_url", "kannel_sendsms_url", "kannel_callback_url")
     @classmethod
-    def _no_trailing_slash(cls, value: str) -> str:
+    def _no_trailing_slash(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/")
+
+    @field_validator("kannel_allowed_ips", mode="before")
+    @classmethod
+    def _split_networks(cls, value: object) -> object:
+        """`GATEWAY_KANNEL_ALLOWED_IPS=127.0.0.1,10.0.4.0/24` (addresses or networks)."""
+        if isinstance(value, str):
+            value = tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("kannel_routes", mode="before")
+    @classmethod
+    def _split_routes(cls, value: object) -> object:
+        """`GATEWAY_KANNEL_ROUTES=+21266:IAM:2020,+21270:INWI:3030` (prefix:smsc-id[:sender])."""
+        if isinstance(value, str):
+            value = tuple(KannelRoute.parse(part) for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("kannel_sms_from")
+    @classmethod
+    def _sender_address(cls, value: str | None) -> str | None:
+        if value is not None and not SENDER_ADDRESS.fullmatch(value):
+            raise ValueError("must be a short code, a number or an 11-character sender ID")
+        return value
+
+    @field_validator("kannel_callback_token")
+    @classmethod
+    def _url_safe(cls, value: SecretStr | None) -> SecretStr | None:
+        # It sits in Kannel's post-url and dlr-url, where Kannel reads `%` as its escapes.
+        if value is not None and not _URL_SAFE.fullmatch(value.get_secret_value()):
+            raise ValueError("may hold only letters, digits and . _ ~ - (it goes in URLs)")
+        return value
+
+    @field_validator("kannel_smsc")
+    @classmethod
+    def _smsc_id(cls, value: str | None) -> str | None:
+        if value is not None and not SMSC_ID.fullmatch(value):
+            raise ValueError("must be a Kannel smsc-id (letters, digits, _ . -)")
+        return value
 
     @property
     def cache_ttls(self) -> dict[str, int]:
@@ -211,7 +316,20 @@ class Settings(BaseSettings):
             ]
             if missing:
                 raise ValueError(f"GATEWAY_SMS_SENDER=twilio needs {', '.join(missing)}")
+        if self.sms_sender is SenderName.KANNEL:
+            missing = [
+                f"GATEWAY_{name.upper()}"
+                for name in ("kannel_sendsms_user", "kannel_sendsms_password", "kannel_sms_from")
+                if not getattr(self, name)
+            ]
+            if missing:
+                raise ValueError(f"GATEWAY_SMS_SENDER=kannel needs {', '.join(missing)}")
         return self
+
+    @property
+    def kannel_base_url(self) -> str:
+        """Where Kannel calls the gateway back (delivery reports)."""
+        return self.kannel_callback_url or self.public_url
 
     @model_validator(mode="after")
     def _refuse_demo_secrets_in_production(self) -> Self:
@@ -247,6 +365,10 @@ class Settings(BaseSettings):
                     problems.append(
                         f"GATEWAY_{name.upper()} is missing (GATEWAY_SMS_SENDER=twilio)"
                     )
+        elif self.sms_sender is SenderName.KANNEL:
+            # Its delivery reports come back to a route that checks the callback token.
+            check("kannel_sendsms_password")
+            check("kannel_callback_token")
         if self.redis_url is None:
             problems.append(
                 "GATEWAY_REDIS_URL is missing (the in-process stand-in is for dev only)"

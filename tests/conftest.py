@@ -1,7 +1,8 @@
 """Shared test fixtures: which Redis and PostgreSQL the suite uses.
 
 The suite uses the real servers on 127.0.0.1 when they answer and the embedded stand-ins
-(fakeredis, SQLite) otherwise; the pytest header says which.
+(fakeredis, SQLite) otherwise; the pytest header says which, and whether Kannel is installed
+(tests/kannel runs a real one, or is skipped).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import os
 import socket
 
 import pytest
+
+from tests.kannel import harness as kannel_harness
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 POSTGRES_URL = os.environ.get(
@@ -53,6 +56,7 @@ def _postgres_answers() -> bool:
 
 REAL_REDIS = _redis_answers()
 REAL_POSTGRES = _postgres_answers()
+KANNEL_MISSING = kannel_harness.missing()
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -61,6 +65,12 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         + (f"real server at {REDIS_URL}" if REAL_REDIS else "in-process stand-in (fakeredis)"),
         "postgresql: "
         + (f"real server at {POSTGRES_URL}" if REAL_POSTGRES else "not answering; SQLite only"),
+        "kannel: "
+        + (
+            "bearerbox, smsbox and fakesmsc found; the real-Kannel tests run"
+            if KANNEL_MISSING is None
+            else f"{KANNEL_MISSING}; the real-Kannel tests are skipped"
+        ),
     ]
 
 

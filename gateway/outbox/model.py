@@ -52,6 +52,10 @@ class OutMessage:
     priority: Priority = Priority.INTERACTIVE
     created_at: datetime
     attempt: int = 0  # sends tried before this one
+    # Where it leaves from, when it must: a reply goes out from the short code and the
+    # operator link its SMS came in on (Kannel's `to` and smsc-id). None: the sender's choice.
+    sender_id: str | None = None
+    route: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -124,6 +124,10 @@ def encode(
     }
     if msg.options:
         doc["opts"] = [[o.key, o.id, o.label] for o in msg.options]
+    if msg.sender_id is not None:
+        doc["from"] = msg.sender_id
+    if msg.route is not None:
+        doc["via"] = msg.route
     if job is not None:
         doc["job"] = job
     if guard is not None:
@@ -152,6 +156,8 @@ def decode(stream: str, entry_id: str, fields: Mapping[bytes | str, bytes | str]
             priority=Priority(int(doc["pri"])),
             created_at=datetime.fromtimestamp(float(doc["at"]), UTC),
             attempt=int(doc.get("n", 0)),
+            sender_id=_optional(doc.get("from")),
+            route=_optional(doc.get("via")),
         )
         job = doc.get("job")
         if job is not None and not isinstance(job, dict):
@@ -172,6 +178,10 @@ def decode(stream: str, entry_id: str, fields: Mapping[bytes | str, bytes | str]
 
 def _text(value: bytes | str) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+def _optional(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 # --- scripts --------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ A record's status only moves forward:
                          └──> failed (2)
 
 Workers write outcomes in batches (one transaction per batch); provider status callbacks
-move a record by its provider id. Bodies (`text`, `options`) are kept for
+move a record by its provider id (Twilio), or by its own id when the provider's report names
+ours (Kannel's `dlr-url`). Bodies (`text`, `options`) are kept for
 `GATEWAY_MESSAGE_BODY_RETENTION_H` hours: reads hide older ones and `purge_bodies` empties
 them. Calls run in a worker thread so the event loop never waits on the database.
 """
@@ -138,6 +139,30 @@ class MessageRecords:
         )
         with self.engine.begin() as conn:
             return conn.execute(statement).rowcount > 0
+
+    async def own_status(
+        self, message_id: str, status: str, error: str | None, at: datetime
+    ) -> bool | None:
+        """Move record `message_id` to `status` if that is forward: True if it moved, False if
+        it stays (already there or further), None if there is no such record (yet)."""
+        return await anyio.to_thread.run_sync(
+            partial(self._own_status, message_id, status, error, at)
+        )
+
+    def _own_status(
+        self, message_id: str, status: str, error: str | None, at: datetime
+    ) -> bool | None:
+        table = outbound_message
+        statement = (
+            sa.update(table)
+            .where(table.c.id == message_id, table.c.status_rank < RANK[status])
+            .values(status=status, status_rank=RANK[status], error=error, updated_at=at)
+        )
+        with self.engine.begin() as conn:
+            if conn.execute(statement).rowcount > 0:
+                return True
+            found = conn.execute(sa.select(table.c.id).where(table.c.id == message_id)).first()
+        return False if found is not None else None
 
     async def purge_bodies(self, now: datetime | None = None) -> int:
         """Empty the bodies older than the retention; how many records were emptied."""

@@ -16,6 +16,7 @@ STRONG = {
     "identity_key": "k" * 32,
     "at_ussd_token": "u" * 32,
     "twilio_auth_token": "t" * 32,
+    "kannel_callback_token": "c" * 32,
     "meta_app_secret": "m" * 32,
     "meta_verify_token": "v" * 32,
     "telegram_bot_token": "123:abc",
@@ -68,6 +69,8 @@ def test_production_with_real_secrets_starts() -> None:
         ("sms_sender", "sink", "GATEWAY_SMS_SENDER=sink"),
         ("twilio_account_sid", None, "needs GATEWAY_TWILIO_ACCOUNT_SID"),
         ("twilio_sms_from", "", "needs GATEWAY_TWILIO_SMS_FROM"),
+        ("kannel_callback_token", "demo-kannel-callback-token", "GATEWAY_KANNEL_CALLBACK_TOKEN"),
+        ("kannel_callback_token", "short", "GATEWAY_KANNEL_CALLBACK_TOKEN is shorter than 16"),
     ],
 )
 def test_production_refuses_a_missing_or_demo_secret(
@@ -112,3 +115,89 @@ def test_unknown_channel_name_is_rejected() -> None:
 def test_a_channel_without_an_adapter_cannot_be_enabled() -> None:
     with pytest.raises(pydantic.ValidationError, match="not implemented yet: telegram"):
         Settings(channels="sms_twilio,telegram")
+
+
+KANNEL = {
+    **STRONG,
+    "sms_sender": "kannel",
+    "kannel_sendsms_user": "massar",
+    "kannel_sendsms_password": "p" * 32,
+    "kannel_sms_from": "2020",
+}
+
+
+def test_production_with_the_kannel_sender_starts() -> None:
+    assert Settings(**KANNEL).sms_sender == "kannel"
+
+
+@pytest.mark.parametrize(
+    ("changes", "variable"),
+    [
+        ({"kannel_sendsms_password": "demo-kannel-sendsms-password"}, "SENDSMS_PASSWORD holds a"),
+        ({"kannel_sendsms_password": "CHANGE_ME_SENDSMS_PASSWORD"}, "PASSWORD holds a demo"),
+        ({"kannel_callback_token": "CHANGE_ME_CALLBACK_TOKEN"}, "CALLBACK_TOKEN holds a demo"),
+        ({"kannel_sendsms_password": "p" * 15}, "SENDSMS_PASSWORD is shorter than 16"),
+        # The delivery reports' route checks the token even with the inbound channel off.
+        (
+            {"channels": "ussd_africastalking", "kannel_callback_token": "x"},
+            "GATEWAY_KANNEL_CALLBACK_TOKEN is shorter than 16",
+        ),
+    ],
+)
+def test_production_refuses_demo_or_short_kannel_secrets(
+    changes: dict[str, str], variable: str
+) -> None:
+    with pytest.raises(pydantic.ValidationError, match=variable):
+        Settings(**{**KANNEL, **changes})
+
+
+@pytest.mark.parametrize("missing", ["kannel_sendsms_user", "kannel_sendsms_password"])
+def test_the_kannel_sender_needs_its_credentials_and_short_code(missing: str) -> None:
+    settings = {"sms_sender": "kannel", "kannel_sms_from": "2020", missing: None}
+    with pytest.raises(pydantic.ValidationError, match=f"needs GATEWAY_{missing.upper()}"):
+        Settings(**settings)  # type: ignore[arg-type]
+    with pytest.raises(pydantic.ValidationError, match="needs GATEWAY_KANNEL_SMS_FROM"):
+        Settings(sms_sender="kannel")
+
+
+def test_kannel_allowlist_and_routes_are_read_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GATEWAY_KANNEL_ALLOWED_IPS", "10.0.4.7, 10.1.0.0/16,::1")
+    monkeypatch.setenv("GATEWAY_KANNEL_ROUTES", "+21266:IAM:2020, +21270:INWI,+2126610:IAM:MASSAR")
+    settings = Settings()
+    assert [str(n) for n in settings.kannel_allowed_ips] == [
+        "10.0.4.7/32",
+        "10.1.0.0/16",
+        "::1/128",
+    ]
+    assert [(r.prefix, r.smsc, r.sender) for r in settings.kannel_routes] == [
+        ("+21266", "IAM", "2020"),
+        ("+21270", "INWI", None),
+        ("+2126610", "IAM", "MASSAR"),
+    ]
+
+
+def test_kannel_allows_only_loopback_by_default() -> None:
+    assert [str(n) for n in Settings().kannel_allowed_ips] == ["127.0.0.1/32", "::1/128"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("kannel_routes", "21266:IAM:2020"),  # no +
+        ("kannel_routes", "+21266"),  # no link
+        ("kannel_routes", "+21266:I AM"),
+        ("kannel_routes", "+21266:IAM:TOO-LONG-SENDER-ID"),
+        ("kannel_allowed_ips", "kannel.internal"),
+        ("kannel_sms_from", "MASSAR-EDUCATION"),  # more than 11 characters
+        ("kannel_smsc", "IAM;rm"),
+        ("kannel_sendsms_url", "ftp://127.0.0.1:13013/cgi-bin/sendsms"),
+        # Kannel reads `%` in its URLs as escape codes, and the token sits in two of them.
+        ("kannel_callback_token", "abc%2Fdef-0123456789"),
+        ("kannel_callback_token", "with space 0123456789"),
+    ],
+)
+def test_malformed_kannel_settings_are_refused(field: str, value: str) -> None:
+    with pytest.raises(pydantic.ValidationError, match=field):
+        Settings(**{field: value})  # type: ignore[arg-type]

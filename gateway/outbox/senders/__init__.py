@@ -33,4 +33,24 @@ def build_senders(
             status_callback=settings.public_url + STATUS_ROUTE,
             http=http,
         )
+    elif settings.sms_sender is SenderName.KANNEL:
+        from gateway.channels.kannel_sms import DLR_ROUTE
+        from gateway.outbox.senders.kannel import KannelSender
+
+        password, token = settings.kannel_sendsms_password, settings.kannel_callback_token
+        senders[OutChannel.SMS] = KannelSender(
+            url=settings.kannel_sendsms_url,
+            username=settings.kannel_sendsms_user or "",
+            password=password.get_secret_value() if password is not None else "",
+            sender=settings.kannel_sms_from or "",
+            # The token is URL-safe (settings); Kannel adds `msg` and `status` to it.
+            dlr_url=settings.kannel_base_url
+            + DLR_ROUTE
+            + f"?token={token.get_secret_value() if token is not None else ''}",
+            http=http,
+            smsc=settings.kannel_smsc,
+            routes=settings.kannel_routes,
+            dlr_mask=settings.kannel_dlr_mask,
+            max_parts=settings.kannel_max_parts,
+        )
     return senders
