@@ -52,9 +52,10 @@ kannel-packages:
 	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && [ -f /etc/debian_version ] \
 	    && command -v apt-get >/dev/null 2>&1; then \
 	  echo "installing kannel and kannel-extras for the real-Kannel tests (apt-get)"; \
-	  { apt-get install -y -qq kannel kannel-extras >/dev/null 2>&1 \
+	  { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kannel kannel-extras >/dev/null 2>&1 \
 	    || { apt-get update -qq >/dev/null 2>&1 \
-	         && apt-get install -y -qq kannel kannel-extras >/dev/null 2>&1; }; } \
+	         && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kannel kannel-extras \
+	              >/dev/null 2>&1; }; } \
 	  || echo "could not install kannel: the real-Kannel tests will be skipped"; \
 	fi
 
