@@ -196,7 +196,10 @@ def run_wrk(
     cmd = [binary, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if script is not None:
         cmd += ["-s", str(script)]
-    out = subprocess.run([*cmd, url], check=True, capture_output=True, text=True).stdout
+    done = subprocess.run([*cmd, url], check=False, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"wrk failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
+    out = done.stdout
     rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
     if not rate:
         raise SystemExit(f"could not read wrk's output:\n{out}")

@@ -52,25 +52,27 @@ from bench.sms import sms_lua, write_signed_requests
 HOST = "127.0.0.1"
 # Where a sample's innermost frame is, by path fragment; first match wins.
 PACKAGES = (
-    ("redis-py", "/redis/"),
-    ("hiredis", "/hiredis/"),
-    ("dialogs engine", "/gateway/dialogs/"),
-    ("gateway resilience", "/gateway/resilience/"),
-    ("gateway channels", "/gateway/channels/"),
-    ("gateway turns and store", "/gateway/"),
-    ("structlog", "/structlog/"),
-    ("logging (stdlib)", "/logging/"),
-    ("pydantic", "/pydantic"),
-    ("babel", "/babel/"),
-    ("phonenumbers", "/phonenumbers/"),
-    ("twilio", "/twilio/"),
-    ("prometheus", "/prometheus_client/"),
-    ("fastapi", "/fastapi/"),
-    ("starlette", "/starlette/"),
-    ("uvicorn", "/uvicorn/"),
-    ("anyio", "/anyio/"),
-    ("asyncio", "/asyncio/"),
-    ("backend_client", "/backend_client/"),
+    ("redis-py", "(redis/"),
+    ("hiredis", "(hiredis/"),
+    ("dialogs engine", "(gateway/dialogs/"),
+    ("gateway resilience", "(gateway/resilience/"),
+    ("gateway channels", "(gateway/channels/"),
+    ("gateway turns, store, logs, app", "(gateway/"),
+    ("structlog", "(structlog/"),
+    ("logging (stdlib)", "(logging/"),
+    ("pydantic", "(pydantic"),
+    ("babel", "(babel/"),
+    ("phonenumbers", "(phonenumbers/"),
+    ("twilio", "(twilio/"),
+    ("prometheus", "(prometheus_client/"),
+    ("fastapi", "(fastapi/"),
+    ("starlette", "(starlette/"),
+    ("uvicorn", "(uvicorn/"),
+    ("anyio", "(anyio/"),
+    ("asyncio (stdlib)", "(asyncio/"),
+    ("backend_client", "(backend_client/"),
+    ("json (stdlib)", "(json/"),
+    ("hmac, hashlib (stdlib)", "(hmac.py"),
 )
 
 
@@ -110,6 +112,10 @@ def top_entries(raw: str, limit: int = 25) -> str:
     lines += table("inclusive (the function and what it calls)", inclusive, limit)
     lines += table("self (the innermost frame)", own, limit)
     return "\n".join(lines) + "\n"
+
+
+def shown(path: Path) -> Path:
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
 
 
 def py_spy() -> str:
@@ -209,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     header = f"{args.channel} turns, 1 worker, wrk {args.connections} connections, {stamp} UTC\n"
     txt.write_text(header + report)
     print(header + report)
-    print(f"written {svg.relative_to(ROOT)} and {txt.relative_to(ROOT)}")
+    print(f"written {shown(svg)} and {shown(txt)}")
     return 0
 
 

@@ -157,6 +157,7 @@ class Bench:
         result = loadgen.run(
             HOST, port, self.requests_for(port, phones, tag),
             rate=float("inf"), count=len(phones), max_connections=32, keep_bodies=True,
+            timeout_s=300.0,  # all are due at once: the last waits for the 999 before it
         )  # fmt: skip
         return dict(Counter(self.classifier.kind(s.status, s.body) for s in result.samples))
 
@@ -374,8 +375,9 @@ class Bench:
         client = redis.Redis.from_url(self.redis_url)
         keys = Keys(b"demo-identity-key")  # the gateway runs with the demo identity key
         session_key = keys.session(ChannelKind.USSD, SESSION_PHONE)
-        tag = keys.user_tag(ChannelKind.USSD, SESSION_PHONE)
-        client.delete(*(client.keys(f"mg:{tag}:*") or [session_key]))
+        # The USSD keys of the phone: its session and the answers remembered for its screens.
+        pattern = f"mg:{keys.user_tag(SESSION_PHONE)}:ussd:*"
+        client.delete(*(client.keys(pattern) or [session_key]))
         steps: list[dict[str, object]] = []
         with self.gateway(gw_port, workers), httpx.Client(timeout=10) as http:
             session_id = f"{self.run_id}-typical"
@@ -385,7 +387,7 @@ class Bench:
                     content=ussd_body(SESSION_PHONE, session_id, text),
                     headers={"Content-Type": "application/x-www-form-urlencoded"},
                 )
-                user_keys = client.keys(f"mg:{tag}:*")
+                user_keys = client.keys(pattern)
                 steps.append(
                     {
                         "text_len": len(text),

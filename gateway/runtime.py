@@ -143,11 +143,12 @@ async def open_runtime(
             ),
             on_state=metrics.breaker_state.set,
         )
+        cache = Cache(
+            redis, key_secret=key, ttls=settings.cache_ttls, stale_s=settings.cache_stale_s
+        )
         resilient = ResilientBackend(
             backend,
-            cache=Cache(
-                redis, key_secret=key, ttls=settings.cache_ttls, stale_s=settings.cache_stale_s
-            ),
+            cache=cache,
             singleflight=SingleFlight(
                 redis,
                 lease_s=settings.singleflight_lease_s,
@@ -168,6 +169,7 @@ async def open_runtime(
             ),
             metrics=metrics,
             gate=TurnGate(settings.max_turns_in_flight),
+            guardian_cache=cache,
             follow_up=FollowUpConfig(
                 outbox=outbox,
                 profile=SMS_PROFILE,
