@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import sqlalchemy as sa
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import ConnectionPool, Redis
+from redis.maint_notifications import MaintNotificationsConfig
 
 __all__ = ["REDIS_MAX_CONNECTIONS", "open_database", "open_redis", "warm_up"]
 
@@ -37,13 +38,18 @@ def open_redis(url: str | None) -> tuple[Redis, str]:
         cluster = RedisCluster.from_url(cluster_url, socket_timeout=1.0, socket_connect_timeout=1.0)
         # RedisCluster offers the commands the gateway uses (GET/SET/EVALSHA/XADD...).
         return cluster, "redis cluster"  # type: ignore[return-value]
-    # Turns wait (briefly) for a free connection at peak instead of failing at the 100th.
-    pool = BlockingConnectionPool.from_url(
+    # A plain pool, not the blocking one: a worker runs at most `max_turns_in_flight` (256)
+    # turns, each holding one connection at a time, so 512 is never all taken and a waiting
+    # pool's condition variable and timeout would only cost every command (bench/redis_client.py).
+    # Maintenance notifications (a managed Redis announcing node moves) are not used here:
+    # off, so no connection asks for them. The parser is hiredis (a dependency): redis-py
+    # picks it when it is installed.
+    pool = ConnectionPool.from_url(
         url,
         max_connections=REDIS_MAX_CONNECTIONS,
-        timeout=1.0,
         socket_timeout=1.0,
         socket_connect_timeout=1.0,
+        maint_notifications_config=MaintNotificationsConfig(enabled=False),
     )
     return Redis.from_pool(pool), "redis"
 
