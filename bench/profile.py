@@ -8,9 +8,9 @@ backend's answers are cached, then keeps wrk's closed-loop load on it (32 connec
 USSD dials, or signed `MENU` SMS) while py-spy samples the worker twice in a row:
 
 1. `--format flamegraph` -> bench/results/profile-<channel>-<time>.svg (open it in a browser);
-2. `--format raw` (collapsed stacks) -> the top entries: CPU by package (where the samples
-   land), and the functions with the largest inclusive and self shares, printed and written
-   beside the SVG as .txt.
+2. `--format raw` (collapsed stacks, kept as .stacks.txt) -> the top entries: CPU by package
+   (where the samples land), and the functions with the largest inclusive and self shares,
+   printed and written beside the SVG as .txt.
 
 Shares are of the samples where the worker was running Python (idle waits are left out).
 py-spy attaches to a running process: as root, or with ptrace allowed.
@@ -76,6 +76,9 @@ PACKAGES = (
 )
 
 
+TRUNK_SHARE = 0.6
+
+
 def package_of(frame: str) -> str:
     return next((name for name, part in PACKAGES if part in frame), "other")
 
@@ -107,9 +110,16 @@ def top_entries(raw: str, limit: int = 25) -> str:
         rows += [f"  {100 * c / total:5.1f} %  {name}" for name, c in counts.most_common(n)]
         return rows
 
+    # The trunk (the server, the middleware chain, the route) holds nearly every sample:
+    # below it is where a turn's time goes.
+    branches = Counter({f: c for f, c in inclusive.items() if c < TRUNK_SHARE * total})
     lines = [f"{total} samples of running Python"]
     lines += table("CPU by package (innermost frame)", by_package, len(by_package))
-    lines += table("inclusive (the function and what it calls)", inclusive, limit)
+    lines += table(
+        f"inclusive, below the trunk (< {TRUNK_SHARE:.0%}: the function and what it calls)",
+        branches,
+        limit,
+    )
     lines += table("self (the innermost frame)", own, limit)
     return "\n".join(lines) + "\n"
 
@@ -206,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"recording {args.seconds} s: flame graph")
             record(gateway.pid, args.seconds, args.rate, "flamegraph", svg)
             print(f"recording {args.seconds} s: collapsed stacks")
-            raw = tmp / "stacks.txt"
+            raw = svg.with_suffix(".stacks.txt")
             record(gateway.pid, args.seconds, args.rate, "raw", raw)
             load.join()
             report = top_entries(raw.read_text())

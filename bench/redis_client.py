@@ -16,8 +16,10 @@ Configurations, each one change from the one above it:
     blocking+hiredis        the hiredis parser (redis-py picks it when hiredis is installed)
     pool+hiredis            a plain ConnectionPool (no condition variable, no wait timeout)
     pool+hiredis+maint off  maintenance notifications off (nothing asks for them on connect)
-    pool+hiredis+RESP2      RESP2 instead of RESP3 (not taken: the outbox reads RESP3 shapes)
-    untimed (maint off)     no socket timeout (not taken: only turns have a deadline of their own)
+    pool+hiredis+RESP2      RESP2, not redis-py 8's RESP3 (not taken: within the noise, and
+                            the code and tests run on RESP3's reply shapes)
+    untimed (maint off)     no socket timeout (not taken: within the noise, and only turns
+                            have a deadline of their own; /readyz and callbacks would hang)
     gateway                 what `gateway.connections.open_redis` builds now
 """
 

@@ -15,6 +15,8 @@ from gateway.dialogs.model import ChannelKind
 
 __all__ = ["Keys"]
 
+_MEMO_SIZE = 16384  # hashes kept per Keys; all are dropped at once when it fills
+
 
 class Keys:
     """Key names for one deployment: `<prefix>:{<user hmac>}:<channel>:<what>`.
@@ -29,10 +31,19 @@ class Keys:
             raise ValueError("key_secret must not be empty")
         self._secret = key_secret
         self.prefix = prefix
+        # A turn names the same user's keys a dozen times: each hash is computed once.
+        self._digests: dict[str, str] = {}
 
     def digest(self, value: str, *, label: str = "") -> str:
         """A keyed hash of `value` (128 bits, hex); `label` separates kinds of values."""
-        return hmac.new(self._secret, (label + value).encode(), hashlib.sha256).hexdigest()[:32]
+        material = label + value
+        found = self._digests.get(material)
+        if found is None:
+            if len(self._digests) >= _MEMO_SIZE:
+                self._digests.clear()
+            found = hmac.new(self._secret, material.encode(), hashlib.sha256).hexdigest()[:32]
+            self._digests[material] = found
+        return found
 
     def user_tag(self, user: str) -> str:
         """The hash tag shared by every key of one user, on every channel."""

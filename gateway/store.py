@@ -274,8 +274,8 @@ class SessionStore:
         if entry_key is not None:
             keys.append(entry_key)
         lease_ms = max(1, round(lease_s * 1000))
-        member = secrets.token_hex(8)
-        args: list[str | int] = [token, mark, lease_ms, rate_limit, rate_window_ms, member]
+        # The token is unique to this turn: it is also its member in the rate limit's set.
+        args: list[str | int] = [token, mark, lease_ms, rate_limit, rate_window_ms, token]
         started = time.monotonic()
         pause = _POLL_FIRST_S
         while True:

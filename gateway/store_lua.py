@@ -31,7 +31,8 @@ return 0
 # KEYS: [1] the message's remembered answer, [2] the user's lock on the channel, [3] the
 #       session, [4] the user's recent turns (rate limit), [5] optional: a cache entry to read.
 # ARGV: [1] lock value (a random token ending with [2]), [2] ":" .. the message's digest,
-#       [3] lease ms, [4] turns allowed per window (0: no limit), [5] window ms, [6] a member.
+#       [3] lease ms, [4] turns allowed per window (0: no limit), [5] window ms, [6] this
+#       turn's member in the set of recent turns (unique).
 # Returns {0, rev, doc, entry} RUN: the lock is ours, the turn is counted;
 #         {1, answer}          REPLAY: the message was answered already, nothing else done;
 #         {2}                  LIMITED: too many turns, not counted, nothing else done;

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 import pydantic
 from redis.asyncio import Redis
@@ -44,6 +44,7 @@ DEFAULT_TTLS: Mapping[str, int] = {
 """Fresh TTL in seconds per kind of data (the backend's Cache-Control hints)."""
 
 MAX_STALE_S = 24 * 3600
+DECODED_KEPT = 4096  # decoded values kept per worker; all dropped at once when it fills
 USER_KINDS = frozenset({"guardian"})
 """Kinds keyed by the user's phone alone: their entry shares the user's hash tag."""
 
@@ -87,6 +88,10 @@ class Cache:
         self._secret = key_secret
         self._keys = Keys(key_secret)
         self._clock = clock
+        # The last value read per key, with the bytes it was read from: a guardian lookup is
+        # read on every screen for an hour, and validating it is most of a warm turn's
+        # pydantic time. Values are frozen models, safe to hand to every turn.
+        self._decoded: dict[str, tuple[bytes | str, object, object, float]] = {}
 
     def key(self, kind: str, args: Sequence[str]) -> str:
         """`mg:c:{<32 hex>}`: a keyed hash of the kind and the arguments (which hold phones);
@@ -113,12 +118,20 @@ class Cache:
             raw = await self.redis.get(key)
         if raw is None:
             return None
-        try:
-            doc = json.loads(raw)
-            value = adapter.validate_python(doc["v"])
-            at = float(doc["at"])
-        except (ValueError, KeyError, TypeError, pydantic.ValidationError):
-            return None
+        decoded = self._decoded.get(key)
+        if decoded is not None and decoded[0] == raw and decoded[1] is adapter:
+            # The same bytes through the same adapter as last time: the same value.
+            value, at = cast(T, decoded[2]), decoded[3]
+        else:
+            try:
+                doc = json.loads(raw)
+                value = adapter.validate_python(doc["v"])
+                at = float(doc["at"])
+            except (ValueError, KeyError, TypeError, pydantic.ValidationError):
+                return None
+            if len(self._decoded) >= DECODED_KEPT:
+                self._decoded.clear()
+            self._decoded[key] = (raw, adapter, value, at)
         fresh = self._clock() - at < self.ttl(kind)
         return Cached(value=value, fetched_at=datetime.fromtimestamp(at, UTC), fresh=fresh)
 
