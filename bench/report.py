@@ -50,6 +50,12 @@ def headline(result: dict[str, Any], workers: list[int]) -> None:
     result["baseline_p99_ms_at_1000"] = (
         baseline_sweep[-1]["p99_ms"] if baseline_sweep[-1]["offered_per_s"] == 1000 else None
     )
+    result["cores_used_at_1000"] = {
+        "gateway": at_max.get("cores_used") if at_max["offered_per_s"] == 1000 else None,
+        "baseline": baseline_sweep[-1].get("cores_used")
+        if baseline_sweep[-1]["offered_per_s"] == 1000
+        else None,
+    }
     sf = result["single_flight"]
     result["single_flight_backend_calls"] = sf["backend_lookup_calls"]
     result["single_flight_answered"] = sf["answered"]
@@ -119,6 +125,13 @@ def print_table(r: dict[str, Any]) -> None:
     )  # fmt: skip
     rows.append(("  achieved turns/s at 1000 offered", f"{achieved}", "1000", ""))
     rows.append(("  baseline p99 ms at 1000 offered", f"{r['baseline_p99_ms_at_1000']}", "", ""))
+    for app in ("gateway", "baseline"):
+        cores = (r.get("cores_used_at_1000") or {}).get(app)
+        if cores:
+            rows.append(
+                (f"  cores used at 1000 offered ({app} run): workers / Redis / generator",
+                 f"{cores['workers']} / {cores['redis']} / {cores['load_generator']}", "", "")
+            )  # fmt: skip
     sf = r["single_flight"]
     rows.append(
         (f"backend calls for {sf['queries']} identical cold reads",

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import shutil
 import statistics
 import subprocess
@@ -244,24 +245,38 @@ class Bench:
         )
 
     def latency_sweep(self, workers: int) -> dict[str, list[dict[str, object]]]:
-        """p50/p99 at each offered rate, open loop, gateway then baseline at each rate."""
+        """p50/p99 at each offered rate, open loop, gateway then baseline at each rate, with
+        the cores each party used meanwhile (workers, Redis, this generator)."""
         bl_port, gw_port = free_port(), free_port()
         out: dict[str, list[dict[str, object]]] = {"gateway": [], "baseline": []}
-        with self.baseline(bl_port, workers), self.gateway(gw_port, workers):
+        with self.baseline(bl_port, workers) as bl, self.gateway(gw_port, workers) as gw:
             self.warm_up(gw_port, self.warm, f"sweep-warm{workers}")
             for rate in self.args.rates:
                 count = max(50, int(rate * self.args.rate_seconds))
-                for name, port in (("gateway", gw_port), ("baseline", bl_port)):
+                for name, port, pid in (
+                    ("gateway", gw_port, gw.pid),
+                    ("baseline", bl_port, bl.pid),
+                ):
+                    cpu, redis, own = cpu_snapshot(pid), self.redis.snapshot(), _own_cpu_s()
                     result = loadgen.run(
                         HOST, port, self.requests_for(port, self.warm, f"{name}-r{rate}"),
                         rate=float(rate), count=count, timeout_s=10.0,
                     )  # fmt: skip
                     summary = result.summary()
+                    seconds = max(result.duration_s, 1e-9)
+                    cores = cpu_cost(cpu, cpu_snapshot(pid), 1)["cpu_ms_per_turn"]
+                    redis_s = self.redis.snapshot().cpu_s - redis.cpu_s
+                    summary["cores_used"] = {
+                        "workers": round(float(cores) / 1000 / seconds, 2),  # type: ignore[arg-type]
+                        "redis": round(redis_s / seconds, 2),
+                        "load_generator": round((_own_cpu_s() - own) / seconds, 2),
+                    }
                     out[name].append(summary)
                     print(
                         f"  {name:<8} offered {rate:>5}/s achieved "
                         f"{summary['achieved_per_s']:>7}/s  p50 {summary['p50_ms']} ms  "
-                        f"p99 {summary['p99_ms']} ms  statuses {summary['statuses']}"
+                        f"p99 {summary['p99_ms']} ms  statuses {summary['statuses']}  "
+                        f"cores {summary['cores_used']}"
                     )
         return out
 
@@ -499,6 +514,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"written {shown(args.out / 'latest.json')}", end="")
     print(f" and {shown(chart)}" if result["chart"] else " (no chart)")
     return 0
+
+
+def _own_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def shown(path: Path) -> Path:
