@@ -225,6 +225,13 @@ def run_wrk(
     return result
 
 
+def ussd_body(phone: str, session_id: str, text: str = "") -> str:
+    return (
+        f"sessionId={session_id}&serviceCode=%2A2020%23&phoneNumber={phone.replace('+', '%2B')}"
+        f"&networkCode=60400&text={text}"
+    )
+
+
 def ussd_lua(phones: Sequence[str], *, run: str, path: str = USSD_PATH, text: str = "") -> str:
     """A wrk script: each request a new USSD session (new sessionId) from the next phone.
 

@@ -44,9 +44,9 @@ from bench.common import (
     redis_server,
     seed_sandbox,
     server,
+    ussd_body,
     ussd_lua,
 )
-from bench.run import ussd_body
 from bench.sms import sms_lua, write_signed_requests
 
 HOST = "127.0.0.1"
