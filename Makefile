@@ -6,7 +6,8 @@ RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 BENCH_STAMP := $(VENV)/.bench-installed
 
-.PHONY: run test lint format catalogs bench bench-sandbox bench-outbox bench-kannel clean kannel-packages
+.PHONY: run test lint format catalogs bench bench-sandbox bench-outbox bench-kannel profile clean \
+	kannel-packages
 
 run: $(RUN_STAMP)
 	@$(BIN)/pybabel compile -d gateway/locales 2>/dev/null
@@ -62,8 +63,9 @@ kannel-packages:
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache .hypothesis
 
-# The USSD benchmark (bench/run.py): gateway against its baseline, single-flight, backend slow
-# and down, session bytes; a table, bench/results/latest.json and a chart. BENCH_ARGS=--quick
+# The USSD benchmark (bench/run.py): gateway against its baseline (turns/s, Redis commands and
+# worker CPU per turn), SMS turns/s, single-flight, backend slow and down, session bytes; a
+# table, bench/results/latest.json and a chart. BENCH_ARGS=--quick
 bench: $(BENCH_STAMP)
 	@$(BIN)/pybabel compile -d gateway/locales 2>/dev/null
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
@@ -71,6 +73,12 @@ bench: $(BENCH_STAMP)
 $(BENCH_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[dev,bench]'
 	@touch $@ $(DEV_STAMP) $(RUN_STAMP)
+
+# A flame graph (SVG) of one gateway worker under wrk's load, and its top entries, written to
+# bench/results/ (py-spy, from the bench extra). PROFILE_ARGS="--channel sms --seconds 30"
+profile: $(BENCH_STAMP)
+	@$(BIN)/pybabel compile -d gateway/locales 2>/dev/null
+	$(BIN)/python bench/profile.py $(PROFILE_ARGS)
 
 bench-sandbox: $(DEV_STAMP)
 	$(BIN)/python bench/sandbox_reads.py

@@ -192,29 +192,44 @@ class SandboxAdmin:
 def run_wrk(
     binary: str, url: str, script: Path | None, seconds: int, connections: int, threads: int = 2
 ) -> dict[str, float]:
-    """Closed-loop load with wrk: requests/s, non-2xx count, p50 and p99 (ms)."""
+    """Closed-loop load with wrk: requests/s and in all, non-2xx count, p50 and p99 (ms)."""
     cmd = [binary, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if script is not None:
         cmd += ["-s", str(script)]
-    out = subprocess.run([*cmd, url], check=True, capture_output=True, text=True).stdout
+    done = subprocess.run([*cmd, url], check=False, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"wrk failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
+    out = done.stdout
     rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
     if not rate:
         raise SystemExit(f"could not read wrk's output:\n{out}")
+    requests = re.search(r"(\d+) requests in", out)
+    replayed = re.search(r"replayed: (\d+)", out)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)", out)
     result = {
         "rps": float(rate.group(1)),
+        "requests": float(requests.group(1)) if requests else 0.0,
         "errors": float(errors.group(1)) if errors else 0.0,
         "socket_errors": float(sum(int(n) for n in re.findall(r"\d+", socket_errors.group(1))))
         if socket_errors
         else 0.0,
     }
+    if replayed:
+        result["replayed"] = float(replayed.group(1))
     for pct in ("50", "99"):
         match = re.search(rf"\s{pct}(?:\.000)?%\s+([\d.]+)(us|ms|s)", out)
         if match:
             value = float(match.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[match.group(2)]
             result[f"p{pct}_ms"] = round(value, 2)
     return result
+
+
+def ussd_body(phone: str, session_id: str, text: str = "") -> str:
+    return (
+        f"sessionId={session_id}&serviceCode=%2A2020%23&phoneNumber={phone.replace('+', '%2B')}"
+        f"&networkCode=60400&text={text}"
+    )
 
 
 def ussd_lua(phones: Sequence[str], *, run: str, path: str = USSD_PATH, text: str = "") -> str:

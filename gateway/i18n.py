@@ -69,7 +69,9 @@ def _load(lang: str) -> Translations:
     return Translations(buf, domain=DOMAIN)
 
 
+@cache
 def translator(lang: str) -> Translator:
+    """The one `Translator` of `lang` (it holds no state of a turn: shared by all of them)."""
     if lang not in LANGS:
         raise ValueError(f"unsupported language {lang!r}")
     return Translator(lang, _load(lang))

@@ -138,7 +138,13 @@ def configure(*, json_logs: bool, level: str = "INFO", file: Path | None = None)
         else structlog.dev.ConsoleRenderer(colors=file is None and sys.stderr.isatty())
     )
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        # Below the level, stop before the chain runs: the redaction and the timestamp of a
+        # line nobody will see cost a turn as much as one that is written.
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *shared,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType
 
@@ -10,6 +12,10 @@ from gateway.text import ascii_digits
 _MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
 
 
+# Every screen of a USSD session and every SMS of a conversation names the same phone again:
+# parsing it is most of an adapter's own CPU (phonenumbers is pure Python), so the answers
+# for the phones seen lately are kept. Bounded, in this process's memory only.
+@lru_cache(maxsize=16384)
 def to_e164(raw: str, region: str = "MA") -> str | None:
     """`raw` (0612345678, 00212…, 212…, whatsapp:+212…, Arabic digits) as E.164, or None."""
     text = ascii_digits(raw.strip())

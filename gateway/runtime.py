@@ -156,11 +156,12 @@ async def open_runtime(
             ),
             on_state=metrics.breaker_state.set,
         )
+        cache = Cache(
+            redis, key_secret=key, ttls=settings.cache_ttls, stale_s=settings.cache_stale_s
+        )
         protected = partial(
             ResilientBackend,
-            cache=Cache(
-                redis, key_secret=key, ttls=settings.cache_ttls, stale_s=settings.cache_stale_s
-            ),
+            cache=cache,
             singleflight=SingleFlight(
                 redis,
                 lease_s=settings.singleflight_lease_s,
@@ -195,6 +196,7 @@ async def open_runtime(
             unmatched=UnmatchedLog(
                 redis, retention_s=settings.unmatched_retention_days * 86400, metrics=metrics
             ),
+            guardian_cache=cache,
             follow_up=FollowUpConfig(
                 outbox=outbox,
                 backend=patient,

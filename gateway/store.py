@@ -1,16 +1,32 @@
-"""Connections to the shared engines, and the Redis state of conversations.
-
-With `GATEWAY_REDIS_URL` unset the gateway runs on an in-process Redis stand-in (fakeredis):
-fine for the demo and the tests, never for more than one worker.
+"""The Redis state of conversations: sessions, per-user locks, remembered answers.
 
 `SessionStore` keeps, per channel and user: the session (a hash holding `rev` and the compact
-JSON `doc`, written by a Lua compare-and-set), a lock (SET NX PX with a random token, freed by
-compare-and-delete) and the answers already given to provider message ids (dedupe). A turn runs
+JSON `doc`, written by a Lua compare-and-set), a lock (a random token with a lease, freed by
+compare-and-delete) and the answers already given to provider message ids (dedupe). A turn
+costs two round trips (`gateway.turns`), each one Lua script (`gateway.store_lua`):
 
-    remembered? -> reply stored bytes | lock -> load -> step -> save -> remember
+    open_turn:  remembered answer? -> rate limit -> take the lock -> the session (+ a cache entry)
+    (the engine's step)
+    close_turn: save (compare-and-set on rev) -> remember the answer -> free the lock
 
-Key names hold no phone number: a user is a keyed HMAC, inside a Redis Cluster hash tag so one
-user's keys share a slot (`mg:{ussd:<hmac>}:session`, `...:lock`, `...:seen:<hmac of the id>`).
+A turn that finds the lock taken by another turn polls `open_turn` again (10 ms, doubling to
+100 ms) for at most `wait_s`, as `lock()` does; a retry of the message being answered waits
+for its answer that way, and is never counted by the rate limit or refused by it.
+
+Key layout (`gateway.keys`): key names hold no phone number. A user is a keyed HMAC inside a
+Redis Cluster hash tag, one tag per user (phone) for all of its keys on every channel, so a
+script may touch any of them on one slot:
+
+    mg:{<hmac>}:ussd:session      mg:{<hmac>}:ussd:lock      mg:{<hmac>}:ussd:seen:<hmac of id>
+    mg:{<hmac>}:sms:session       ... (one set per channel)
+    mg:{<hmac>}:turns             the rate limit, per phone across channels
+    mg:c:{<hmac>}                 the phone's cached guardian lookup (`gateway.resilience.cache`)
+
+Before issue #10 the tag was per channel (`mg:{ussd:<hmac>}:session`) and the rate limit had
+its own (`mg:{rl:<hmac>}:turns`); nothing reads those keys any more. A deploy that moves to
+this layout drops the sessions in flight (a USSD session lives 180 s, an SMS one 30 min: they
+start again at the menu), remembered answers and rate-limit windows start empty, and each
+phone's guardian lookup is fetched once more (docs/deploy.md).
 
 Errors:
 
@@ -21,34 +37,38 @@ Errors:
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import secrets
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from pathlib import Path
+from dataclasses import dataclass
+from enum import IntEnum
 from typing import Final
 
 import anyio
 import pydantic
-import sqlalchemy as sa
 import structlog
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from gateway import store_lua
+from gateway.connections import open_database, open_redis, warm_up
 from gateway.dialogs.model import ChannelKind, Session
+from gateway.keys import Keys
 
 __all__ = [
     "SESSION_TTL_S",
     "Keys",
     "LockTimeout",
+    "Opened",
+    "Outcome",
     "SessionConflict",
     "SessionStore",
     "StoreError",
     "open_database",
     "open_redis",
+    "warm_up",
 ]
 
 log = structlog.get_logger("gateway.store")
@@ -62,77 +82,10 @@ SESSION_TTL_S: Final[Mapping[ChannelKind, int]] = {
 }
 """How long an idle session lives, per channel; every write sets it again."""
 
-
-REDIS_MAX_CONNECTIONS = 512
-
-
-def open_redis(url: str | None) -> tuple[Redis, str]:
-    """A Redis client for `url`, or the in-process stand-in, and a word saying which.
-
-    A Redis Cluster is named `redis+cluster://host:port` (`rediss+cluster://` with TLS) or
-    `redis://host:port?cluster=true`; any node will do, the client discovers the others. Every
-    key the gateway uses carries a hash tag, so multi-key scripts stay on one slot.
-    """
-    if url is None:
-        import fakeredis
-
-        stand_in = fakeredis.FakeAsyncRedis(max_connections=REDIS_MAX_CONNECTIONS)
-        return stand_in, "in-process stand-in (fakeredis)"
-    cluster_url = _cluster_url(url)
-    if cluster_url is not None:
-        from redis.asyncio.cluster import RedisCluster
-
-        cluster = RedisCluster.from_url(cluster_url, socket_timeout=1.0, socket_connect_timeout=1.0)
-        # RedisCluster offers the commands the gateway uses (GET/SET/EVALSHA/XADD...).
-        return cluster, "redis cluster"  # type: ignore[return-value]
-    # Turns wait (briefly) for a free connection at peak instead of failing at the 100th.
-    pool = BlockingConnectionPool.from_url(
-        url,
-        max_connections=REDIS_MAX_CONNECTIONS,
-        timeout=1.0,
-        socket_timeout=1.0,
-        socket_connect_timeout=1.0,
-    )
-    return Redis.from_pool(pool), "redis"
-
-
-async def warm_up(redis: Redis) -> None:
-    """Open a cluster client's node connections before the first turns arrive.
-
-    redis-py 8.1's asyncio `RedisCluster` fails some commands that race a node's very first
-    connections (`'NoneType' object has no attribute 'writelines'`); discovering the slots
-    and pinging every node once at start-up avoids that burst. A single server needs nothing.
-    """
-    from redis.asyncio.cluster import RedisCluster
-
-    if isinstance(redis, RedisCluster):
-        await redis.initialize()
-        await redis.execute_command("PING", target_nodes=RedisCluster.ALL_NODES)
-
-
-def _cluster_url(url: str) -> str | None:
-    """The plain redis:// URL of a cluster URL, or None when `url` names one server."""
-    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    flagged = any(k == "cluster" and v.lower() in ("1", "true", "yes") for k, v in query)
-    if parts.scheme in ("redis+cluster", "rediss+cluster"):
-        scheme = parts.scheme.split("+")[0]
-    elif flagged:
-        scheme = parts.scheme
-    else:
-        return None
-    rest = urlencode([(k, v) for k, v in query if k != "cluster"])
-    return urlunsplit((scheme, parts.netloc, parts.path, rest, parts.fragment))
-
-
-def open_database(url: str) -> sa.Engine:
-    """An engine for `url`; a SQLite file's folder is created when missing."""
-    sa_url = sa.make_url(url)
-    if sa_url.get_backend_name() == "sqlite" and sa_url.database not in (None, "", ":memory:"):
-        Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
-    return sa.create_engine(sa_url, pool_pre_ping=True)
+_WAIT = 3  # OPEN_TURN's code for "another turn holds the lock"
+_POLL_FIRST_S = 0.01
+_POLL_MAX_S = 0.1
+_RELEASE_WITHIN_S = 1.0
 
 
 # ---- errors ------------------------------------------------------------------------------------
@@ -170,72 +123,24 @@ class LockTimeout(StoreError):
         return f"LockTimeout(channel={self.channel.value!r}, waited_s={self.waited_s})"
 
 
-# ---- key names ---------------------------------------------------------------------------------
+# ---- a turn's first round trip -------------------------------------------------------------
 
 
-class Keys:
-    """Redis key names for one deployment: `<prefix>:{<channel>:<user hmac>}:<what>`.
+class Outcome(IntEnum):
+    """What `open_turn` found (the codes of `store_lua.OPEN_TURN`)."""
 
-    The user part is the first 32 hex characters of HMAC-SHA256(key_secret, user); its first
-    12 are the `phone_h` of the logs (`gateway.logs.phone_hash`), so an operator can find a
-    caller's keys from a log line, and nobody can find them from a phone number alone.
-    """
-
-    def __init__(self, key_secret: bytes, *, prefix: str = "mg") -> None:
-        if not key_secret:
-            raise ValueError("key_secret must not be empty")
-        self._secret = key_secret
-        self.prefix = prefix
-
-    def digest(self, value: str, *, label: str = "") -> str:
-        """A keyed hash of `value` (128 bits, hex); `label` separates kinds of values."""
-        return hmac.new(self._secret, (label + value).encode(), hashlib.sha256).hexdigest()[:32]
-
-    def user_tag(self, channel: ChannelKind, user: str) -> str:
-        """The hash tag shared by all of one user's keys on one channel."""
-        return "{" + f"{channel.value}:{self.digest(user)}" + "}"
-
-    def session(self, channel: ChannelKind, user: str) -> str:
-        return f"{self.prefix}:{self.user_tag(channel, user)}:session"
-
-    def lock(self, channel: ChannelKind, user: str) -> str:
-        return f"{self.prefix}:{self.user_tag(channel, user)}:lock"
-
-    def seen(self, channel: ChannelKind, user: str, message_id: str) -> str:
-        # Provider ids can carry user input (the USSD text path): hash them too.
-        seen_h = self.digest(message_id, label="seen\0")
-        return f"{self.prefix}:{self.user_tag(channel, user)}:seen:{seen_h}"
+    RUN = 0  # the lock is ours and the turn counted: step, then `close_turn`
+    REPLAY = 1  # the message was answered already: send `answer` again
+    LIMITED = 2  # too many turns from this user: refused, not counted
 
 
-# ---- Lua ---------------------------------------------------------------------------------------
-
-# KEYS[1] session hash; ARGV: expected rev, new doc, ttl ms. Returns {1, new rev} or {0, stored}.
-# A missing session counts as rev 0; stored revs start at 1.
-_SAVE_LUA = """
-local stored = tonumber(redis.call('HGET', KEYS[1], 'rev') or '0')
-local expected = tonumber(ARGV[1])
-if stored ~= expected then
-  return {0, stored}
-end
-redis.call('HSET', KEYS[1], 'rev', expected + 1, 'doc', ARGV[2])
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return {1, expected + 1}
-"""
-
-# KEYS[1] lock; ARGV[1] the holder's token. Deletes only the holder's own lock.
-_RELEASE_LUA = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-"""
-
-_POLL_FIRST_S = 0.01
-_POLL_MAX_S = 0.1
-_RELEASE_WITHIN_S = 1.0
-
-
-# ---- the store ---------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Opened:
+    outcome: Outcome
+    token: str = ""  # the lock's value while the turn runs
+    session: Session | None = None
+    answer: bytes | None = None  # REPLAY
+    entry: bytes | None = None  # the cache entry asked for, if stored
 
 
 class SessionStore:
@@ -244,8 +149,10 @@ class SessionStore:
     def __init__(self, redis: Redis, *, key_secret: bytes, prefix: str = "mg") -> None:
         self.redis = redis
         self.keys = Keys(key_secret, prefix=prefix)
-        self._save = redis.register_script(_SAVE_LUA)
-        self._release = redis.register_script(_RELEASE_LUA)
+        self._save = redis.register_script(store_lua.SAVE)
+        self._release = redis.register_script(store_lua.RELEASE)
+        self._open = redis.register_script(store_lua.OPEN_TURN)
+        self._close = redis.register_script(store_lua.CLOSE_TURN)
 
     async def load(self, channel: ChannelKind, user: str) -> Session | None:
         """The user's session on `channel`, or None when there is none (or it expired).
@@ -254,14 +161,7 @@ class SessionStore:
         so that the next save succeeds.
         """
         rev, doc = await self.redis.hmget(self.keys.session(channel, user), ["rev", "doc"])
-        if rev is None or doc is None:
-            return None
-        try:
-            session = Session.model_validate_json(doc)
-        except pydantic.ValidationError as exc:
-            log.warning("session_unreadable", channel=channel.value, errors=exc.error_count())
-            return Session(rev=int(rev))
-        return session.with_(rev=int(rev))
+        return _parse(channel, rev, doc)
 
     async def save(
         self, channel: ChannelKind, user: str, session: Session, *, ttl_s: int | None = None
@@ -313,15 +213,16 @@ class SessionStore:
         try:
             yield
         finally:
-            # Shielded: a cancelled turn still frees its lock instead of holding it a lease.
-            with anyio.move_on_after(_RELEASE_WITHIN_S, shield=True):
-                try:
-                    await self._release(keys=[key], args=[token])
-                except RedisError as exc:
-                    # The lease frees it anyway; do not hide the block's own outcome.
-                    log.warning(
-                        "session_lock_release_failed", channel=channel.value, error=repr(exc)
-                    )
+            await self._free(channel, key, token)
+
+    async def _free(self, channel: ChannelKind, key: str, token: str) -> None:
+        # Shielded: a cancelled turn still frees its lock instead of holding it a lease.
+        with anyio.move_on_after(_RELEASE_WITHIN_S, shield=True):
+            try:
+                await self._release(keys=[key], args=[token])
+            except RedisError as exc:
+                # The lease frees it anyway; do not hide the block's own outcome.
+                log.warning("session_lock_release_failed", channel=channel.value, error=repr(exc))
 
     async def remembered(self, channel: ChannelKind, user: str, message_id: str) -> bytes | None:
         """The answer already given to this provider message id, if any."""
@@ -337,9 +238,134 @@ class SessionStore:
         key = self.keys.seen(channel, user, message_id)
         return bool(await self.redis.set(key, response, nx=True, ex=ttl_s))
 
+    # ---- the two round trips of a turn --------------------------------------------------
+
+    async def open_turn(
+        self,
+        channel: ChannelKind,
+        user: str,
+        message_id: str,
+        *,
+        lease_s: float = 5.0,
+        wait_s: float = 2.0,
+        rate_key: str | None = None,
+        rate_limit: int = 0,
+        rate_window_ms: int = 60_000,
+        entry_key: str | None = None,
+    ) -> Opened:
+        """Start a turn of `user` on `channel` for `message_id`, in one script (see the module).
+
+        `rate_key` names the user's sorted set of recent turns (`RateLimiter.key`), allowed
+        `rate_limit` per `rate_window_ms` (0: no limit); `entry_key` a string key of the same
+        hash tag to read along (a cached guardian lookup). While another turn holds the lock
+        the script is run again, for at most `wait_s`; then `LockTimeout`. The lock's lease
+        (`lease_s`) frees it if this worker dies; `close_turn` or `release_turn` frees it.
+        """
+        if lease_s <= 0:
+            raise ValueError("lease_s must be positive")
+        mark = ":" + self.keys.seen_digest(message_id)
+        token = secrets.token_hex(16) + mark
+        keys = [
+            self.keys.seen(channel, user, message_id),
+            self.keys.lock(channel, user),
+            self.keys.session(channel, user),
+            rate_key or self.keys.turns(user),
+        ]
+        if entry_key is not None:
+            keys.append(entry_key)
+        lease_ms = max(1, round(lease_s * 1000))
+        # The token is unique to this turn: it is also its member in the rate limit's set.
+        args: list[str | int] = [token, mark, lease_ms, rate_limit, rate_window_ms, token]
+        started = time.monotonic()
+        pause = _POLL_FIRST_S
+        while True:
+            reply = await self._open(keys=keys, args=args)
+            code = int(reply[0])
+            if code != _WAIT:
+                break
+            left = wait_s - (time.monotonic() - started)
+            if left <= 0:
+                raise LockTimeout(channel, wait_s)
+            await anyio.sleep(min(pause, left))
+            pause = min(pause * 2, _POLL_MAX_S)
+        if code == Outcome.REPLAY:
+            return Opened(Outcome.REPLAY, answer=_bytes(reply[1]))
+        if code == Outcome.LIMITED:
+            return Opened(Outcome.LIMITED)
+        return Opened(
+            Outcome.RUN,
+            token=token,
+            session=_parse(channel, reply[1], reply[2]),
+            entry=_bytes(reply[3]),
+        )
+
+    async def close_turn(
+        self,
+        channel: ChannelKind,
+        user: str,
+        message_id: str,
+        opened: Opened,
+        session: Session,
+        answer: bytes,
+        *,
+        remember_s: int,
+        ttl_s: int | None = None,
+    ) -> Session:
+        """Save `session` if the stored rev is still `session.rev`, remember `answer` for
+        `remember_s` and free the lock `opened` took, in one script; the session at rev + 1.
+
+        Raises `SessionConflict` when another write came first: the answer is remembered and
+        the lock freed all the same (the other writer's state stays).
+        """
+        ttl = SESSION_TTL_S[channel] if ttl_s is None else ttl_s
+        if ttl <= 0 or remember_s <= 0:
+            raise ValueError("ttl_s and remember_s must be positive")
+        stored = session.with_(rev=session.rev + 1)
+        keys = [
+            self.keys.session(channel, user),
+            self.keys.seen(channel, user, message_id),
+            self.keys.lock(channel, user),
+        ]
+        args: list[str | int | bytes] = [
+            session.rev,
+            _dump(stored),
+            ttl * 1000,
+            answer,
+            remember_s,
+            opened.token,
+        ]
+        ok, rev = (int(x) for x in await self._close(keys=keys, args=args))
+        if not ok:
+            raise SessionConflict(channel, session.rev, rev)
+        return stored
+
+    async def release_turn(self, channel: ChannelKind, user: str, opened: Opened) -> None:
+        """Free the lock `opened` took, if it is still ours (a turn that will not close)."""
+        await self._free(channel, self.keys.lock(channel, user), opened.token)
+
 
 def _dump(session: Session) -> str:
     """Compact JSON; the schema version `v` is kept even when it is the default."""
     data = session.model_dump(mode="json", exclude_defaults=True)
     data["v"] = session.v
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+def _bytes(value: bytes | str | None) -> bytes | None:
+    """A reply's value as bytes (a client opened with decode_responses=True gives str)."""
+    return value.encode() if isinstance(value, str) else value
+
+
+def _parse(
+    channel: ChannelKind, rev: bytes | str | None, doc: bytes | str | None
+) -> Session | None:
+    """A stored session, or None. A document that no longer parses restarts at the start
+    state, keeping its rev so that the next save succeeds."""
+    if rev is None or doc is None:
+        return None
+    try:
+        session = Session.model_validate_json(doc)
+    except pydantic.ValidationError as exc:
+        log.warning("session_unreadable", channel=channel.value, errors=exc.error_count())
+        return Session(rev=int(rev))
+    return session.with_(rev=int(rev))

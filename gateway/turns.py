@@ -1,6 +1,10 @@
-"""Runs one user turn: lock the user, load the session, step the engine, save, within a budget.
+"""Runs one user turn within a budget, in two Redis round trips around the engine's step.
 
 Channels call `TurnRunner.run` after verifying and parsing a request; they render the `Step`.
+The first round trip (`SessionStore.open_turn`) replays a remembered answer, counts the rate
+limit, takes the user's lock and loads the session with the caller's cached guardian lookup;
+the second (`close_turn`) saves the session, remembers the answer and frees the lock. Only
+the backend reads the engine asks for beyond that cost more.
 The budget is the channel's (USSD: 2 s): every backend call gets what is left of it, and a
 turn that runs out still answers:
 
@@ -44,9 +48,17 @@ from gateway.i18n import translator
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
 from gateway.outbox.queue import Outbox
 from gateway.resilience.backend import begin_turn, unsafe_to_repeat
+from gateway.resilience.cache import Cache
 from gateway.resilience.limits import RateLimiter, TurnGate
 from gateway.resilience.metrics import Metrics
-from gateway.store import SESSION_TTL_S, LockTimeout, SessionConflict, SessionStore
+from gateway.store import (
+    SESSION_TTL_S,
+    LockTimeout,
+    Opened,
+    Outcome,
+    SessionConflict,
+    SessionStore,
+)
 from gateway.text import ascii_digits, script_of
 from gateway.unmatched import UnmatchedLog
 
@@ -91,6 +103,9 @@ class TurnRunner:
     follow_up: FollowUpConfig | None = None
     gate: TurnGate | None = None
     unmatched: UnmatchedLog | None = None
+    # The backend's cache: its guardian entry for the caller is read in the turn's first
+    # round trip, so a warm turn makes no read of its own.
+    guardian_cache: Cache | None = None
 
     async def run(
         self,
@@ -144,34 +159,43 @@ class TurnRunner:
         remember_s: int,
     ) -> str:
         kind = profile.kind
-        seen = await self.sessions.remembered(kind, user, message_id)
-        if seen is not None:
-            return seen.decode()
-        if self.rate_limit is not None and not await self.rate_limit.hit(user):
-            log.info("turn_rate_limited", channel=kind.value)
-            if self.metrics is not None:
-                self.metrics.rate_limited.labels(channel=kind.value).inc()
-            return render(notice_step(prepare(None)[0], None, texts.TOO_MANY, "rate_limited"))
         deadline = Deadline.after(budget_s)
-        loaded: list[Session] = []
+        limiter = self.rate_limit
+        cache = self.guardian_cache
+        entry_key = cache.key("guardian", [user]) if cache is not None else None
+        opened: Opened | None = None
         try:
             with anyio.fail_after(budget_s):
-                async with self.sessions.lock(kind, user, wait_s=budget_s / 2):
-                    seen = await self.sessions.remembered(kind, user, message_id)
-                    if seen is not None:
-                        return seen.decode()
-                    result = await self._locked_turn(
-                        prepare, profile, user, deadline, loaded, message_id
+                # One round trip: a remembered answer, the rate limit, the lock, the session.
+                opened = await self.sessions.open_turn(
+                    kind,
+                    user,
+                    message_id,
+                    wait_s=budget_s / 2,
+                    rate_key=limiter.key(user) if limiter is not None else None,
+                    rate_limit=limiter.limit if limiter is not None else 0,
+                    rate_window_ms=limiter.window_ms if limiter is not None else 60_000,
+                    entry_key=entry_key,
+                )
+                if opened.outcome is Outcome.REPLAY:
+                    return (opened.answer or b"").decode()
+                if opened.outcome is Outcome.LIMITED:
+                    log.info("turn_rate_limited", channel=kind.value)
+                    if self.metrics is not None:
+                        self.metrics.rate_limited.labels(channel=kind.value).inc()
+                    return render(
+                        notice_step(prepare(None)[0], None, texts.TOO_MANY, "rate_limited")
                     )
-                    body = render(result)
-                    await self.sessions.remember(
-                        kind, user, message_id, body.encode(), ttl_s=remember_s
-                    )
-                    return body
+                if cache is not None and entry_key is not None:
+                    cache.prime(entry_key, opened.entry)
+                return await self._locked_turn(
+                    prepare, profile, user, deadline, opened, message_id, render, remember_s
+                )
         except (TimeoutError, LockTimeout):
             log.warning("turn_over_budget", channel=kind.value, budget_s=budget_s)
             self._count_shed(kind)
-            return render(busy_step(prepare(None)[0], loaded[0] if loaded else None))
+            loaded = opened.session if opened is not None else None
+            return render(busy_step(prepare(None)[0], loaded))
 
     async def _locked_turn(
         self,
@@ -179,39 +203,60 @@ class TurnRunner:
         profile: ChannelProfile,
         user: str,
         deadline: Deadline,
-        loaded: list[Session],
+        opened: Opened,
         message_id: str,
-    ) -> Step:
-        stored = await self.sessions.load(profile.kind, user)
-        if stored is not None:
-            loaded.append(stored)
-        inbound, session = prepare(stored)
-        turn = self._turn(profile, Deadline(deadline.expires_at - SAVE_MARGIN_S, deadline.clock))
-        begin_turn()
-        result = await step(session, inbound, turn)
-        kinds = {event.kind for event in result.events}
-        if kinds & FOLLOW_EVENTS and await self._follow_later(
-            profile, inbound, session, message_id
-        ):
-            result = notice_step(inbound, result.session, texts.ANSWER_BY_SMS, "answer_by_sms")
-        elif kinds & SHED_EVENTS:
-            self._count_shed(profile.kind)
-        rev = stored.rev if stored is not None else 0
-        to_save = result.session.with_(rev=rev)
+        render: Callable[[Step], str],
+        remember_s: int,
+    ) -> str:
+        """Step, then save, remember the answer and unlock in one round trip; the answer.
+
+        Whatever stops the turn before that (a timeout, a Redis error) frees the lock.
+        """
+        closed = False
         try:
-            saved = await self.sessions.save(
-                profile.kind, user, to_save, ttl_s=SESSION_TTL_S[profile.kind]
+            stored = opened.session
+            inbound, session = prepare(stored)
+            turn = self._turn(
+                profile, Deadline(deadline.expires_at - SAVE_MARGIN_S, deadline.clock)
             )
-        except SessionConflict:
-            # Cannot happen while we hold the user's lock, unless the lease ran out: the other
-            # writer's state wins and this answer still goes out.
-            log.warning("session_conflict", channel=profile.kind.value)
-            saved = to_save
+            begin_turn()
+            result = await step(session, inbound, turn)
+            kinds = {event.kind for event in result.events}
+            if kinds & FOLLOW_EVENTS and await self._follow_later(
+                profile, inbound, session, message_id
+            ):
+                result = notice_step(inbound, result.session, texts.ANSWER_BY_SMS, "answer_by_sms")
+            elif kinds & SHED_EVENTS:
+                self._count_shed(profile.kind)
+            rev = stored.rev if stored is not None else 0
+            to_save = result.session.with_(rev=rev)
+            saved = to_save.with_(rev=rev + 1)
+            body = render(Step(session=saved, replies=result.replies, events=result.events))
+            try:
+                await self.sessions.close_turn(
+                    profile.kind,
+                    user,
+                    message_id,
+                    opened,
+                    to_save,
+                    body.encode(),
+                    remember_s=remember_s,
+                    ttl_s=SESSION_TTL_S[profile.kind],
+                )
+            except SessionConflict:
+                # Cannot happen while we hold the user's lock, unless the lease ran out: the
+                # other writer's state wins and this answer still goes out (it is remembered).
+                log.warning("session_conflict", channel=profile.kind.value)
+                saved = to_save
+            closed = True
+        finally:
+            if not closed:
+                await self.sessions.release_turn(profile.kind, user, opened)
         for event in result.events:
             log.info("dialog_event", kind=event.kind, state=saved.state)
         if self.unmatched is not None:
             await self.unmatched.record(result.events, channel=profile.kind.value)
-        return Step(session=saved, replies=result.replies, events=result.events)
+        return body
 
     def _turn(
         self, profile: ChannelProfile, deadline: Deadline, backend: Backend | None = None

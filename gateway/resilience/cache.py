@@ -4,7 +4,10 @@ Each entry is the JSON of the answer plus the time it was fetched. It counts as 
 its kind's TTL (DOMAIN.md §8: guardian 3600 s, grades 900, absences 300, enrolment 600) and is
 kept up to `stale_s` (at most 24 h, DOMAIN.md §6) so that a failing backend can be answered
 with "as of <date>". Keys hold no phone number or code: `mg:c:{<hmac of kind and args>}`,
-one hash tag per entry so the entry and its single-flight lease share a cluster slot.
+one hash tag per entry so the entry and its single-flight lease share a cluster slot. A
+guardian lookup, whose only argument is the phone, takes the phone's own tag instead
+(`mg:c:{<the phone's hmac>}`, `gateway.keys`): the turn's first script reads it along with
+the session and hands it over with `prime`, so a warm turn does not read it again.
 
 Errors: Redis errors (`redis.exceptions.RedisError`) pass through; an unreadable entry
 counts as a miss.
@@ -17,14 +20,17 @@ import hmac
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 import pydantic
 from redis.asyncio import Redis
 
-__all__ = ["DEFAULT_TTLS", "MAX_STALE_S", "Cache", "Cached"]
+from gateway.keys import Keys
+
+__all__ = ["DEFAULT_TTLS", "MAX_STALE_S", "USER_KINDS", "Cache", "Cached"]
 
 T = TypeVar("T")
 
@@ -38,6 +44,15 @@ DEFAULT_TTLS: Mapping[str, int] = {
 """Fresh TTL in seconds per kind of data (the backend's Cache-Control hints)."""
 
 MAX_STALE_S = 24 * 3600
+DECODED_KEPT = 4096  # decoded values kept per worker; all dropped at once when it fills
+USER_KINDS = frozenset({"guardian"})
+"""Kinds keyed by the user's phone alone: their entry shares the user's hash tag."""
+
+# Entries a turn already read (its first script), served to the next `get` of that key in
+# this context instead of a Redis read; per request task, so never shared between turns.
+_primed: ContextVar[dict[str, bytes | None] | None] = ContextVar(
+    "massar_cache_primed", default=None
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,10 +86,18 @@ class Cache:
         self.stale_s = stale_s
         self.prefix = prefix
         self._secret = key_secret
+        self._keys = Keys(key_secret)
         self._clock = clock
+        # The last value read per key, with the bytes it was read from: a guardian lookup is
+        # read on every screen for an hour, and validating it is most of a warm turn's
+        # pydantic time. Values are frozen models, safe to hand to every turn.
+        self._decoded: dict[str, tuple[bytes | str, object, object, float]] = {}
 
     def key(self, kind: str, args: Sequence[str]) -> str:
-        """`mg:c:{<32 hex>}`: a keyed hash of the kind and the arguments (which hold phones)."""
+        """`mg:c:{<32 hex>}`: a keyed hash of the kind and the arguments (which hold phones);
+        for `USER_KINDS`, the phone's hash as its other keys carry it (`Keys.user_tag`)."""
+        if kind in USER_KINDS and len(args) == 1:
+            return f"{self.prefix}:c:{self._keys.user_tag(args[0])}"
         material = "\0".join([kind, *args]).encode()
         digest = hmac.new(self._secret, b"cache\0" + material, hashlib.sha256).hexdigest()[:32]
         return f"{self.prefix}:c:{{{digest}}}"
@@ -86,17 +109,36 @@ class Cache:
         self, kind: str, args: Sequence[str], adapter: pydantic.TypeAdapter[T]
     ) -> Cached[T] | None:
         """The entry for (kind, args) read through `adapter`, fresh or stale, or None."""
-        raw = await self.redis.get(self.key(kind, args))
+        key = self.key(kind, args)
+        primed = _primed.get()
+        raw: bytes | str | None
+        if primed is not None and key in primed:
+            raw = primed.pop(key)  # once: a later read in the turn may follow a write
+        else:
+            raw = await self.redis.get(key)
         if raw is None:
             return None
-        try:
-            doc = json.loads(raw)
-            value = adapter.validate_python(doc["v"])
-            at = float(doc["at"])
-        except (ValueError, KeyError, TypeError, pydantic.ValidationError):
-            return None
+        decoded = self._decoded.get(key)
+        if decoded is not None and decoded[0] == raw and decoded[1] is adapter:
+            # The same bytes through the same adapter as last time: the same value.
+            value, at = cast(T, decoded[2]), decoded[3]
+        else:
+            try:
+                doc = json.loads(raw)
+                value = adapter.validate_python(doc["v"])
+                at = float(doc["at"])
+            except (ValueError, KeyError, TypeError, pydantic.ValidationError):
+                return None
+            if len(self._decoded) >= DECODED_KEPT:
+                self._decoded.clear()
+            self._decoded[key] = (raw, adapter, value, at)
         fresh = self._clock() - at < self.ttl(kind)
         return Cached(value=value, fetched_at=datetime.fromtimestamp(at, UTC), fresh=fresh)
+
+    def prime(self, key: str, raw: bytes | None) -> None:
+        """Serve the next `get` of `key` in this context from `raw`, read by the caller in
+        the same round trip as its session (None: there is no entry)."""
+        _primed.set({key: raw})
 
     async def put(
         self, kind: str, args: Sequence[str], adapter: pydantic.TypeAdapter[T], value: T

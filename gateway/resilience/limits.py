@@ -2,11 +2,15 @@
 a per-worker cap on backend calls.
 
 `RateLimiter` keeps, per phone, the instants of its recent turns in a sorted set
-(`mg:{rl:<hmac>}:turns`, scored by Redis server time) and refuses a turn when `limit` already
-fall within the sliding window. `BackendSlots` caps this worker's concurrent backend calls; a
-call that cannot get a slot within its remaining deadline is *shed* at once instead of
-queueing behind the others. `TurnGate` caps the turns a worker runs at once: past it, a turn
-is answered "busy" at once, so an overloaded worker replies fast instead of growing a queue.
+(`mg:{<hmac>}:turns`, scored by Redis server time, under the phone's hash tag like its
+sessions: `gateway.keys`) and refuses a turn when `limit` already fall within the sliding
+window. A turn counts itself inside its first script (`SessionStore.open_turn`, which uses
+`key`, `limit` and `window_ms` from here); `hit` is the same rule on its own.
+
+`BackendSlots` caps this worker's concurrent backend calls; a call that cannot get a slot
+within its remaining deadline is *shed* at once instead of queueing behind the others.
+`TurnGate` caps the turns a worker runs at once: past it, a turn is answered "busy" at
+once, so an overloaded worker replies fast instead of growing a queue.
 
 Errors:
 
@@ -16,8 +20,6 @@ Errors:
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -27,6 +29,7 @@ from redis.asyncio import Redis
 
 from backend_client import Deadline
 from backend_client.errors import BackendUnavailable
+from gateway.keys import Keys
 
 __all__ = ["BackendSlots", "RateLimiter", "Shed", "TurnGate"]
 
@@ -89,12 +92,11 @@ class RateLimiter:
         self.limit = limit
         self.window_ms = max(1, round(window_s * 1000))
         self.prefix = prefix
-        self._secret = key_secret
+        self._keys = Keys(key_secret, prefix=prefix)
         self._script = redis.register_script(_SLIDING_LUA)
 
     def key(self, phone: str) -> str:
-        digest = hmac.new(self._secret, b"rate\0" + phone.encode(), hashlib.sha256).hexdigest()
-        return f"{self.prefix}:{{rl:{digest[:32]}}}:turns"
+        return self._keys.turns(phone)
 
     async def hit(self, phone: str) -> bool:
         """Count one turn for `phone`; False (and not counted) when over the limit."""

@@ -59,12 +59,27 @@ return 1
 
 
 class _Flight:
-    __slots__ = ("done", "error", "value")
+    """One read in progress. Its event is made only when a follower waits: most reads have
+    none (a warm turn's guardian read), and making an event costs a turn more than reading."""
+
+    __slots__ = ("_event", "error", "finished", "value")
 
     def __init__(self) -> None:
-        self.done = anyio.Event()
+        self.finished = False
         self.value: object = None
         self.error: BaseException | None = None
+        self._event: anyio.Event | None = None
+
+    async def wait(self) -> None:
+        if not self.finished:
+            if self._event is None:
+                self._event = anyio.Event()
+            await self._event.wait()
+
+    def finish(self) -> None:
+        self.finished = True
+        if self._event is not None:
+            self._event.set()
 
 
 class LocalFlights:
@@ -86,8 +101,8 @@ class LocalFlights:
             if self._on_join is not None:
                 self._on_join()
             with anyio.move_on_after(deadline.remaining()):
-                await flight.done.wait()
-            if not flight.done.is_set():
+                await flight.wait()
+            if not flight.finished:
                 raise BackendTimeout(code="singleflight-wait")
             if flight.error is None:
                 return flight.value  # type: ignore[return-value]
@@ -105,7 +120,7 @@ class LocalFlights:
             raise
         finally:
             del self._flights[key]
-            flight.done.set()
+            flight.finish()
 
 
 class SingleFlight:

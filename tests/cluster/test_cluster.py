@@ -1,7 +1,8 @@
 """The key layout works on a real Redis Cluster: no CROSSSLOT, every multi-key op on one slot.
 
 Each piece of shared state runs against three masters through the cluster client the gateway
-opens for a cluster URL (`redis+cluster://…`): sessions, locks and dedupe, lockout counters,
+opens for a cluster URL (`redis+cluster://…`): sessions, locks and dedupe, a turn's two
+scripts (both channels' keys, the rate limit and the guardian entry on one slot), lockout counters,
 delivery records, the backend cache with its single-flight lease, the breaker, the per-phone
 rate limit, and a whole USSD session through `create_app`. A multi-key script whose keys
 were on different slots would fail with CROSSSLOT; every key written must carry a hash tag.
@@ -39,7 +40,7 @@ from gateway.resilience import (
     SingleFlight,
 )
 from gateway.settings import Settings
-from gateway.store import SessionStore, open_redis, warm_up
+from gateway.store import Outcome, SessionStore, open_redis, warm_up
 from tests.databases import migrated
 
 PHONE = "+212600000001"  # a demo guardian with two children (Arabic)
@@ -109,10 +110,37 @@ async def test_sessions_locks_and_dedupe_work_on_a_cluster(
     loaded = await store.load(ChannelKind.USSD, PHONE)
     assert loaded is not None
     assert loaded.rev == 2
-    tag = store.keys.user_tag(ChannelKind.USSD, PHONE)
+    tag = store.keys.user_tag(PHONE)
     written = [key for key in keys_by_node(cluster_ports) if tag in key]
     assert len(written) == 2  # the session and the remembered answer; the lock is gone
     assert_cluster_ready(written)
+
+
+async def test_a_turns_two_scripts_run_on_one_slot_of_a_cluster(
+    cluster: redis.asyncio.RedisCluster, cluster_ports: list[int], secret: bytes
+) -> None:
+    """Both channels' keys, the rate limit and the guardian entry in one script: no CROSSSLOT."""
+    store = SessionStore(cluster, key_secret=secret)  # type: ignore[arg-type]
+    cache = Cache(cluster, key_secret=secret)  # type: ignore[arg-type]
+    limiter = RateLimiter(cluster, key_secret=secret, limit=3)  # type: ignore[arg-type]
+    entry = cache.key("guardian", [PHONE])
+    await cluster.set(entry, b'{"at":1,"v":{}}', ex=60)
+    limits = {"rate_key": limiter.key(PHONE), "rate_limit": 3, "entry_key": entry}
+    opened = await store.open_turn(ChannelKind.USSD, PHONE, "m1", **limits)  # type: ignore[arg-type]
+    assert opened.outcome is Outcome.RUN
+    assert opened.entry == b'{"at":1,"v":{}}'
+    saved = await store.close_turn(
+        ChannelKind.USSD, PHONE, "m1", opened, Session(state="main"), b"CON hi", remember_s=60
+    )
+    assert saved.rev == 1
+    replay = await store.open_turn(ChannelKind.USSD, PHONE, "m1", **limits)  # type: ignore[arg-type]
+    assert replay.answer == b"CON hi"
+    sms = await store.open_turn(ChannelKind.SMS, PHONE, "SM1", **limits)  # type: ignore[arg-type]
+    assert sms.outcome is Outcome.RUN
+    await store.release_turn(ChannelKind.SMS, PHONE, sms)
+    tag = store.keys.user_tag(PHONE)
+    nodes = {port for key, port in keys_by_node(cluster_ports).items() if tag in key}
+    assert len(nodes) == 1  # the session, the answer, the turns and the entry: one master
 
 
 async def test_lockout_and_delivery_records_work_on_a_cluster(

@@ -107,24 +107,27 @@ async def test_dedupe_is_scoped_per_user_and_channel(store: SessionStore) -> Non
 
 async def test_one_users_keys_share_one_cluster_slot(store: SessionStore) -> None:
     keys = store.keys
+    names = [keys.turns(PHONE)]
     for channel in ChannelKind:
-        names = [
+        names += [
             keys.session(channel, PHONE),
             keys.lock(channel, PHONE),
             keys.seen(channel, PHONE, "SM1"),
             keys.seen(channel, PHONE, "ATUid_9:1*2"),
         ]
-        assert len({key_slot(name.encode()) for name in names}) == 1, names
-        assert all(keys.user_tag(channel, PHONE) in name for name in names)
-    assert keys.user_tag(USSD, PHONE) != keys.user_tag(USSD, OTHER)
-    assert keys.user_tag(USSD, PHONE) != keys.user_tag(ChannelKind.SMS, PHONE)
+    # One tag per phone: every channel's keys and the rate limit on one slot.
+    assert len({key_slot(name.encode()) for name in names}) == 1, names
+    assert all(keys.user_tag(PHONE) in name for name in names)
+    assert keys.user_tag(PHONE) != keys.user_tag(OTHER)
+    assert keys.session(USSD, PHONE) != keys.session(ChannelKind.SMS, PHONE)
+    assert keys.seen(USSD, PHONE, "SM1") != keys.seen(ChannelKind.SMS, PHONE, "SM1")
 
 
 def test_user_hash_starts_with_the_logs_phone_hash(key_secret: bytes) -> None:
     keys = Keys(key_secret)
-    assert keys.user_tag(USSD, PHONE) == "{ussd:" + keys.digest(PHONE) + "}"
+    assert keys.user_tag(PHONE) == "{" + keys.digest(PHONE) + "}"
     assert keys.digest(PHONE).startswith(phone_hash(key_secret, PHONE))
-    assert keys.session(USSD, PHONE).startswith("mg:{ussd:")
+    assert keys.session(USSD, PHONE) == "mg:{" + keys.digest(PHONE) + "}:ussd:session"
 
 
 async def test_no_phone_number_or_code_appears_in_any_key(

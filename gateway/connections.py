@@ -1,0 +1,93 @@
+"""Connections to the shared engines: Redis (one server, a cluster, or the in-process
+stand-in) and the SQL database.
+
+With `GATEWAY_REDIS_URL` unset the gateway runs on an in-process Redis stand-in (fakeredis):
+fine for the demo and the tests, never for more than one worker.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from redis.asyncio import ConnectionPool, Redis
+from redis.maint_notifications import MaintNotificationsConfig
+
+__all__ = ["REDIS_MAX_CONNECTIONS", "open_database", "open_redis", "warm_up"]
+
+
+REDIS_MAX_CONNECTIONS = 512
+
+
+def open_redis(url: str | None) -> tuple[Redis, str]:
+    """A Redis client for `url`, or the in-process stand-in, and a word saying which.
+
+    A Redis Cluster is named `redis+cluster://host:port` (`rediss+cluster://` with TLS) or
+    `redis://host:port?cluster=true`; any node will do, the client discovers the others. Every
+    key the gateway uses carries a hash tag, so multi-key scripts stay on one slot.
+    """
+    if url is None:
+        import fakeredis
+
+        stand_in = fakeredis.FakeAsyncRedis(max_connections=REDIS_MAX_CONNECTIONS)
+        return stand_in, "in-process stand-in (fakeredis)"
+    cluster_url = _cluster_url(url)
+    if cluster_url is not None:
+        from redis.asyncio.cluster import RedisCluster
+
+        cluster = RedisCluster.from_url(cluster_url, socket_timeout=1.0, socket_connect_timeout=1.0)
+        # RedisCluster offers the commands the gateway uses (GET/SET/EVALSHA/XADD...).
+        return cluster, "redis cluster"  # type: ignore[return-value]
+    # A plain pool, not the blocking one: a worker runs at most `max_turns_in_flight` (256)
+    # turns, each holding one connection at a time, so 512 is never all taken and a waiting
+    # pool's condition variable and timeout would only cost every command (bench/redis_client.py).
+    # Maintenance notifications (a managed Redis announcing node moves) are not used here:
+    # off, so no connection asks for them. The parser is hiredis (a dependency): redis-py
+    # picks it when it is installed.
+    pool = ConnectionPool.from_url(
+        url,
+        max_connections=REDIS_MAX_CONNECTIONS,
+        socket_timeout=1.0,
+        socket_connect_timeout=1.0,
+        maint_notifications_config=MaintNotificationsConfig(enabled=False),
+    )
+    return Redis.from_pool(pool), "redis"
+
+
+async def warm_up(redis: Redis) -> None:
+    """Open a cluster client's node connections before the first turns arrive.
+
+    redis-py 8.1's asyncio `RedisCluster` fails some commands that race a node's very first
+    connections (`'NoneType' object has no attribute 'writelines'`); discovering the slots
+    and pinging every node once at start-up avoids that burst. A single server needs nothing.
+    """
+    from redis.asyncio.cluster import RedisCluster
+
+    if isinstance(redis, RedisCluster):
+        await redis.initialize()
+        await redis.execute_command("PING", target_nodes=RedisCluster.ALL_NODES)
+
+
+def _cluster_url(url: str) -> str | None:
+    """The plain redis:// URL of a cluster URL, or None when `url` names one server."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    flagged = any(k == "cluster" and v.lower() in ("1", "true", "yes") for k, v in query)
+    if parts.scheme in ("redis+cluster", "rediss+cluster"):
+        scheme = parts.scheme.split("+")[0]
+    elif flagged:
+        scheme = parts.scheme
+    else:
+        return None
+    rest = urlencode([(k, v) for k, v in query if k != "cluster"])
+    return urlunsplit((scheme, parts.netloc, parts.path, rest, parts.fragment))
+
+
+def open_database(url: str) -> sa.Engine:
+    """An engine for `url`; a SQLite file's folder is created when missing."""
+    sa_url = sa.make_url(url)
+    if sa_url.get_backend_name() == "sqlite" and sa_url.database not in (None, "", ":memory:"):
+        Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
+    return sa.create_engine(sa_url, pool_pre_ping=True)
