@@ -40,7 +40,7 @@ import httpx
 import structlog
 
 from gateway.outbox.model import OutMessage, Receipt, SendError
-from gateway.outbox.senders.base import sms_text
+from gateway.outbox.senders.base import require, sms_text, transport_error
 from gateway.settings import KannelRoute
 from gateway.text import is_gsm7, segments
 
@@ -91,15 +91,7 @@ class KannelSender:
         max_parts: int = 6,
         timeout: httpx.Timeout = TIMEOUT,
     ) -> None:
-        for field, value in (
-            ("url", url),
-            ("username", username),
-            ("password", password),
-            ("sender", sender),
-            ("dlr_url", dlr_url),
-        ):
-            if not value:
-                raise ValueError(f"{field} is empty")
+        require(url=url, username=username, password=password, sender=sender, dlr_url=dlr_url)
         self._url = url
         self._credentials = {"X-Kannel-Username": username, "X-Kannel-Password": password}
         self._sender = sender
@@ -163,14 +155,8 @@ class KannelSender:
             raise self._failed(msg, error) from None
         try:
             response = await self._http.send(request)
-        except httpx.TimeoutException as exc:
-            raise self._failed(msg, SendError("timeout", retryable=True)) from exc
-        except httpx.ConnectError as exc:
-            raise self._failed(msg, SendError("connect", retryable=True)) from exc
         except httpx.TransportError as exc:
-            # Once connected, the request may have reached smsbox: a rare duplicate is the
-            # price of never losing the message (as with Twilio).
-            raise self._failed(msg, SendError("transport", retryable=True)) from exc
+            raise self._failed(msg, transport_error(exc)) from exc
         if response.status_code in (200, 202):
             queued = response.text.startswith("3:")  # the operator link is down: stored
             log.debug("kannel_sms_accepted", outbox_id=msg.id, queued=queued)

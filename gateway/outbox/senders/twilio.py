@@ -34,7 +34,7 @@ from twilio.http.response import Response as TwilioResponse
 from twilio.rest import Client
 
 from gateway.outbox.model import OutMessage, Receipt, SendError
-from gateway.outbox.senders.base import sms_text
+from gateway.outbox.senders.base import require, sms_text, transport_error
 
 __all__ = ["TIMEOUT", "TwilioHttpxClient", "TwilioSmsSender", "classify", "retry_after_s"]
 
@@ -121,14 +121,12 @@ class TwilioSmsSender:
         http: httpx.AsyncClient,
         timeout: httpx.Timeout = TIMEOUT,
     ) -> None:
-        for field, value in (
-            ("account_sid", account_sid),
-            ("auth_token", auth_token),
-            ("sender", sender),
-            ("status_callback", status_callback),
-        ):
-            if not value:
-                raise ValueError(f"{field} is empty")
+        require(
+            account_sid=account_sid,
+            auth_token=auth_token,
+            sender=sender,
+            status_callback=status_callback,
+        )
         self._account_sid = account_sid
         self._auth_token = auth_token
         self._sender: dict[str, str] = (
@@ -160,13 +158,8 @@ class TwilioSmsSender:
                 status_callback=self._status_callback,
                 **self._sender,
             )
-        except httpx.TimeoutException as exc:
-            raise self._failed(msg, SendError("timeout", retryable=True)) from exc
-        except httpx.ConnectError as exc:
-            raise self._failed(msg, SendError("connect", retryable=True)) from exc
         except httpx.TransportError as exc:
-            # Read or protocol failures once connected: the request may have reached Twilio.
-            raise self._failed(msg, SendError("transport", retryable=True)) from exc
+            raise self._failed(msg, transport_error(exc)) from exc
         except (TwilioRestException, TwilioServiceException) as exc:
             headers = transport.response.headers if transport.response is not None else {}
             error = classify(exc.status, exc.code, headers)
