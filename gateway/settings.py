@@ -307,6 +307,19 @@ class Settings(BaseSettings):
         return self.env is Env.PRODUCTION
 
     @model_validator(mode="after")
+    def _leases_end_before_takeovers(self) -> Self:
+        # A message is taken over from a worker that looks dead only after its lease ended:
+        # otherwise two live workers could both hold it.
+        if self.outbox_reclaim_idle_s <= self.outbox_lease_s:
+            raise ValueError(
+                "GATEWAY_OUTBOX_RECLAIM_IDLE_S must be longer than GATEWAY_OUTBOX_LEASE_S"
+            )
+        # A follow-up is composed under the lease: a lease that ends first sends nothing.
+        if self.outbox_lease_s <= self.followup_budget_s:
+            raise ValueError("GATEWAY_OUTBOX_LEASE_S must be longer than GATEWAY_FOLLOWUP_BUDGET_S")
+        return self
+
+    @model_validator(mode="after")
     def _sender_settings_are_complete(self) -> Self:
         if self.sms_sender is SenderName.TWILIO:
             missing = [
@@ -359,12 +372,7 @@ class Settings(BaseSettings):
         if self.sms_sender is SenderName.SINK:
             problems.append("GATEWAY_SMS_SENDER=sink records messages instead of sending them")
         elif self.sms_sender is SenderName.TWILIO:
-            check("twilio_auth_token")
-            for name in ("twilio_account_sid", "twilio_sms_from"):
-                if not getattr(self, name):
-                    problems.append(
-                        f"GATEWAY_{name.upper()} is missing (GATEWAY_SMS_SENDER=twilio)"
-                    )
+            check("twilio_auth_token")  # its account and number: `_sender_settings_are_complete`
         elif self.sms_sender is SenderName.KANNEL:
             # Its delivery reports come back to a route that checks the callback token.
             check("kannel_sendsms_password")

@@ -282,6 +282,7 @@ class TurnRunner:
             or profile.kind not in LIVE_CHANNELS
             or unsafe_to_repeat()
             or holds_identifiers(inbound.text)
+            or (session is not None and not IDENTIFIER_DATA.isdisjoint(session.data))
         ):
             return False
         msg = OutMessage(
@@ -349,6 +350,9 @@ class TurnRunner:
 
 
 _LONG_NUMBER = re.compile(r"\d{6,}")
+# What a prompt keeps between a code (or an application number) and the birth date asked
+# next: a session holding one never waits in the outbox either.
+IDENTIFIER_DATA = frozenset({"code", "number"})
 
 
 def holds_identifiers(text: str) -> bool:

@@ -308,7 +308,8 @@ async def sms_kannel_dlr(request: Request) -> Response:
         return PlainTextResponse(exc.reason, status_code=exc.status)
     query = request.query_params
     message_id, raw_status = query.get("msg", ""), query.get("status", "")
-    mapped = record_status(int(raw_status)) if raw_status.isdigit() else None
+    numeric = raw_status.isascii() and raw_status.isdigit() and len(raw_status) <= 3
+    mapped = record_status(int(raw_status)) if numeric else None
     if not _OUR_ID.fullmatch(message_id) or mapped is None:
         log.info("kannel_dlr_ignored", status=raw_status[:8])
         return PlainTextResponse("ignored")

@@ -35,7 +35,17 @@ from redis.exceptions import ResponseError
 from gateway.dialogs.model import Option
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
 
-__all__ = ["GROUP", "Claim", "Entry", "Malformed", "Outbox", "OutboxKeys", "decode", "encode"]
+__all__ = [
+    "GROUP",
+    "Claim",
+    "Entry",
+    "Malformed",
+    "Outbox",
+    "OutboxKeys",
+    "as_text",
+    "decode",
+    "encode",
+]
 
 GROUP = "senders"
 IDEMPOTENCY_TTL_S = 7 * 24 * 3600  # longer than any retry or follow-up can wait
@@ -139,7 +149,7 @@ def encode(
 
 def decode(stream: str, entry_id: str, fields: Mapping[bytes | str, bytes | str]) -> Entry:
     """An `Entry`, or `Malformed` when the fields are not one of ours."""
-    raw = {_text(k): _text(v) for k, v in fields.items()}
+    raw = {as_text(k): as_text(v) for k, v in fields.items()}
     try:
         doc = json.loads(raw["m"])
         msg = OutMessage(
@@ -176,8 +186,9 @@ def decode(stream: str, entry_id: str, fields: Mapping[bytes | str, bytes | str]
         raise Malformed(type(exc).__name__) from None
 
 
-def _text(value: bytes | str) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+def as_text(value: object) -> str:
+    """A Redis reply as text (clients may or may not decode responses)."""
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
 def _optional(value: object) -> str | None:
@@ -206,10 +217,22 @@ if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {'ok'} e
 return {'busy'}
 """
 
-# KEYS: sent marker, lease. ARGV: provider id, sent ttl s, token.
+# KEYS: sent marker, lease, guard (the lease again when there is none).
+# ARGV: provider id, sent ttl s, token. Marks the key sent, frees the lease and the guard.
 _FINISH = """
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 if redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
+if KEYS[3] ~= KEYS[2] then redis.call('DEL', KEYS[3]) end
+return 1
+"""
+
+# KEYS: sent marker, lease. ARGV: token, lease ms.
+# Just before a send: 1 when the lease is still ours (and is renewed), 0 when it ran out
+# (another worker may have the message now) or the key was sent meanwhile.
+_RENEW = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return 1
 """
 
@@ -261,6 +284,7 @@ class Outbox:
         self._enqueue = redis.register_script(_ENQUEUE)
         self._claim = redis.register_script(_CLAIM)
         self._finish = redis.register_script(_FINISH)
+        self._renew = redis.register_script(_RENEW)
         self._release = redis.register_script(_RELEASE)
         self._later = redis.register_script(_LATER)
         self._promote = redis.register_script(_PROMOTE)
@@ -304,7 +328,7 @@ class Outbox:
                 "1" if guard_h is not None else "0",
             ],
         )
-        text = _text(result)
+        text = as_text(result)
         return None if text in ("dup", "guarded") else text
 
     async def ensure_group(self) -> None:
@@ -324,16 +348,28 @@ class Outbox:
         result = await self._claim(
             keys=[self.keys.sent(key_h), self.keys.lease(key_h)], args=[token, lease_ms]
         )
-        outcome = _text(result[0])
+        outcome = as_text(result[0])
         if outcome == "sent":
-            return Claim("sent", provider_id=_text(result[1]))
+            return Claim("sent", provider_id=as_text(result[1]))
         return Claim(outcome, token=token)
 
-    async def finish(self, entry: Entry, claim: Claim, provider_id: str) -> None:
-        """Mark the key sent (before the entry is acknowledged) and free the lease."""
+    async def renew(self, entry: Entry, claim: Claim, *, lease_ms: int) -> bool:
+        """Whether the claim still holds (renewed for `lease_ms`): asked just before a send,
+        so a message that waited past its lease is never sent by two workers."""
         key_h = self.key_h(entry.message)
+        held = await self._renew(
+            keys=[self.keys.sent(key_h), self.keys.lease(key_h)], args=[claim.token, lease_ms]
+        )
+        return bool(held)
+
+    async def finish(self, entry: Entry, claim: Claim, provider_id: str) -> None:
+        """Mark the key sent (before the entry is acknowledged), free the lease and the
+        follow-up's guard, in one script."""
+        key_h = self.key_h(entry.message)
+        lease = self.keys.lease(key_h)
+        guard = self.keys.guard(entry.guard) if entry.guard is not None else lease
         await self._finish(
-            keys=[self.keys.sent(key_h), self.keys.lease(key_h)],
+            keys=[self.keys.sent(key_h), lease, guard],
             args=[provider_id, SENT_TTL_S, claim.token],
         )
 
@@ -344,16 +380,20 @@ class Outbox:
         if entry.guard is not None:
             await self.redis.delete(self.keys.guard(entry.guard))
 
-    async def later(self, entry: Entry, msg: OutMessage, *, due_ms: int, tries: int = 0) -> None:
-        """Acknowledge `entry` and queue `msg` again once Redis' clock passes `due_ms`."""
+    async def later(
+        self,
+        entry: Entry,
+        msg: OutMessage,
+        *,
+        due_ms: int,
+        tries: int = 0,
+        job: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Acknowledge `entry` and queue `msg` (with `job`, when it still has to be composed)
+        again once Redis' clock passes `due_ms`."""
+        again = encode(msg, job=job, guard=entry.guard, tries=tries)
         await self._later(
-            keys=[self.keys.delayed, entry.stream],
-            args=[
-                GROUP,
-                entry.entry_id,
-                encode(msg, job=entry.job, guard=entry.guard, tries=tries),
-                due_ms,
-            ],
+            keys=[self.keys.delayed, entry.stream], args=[GROUP, entry.entry_id, again, due_ms]
         )
 
     async def promote(self, *, limit: int = 500) -> int:
@@ -374,13 +414,13 @@ class Outbox:
             await pipe.execute()
 
     async def dead_letter(self, stream: str, entry_id: str, fields: Mapping[str, str]) -> None:
-        """Move an entry that cannot be read aside (`mg:{outbox}:dead`) and acknowledge it."""
+        """Note an entry that cannot be read in `…:dead` (where it was, its field names and
+        sizes: never its values, which may hold a phone and a text) and acknowledge it."""
         async with self.redis.pipeline(transaction=False) as pipe:
-            record: dict[str | bytes, str | bytes] = {"stream": stream, "entry": entry_id}
-            record.update(fields)
+            shape = ",".join(f"{name}:{len(value)}" for name, value in fields.items())
             pipe.xadd(
                 self.keys.dead,
-                record,  # type: ignore[arg-type]
+                {"stream": stream, "entry": entry_id, "fields": shape[:500]},
                 maxlen=DEAD_MAXLEN,
                 approximate=True,
             )

@@ -35,7 +35,7 @@ from redis.exceptions import RedisError, ResponseError
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.outbox.model import OutChannel, OutMessage, Priority, SendError
-from gateway.outbox.queue import GROUP, Entry, Malformed, Outbox, decode
+from gateway.outbox.queue import GROUP, Claim, Entry, Malformed, Outbox, as_text, decode
 from gateway.outbox.records import MessageRecords, Outcome
 from gateway.outbox.senders.base import Sender
 from gateway.outbox.throttle import Pacer
@@ -157,9 +157,7 @@ class OutboxWorker:
 
     async def _wait_idle(self) -> None:
         while self._in_flight > 0:
-            self._slot_freed = anyio.Event()
-            with anyio.move_on_after(0.1):
-                await self._slot_freed.wait()
+            await self._wait_for_slot()
 
     async def _read(self, free: int) -> list[Entry]:
         """Up to `free` entries, from the highest priority that has any.
@@ -194,9 +192,9 @@ class OutboxWorker:
     def _decode(self, found: Any) -> list[Entry]:
         entries: list[Entry] = []
         for stream_name, rows in found:
-            stream = _text(stream_name)
+            stream = as_text(stream_name)
             for entry_id, fields in rows:
-                entries.extend(self._decode_one(stream, _text(entry_id), fields))
+                entries.extend(self._decode_one(stream, as_text(entry_id), fields))
         return entries
 
     def _decode_one(self, stream: str, entry_id: str, fields: Any) -> list[Entry]:
@@ -206,7 +204,7 @@ class OutboxWorker:
             return [decode(stream, entry_id, fields)]
         except Malformed as exc:
             log.warning("outbox_entry_malformed", stream=stream, error=str(exc))
-            raw = {_text(k): _text(v) for k, v in fields.items()}
+            raw = {as_text(k): as_text(v) for k, v in fields.items()}
             self._dead.append((stream, entry_id, raw))
             self._count("outbox_dead")
             return []
@@ -225,7 +223,6 @@ class OutboxWorker:
 
     async def _handle(self, entry: Entry) -> None:
         claim = await self.outbox.claim(entry, lease_ms=self.config.lease_ms)
-        finished = False
         if claim.outcome == "busy":
             return  # a live worker has it; its acknowledgement will end it
         msg = entry.message
@@ -233,7 +230,9 @@ class OutboxWorker:
             self._record(
                 Outcome(message=msg, status="sent", at=_now(), provider_id=claim.provider_id), entry
             )
+            await self.outbox.release_guard(entry)
             return
+        release_lease = True
         try:
             if entry.job is not None:
                 composed = await self._compose(entry)
@@ -244,9 +243,15 @@ class OutboxWorker:
             if sender is None:
                 raise SendError("no_sender", retryable=False)
             await self.pacers[msg.channel].acquire(int(msg.priority))
+            # Composing and waiting for a token can outlast the lease: past it another worker
+            # may hold the message, so it is sent only while the lease is still ours.
+            if not await self.outbox.renew(entry, claim, lease_ms=self.config.lease_ms):
+                log.info("outbox_lease_lost")
+                release_lease = False  # not ours any more
+                return
             receipt = await sender.send(msg)
-            await self.outbox.finish(entry, claim, receipt.provider_id)  # frees the lease too
-            finished = True
+            release_lease = False  # from here only the mark ends the lease, never a release
+            await self._finish(entry, claim, receipt.provider_id)
             self._count("outbox_sent", channel=msg.channel.value, sender=sender.name)
             self._record(
                 Outcome(
@@ -259,7 +264,6 @@ class OutboxWorker:
                 ),
                 entry,
             )
-            await self.outbox.release_guard(entry)
         except SendError as exc:
             await self._failed(entry, msg, exc)
         except (RedisError, SQLAlchemyError, OSError):
@@ -270,8 +274,21 @@ class OutboxWorker:
             log.exception("outbox_message_error")
             await self._failed(entry, msg, SendError(f"error:{type(exc).__name__}", retryable=True))
         finally:
-            if not finished:
+            if release_lease:
                 await self.outbox.release(entry, claim)
+
+    async def _finish(self, entry: Entry, claim: Claim, provider_id: str) -> None:
+        """Mark a sent message, trying a few times: until the mark is written, a Redis blip
+        could let the message be reclaimed once the lease ends, and sent again."""
+        with anyio.CancelScope(shield=True):
+            for pause in (0.05, 0.2, 1.0, None):
+                try:
+                    await self.outbox.finish(entry, claim, provider_id)
+                    return
+                except RedisError:
+                    if pause is None:
+                        raise
+                    await anyio.sleep(pause)
 
     async def _compose(self, entry: Entry) -> OutMessage | None:
         """The follow-up with its text; None when it was put back or given up."""
@@ -293,7 +310,7 @@ class OutboxWorker:
                 rng=self.rng,
             )
             await self.outbox.later(
-                entry, msg, due_ms=await self._due(delay), tries=entry.tries + 1
+                entry, msg, due_ms=await self._due(delay), tries=entry.tries + 1, job=entry.job
             )
             self._count("outbox_followups", outcome="waiting")
             self._record(Outcome(message=msg, status="queued", at=_now(), error="backend"), None)
@@ -312,7 +329,11 @@ class OutboxWorker:
             )
             delay = max(delay, exc.retry_after_s or 0.0)
             again = replace(msg, attempt=attempt)
-            await self.outbox.later(entry, again, due_ms=await self._due(delay), tries=entry.tries)
+            # A composed follow-up is retried as the SMS it became, not composed again.
+            job = entry.job if entry.job is not None and not msg.text else None
+            await self.outbox.later(
+                entry, again, due_ms=await self._due(delay), tries=entry.tries, job=job
+            )
             log.info("outbox_retry", code=exc.code, attempt=attempt, delay_s=round(delay, 2))
             self._count("outbox_retries", channel=msg.channel.value)
             self._record(Outcome(message=again, status="queued", at=_now(), error=exc.code), None)
@@ -395,18 +416,20 @@ class OutboxWorker:
             await anyio.sleep(0.2)
 
     async def _reclaim(self, tg: TaskGroup) -> None:
+        """Take over entries idle past `reclaim_idle_ms` (their worker died), as many as this
+        worker has free slots for; the rest wait for the next round."""
         for stream in self.outbox.streams:
             start = "0-0"
-            while True:
+            while (free := self.config.concurrency - self._in_flight) > 0:
                 result = await self.outbox.redis.xautoclaim(
                     stream,
                     GROUP,
                     self.config.consumer,
                     min_idle_time=self.config.reclaim_idle_ms,
                     start_id=start,
-                    count=100,
+                    count=min(100, free),
                 )
-                start, rows = _text(result[0]), result[1]
+                start, rows = as_text(result[0]), result[1]
                 entries = self._decode([(stream, rows)])
                 if entries:
                     log.info("outbox_reclaimed", stream=stream, count=len(entries))
@@ -431,7 +454,3 @@ async def _cancel_when_set(event: anyio.Event, scope: anyio.CancelScope) -> None
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

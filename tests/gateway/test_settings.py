@@ -89,6 +89,26 @@ def test_the_twilio_sender_needs_its_account_and_number_in_any_environment() -> 
     assert settings.sms_sender == "twilio"
 
 
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        pytest.param(
+            {"outbox_lease_s": 60, "outbox_reclaim_idle_s": 60}, "RECLAIM_IDLE_S", id="takeover"
+        ),
+        pytest.param(
+            {"outbox_lease_s": 30, "outbox_reclaim_idle_s": 90, "followup_budget_s": 30},
+            "LEASE_S must be longer than GATEWAY_FOLLOWUP_BUDGET_S",
+            id="composing",
+        ),
+    ],
+)
+def test_an_outbox_lease_must_end_before_a_takeover_and_after_composing(
+    values: dict[str, float], message: str
+) -> None:
+    with pytest.raises(pydantic.ValidationError, match=message):
+        Settings(**values)  # type: ignore[arg-type]
+
+
 def test_a_secret_of_exactly_sixteen_characters_is_accepted() -> None:
     assert Settings(**{**STRONG, "admin_token": "a" * 16}).admin_token.get_secret_value()
 

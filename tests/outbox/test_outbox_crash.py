@@ -45,6 +45,7 @@ def world(tmp_path: Path) -> Iterator[dict[str, str]]:
         "GATEWAY_OUTBOX_RATE_SMS": "300",
         "GATEWAY_OUTBOX_BURST_SMS": "10",
         "GATEWAY_OUTBOX_LEASE_S": "1",
+        "GATEWAY_FOLLOWUP_BUDGET_S": "0.5",  # a lease must outlast composing a follow-up
         "GATEWAY_OUTBOX_RECLAIM_IDLE_S": "1.5",
         "GATEWAY_LOG_FORMAT": "json",
         "GATEWAY_LOG_FILE": str(tmp_path / "workers.log"),

@@ -12,6 +12,7 @@ from typing import Any
 
 import anyio
 import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from gateway.dialogs.model import Option
 from gateway.outbox.model import MessageKind, OutMessage, Priority, SendError
@@ -166,6 +167,55 @@ async def test_a_malformed_entry_is_set_aside_and_the_worker_goes_on(rig: Rig) -
     assert len(dead) == 2
     assert {fields[b"stream"] for _, fields in dead} == {stream.encode()}
     assert "massar_outbox_dead_total 2.0" in rig.metrics.render().decode()
+
+
+class SlowFirstComposer:
+    """Composing takes `first_s` the first time (past the lease), then no time."""
+
+    def __init__(self, first_s: float) -> None:
+        self.first_s = first_s
+        self.tries = 0
+
+    async def compose(self, msg: OutMessage, job: Mapping[str, Any]) -> OutMessage | None:
+        self.tries += 1
+        if self.tries == 1:
+            await anyio.sleep(self.first_s)
+        return replace(msg, text="answer")
+
+
+async def test_a_send_whose_lease_ran_out_is_left_to_the_worker_that_took_it_over(
+    rig: Rig,
+) -> None:
+    followup = message(kind=MessageKind.FOLLOWUP, priority=Priority.FOLLOWUP, text="")
+    await rig.outbox.enqueue(followup, job={"text": "1"})
+    composer = SlowFirstComposer(first_s=0.6)
+    worker = rig.worker(composer=composer, lease_ms=300, reclaim_idle_ms=400)
+    async with running(worker):
+        await until(lambda: _count(rig, 1))
+        await until(lambda: settled(rig))
+        await anyio.sleep(0.8)  # the slow first composition ends now: it must not send
+    assert composer.tries >= 2  # taken over while the first was still composing
+    assert len(await rig.sent()) == 1
+
+
+async def test_a_redis_blip_after_a_send_does_not_send_it_again(rig: Rig) -> None:
+    msg = message()
+    await rig.outbox.enqueue(msg)
+    finish = rig.outbox.finish
+    failures = [RedisConnectionError("blip")]
+
+    async def flaky_finish(*args: Any, **kwargs: Any) -> None:
+        if failures:
+            raise failures.pop()
+        await finish(*args, **kwargs)
+
+    rig.outbox.finish = flaky_finish  # type: ignore[method-assign]
+    async with running(rig.worker(lease_ms=200, reclaim_idle_ms=300)):
+        await until(lambda: _status(rig, msg, "sent"))
+        await until(lambda: settled(rig))
+        await anyio.sleep(0.6)  # past a takeover, were the message still pending
+    assert not failures
+    assert len(await rig.sent()) == 1
 
 
 async def test_streams_that_vanish_under_a_running_worker_are_made_again(rig: Rig) -> None:

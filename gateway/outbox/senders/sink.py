@@ -15,7 +15,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from gateway.outbox.model import OutMessage, Receipt, SendError
-from gateway.outbox.queue import SENT_TTL_S, Outbox
+from gateway.outbox.queue import SENT_TTL_S, Outbox, as_text
 from gateway.outbox.senders.base import sms_text
 
 __all__ = ["SinkSender"]
@@ -65,17 +65,13 @@ class SinkSender:
             keys=[self.stream, self.outbox.keys.sent(key_h)],
             args=[SINK_MAXLEN, SENT_TTL_S, *flat],
         )
-        return Receipt(provider_id=f"sink-{_text(entry)}")
+        return Receipt(provider_id=f"sink-{as_text(entry)}")
 
     async def records(self, to: str | None = None) -> list[dict[str, str]]:
         """What the sink received, oldest first (all of it, or one address's)."""
         rows: list[tuple[Any, dict[Any, Any]]] = await self.redis.xrange(self.stream)  # type: ignore[assignment]
-        out = [{_text(k): _text(v) for k, v in fields.items()} for _, fields in rows]
+        out = [{as_text(k): as_text(v) for k, v in fields.items()} for _, fields in rows]
         return [row for row in out if to is None or row["to"] == to]
 
     async def aclose(self) -> None:
         return None
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
