@@ -23,6 +23,7 @@ from gateway.migrate import upgrade
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority, SendError
 from gateway.outbox.queue import Outbox
 from gateway.outbox.records import MessageRecords
+from gateway.outbox.senders.base import Sender
 from gateway.outbox.senders.sink import SinkSender
 from gateway.outbox.throttle import Pacer, TokenBucket
 from gateway.outbox.worker import Composer, OutboxWorker, WorkerConfig
@@ -102,6 +103,7 @@ class Rig:
         rate: float = 1000.0,
         burst: int = 1000,
         composer: Composer | None = None,
+        sender: Sender | None = None,
         **config: Any,
     ) -> OutboxWorker:
         settings = {
@@ -114,7 +116,7 @@ class Rig:
         bucket = TokenBucket(self.redis, self.outbox.keys.bucket("sms"), rate=rate, burst=burst)
         return OutboxWorker(
             self.outbox,
-            senders={OutChannel.SMS: self.sink},
+            senders={OutChannel.SMS: sender or self.sink},
             pacers={OutChannel.SMS: Pacer(bucket)},
             records=self.records,
             config=WorkerConfig(**settings),
