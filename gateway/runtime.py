@@ -120,10 +120,10 @@ async def open_runtime(
     try:
         # `migrate` (or `serve`, before its workers) made the tables; a worker never does.
         await anyio.to_thread.run_sync(ensure_at_head, engine)
+        redis, redis_kind = open_redis(settings.redis_url)
     except BaseException:
         engine.dispose()
         raise
-    redis, redis_kind = open_redis(settings.redis_url)
     try:
         await warm_up(redis)
     except RedisError as exc:  # /readyz reports it; turns answer "busy" until it is back
@@ -137,6 +137,7 @@ async def open_runtime(
     provider_http = httpx.AsyncClient(
         timeout=httpx.Timeout(10.0, connect=3.0), transport=provider_transport
     )
+    senders: dict[OutChannel, Sender] = {}
     try:
         backend = MassarClient(
             settings.backend_url, settings.backend_token.get_secret_value(), http=http
@@ -227,6 +228,8 @@ async def open_runtime(
         )
     finally:
         with anyio.CancelScope(shield=True):
+            for sender in senders.values():
+                await sender.aclose()
             await provider_http.aclose()
             await http.aclose()
             await redis.aclose()
