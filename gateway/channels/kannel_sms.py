@@ -47,9 +47,9 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.channels.common import ChannelError, PayloadError, SignatureError, same_secret
-from gateway.channels.twilio_sms import SMS_PROFILE
+from gateway.channels.twilio_sms import MAX_INPUT_CHARS, SMS_PROFILE, sms_turn
 from gateway.dialogs.conversation import Step
-from gateway.dialogs.model import ChannelKind, Inbound, Option, Session
+from gateway.dialogs.model import Option
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
 from gateway.phones import to_e164
 from gateway.settings import SENDER_ADDRESS, SMSC_ID, Settings
@@ -59,7 +59,6 @@ log = structlog.get_logger("gateway.channels.kannel")
 
 ROUTE = "/channels/sms/kannel"
 DLR_ROUTE = "/channels/sms/kannel/dlr"
-MAX_INPUT_CHARS = 500  # as Twilio SMS: the engine never needs more
 # A concatenated SMS holds at most 255 parts of 140 bytes; anything bigger is not one.
 MAX_BODY_BYTES = 64 * 1024
 # smsbox retries every `http-queue-delay` (10 s) a few times; an hour covers them all.
@@ -174,17 +173,7 @@ def call_fields(
 
 
 def prepare_turn(sms: KannelSms, now: datetime) -> Prepare:
-    def prepare(stored: Session | None) -> tuple[Inbound, Session | None]:
-        inbound = Inbound(
-            channel=ChannelKind.SMS,
-            sender=sms.phone,
-            text=sms.text,
-            message_id=sms.id,
-            received_at=now,
-        )
-        return inbound, stored
-
-    return prepare
+    return sms_turn(sms.phone, sms.text, sms.id, now)
 
 
 def render(step: Step) -> str:

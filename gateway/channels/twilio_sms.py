@@ -66,12 +66,19 @@ def parse_payload(data: Mapping[str, str]) -> SmsMessage:
 
 
 def prepare_turn(msg: SmsMessage, now: datetime) -> Prepare:
+    return sms_turn(msg.phone, msg.body, msg.message_sid, now)
+
+
+def sms_turn(phone: str, text: str, message_id: str, now: datetime) -> Prepare:
+    """The turn of one SMS, whoever carried it (Twilio, Kannel): no session of its own to
+    derive the input from, unlike USSD; the text cut to what the engine reads."""
+
     def prepare(stored: Session | None) -> tuple[Inbound, Session | None]:
         inbound = Inbound(
             channel=ChannelKind.SMS,
-            sender=msg.phone,
-            text=msg.body[:MAX_INPUT_CHARS],
-            message_id=msg.message_sid,
+            sender=phone,
+            text=text[:MAX_INPUT_CHARS],
+            message_id=message_id,
             received_at=now,
         )
         return inbound, stored
