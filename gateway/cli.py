@@ -218,8 +218,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p_worker.set_defaults(func=worker)
 
-    p_sim = sub.add_parser("simulate", help="talk to the gateway as a USSD or SMS user")
-    p_sim.add_argument("--channel", choices=["ussd", "sms"], default="ussd")
+    from gateway.simulate.phones import PHONES
+
+    p_sim = sub.add_parser("simulate", help="talk to the gateway as a user of one channel")
+    p_sim.add_argument("--channel", choices=sorted(PHONES), default="ussd")
     p_sim.add_argument("--phone", default="+212600000001")
     p_sim.add_argument(
         "--url", default=None, help="a running gateway (default: an in-process one with a sandbox)"
