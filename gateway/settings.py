@@ -41,7 +41,7 @@ class Channel(StrEnum):
 
 # Channels with an adapter in gateway/channels; the others are named for the settings to come.
 IMPLEMENTED_CHANNELS = frozenset(
-    {Channel.USSD_AFRICASTALKING, Channel.SMS_TWILIO, Channel.SMS_KANNEL}
+    {Channel.USSD_AFRICASTALKING, Channel.SMS_TWILIO, Channel.SMS_KANNEL, Channel.VOICE_TWILIO}
 )
 
 # Values that ship in this repository for the demo; production refuses every one of them.
@@ -208,6 +208,19 @@ class Settings(BaseSettings):
     # which Kannel drops the rest silently, so longer texts are refused instead.
     kannel_dlr_mask: int = Field(default=31, ge=0, le=31)
     kannel_max_parts: int = Field(default=6, ge=1, le=255)
+
+    # The hotline's voice menu (issue #14, CHANNELS.md §6): Twilio's text-to-speech voice and
+    # language of each menu language, the number `0` transfers to, recordings that replace
+    # a spoken prompt (`<dir>/<lang>/<msgid-hash>.mp3`), the turn's budget (Twilio waits 15 s;
+    # a slower answer follows by SMS) and how long a `<Gather>` waits for a key.
+    voice_ar: str = "Polly.Zeina"
+    voice_fr: str = "Polly.Lea"
+    voice_language_ar: str = "arb"
+    voice_language_fr: str = "fr-FR"
+    hotline_agents_number: str | None = Field(default=None, pattern=r"^\+[0-9]{6,15}$")
+    voice_prompts_dir: Path | None = None
+    voice_budget_s: float = Field(default=4.0, gt=0, le=12)
+    voice_gather_timeout_s: int = Field(default=6, ge=2, le=30)
 
     channels: Annotated[frozenset[Channel], NoDecode] = frozenset(IMPLEMENTED_CHANNELS)
 

@@ -387,7 +387,7 @@ def notice_step(inbound: Inbound, session: Session | None, message: str, event: 
     """A closing one-line answer (`message` from the catalogs) in the user's language."""
     lang = (session.lang if session is not None else None) or script_of(inbound.text) or "ar"
     text = translator(lang).gettext(message)
-    if lang == "fr":
+    if lang == "fr" and inbound.channel is not ChannelKind.VOICE:  # a voice keeps its accents
         text = gsm_fold(text)
     return Step(
         session=session or Session(),
