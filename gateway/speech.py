@@ -162,10 +162,8 @@ class SpokenTranslator(Translator):
     def _say(self, text: str, values: dict[str, object]) -> str:
         if values:
             text = text % {key: self._value(value) for key, value in values.items()}
-        if self.lang == "fr":  # num2words says "un"; these nouns are feminine
-            text = _FEMININE_ONE.sub(r"une \1", text)
-        else:
-            text = arabic_agreement(text)
+        # num2words says "un" (these French nouns are feminine) and knows no Arabic agreement.
+        text = _FEMININE_ONE.sub(r"une \1", text) if self.lang == "fr" else arabic_agreement(text)
         return for_the_ear(text)
 
     def _value(self, value: object) -> str:

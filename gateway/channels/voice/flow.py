@@ -150,7 +150,7 @@ def waiting(said: tuple[Say, ...], state: CallState, voices: Voices) -> VoiceMen
 
 
 def language_menu(state: CallState, voices: Voices, *, note: bool = False) -> VoiceMenu:
-    """"للعربية اضغط 1، pour le français tapez 2", each in its own voice."""
+    """ "للعربية اضغط 1، pour le français tapez 2", each in its own voice."""
     said: list[Say] = []
     for lang, line in (("ar", texts.FOR_ARABIC), ("fr", texts.FOR_FRENCH)):
         t = spoken_translator(lang)

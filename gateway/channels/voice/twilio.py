@@ -155,7 +155,9 @@ async def _verified_call(request: Request) -> Call:
     return parse_payload(fields(form))
 
 
-@router.post(ROUTE, summary="Twilio Voice: a call starts", response_class=Response, responses=ERRORS)
+@router.post(
+    ROUTE, summary="Twilio Voice: a call starts", response_class=Response, responses=ERRORS
+)
 async def voice_twilio(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     try:
@@ -210,8 +212,10 @@ async def _dialog_turn(
         session = stored
         if kind == "lang":  # the call's conversation starts in the language chosen
             session = Session(lang=Lang(value), lang_chosen=True)
-        elif stored is None and not notes:
-            notes.append(texts.SESSION_ENDED)  # a call we never saw, or expired
+        elif stored is None:  # a call we never saw, or expired: the menu, in its language
+            session = Session(lang=Lang(state.lang), lang_chosen=True)
+            if not notes:
+                notes.append(texts.SESSION_ENDED)
         inbound = Inbound(
             channel=ChannelKind.VOICE,
             sender=call.phone,
