@@ -124,11 +124,9 @@ async def answer_grades(conv: Conversation) -> Reply:
             ]
         )
         scale = max((a.max_score for a in subject.assessments), default=20)
-        label = (
-            subject.name_ar
-            if conv.lang is Lang.AR
-            else short_subject(subject.name_fr, subject.code)
-        )
+        label = subject.name_ar if conv.lang is Lang.AR else subject.name_fr
+        if conv.lang is Lang.FR and not conv.turn.profile.speech:  # a voice says it whole
+            label = short_subject(subject.name_fr, subject.code)
         average = "-" if subject.average is None else t.number(subject.average)
         lines.append(
             t.gettext(

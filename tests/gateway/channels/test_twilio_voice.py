@@ -335,3 +335,62 @@ def _parse(body: str):  # type: ignore[no-untyped-def]
     from xml.etree import ElementTree
 
     return ElementTree.fromstring(body)  # noqa: S314 - our own answer
+
+
+# --- every screen, by ear ----------------------------------------------------------------
+
+# Presses that reach every state of the dialogs (DIALOGS README): help, enrolment, an
+# application with a refused number and date first, absences after a refused code and the
+# check, marks of a second child added on the way (its check), paged, the semester menu of the
+# first child, re-registration; `8` goes back to the menu between them.
+GUARDIAN_WALK = [
+    "4", "8", "3", "1", "3", "20260000001", "99999999", "01062020", "8",
+    "1", "12", CODE, BIRTH, "8",
+    "2", "2", "990000002", "02052008", "1", "9", "8",
+    "2", "2", "2", "8", "2", "2", "1", "8",
+    "3", "2", "1", "8",
+]  # fmt: skip
+UNLINKED_WALK = ["2", "8", "1", "123", "20260000001", "01062020", "8", "1", "20260000009", "01062020"]
+REACHED = {
+    "fr": ["Cette ligne", "Inscription.", "Demande P R E", "Youssef a deux absences",
+           "Quel enfant ?", "Notes de Salma", "Notes, quel semestre ?", "Notes de Youssef",
+           "Salma, aucune réinscription"],
+    "ar": ["يقدم هذا الخط", "التسجيل.", "الطلب P R E", "لـيوسف غيابان", "أي طفل؟", "نقط سلمى",
+           "النقط، أي دورة؟", "نقط يوسف"],
+}  # fmt: skip
+
+
+def walk(client: TestClient, phone: str, lang: str, presses: list[str]) -> str:
+    """One call through `presses`; every answer checked; all that was said."""
+    call = VoiceCall(client, phone)
+    check_spoken(call.start())
+    heard = []
+    for key in [LANG_KEY[lang], *presses]:
+        turn = call.press(key)
+        check_spoken(turn, lang)
+        assert turn.gathers(), (key, turn.text())  # never hung up on along the way
+        heard.append(turn.text())
+    return "\n".join(heard)
+
+
+@pytest.fixture
+def quick_caller(make_gateway: Callable[..., TestClient]) -> TestClient:
+    """A caller who presses faster than anyone listens: past the 30 turns a minute of one call."""
+    return make_gateway(hotline_agents_number=AGENTS, rate_limit_per_minute=200)
+
+
+@pytest.mark.parametrize("lang", ["ar", "fr"])
+def test_every_screen_of_a_guardian_is_spoken_with_a_way_out(
+    quick_caller: TestClient, lang: str
+) -> None:
+    heard = walk(quick_caller, GUARDIAN, lang, GUARDIAN_WALK)
+    for start in REACHED[lang]:
+        assert start in heard, start
+
+
+@pytest.mark.parametrize("lang", ["ar", "fr"])
+def test_every_screen_of_an_unlinked_caller_is_spoken_with_a_way_out(
+    hotline: TestClient, lang: str
+) -> None:
+    heard = walk(hotline, UNLINKED, lang, UNLINKED_WALK)
+    assert ("en cours de traitement" if lang == "fr" else "قيد الدراسة") in heard
