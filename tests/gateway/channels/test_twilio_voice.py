@@ -350,7 +350,7 @@ GUARDIAN_WALK = [
     "2", "2", "2", "8", "2", "2", "1", "8",
     "3", "2", "1", "8",
 ]  # fmt: skip
-UNLINKED_WALK = ["2", "8", "1", "123", "20260000001", "01062020", "8", "1", "20260000009", "01062020"]
+UNLINKED_WALK = ["2", "8", "1", "123", "20260000001", "01062020", "8", "1", "20260000009", "0106"]
 REACHED = {
     "fr": ["Cette ligne", "Inscription.", "Demande P R E", "Youssef a deux absences",
            "Quel enfant ?", "Notes de Salma", "Notes, quel semestre ?", "Notes de Youssef",
