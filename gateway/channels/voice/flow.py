@@ -37,7 +37,8 @@ class CallState:
     turn: int = 0
     mode: Mode = "lang"
     misses: int = 0
-    keys: dict[str, str] = field(default_factory=dict)  # key pressed -> option id
+    # key pressed -> the screen's own key for that option (what USSD or SMS would type)
+    keys: dict[str, str] = field(default_factory=dict)
     digits: int = 1
     lang: str = "ar"  # the call's language, for what is said without the dialogs
 
@@ -45,8 +46,8 @@ class CallState:
         values: dict[str, str | int] = {"t": self.turn, "m": self.mode, "n": self.misses}
         values.update(d=self.digits, l=self.lang)
         # Only unreserved characters, so the URL Twilio calls back is the one it signs,
-        # byte for byte: `1.abs_2.child-1` for {"1": "abs", "2": "child:1"}.
-        keys = "_".join(f"{key}.{option.replace(':', '-')}" for key, option in self.keys.items())
+        # byte for byte: `1.9_8.0` for {"1": "9", "8": "0"} (more, menu).
+        keys = "_".join(f"{key}.{screen_key}" for key, screen_key in self.keys.items())
         return urlencode({**values, "k": keys} if keys else values)
 
     @classmethod
@@ -60,9 +61,9 @@ class CallState:
         mode = params.get("m", "lang")
         keys: dict[str, str] = {}
         for pair in params.get("k", "").split("_"):
-            key, _, option = pair.partition(".")
-            if len(key) == 1 and key.isdigit() and option:
-                keys[key] = option[:32].replace("-", ":")
+            key, _, screen_key = pair.partition(".")
+            if len(key) == 1 and key.isdigit() and screen_key.isdigit() and len(screen_key) < 3:
+                keys[key] = screen_key
         return cls(
             turn=number("t", 0, 9999),
             mode=mode if mode in ("lang", "menu", "input") else "menu",  # type: ignore[arg-type]
@@ -125,7 +126,7 @@ def screen(
         digits = DIGITS_FOR[reply.awaits]
     else:
         pairs = voice_keys(reply.options)
-        keys = {key: option.id for key, option in pairs}
+        keys = {key: option.key for key, option in pairs}
         digits = 1
         for key, option in pairs:
             sentence = t.gettext(texts.OPTION, label=option.label, key=int(key))
@@ -183,7 +184,7 @@ class Press:
     """What one gather callback asks for."""
 
     kind: Literal["agent", "repeat", "option", "input", "miss", "lang"]
-    value: str = ""  # the option id, the digits typed, the language chosen
+    value: str = ""  # the screen's key of the option, the digits typed, the language chosen
     silent: bool = False  # a miss by silence (else a key nothing answers)
 
 

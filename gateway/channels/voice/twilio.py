@@ -219,8 +219,10 @@ async def _dialog_turn(
         inbound = Inbound(
             channel=ChannelKind.VOICE,
             sender=call.phone,
-            text=value if kind == "input" else "",
-            option_id={"option": value, "input": None}.get(kind, "repeat"),
+            # A menu key as the screen's own key ("9" more, "0" menu), as USSD would send it,
+            # so an answer that follows by SMS is the same step again.
+            text=value if kind in ("input", "option") else "",
+            option_id=None if kind in ("input", "option") else "repeat",
             message_id=f"{call.call_sid}:{state.turn}",
             received_at=now,
         )

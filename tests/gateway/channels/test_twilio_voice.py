@@ -287,7 +287,7 @@ def test_a_retry_of_the_same_request_gets_the_same_twiml(hotline: TestClient) ->
 
 def test_a_gather_for_a_call_never_seen_starts_again_politely(hotline: TestClient) -> None:
     call = VoiceCall(hotline, GUARDIAN)
-    action = GATHER_ROUTE + "?t=7&m=menu&n=0&d=1&l=fr&k=1.abs_2.notes_8.menu"
+    action = GATHER_ROUTE + "?t=7&m=menu&n=0&d=1&l=fr&k=1.1_2.2_8.0"
     form = call.form("gather_digits", Digits="1")
     response = hotline.post(
         action, data=form, headers={"X-Twilio-Signature": sign_twilio(PUBLIC_URL + action, form)}
