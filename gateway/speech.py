@@ -118,7 +118,7 @@ def for_the_ear(text: str) -> str:
         line = line.translate(_PAUSES).replace("%", "")
         line = re.sub(r"\s*:\s*$", ".", line.strip())
         line = re.sub(r"\s*:\s*", ", ", line)
-        line = re.sub(r"\s*,(\s*,)+", ",", line)
+        line = re.sub(r"\s*,(\s*,)*", ",", line)
         lines.append(re.sub(r"\s{2,}", " ", line).strip())
     return "\n".join(lines)
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
+from gateway.dialogs.spoken import VARIANTS
 from gateway.i18n import LANGS, LOCALES_DIR
 from gateway.speech import for_the_ear
 
@@ -44,7 +45,9 @@ class Prompt:
 
 @cache
 def all_prompts() -> tuple[Prompt, ...]:
-    """Every sentence of the catalogs without a value in it, in each language."""
+    """Every sentence a voice may say that has no value in it, in each language (a screen
+    text with a spoken variant is never said: its variant is)."""
+    replaced = {key for key in VARIANTS if isinstance(key, str)}
     out: list[Prompt] = []
     for lang in LANGS:
         with (LOCALES_DIR / lang / "LC_MESSAGES" / "messages.po").open("rb") as fh:
@@ -53,6 +56,8 @@ def all_prompts() -> tuple[Prompt, ...]:
             if not message.id or not isinstance(message.id, str) or not message.string:
                 continue
             if _PLACEHOLDER.search(message.id) or not isinstance(message.string, str):
+                continue
+            if message.id in replaced:
                 continue
             out.append(Prompt(lang=lang, msgid=message.id, text=for_the_ear(message.string)))
     return tuple(sorted(out, key=lambda p: (p.lang, p.msgid)))
