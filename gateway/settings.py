@@ -64,6 +64,9 @@ DEMO_SECRETS = frozenset(
     }
 )
 
+# Where `0` transfers a hotline caller in the demo; production refuses it (issue #14).
+DEMO_AGENTS_NUMBER = "+212522001122"
+
 # Which secrets each channel needs before it may take traffic.
 CHANNEL_SECRETS: dict[Channel, tuple[str, ...]] = {
     Channel.USSD_AFRICASTALKING: ("at_ussd_token",),
@@ -217,7 +220,9 @@ class Settings(BaseSettings):
     voice_fr: str = "Polly.Lea"
     voice_language_ar: str = "arb"
     voice_language_fr: str = "fr-FR"
-    hotline_agents_number: str | None = Field(default=None, pattern=r"^\+[0-9]{6,15}$")
+    hotline_agents_number: str | None = Field(
+        default=DEMO_AGENTS_NUMBER, pattern=r"^\+[0-9]{6,15}$"
+    )
     voice_prompts_dir: Path | None = None
     voice_budget_s: float = Field(default=4.0, gt=0, le=12)
     voice_gather_timeout_s: int = Field(default=6, ge=2, le=30)
@@ -390,6 +395,11 @@ class Settings(BaseSettings):
             # Its delivery reports come back to a route that checks the callback token.
             check("kannel_sendsms_password")
             check("kannel_callback_token")
+        if Channel.VOICE_TWILIO in self.channels and self.hotline_agents_number in (
+            None,
+            DEMO_AGENTS_NUMBER,
+        ):
+            problems.append("GATEWAY_HOTLINE_AGENTS_NUMBER must be the agents' real number")
         if self.redis_url is None:
             problems.append(
                 "GATEWAY_REDIS_URL is missing (the in-process stand-in is for dev only)"

@@ -262,7 +262,7 @@ def test_keys_in_the_language_menu_and_their_retry(hotline: TestClient) -> None:
 def test_without_an_agents_number_zero_apologises_and_hangs_up(
     make_gateway: Callable[..., TestClient],
 ) -> None:
-    call = VoiceCall(make_gateway(), GUARDIAN)
+    call = VoiceCall(make_gateway(hotline_agents_number=None), GUARDIAN)
     call.start()
     turn = call.press("0")
     assert turn.dialled() is None
