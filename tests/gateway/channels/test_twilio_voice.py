@@ -157,6 +157,17 @@ def test_a_phone_bound_by_sms_is_still_asked_for_the_check_on_a_call(hotline: Te
     assert turn.gathers()[0].get("numDigits") == "9"
 
 
+def test_a_request_of_the_call_with_another_from_hears_no_child_data(hotline: TestClient) -> None:
+    call = verified_call(hotline, "fr")
+    assert "Youssef" in call.press(BIRTH).text()
+    call.press("8")
+    # Same call, signed, but another caller in `From`: what this call checked is not theirs.
+    turn = call.press("1", From="+212600000002", Caller="+212600000002")
+    check_spoken(turn, "fr")
+    assert "Youssef" not in turn.text()
+    assert "Adam" not in turn.text()
+
+
 def test_a_wrong_birth_date_hears_no_child_data(hotline: TestClient) -> None:
     call = verified_call(hotline, "fr")
     turn = call.press("01012010")

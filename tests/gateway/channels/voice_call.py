@@ -66,7 +66,8 @@ class VoiceCall:
 
     def form(self, name: str, **changes: str) -> dict[str, str]:
         data = fixture("twilio_voice", name)
-        data.update(CallSid=self.sid, From=self.phone, Caller=self.phone, **changes)
+        data.update(CallSid=self.sid, From=self.phone, Caller=self.phone)
+        data.update(changes)
         return data
 
     def start(self, fixture_name: str = "call_start") -> Turn:
