@@ -149,10 +149,18 @@ ERRORS: dict[int | str, dict[str, object]] = {
 }
 
 
-async def _verified_call(request: Request) -> Call:
-    form = await read_form(request)
-    verify_twilio(request, form, request.app.state.settings)
-    return parse_payload(fields(form))
+async def _verified_call(request: Request) -> Call | Response:
+    """The call this signed request is about, or what to answer instead: the refusal of a
+    bad request, or empty TwiML for a call that has ended (a status posted to a call URL)."""
+    try:
+        form = await read_form(request)
+        verify_twilio(request, form, request.app.state.settings)
+        call = parse_payload(fields(form))
+    except ChannelError as exc:
+        return PlainTextResponse(exc.reason, status_code=exc.status)
+    if call.status in ENDED:
+        return Response(str(VoiceResponse()), media_type=TWIML)
+    return call
 
 
 @router.post(
@@ -160,12 +168,9 @@ async def _verified_call(request: Request) -> Call:
 )
 async def voice_twilio(request: Request) -> Response:
     settings: Settings = request.app.state.settings
-    try:
-        call = await _verified_call(request)
-    except ChannelError as exc:
-        return PlainTextResponse(exc.reason, status_code=exc.status)
-    if call.status in ENDED:
-        return Response(str(VoiceResponse()), media_type=TWIML)
+    call = await _verified_call(request)
+    if isinstance(call, Response):
+        return call
     # The same for every call and every retry: the language first.
     return _twiml(language_menu(CallState(), voices(settings)), settings)
 
@@ -175,12 +180,9 @@ async def voice_twilio(request: Request) -> Response:
 )
 async def voice_twilio_gather(request: Request) -> Response:
     settings: Settings = request.app.state.settings
-    try:
-        call = await _verified_call(request)
-    except ChannelError as exc:
-        return PlainTextResponse(exc.reason, status_code=exc.status)
-    if call.status in ENDED:
-        return Response(str(VoiceResponse()), media_type=TWIML)
+    call = await _verified_call(request)
+    if isinstance(call, Response):
+        return call
     state = CallState.parse(request.query_params)
     press = read_press(call.digits, state)
     config = voices(settings)
@@ -252,10 +254,9 @@ async def _dialog_turn(
 async def voice_twilio_status(request: Request) -> Response:
     """Call progress: nothing to do (a call's session expires on its own), whatever order
     the callbacks come in; signed like the rest."""
-    try:
-        await _verified_call(request)
-    except ChannelError as exc:
-        return PlainTextResponse(exc.reason, status_code=exc.status)
+    call = await _verified_call(request)
+    if isinstance(call, Response) and call.status_code != 200:
+        return call
     return Response(status_code=204)
 
 

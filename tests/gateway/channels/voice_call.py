@@ -75,7 +75,11 @@ class VoiceCall:
 
     def press(self, digits: str, **changes: str) -> Turn:
         assert self.last is not None
-        return self._post(self.last.action(), self.form("gather_digits", Digits=digits, **changes))
+        return self.press_at(self.last.action(), digits, **changes)
+
+    def press_at(self, action: str, digits: str, **changes: str) -> Turn:
+        """Keys posted to a given `<Gather>` action (a retry, an old or a made-up one)."""
+        return self._post(action, self.form("gather_digits", Digits=digits, **changes))
 
     def wait(self) -> Turn:
         """Silence: Twilio calls the action with no digits (`actionOnEmptyResult`)."""
