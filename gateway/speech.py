@@ -28,7 +28,11 @@ from gateway.i18n import Translator, _load
 DECIMAL_WORD = {"fr": "virgule", "ar": "فاصلة"}
 _DIGIT_RUN = re.compile(r"[0-9]+")
 _YEAR = re.compile(r"^(19|20)[0-9]{2}$")
-_FEMININE_ONE = re.compile(r"\bun (heures?|absences?|notes?)\b")
+# Each value a spoken text holds sits between Unicode's directional isolates (FSI, PDI): they
+# keep a Latin name apart in Arabic text, and a voice without text-to-speech (Darija) finds in
+# them what to put together from recorded words. `plain()` drops them for a voice that reads.
+FSI, PDI = "\u2068", "\u2069"
+_FEMININE_ONE = re.compile(r"\bun(\u2069?) (heures?|absences?|notes?)\b")
 # Symbols a voice reads badly or aloud ("slash", "deux points"): a pause or nothing instead.
 _PAUSES = str.maketrans({"/": " ", "=": ",", ";": ",", "(": "", ")": "", "*": " ", "#": " "})
 
@@ -126,13 +130,18 @@ def for_the_ear(text: str) -> str:
 # Arabic numbers agree with what they count, which num2words cannot know: 3-10 take the
 # opposite gender of a feminine noun ("ثلاث ساعات"), and tens after a preposition or a verb
 # are genitive or accusative ("من عشرين", "اضغط اثنين").
-_AR_FEMININE_COUNT = re.compile(r"\b(ثلاث|أربع|خمس|ست|سبع|ثماني|تسع|عشر)ة (ساعات)")
-_AR_OBLIQUE = re.compile(r"\b(من|اضغط) (\S+?)(ون|ان)\b")
+_AR_FEMININE_COUNT = re.compile(r"\b(ثلاث|أربع|خمس|ست|سبع|ثماني|تسع|عشر)ة(\u2069?) (ساعات)")
+_AR_OBLIQUE = re.compile(r"\b(من|اضغط) (\u2068?)([^\s\u2069]+?)(ون|ان)(?=\u2069|\s|[.,،]|$)")
 
 
 def arabic_agreement(text: str) -> str:
-    text = _AR_FEMININE_COUNT.sub(r"\1 \2", text)
-    return _AR_OBLIQUE.sub(r"\1 \2ين", text)
+    text = _AR_FEMININE_COUNT.sub(r"\1\2 \3", text)
+    return _AR_OBLIQUE.sub(r"\1 \2\3ين", text)
+
+
+def plain(text: str) -> str:
+    """A spoken text without the isolates around its values."""
+    return text.replace(FSI, "").replace(PDI, "")
 
 
 class SpokenTranslator(Translator):
@@ -161,9 +170,9 @@ class SpokenTranslator(Translator):
 
     def _say(self, text: str, values: dict[str, object]) -> str:
         if values:
-            text = text % {key: self._value(value) for key, value in values.items()}
+            text = text % {key: f"{FSI}{self._value(value)}{PDI}" for key, value in values.items()}
         # num2words says "un" (these French nouns are feminine) and knows no Arabic agreement.
-        text = _FEMININE_ONE.sub(r"une \1", text) if self.lang == "fr" else arabic_agreement(text)
+        text = _FEMININE_ONE.sub(r"une\1 \2", text) if self.lang == "fr" else arabic_agreement(text)
         return for_the_ear(text)
 
     def _value(self, value: object) -> str:

@@ -6,7 +6,9 @@ python -m gateway voice prompts --lang ar --missing
 ```
 A line says which file under `GATEWAY_VOICE_PROMPTS_DIR/<lang>/` plays instead of the voice,
 and the exact words to record. Sentences with values in them (names, marks, dates) are not
-listed: the voice says them.
+listed for Arabic and French: the voice says them. For Darija (no voice) the list also holds
+the fixed parts of those sentences and the words numbers, days and months are made of, the
+Arabic text being the script to say in Darija.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from gateway.channels.voice.prompts import all_prompts
+from gateway.channels.voice.prompts import DARIJA, all_prompts, darija_prompts
 from gateway.i18n import LANGS
 
 
@@ -24,7 +26,7 @@ def prompts_command(args: argparse.Namespace) -> int:
     folder = Settings().voice_prompts_dir
     out = sys.stdout
     shown = 0
-    for prompt in all_prompts():
+    for prompt in (*all_prompts(), *darija_prompts()):
         if args.lang and prompt.lang != args.lang:
             continue
         path = folder / prompt.lang / prompt.file_name if folder is not None else None
@@ -44,6 +46,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p_voice = sub.add_parser("voice", help="the hotline's voice menu")
     voice_sub = p_voice.add_subparsers(dest="voice_command", required=True)
     p_prompts = voice_sub.add_parser("prompts", help="every prompt with its text and file name")
-    p_prompts.add_argument("--lang", choices=LANGS, default=None)
+    p_prompts.add_argument("--lang", choices=(*LANGS, DARIJA), default=None)
     p_prompts.add_argument("--missing", action="store_true", help="only those not recorded yet")
     p_prompts.set_defaults(func=prompts_command)

@@ -17,9 +17,9 @@ from urllib.parse import urlencode
 
 from gateway.channels.voice import texts
 from gateway.channels.voice.menu import Dial, Gather, Hangup, Redirect, Say, VoiceMenu
-from gateway.channels.voice.prompts import Recordings
+from gateway.channels.voice.prompts import DARIJA, Recordings
 from gateway.dialogs.model import Awaits, Option, Reply
-from gateway.speech import spoken_translator
+from gateway.speech import SpokenTranslator, plain, spoken_translator
 
 GATHER_ROUTE = "/channels/voice/twilio/gather"
 MAX_MISSES = 2  # the second silence or wrong key goes to the agent
@@ -40,7 +40,7 @@ class CallState:
     # key pressed -> the screen's own key for that option (what USSD or SMS would type)
     keys: dict[str, str] = field(default_factory=dict)
     digits: int = 1
-    lang: str = "ar"  # the call's language, for what is said without the dialogs
+    lang: str = "ar"  # the call's language ("ar", "fr", "darija"), for what the menus say
 
     def query(self) -> str:
         values: dict[str, str | int] = {"t": self.turn, "m": self.mode, "n": self.misses}
@@ -70,7 +70,7 @@ class CallState:
             misses=number("n", 0, MAX_MISSES),
             keys=keys,
             digits=number("d", 1, MAX_DIGITS),
-            lang="fr" if params.get("l") == "fr" else "ar",
+            lang=lang if (lang := params.get("l", "")) in ("fr", DARIJA) else "ar",
         )
 
 
@@ -104,19 +104,32 @@ def voice_keys(options: Sequence[Option]) -> list[tuple[str, Option]]:
     return sorted(out, key=lambda pair: pair[0])
 
 
-def _say(text: str, lang: str, voices: Voices) -> Say:
-    return Say(text=text, lang=lang, prompt=voices.recordings.url_for(lang, text))
+def translator_for(lang: str) -> SpokenTranslator:
+    """Darija's script is the Arabic catalog."""
+    return spoken_translator("ar" if lang == DARIJA else lang)
 
 
 def _lines(text: str, lang: str, voices: Voices) -> list[Say]:
-    return [_say(line, lang, voices) for line in text.split("\n") if line.strip()]
+    """What to say for `text`, a line at a time: a recording where one exists, else the
+    voice; in Darija, recordings put together, the Arabic voice for what has none."""
+    said: list[Say] = []
+    for line in text.split("\n"):
+        if not line.strip():
+            continue
+        if lang == DARIJA:
+            parts = voices.recordings.darija(line)
+            said += [Say(text=part, lang="ar", prompt=url) for part, url in parts]
+        else:
+            words = plain(line)
+            said.append(Say(text=words, lang=lang, prompt=voices.recordings.url_for(lang, words)))
+    return said
 
 
 def screen(
     reply: Reply, lang: str, state: CallState, voices: Voices, *, note: str = ""
 ) -> VoiceMenu:
     """One dialog screen by ear, waiting for the next key (or hanging up at the end)."""
-    t = spoken_translator(lang)
+    t = translator_for(lang)
     said = _lines(note, lang, voices) + _lines(reply.text, lang, voices)
     if reply.end_session:
         return VoiceMenu(verbs=(*said, Hangup()))
@@ -130,8 +143,8 @@ def screen(
         digits = 1
         for key, option in pairs:
             sentence = t.gettext(texts.OPTION, label=option.label, key=int(key))
-            said.append(_say(sentence, lang, voices))
-    said.append(_say(t.gettext(texts.WAY_OUT), lang, voices))
+            said += _lines(sentence, lang, voices)
+    said += _lines(t.gettext(texts.WAY_OUT), lang, voices)
     following = CallState(
         turn=state.turn + 1,
         mode=mode,
@@ -153,27 +166,30 @@ def waiting(said: tuple[Say, ...], state: CallState, voices: Voices) -> VoiceMen
 def language_menu(state: CallState, voices: Voices, *, note: bool = False) -> VoiceMenu:
     """ "للعربية اضغط 1، pour le français tapez 2", each in its own voice."""
     said: list[Say] = []
-    for lang, line in (("ar", texts.FOR_ARABIC), ("fr", texts.FOR_FRENCH)):
-        t = spoken_translator(lang)
-        if note:
-            said.append(_say(t.gettext(texts.NO_KEY), lang, voices))
-        said.append(_say(t.gettext(line), lang, voices))
+    offered = [("ar", texts.FOR_ARABIC), ("fr", texts.FOR_FRENCH)]
+    if voices.recordings.has_darija():
+        offered.append((DARIJA, texts.FOR_DARIJA))
+    for lang, line in offered:
+        t = translator_for(lang)
+        if note and lang != DARIJA:
+            said += _lines(t.gettext(texts.NO_KEY), lang, voices)
+        said += _lines(t.gettext(line), lang, voices)
     for lang in ("ar", "fr"):
-        said.append(_say(spoken_translator(lang).gettext(texts.WAY_OUT), lang, voices))
+        said += _lines(spoken_translator(lang).gettext(texts.WAY_OUT), lang, voices)
     following = CallState(turn=state.turn + 1, mode="lang", misses=state.misses)
     return waiting(tuple(said), following, voices)
 
 
 def to_agent(lang: str, voices: Voices) -> VoiceMenu:
     """The transfer: the agents' number, or an apology when none is configured."""
-    t = spoken_translator(lang)
+    t = translator_for(lang)
     if voices.agents_number is None:
-        return VoiceMenu(verbs=(_say(t.gettext(texts.NO_AGENT), lang, voices), Hangup()))
+        return VoiceMenu(verbs=(*_lines(t.gettext(texts.NO_AGENT), lang, voices), Hangup()))
     return VoiceMenu(
         verbs=(
-            _say(t.gettext(texts.TO_AGENT), lang, voices),
+            *_lines(t.gettext(texts.TO_AGENT), lang, voices),
             Dial(number=voices.agents_number),
-            _say(t.gettext(texts.GOODBYE), lang, voices),
+            *_lines(t.gettext(texts.GOODBYE), lang, voices),
             Hangup(),
         )
     )
@@ -188,8 +204,9 @@ class Press:
     silent: bool = False  # a miss by silence (else a key nothing answers)
 
 
-def read_press(digits: str, state: CallState) -> Press:
-    """A gather's `Digits` in the light of the screen it answered."""
+def read_press(digits: str, state: CallState, *, darija: bool = False) -> Press:
+    """A gather's `Digits` in the light of the screen it answered (`darija`: the language
+    menu offers it)."""
     if not digits:
         return Press(kind="miss", silent=True)
     if len(digits) > MAX_DIGITS or not digits.isdigit():
@@ -199,7 +216,7 @@ def read_press(digits: str, state: CallState) -> Press:
     if digits == REPEAT_KEY:
         return Press(kind="repeat")
     if state.mode == "lang":
-        langs = {"1": "ar", "2": "fr"}
+        langs = {"1": "ar", "2": "fr", **({"3": DARIJA} if darija else {})}
         return Press(kind="lang", value=langs[digits]) if digits in langs else Press(kind="miss")
     if state.mode == "input":
         return Press(kind="input", value=digits)

@@ -6,6 +6,7 @@ from gateway.dialogs.texts import N_
 
 FOR_ARABIC = N_("For Arabic, press one.")  # said in Arabic, whatever the caller's language
 FOR_FRENCH = N_("For French, press two.")  # said in French
+FOR_DARIJA = N_("For Darija, press three.")  # played in Darija (its Arabic text is the script)
 OPTION = N_("For %(label)s, press %(key)s.")
 WAY_OUT = N_("To hear this again, press nine. To speak to an agent, press zero.")
 NO_KEY = N_("I did not hear a key.")

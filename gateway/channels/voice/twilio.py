@@ -35,14 +35,14 @@ from gateway.channels.voice.flow import (
     read_press,
     screen,
     to_agent,
+    translator_for,
 )
 from gateway.channels.voice.menu import Dial, Gather, Hangup, Redirect, Say, VoiceMenu
-from gateway.channels.voice.prompts import PROMPTS_ROUTE, Recordings
+from gateway.channels.voice.prompts import DARIJA, PROMPTS_ROUTE, Recordings
 from gateway.dialogs.conversation import Step
 from gateway.dialogs.model import ChannelKind, ChannelProfile, Inbound, Lang, Session
 from gateway.phones import to_e164
 from gateway.settings import Settings
-from gateway.speech import spoken_translator
 from gateway.store import SESSION_TTL_S
 
 ROUTE = "/channels/voice/twilio"
@@ -87,6 +87,11 @@ def caller_phone(caller: str) -> str:
     if caller.startswith("sip:"):
         caller = caller[4:].split("@", 1)[0]
     return to_e164(caller[:32]) or ""
+
+
+def dialog_lang(call_lang: str) -> Lang:
+    """The dialogs' language of a call's: Darija calls run the Arabic dialogs."""
+    return Lang.FR if call_lang == "fr" else Lang.AR
 
 
 def voices(settings: Settings) -> Voices:
@@ -184,8 +189,8 @@ async def voice_twilio_gather(request: Request) -> Response:
     if isinstance(call, Response):
         return call
     state = CallState.parse(request.query_params)
-    press = read_press(call.digits, state)
     config = voices(settings)
+    press = read_press(call.digits, state, darija=config.recordings.has_darija())
     if press.kind == "agent":
         return _twiml(to_agent(state.lang, config), settings)
     if press.kind == "miss" and state.misses + 1 >= MAX_MISSES:
@@ -213,9 +218,9 @@ async def _dialog_turn(
     def prepare(stored: Session | None) -> tuple[Inbound, Session | None]:
         session = stored
         if kind == "lang":  # the call's conversation starts in the language chosen
-            session = Session(lang=Lang(value), lang_chosen=True)
+            session = Session(lang=dialog_lang(value), lang_chosen=True)
         elif stored is None:  # a call we never saw, or expired: the menu, in its language
-            session = Session(lang=Lang(state.lang), lang_chosen=True)
+            session = Session(lang=dialog_lang(state.lang), lang_chosen=True)
             if not notes:
                 notes.append(texts.SESSION_ENDED)
         inbound = Inbound(
@@ -232,8 +237,10 @@ async def _dialog_turn(
 
     def render(step: Step) -> str:
         reply = step.replies[-1]
-        lang = (step.session.lang or state.lang) if kind != "lang" else value
-        t = spoken_translator(lang)
+        lang = value if kind == "lang" else state.lang
+        if lang != DARIJA:  # the dialogs may have switched between Arabic and French
+            lang = step.session.lang or lang
+        t = translator_for(lang)
         note = "\n".join(t.gettext(n) for n in notes) if not reply.end_session else ""
         following = CallState(turn=state.turn, misses=misses, lang=lang)
         return to_twiml(screen(reply, lang, following, config, note=note), settings)
