@@ -64,8 +64,7 @@ DEMO_SECRETS = frozenset(
     }
 )
 
-# Where `0` transfers a hotline caller in the demo; production refuses it (issue #14).
-DEMO_AGENTS_NUMBER = "+212522001122"
+DEMO_AGENTS_NUMBER = "+212522001122"  # where `0` transfers a demo call; production refuses it
 
 # Which secrets each channel needs before it may take traffic.
 CHANNEL_SECRETS: dict[Channel, tuple[str, ...]] = {
@@ -212,17 +211,14 @@ class Settings(BaseSettings):
     kannel_dlr_mask: int = Field(default=31, ge=0, le=31)
     kannel_max_parts: int = Field(default=6, ge=1, le=255)
 
-    # The hotline's voice menu (issue #14, CHANNELS.md §6): Twilio's text-to-speech voice and
-    # language of each menu language, the number `0` transfers to, recordings that replace
-    # a spoken prompt (`<dir>/<lang>/<msgid-hash>.mp3`), the turn's budget (Twilio waits 15 s;
-    # a slower answer follows by SMS) and how long a `<Gather>` waits for a key.
+    # The hotline's voice menu (issue #14, CHANNELS.md §6): Twilio's voice and language per
+    # menu language, the number `0` dials, recordings (`<dir>/<lang>/<msgid-hash>.mp3`), the
+    # turn's budget (a slower answer follows by SMS) and how long a `<Gather>` waits for a key.
     voice_ar: str = "Polly.Zeina"
     voice_fr: str = "Polly.Lea"
     voice_language_ar: str = "arb"
     voice_language_fr: str = "fr-FR"
-    hotline_agents_number: str | None = Field(
-        default=DEMO_AGENTS_NUMBER, pattern=r"^\+[0-9]{6,15}$"
-    )
+    hotline_agents_number: str | None = Field(DEMO_AGENTS_NUMBER, pattern=r"^\+[0-9]{6,15}$")
     voice_prompts_dir: Path | None = None
     voice_budget_s: float = Field(default=4.0, gt=0, le=12)
     voice_gather_timeout_s: int = Field(default=6, ge=2, le=30)
@@ -395,10 +391,8 @@ class Settings(BaseSettings):
             # Its delivery reports come back to a route that checks the callback token.
             check("kannel_sendsms_password")
             check("kannel_callback_token")
-        if Channel.VOICE_TWILIO in self.channels and self.hotline_agents_number in (
-            None,
-            DEMO_AGENTS_NUMBER,
-        ):
+        agents = self.hotline_agents_number
+        if Channel.VOICE_TWILIO in self.channels and agents in (None, DEMO_AGENTS_NUMBER):
             problems.append("GATEWAY_HOTLINE_AGENTS_NUMBER must be the agents' real number")
         if self.redis_url is None:
             problems.append(
