@@ -6,7 +6,7 @@ RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 BENCH_STAMP := $(VENV)/.bench-installed
 
-.PHONY: run test lint format catalogs bench bench-sandbox bench-outbox bench-kannel profile clean \
+.PHONY: run test lint format catalogs bench bench-sandbox bench-outbox bench-kannel bench-voice profile clean \
 	kannel-packages
 
 run: $(RUN_STAMP)
@@ -79,6 +79,12 @@ $(BENCH_STAMP): pyproject.toml | $(BIN)/python
 profile: $(BENCH_STAMP)
 	@$(BIN)/pybabel compile -d gateway/locales 2>/dev/null
 	$(BIN)/python bench/profile.py $(PROFILE_ARGS)
+
+# A hotline turn against the same screen on SMS and USSD, in one run (bench/voice.py).
+# BENCH_ARGS="--turns 100 --rounds 3"
+bench-voice: $(DEV_STAMP)
+	@$(BIN)/pybabel compile -d gateway/locales 2>/dev/null
+	$(BIN)/python bench/voice.py $(BENCH_ARGS)
 
 bench-sandbox: $(DEV_STAMP)
 	$(BIN)/python bench/sandbox_reads.py

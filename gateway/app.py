@@ -24,6 +24,7 @@ from backend_client import Deadline, MassarClient
 from backend_client.errors import BackendError
 from gateway import admin, logs
 from gateway.channels import at_ussd, kannel_sms, twilio_sms
+from gateway.channels.voice import twilio as twilio_voice
 from gateway.resilience import Breaker, BreakerState
 from gateway.resilience.metrics import CONTENT_TYPE_LATEST
 from gateway.runtime import Runtime, embedded_sender, open_runtime, run_embedded_sender
@@ -129,6 +130,8 @@ def create_app(
     # Reports of what Kannel sent, whether or not SMS also come in through it.
     if Channel.SMS_KANNEL in settings.channels or settings.sms_sender is SenderName.KANNEL:
         app.include_router(kannel_sms.dlr_router)
+    if Channel.VOICE_TWILIO in settings.channels:  # the hotline's voice menu (issue #14)
+        app.include_router(twilio_voice.router)
     app.include_router(admin.router)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness: the process answers")

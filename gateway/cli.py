@@ -232,6 +232,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     register(sub)  # unmatched, understand
 
+    from gateway.channels.voice.cli import register as register_voice
+
+    register_voice(sub)  # voice prompts
+
     args = parser.parse_args(argv)
     result: int = args.func(args)
     return result

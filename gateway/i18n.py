@@ -9,7 +9,7 @@ use the Moroccan locales, whose digits are Western in both languages (they rende
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -51,6 +51,14 @@ class Translator:
     def day(self, value: date) -> str:
         """A short day for SMS and USSD: '12/05'."""
         return format_date(value, "dd/MM", locale=self.locale)
+
+    def time(self, value: datetime) -> str:
+        """A time of day: '10:05'."""
+        return f"{value:%H:%M}"
+
+    def join(self, items: list[str]) -> str:
+        """Short items in a row (marks): '13,5 15 abs'."""
+        return " ".join(items)
 
 
 @cache

@@ -41,7 +41,7 @@ class Channel(StrEnum):
 
 # Channels with an adapter in gateway/channels; the others are named for the settings to come.
 IMPLEMENTED_CHANNELS = frozenset(
-    {Channel.USSD_AFRICASTALKING, Channel.SMS_TWILIO, Channel.SMS_KANNEL}
+    {Channel.USSD_AFRICASTALKING, Channel.SMS_TWILIO, Channel.SMS_KANNEL, Channel.VOICE_TWILIO}
 )
 
 # Values that ship in this repository for the demo; production refuses every one of them.
@@ -63,6 +63,8 @@ DEMO_SECRETS = frozenset(
         "demo-meta-verify-token",
     }
 )
+
+DEMO_AGENTS_NUMBER = "+212522001122"  # where `0` transfers a demo call; production refuses it
 
 # Which secrets each channel needs before it may take traffic.
 CHANNEL_SECRETS: dict[Channel, tuple[str, ...]] = {
@@ -208,6 +210,18 @@ class Settings(BaseSettings):
     # which Kannel drops the rest silently, so longer texts are refused instead.
     kannel_dlr_mask: int = Field(default=31, ge=0, le=31)
     kannel_max_parts: int = Field(default=6, ge=1, le=255)
+
+    # The hotline's voice menu (issue #14, CHANNELS.md §6): Twilio's voice and language per
+    # menu language, the number `0` dials, recordings (`<dir>/<lang>/<msgid-hash>.mp3`), the
+    # turn's budget (a slower answer follows by SMS) and how long a `<Gather>` waits for a key.
+    voice_ar: str = "Polly.Zeina"
+    voice_fr: str = "Polly.Lea"
+    voice_language_ar: str = "arb"
+    voice_language_fr: str = "fr-FR"
+    hotline_agents_number: str | None = Field(DEMO_AGENTS_NUMBER, pattern=r"^\+[0-9]{6,15}$")
+    voice_prompts_dir: Path | None = None
+    voice_budget_s: float = Field(default=4.0, gt=0, le=12)
+    voice_gather_timeout_s: int = Field(default=6, ge=2, le=30)
 
     channels: Annotated[frozenset[Channel], NoDecode] = frozenset(IMPLEMENTED_CHANNELS)
 
@@ -377,6 +391,9 @@ class Settings(BaseSettings):
             # Its delivery reports come back to a route that checks the callback token.
             check("kannel_sendsms_password")
             check("kannel_callback_token")
+        agents = self.hotline_agents_number
+        if Channel.VOICE_TWILIO in self.channels and agents in (None, DEMO_AGENTS_NUMBER):
+            problems.append("GATEWAY_HOTLINE_AGENTS_NUMBER must be the agents' real number")
         if self.redis_url is None:
             problems.append(
                 "GATEWAY_REDIS_URL is missing (the in-process stand-in is for dev only)"

@@ -318,6 +318,7 @@ class TurnRunner:
             channel=ChannelKind(job["ch"]),
             sender=msg.to,
             text=str(job.get("text", "")),
+            option_id=job.get("opt"),
             message_id=msg.key,
             received_at=datetime.fromtimestamp(float(job["at"]), UTC),
             network=job.get("net"),
@@ -371,6 +372,7 @@ def followup_job(inbound: Inbound, session: Session | None) -> dict[str, Any]:
     return {
         "ch": inbound.channel.value,
         "text": inbound.text,
+        "opt": inbound.option_id,  # a button's id (a voice caller's "repeat")
         "net": inbound.network,
         "at": inbound.received_at.timestamp(),
         "session": session.model_dump_json(exclude_defaults=True) if session else None,
@@ -387,7 +389,7 @@ def notice_step(inbound: Inbound, session: Session | None, message: str, event: 
     """A closing one-line answer (`message` from the catalogs) in the user's language."""
     lang = (session.lang if session is not None else None) or script_of(inbound.text) or "ar"
     text = translator(lang).gettext(message)
-    if lang == "fr":
+    if lang == "fr" and inbound.channel is not ChannelKind.VOICE:  # a voice keeps its accents
         text = gsm_fold(text)
     return Step(
         session=session or Session(),

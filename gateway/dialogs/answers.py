@@ -117,17 +117,26 @@ async def answer_grades(conv: Conversation) -> Reply:
     header = t.gettext(texts.MARKS_HEADER, name=conv.name(child), semester=semester)
     lines = []
     for subject in grades.subjects:
-        marks = " ".join(
-            t.gettext(texts.ABSENT_MARK) if a.absent or a.score is None else t.number(a.score)
-            for a in subject.assessments
+        marks = t.join(
+            [
+                t.gettext(texts.ABSENT_MARK) if a.absent or a.score is None else t.number(a.score)
+                for a in subject.assessments
+            ]
         )
-        label = (
-            subject.name_ar
-            if conv.lang is Lang.AR
-            else short_subject(subject.name_fr, subject.code)
-        )
+        scale = max((a.max_score for a in subject.assessments), default=20)
+        label = subject.name_ar if conv.lang is Lang.AR else subject.name_fr
+        if conv.lang is Lang.FR and not conv.turn.profile.speech:  # a voice says it whole
+            label = short_subject(subject.name_fr, subject.code)
         average = "-" if subject.average is None else t.number(subject.average)
-        lines.append(t.gettext(texts.SUBJECT_LINE, subject=label, marks=marks, average=average))
+        lines.append(
+            t.gettext(
+                texts.SUBJECT_LINE,
+                subject=label,
+                marks=marks,
+                average=average,
+                scale=t.number(scale),  # the spoken variant says "out of twenty"
+            )
+        )
     footer = ""
     if grades.semester_average is not None:
         mention = t.gettext(MENTIONS[grades.mention.value]) if grades.mention else ""
@@ -205,6 +214,9 @@ async def verify(conv: Conversation, code: str, birth_date: date) -> Reply:
     linked = {s.id: s for s in found.students} if found else {}
     if result.match and result.student_id in linked:
         await turn.bindings.bind(phone, result.student_id, turn.now)
+        # Where the caller ID proves nothing, only the children checked in this session count.
+        verified = [str(x) for x in conv.data.get("verified", [])]
+        conv.data["verified"] = sorted({*verified, result.student_id})
         conv._bound = None
         conv.events.append(Event(kind="child_bound"))
         child = linked[result.student_id]

@@ -14,10 +14,20 @@ from backend_client import Deadline
 from backend_client.errors import NotFound, NotLinked
 from backend_client.models import GuardianLookup, Meta, StudentSummary
 from gateway.dialogs import texts
-from gateway.dialogs.model import ChannelProfile, Event, Inbound, Lang, Option, Reply, Session
+from gateway.dialogs.model import (
+    Awaits,
+    ChannelProfile,
+    Event,
+    Inbound,
+    Lang,
+    Option,
+    Reply,
+    Session,
+)
 from gateway.dialogs.pages import gsm_fold, paginate, render_options
 from gateway.dialogs.ports import Backend, Bindings, Lockout
 from gateway.i18n import Translator, translator
+from gateway.speech import spoken_translator
 
 BINDING_VALIDITY = timedelta(days=180)
 LOCAL_TZ = ZoneInfo("Africa/Casablanca")
@@ -87,7 +97,10 @@ class Conversation:
     _bound: dict[str, datetime] | None = None
 
     def __post_init__(self) -> None:
-        self.t = translator(self.lang)
+        self.t = self._translator(self.lang)
+
+    def _translator(self, lang: Lang) -> Translator:
+        return spoken_translator(lang) if self.turn.profile.speech else translator(lang)
 
     # --- session -----------------------------------------------------------------------
 
@@ -98,11 +111,13 @@ class Conversation:
 
     def set_lang(self, lang: Lang, *, chosen: bool) -> None:
         self.lang, self.lang_chosen = lang, chosen or self.lang_chosen
-        self.t = translator(lang)
+        self.t = self._translator(lang)
 
     # --- identity ------------------------------------------------------------------------
 
     async def lookup(self) -> GuardianLookup | None:
+        if not self.inbound.sender:  # a withheld caller ID: a guardian nobody knows
+            self._lookup_done = True
         if not self._lookup_done:
             try:
                 self._lookup = await self.turn.backend.lookup_guardian(
@@ -146,6 +161,9 @@ class Conversation:
         return [s for s in found.students if s.id not in bound]
 
     async def bound(self) -> dict[str, datetime]:
+        if self._bound is None and not self.turn.profile.caller_id_trusted:
+            # The sender id proves nothing (a caller ID): only what this session checked.
+            self._bound = {str(sid): self.turn.now for sid in self.data.get("verified", [])}
         if self._bound is None:
             since = await self.turn.bindings.bound_since(self.inbound.sender)
             cutoff = self.turn.now - BINDING_VALIDITY
@@ -169,17 +187,32 @@ class Conversation:
     def name(self, student: StudentSummary) -> str:
         return student.first_name_ar if self.lang is Lang.AR else student.first_name_fr
 
+    def child_label(self, student: StudentSummary) -> str:
+        """How a child is named in a list: "Youssef (2AP)"; the first name alone in speech."""
+        if self.turn.profile.speech:
+            return self.name(student)
+        return f"{self.name(student)} ({student.level.code})"
+
     def label(self, ar: str, fr: str) -> str:
         return ar if self.lang is Lang.AR else fr
 
     def fold(self, text: str) -> str:
-        return gsm_fold(text) if self.lang is Lang.FR else text
+        # Spoken French keeps its accents: the voice reads "reçu", not "recu".
+        return gsm_fold(text) if self.lang is Lang.FR and not self.turn.profile.speech else text
 
-    def reply(self, text: str, options: Sequence[Option] = (), *, end: bool = False) -> Reply:
+    def reply(
+        self,
+        text: str,
+        options: Sequence[Option] = (),
+        *,
+        end: bool = False,
+        awaits: Awaits | None = None,
+    ) -> Reply:
         return Reply(
             text=self.fold(text),
             options=tuple(Option(key=o.key, id=o.id, label=self.fold(o.label)) for o in options),
             end_session=end,
+            awaits=awaits,
         )
 
     def back_option(self) -> Option:
@@ -210,11 +243,13 @@ class Conversation:
         if stale is None:
             return header
         local = stale.astimezone(LOCAL_TZ)
-        when = f"{self.t.day(local.date())} {local:%H:%M}"
+        when = f"{self.t.day(local.date())} {self.t.time(local)}"
         note = self.t.gettext(texts.AS_OF, when=when)
         return f"{note}\n{header}" if header else note
 
     def go(self, state: State, **data: Any) -> None:
-        """Enter `state` with fresh state data (the intent and child survive)."""
-        keep: dict[str, Any] = {k: self.data[k] for k in ("intent", "child") if k in self.data}
+        """Enter `state` with fresh state data (the intent, the child and the children
+        verified in this session survive)."""
+        kept = ("intent", "child", "verified")
+        keep: dict[str, Any] = {k: self.data[k] for k in kept if k in self.data}
         self.state, self.data = state, {**keep, **data}

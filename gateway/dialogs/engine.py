@@ -172,6 +172,10 @@ async def _dispatch(conv: Conversation, norm: str, *, fresh: bool, expired: bool
     hinted = language_hint(conv.inbound.text) is not None
     if fresh and found is not None and not conv.lang_chosen and not hinted:
         conv.set_lang(Lang(found.guardian.preferred_lang.value), chosen=False)
+    if conv.inbound.option_id == "repeat":  # the current screen again, as it stands now
+        if conv.state is State.START:
+            return await home(conv)
+        return await SCREENS[conv.state](conv)
     answer = await command(conv, norm) if norm else None
     if answer is not None:
         return answer

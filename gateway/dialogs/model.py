@@ -50,6 +50,7 @@ class Option:
 
     `id` is channel-neutral (`abs`, `child:2`); `key` is what the user types or presses for
     it on a keypad ("1", "9" for more, "0" for back); buttons send the `id` back instead.
+    An input whose `option_id` is `repeat` draws the current screen again.
     """
 
     key: str
@@ -57,13 +58,25 @@ class Option:
     label: str
 
 
+class Awaits(StrEnum):
+    """What a prompt reads besides a choice: a keypad channel sizes its input by it."""
+
+    CODE = "code"  # a Massar code: a letter and nine digits (the nine digits on a keypad)
+    DATE = "date"  # a birth date, DDMMYYYY
+    APPLICATION = "application"  # an application number: PRE, four digits, seven digits
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Reply:
-    """Localised text with optional options; `end_session` closes the conversation."""
+    """Localised text with optional options; `end_session` closes the conversation.
+
+    `awaits` is set when the screen is a prompt for free input rather than a menu.
+    """
 
     text: str
     options: tuple[Option, ...] = ()
     end_session: bool = False
+    awaits: Awaits | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -74,6 +87,13 @@ class ChannelProfile:
     max_chars_gsm7: int
     max_chars_ucs2: int
     numbered_options: bool = True  # options are shown as "1. label" lines in the text budget
+    # A channel that speaks (voice): numbers, dates, times and codes are worded for the ear
+    # ("quatorze virgule cinq"), and screen texts give way to their spoken variants.
+    speech: bool = False
+    # Whether the channel's sender id proves the phone (an operator's MSISDN does; a caller ID
+    # can be spoofed). When it does not, a child is shown only after the Massar code and birth
+    # date were checked in this very session, whatever the phone bound before.
+    caller_id_trusted: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

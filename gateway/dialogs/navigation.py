@@ -4,6 +4,7 @@ main menu (or the unlinked one). Screens register themselves in `SCREENS` (`scre
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from gateway.dialogs.conversation import Conversation, State
@@ -24,7 +25,7 @@ async def show(conv: Conversation, state: State, *, note: str = "", **data: Any)
         text = conv.fold(note) + "\n" + reply.text
         if not fits(conv.turn.profile, with_options(text, reply.options)):
             text = conv.fold(note)
-        reply = Reply(text=text, options=reply.options, end_session=reply.end_session)
+        reply = replace(reply, text=text)
     return reply
 
 

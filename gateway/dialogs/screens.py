@@ -5,7 +5,7 @@ from __future__ import annotations
 from gateway.dialogs import texts
 from gateway.dialogs.answers import answer_absences, answer_grades, answer_reregistration, locked
 from gateway.dialogs.conversation import Conversation, State
-from gateway.dialogs.model import Option, Reply
+from gateway.dialogs.model import Awaits, Option, Reply
 from gateway.dialogs.navigation import SCREENS, home, lang_switch_option
 from gateway.dialogs.vocabulary import Command
 
@@ -37,7 +37,7 @@ async def screen_unlinked(conv: Conversation) -> Reply:
 async def screen_child(conv: Conversation) -> Reply:
     children = await conv.children()
     options = [
-        Option(key=str(i), id=f"child:{i}", label=f"{conv.name(s)} ({s.level.code})")
+        Option(key=str(i), id=f"child:{i}", label=conv.child_label(s))
         for i, s in enumerate(children, start=1)
     ]
     if await conv.unbound():
@@ -51,11 +51,12 @@ async def screen_child(conv: Conversation) -> Reply:
 async def screen_bind_code(conv: Conversation) -> Reply:
     if await conv.turn.lockout.is_locked(conv.inbound.sender):
         return await locked(conv)
-    return conv.reply(conv.t.gettext(texts.ASK_CODE), [conv.back_option()])
+    return conv.reply(conv.t.gettext(texts.ASK_CODE), [conv.back_option()], awaits=Awaits.CODE)
 
 
 async def screen_bind_dob(conv: Conversation) -> Reply:
-    return conv.reply(conv.t.gettext(texts.ASK_CHILD_DOB), [conv.back_option()])
+    text = conv.t.gettext(texts.ASK_CHILD_DOB)
+    return conv.reply(text, [conv.back_option()], awaits=Awaits.DATE)
 
 
 async def screen_semester(conv: Conversation) -> Reply:
@@ -79,11 +80,13 @@ async def screen_enrol(conv: Conversation) -> Reply:
 
 
 async def screen_app_number(conv: Conversation) -> Reply:
-    return conv.reply(conv.t.gettext(texts.ASK_APPLICATION), [conv.back_option()])
+    text = conv.t.gettext(texts.ASK_APPLICATION)
+    return conv.reply(text, [conv.back_option()], awaits=Awaits.APPLICATION)
 
 
 async def screen_app_dob(conv: Conversation) -> Reply:
-    return conv.reply(conv.t.gettext(texts.ASK_CHILD_DOB), [conv.back_option()])
+    text = conv.t.gettext(texts.ASK_CHILD_DOB)
+    return conv.reply(text, [conv.back_option()], awaits=Awaits.DATE)
 
 
 async def screen_help(conv: Conversation) -> Reply:

@@ -24,6 +24,7 @@ STRONG = {
     "sms_sender": "twilio",
     "twilio_account_sid": "AC" + "0" * 32,
     "twilio_sms_from": "+212522000000",
+    "hotline_agents_number": "+212537000000",  # the hotline's agents (voice, issue #14)
 }
 
 
@@ -71,6 +72,8 @@ def test_production_with_real_secrets_starts() -> None:
         ("twilio_sms_from", "", "needs GATEWAY_TWILIO_SMS_FROM"),
         ("kannel_callback_token", "demo-kannel-callback-token", "GATEWAY_KANNEL_CALLBACK_TOKEN"),
         ("kannel_callback_token", "short", "GATEWAY_KANNEL_CALLBACK_TOKEN is shorter than 16"),
+        ("hotline_agents_number", None, "GATEWAY_HOTLINE_AGENTS_NUMBER"),
+        ("hotline_agents_number", "+212522001122", "GATEWAY_HOTLINE_AGENTS_NUMBER"),
     ],
 )
 def test_production_refuses_a_missing_or_demo_secret(
