@@ -189,6 +189,22 @@ def worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def alerts(args: argparse.Namespace) -> int:
+    """Issue 15: read the backend's change feed and queue alerts (one active among many)."""
+    import anyio
+
+    from gateway.alerts.cli import run_alerts
+    from gateway.migrate import SchemaOutdated
+
+    settings = _load_settings()
+    try:
+        anyio.run(lambda: run_alerts(settings))
+    except SchemaOutdated as exc:
+        print(f"massar-gateway: {exc}", file=sys.stderr)  # noqa: T201
+        return 1
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gateway", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -217,6 +233,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--metrics-port", type=int, default=None, help="serve Prometheus metrics on this port"
     )
     p_worker.set_defaults(func=worker)
+
+    p_alerts = sub.add_parser(
+        "alerts", help="turn the backend's change feed into alerts for guardians (issue 15)"
+    )
+    p_alerts.set_defaults(func=alerts)
 
     p_sim = sub.add_parser("simulate", help="talk to the gateway as a USSD or SMS user")
     p_sim.add_argument("--channel", choices=["ussd", "sms"], default="ussd")

@@ -9,8 +9,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 __all__ = [
     "UtcDateTime",
@@ -18,6 +20,7 @@ __all__ = [
     "alert_cursor",
     "alert_held",
     "alert_preference",
+    "dialect_insert",
     "metadata",
     "outbound_message",
     "phone_binding",
@@ -122,12 +125,13 @@ alert_held = sa.Table(
     sa.Column("event_id", sa.String(32), nullable=False),
     sa.Column("seq", sa.BigInteger, nullable=False),  # the event's place in the feed
     sa.Column("guardian_id", sa.String(64), nullable=False),
+    sa.Column("phone_h", sa.String(64), nullable=False),  # which of the guardian's phones
     sa.Column("student_id", sa.String(64), nullable=True),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("payload", sa.Text, nullable=False),  # JSON: what the alert says
     sa.Column("release_at", UtcDateTime, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
-    sa.UniqueConstraint("event_id", "guardian_id", name="uq_alert_held_event_guardian"),
+    sa.UniqueConstraint("event_id", "phone_h", name="uq_alert_held_event_phone"),
     sa.Index("ix_alert_held_release_at", "release_at"),
 )
 
@@ -135,3 +139,13 @@ alert_held = sa.Table(
 def address_h(key_secret: bytes, address: str) -> str:
     """The stored form of a phone or chat address: HMAC-SHA256 with the identity key, hex."""
     return hmac.new(key_secret, address.encode(), hashlib.sha256).hexdigest()
+
+
+def dialect_insert(engine: sa.Engine) -> Any:
+    """The `insert` of the engine's dialect, which has `on_conflict_do_update`."""
+    dialect = engine.dialect.name
+    if dialect == "sqlite":
+        return sqlite.insert
+    if dialect == "postgresql":
+        return postgresql.insert
+    raise NotImplementedError(f"upserts need SQLite or PostgreSQL, not {dialect}")

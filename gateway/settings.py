@@ -209,6 +209,18 @@ class Settings(BaseSettings):
     kannel_dlr_mask: int = Field(default=31, ge=0, le=31)
     kannel_max_parts: int = Field(default=6, ge=1, le=255)
 
+    # Alerts (issue 15): the change-feed consumer (`python -m gateway alerts`; one inside the
+    # app with the embedded stand-ins, like the sender), one active among many processes (a
+    # Redis lease), and quiet hours when alerts wait for the morning (local time,
+    # Africa/Casablanca; "none" turns them off).
+    quiet_hours: str = "21:00-07:00"
+    alerts_batch: int = Field(default=200, ge=1, le=200)  # events per feed read (API max 200)
+    alerts_poll_s: float = Field(default=1.0, gt=0, le=60)  # pause once the feed is read
+    alerts_lease_s: float = Field(default=15.0, ge=1, le=300)  # a dead consumer's takeover
+    # A consumer inside the app's own process; unset: on when Redis is the in-process
+    # stand-in (the demo), as the embedded sender.
+    embedded_alerts: bool | None = None
+
     channels: Annotated[frozenset[Channel], NoDecode] = frozenset(IMPLEMENTED_CHANNELS)
 
     admin_token: SecretStr = SecretStr("demo-admin-token")
@@ -241,6 +253,14 @@ class Settings(BaseSettings):
         missing = sorted(c.value for c in value - IMPLEMENTED_CHANNELS)
         if missing:
             raise ValueError(f"not implemented yet: {', '.join(missing)}")
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        from gateway.alerts.quiet import QuietHours
+
+        QuietHours.parse(value)  # raises ValueError with what is wrong
         return value
 
     @field_validator("public_url", "backend_url", "kannel_sendsms_url", "kannel_callback_url")

@@ -16,7 +16,7 @@ from backend_client.models import GuardianLookup, Meta, StudentSummary
 from gateway.dialogs import texts
 from gateway.dialogs.model import ChannelProfile, Event, Inbound, Lang, Option, Reply, Session
 from gateway.dialogs.pages import gsm_fold, paginate, render_options
-from gateway.dialogs.ports import Backend, Bindings, Lockout
+from gateway.dialogs.ports import Backend, Bindings, Lockout, Preferences
 from gateway.i18n import Translator, translator
 
 BINDING_VALIDITY = timedelta(days=180)
@@ -59,6 +59,7 @@ class Turn:
     profile: ChannelProfile
     now: datetime
     deadline: Deadline
+    preferences: Preferences | None = None  # alerts STOP/START, the language chosen
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

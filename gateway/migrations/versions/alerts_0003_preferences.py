@@ -48,13 +48,14 @@ def upgrade() -> None:
         sa.Column("event_id", sa.String(32), nullable=False),
         sa.Column("seq", sa.BigInteger(), nullable=False),
         sa.Column("guardian_id", sa.String(64), nullable=False),
+        sa.Column("phone_h", sa.String(64), nullable=False),
         sa.Column("student_id", sa.String(64), nullable=True),
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("payload", sa.Text(), nullable=False),
         sa.Column("release_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("event_id", "guardian_id", name="uq_alert_held_event_guardian"),
+        sa.UniqueConstraint("event_id", "phone_h", name="uq_alert_held_event_phone"),
     )
     op.create_index("ix_alert_held_release_at", "alert_held", ["release_at"])
 

@@ -1,0 +1,33 @@
+"""`python -m gateway alerts`: the change-feed consumer; run it in as many processes as you
+like, one of them (the lease holder) reads the feed at a time."""
+
+from __future__ import annotations
+
+import signal
+
+import anyio
+import structlog
+
+from gateway import logs
+from gateway.runtime import open_runtime
+from gateway.settings import Settings
+
+log = structlog.get_logger("gateway.alerts")
+
+
+async def run_alerts(settings: Settings) -> None:
+    """Consume until SIGTERM or SIGINT; the batch in hand is finished first."""
+    logs.configure(json_logs=settings.json_logs, level=settings.log_level)
+    async with open_runtime(settings) as runtime, anyio.create_task_group() as tasks:
+        stop = anyio.Event()
+
+        async def on_signal() -> None:
+            with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+                async for _ in signals:
+                    log.info("alerts_consumer_stopping")
+                    stop.set()
+                    return
+
+        tasks.start_soon(on_signal)
+        await runtime.alerts().run(stop=stop)
+        tasks.cancel_scope.cancel()

@@ -1,0 +1,256 @@
+"""The alerts consumer: the backend's change feed in, alerts for guardians out (via the outbox).
+
+```
+lease held? ──> release held alerts that are due (quiet hours over), merged per child
+            ──> GET /changes?cursor=…&limit=N ──> alerts (plan.alert_of)
+                 ├─ drop the cached marks/absences/enrolment of each student named
+                 ├─ POST /guardians/batch (≤500 ids a call) ──> phones
+                 ├─ preferences of those phones (one SQL read) ──> plan: now, or held
+                 ├─ outbox.enqueue_many (bulk priority, a key per change, phone, channel)
+                 └─ holds + the new cursor, in one SQL transaction
+```
+At-least-once and never twice: the cursor moves only after the batch's messages are queued
+and its holds written; a consumer killed before that reads the batch again and the outbox
+drops the keys it already has. A cursor the feed no longer keeps (410) restarts from the
+head: what fell out of the 14-day window is lost, and said so in the log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+import anyio
+import structlog
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
+
+from backend_client import GUARDIANS_BATCH_MAX, BackendError, CursorExpired
+from backend_client.models import ChangesHead, ChangesPage, GuardianContact
+from gateway.alerts.lease import Lease
+from gateway.alerts.plan import (
+    Alert,
+    alert_key,
+    alert_of,
+    language,
+    merged_key,
+    message,
+    plan,
+    route,
+)
+from gateway.alerts.preferences import AlertPreference, SqlPreferences
+from gateway.alerts.quiet import QuietHours
+from gateway.alerts.store import AlertStore, Held
+from gateway.outbox.model import OutMessage
+from gateway.outbox.queue import Outbox
+from gateway.resilience.cache import Cache
+
+__all__ = ["AlertsConfig", "AlertsConsumer", "Feed"]
+
+log = structlog.get_logger("gateway.alerts")
+
+
+class Feed(Protocol):
+    """The backend calls the consumer makes (`backend_client.MassarClient`)."""
+
+    async def changes(
+        self, *, cursor: str | None = None, limit: int | None = None
+    ) -> ChangesPage: ...
+
+    async def changes_head(self) -> ChangesHead: ...
+
+    async def guardians_batch(self, guardian_ids: Sequence[str]) -> tuple[GuardianContact, ...]: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertsConfig:
+    batch: int = 200  # events per feed read (the API's maximum)
+    poll_s: float = 1.0  # pause once the feed is read to its head
+    retry_s: float = 5.0  # pause after the backend or a store failed
+
+
+class AlertsConsumer:
+    def __init__(
+        self,
+        *,
+        feed: Feed,
+        outbox: Outbox,
+        preferences: SqlPreferences,
+        store: AlertStore,
+        lease: Lease,
+        quiet: QuietHours | None,
+        cache: Cache | None = None,
+        config: AlertsConfig | None = None,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.feed = feed
+        self.outbox = outbox
+        self.preferences = preferences
+        self.store = store
+        self.lease = lease
+        self.quiet = quiet
+        self.cache = cache
+        self.config = config or AlertsConfig()
+        self.now = now or (lambda: datetime.now(UTC))  # tests set the hour (quiet hours)
+        self.sent = 0  # messages queued by this consumer (bench, tests)
+
+    # --- the loop -------------------------------------------------------------------------
+
+    async def run(self, *, stop: anyio.Event | None = None) -> None:
+        """Consume until `stop` is set; only while this process holds the lease."""
+        stop = stop or anyio.Event()
+        log.info("alerts_consumer_started")
+        try:
+            while not stop.is_set():
+                pause = await self._round()
+                if pause:
+                    with anyio.move_on_after(pause):
+                        await stop.wait()
+        finally:
+            with anyio.CancelScope(shield=True), contextlib.suppress(RedisError):
+                await self.lease.release()  # else it lapses on its own
+            log.info("alerts_consumer_stopped")
+
+    async def _round(self) -> float:
+        """One round; how long to wait before the next (0: at once)."""
+        try:
+            if not await self.lease.hold():
+                return self.lease.ttl_ms / 3000
+            await self.release_due()
+            more = await self.step()
+        except (BackendError, RedisError, SQLAlchemyError, OSError) as exc:
+            log.warning("alerts_round_failed", error=type(exc).__name__)
+            return self.config.retry_s
+        return 0.0 if more else self.config.poll_s
+
+    # --- one batch ------------------------------------------------------------------------
+
+    async def step(self) -> bool:
+        """Read one page of the feed and queue (or hold) its alerts; True if more wait."""
+        cursor = await self.store.cursor()
+        if cursor is None:  # first start: from now on, not the feed's 14 days of history
+            cursor = (await self.feed.changes_head()).cursor
+            await self.store.advance(cursor, [], self.now())
+            log.info("alerts_cursor_started_at_head")
+        try:
+            page = await self.feed.changes(cursor=cursor, limit=self.config.batch)
+        except CursorExpired:
+            head = (await self.feed.changes_head()).cursor
+            await self.store.advance(head, [], self.now())
+            log.error("alerts_cursor_expired", note="events past the feed window were skipped")
+            return True
+        started = time.perf_counter()
+        await self._forget_cached(page)
+        alerts = [a for a in (alert_of(e) for e in page.items) if a is not None]
+        contacts = await self._contacts({g for a in alerts for g in a.guardian_ids})
+        phones = [p for c in contacts.values() for p in c.phones]
+        prefs = await self.preferences.for_phones(phones)
+        now = self.now()
+        hold_until = self.quiet.release_at(now) if self.quiet is not None else None
+        todo = plan(alerts, contacts, prefs, now=now, hold_until=hold_until)
+        queued = await self.outbox.enqueue_many(todo.messages)
+        await self.preferences.welcome(todo.welcomed, now)
+        await self.store.advance(page.next_cursor, todo.holds, now)
+        self.sent += queued
+        if page.items:
+            log.info(
+                "alerts_batch",
+                events=len(page.items),
+                alerts=len(alerts),
+                queued=queued,
+                held=len(todo.holds),
+                ms=round((time.perf_counter() - started) * 1000, 1),
+            )
+        return page.has_more
+
+    async def _contacts(self, gids: set[str]) -> dict[str, GuardianContact]:
+        ordered = sorted(gids)
+        found: dict[str, GuardianContact] = {}
+        chunks = [
+            ordered[i : i + GUARDIANS_BATCH_MAX]
+            for i in range(0, len(ordered), GUARDIANS_BATCH_MAX)
+        ]
+        for chunk in chunks:
+            for contact in await self.feed.guardians_batch(chunk):
+                found[contact.id] = contact
+        return found
+
+    async def _forget_cached(self, page: ChangesPage) -> None:
+        """A change makes the cached marks, absences or enrolment of its student stale."""
+        if self.cache is None:
+            return
+        students = {e.student_id for e in page.items if e.student_id is not None}
+        if students:
+            await self.cache.forget_students(sorted(students))
+
+    # --- the morning: held alerts go out ----------------------------------------------------
+
+    async def release_due(self) -> int:
+        """Queue the held alerts whose quiet hours are over, one message per phone and child
+        (several absences of one night become one); how many were queued."""
+        due = await self.store.due(self.now())
+        if not due:
+            return 0
+        contacts = await self._contacts({h.guardian_id for h in due})
+        phones = {self.store.phone_h(p): p for c in contacts.values() for p in c.phones}
+        prefs = await self.preferences.for_phones(list(phones.values()))
+        groups: dict[tuple[str, str | None, str], list[Held]] = defaultdict(list)
+        for held in due:  # in feed order
+            groups[(held.phone_h, held.alert.student_id, held.alert.kind)].append(held)
+        messages: list[OutMessage] = []
+        welcomed: list[str] = []
+        now = self.now()
+        for (phone_h, _, kind), items in groups.items():
+            phone = phones.get(phone_h)
+            contact = contacts.get(items[0].guardian_id)
+            if phone is None or contact is None:
+                continue  # the school removed this phone meanwhile: nothing to send
+            pref = prefs.get(phone, AlertPreference())
+            if not pref.wants(kind):
+                continue  # opted out during the night
+            messages.append(self._morning(items, phone, contact, pref, now, welcomed))
+        queued = await self.outbox.enqueue_many(messages)
+        await self.preferences.welcome(welcomed, now)
+        await self.store.forget([h.row_id for h in due])
+        self.sent += queued
+        log.info("alerts_released", held=len(due), queued=queued)
+        return queued
+
+    def _morning(
+        self,
+        items: list[Held],
+        phone: str,
+        contact: GuardianContact,
+        pref: AlertPreference,
+        now: datetime,
+        welcomed: list[str],
+    ) -> OutMessage:
+        channel, to = route(phone, pref)
+        first: Alert = items[0].alert
+        if first.kind == "marks":
+            key = alert_key(first.group, phone, channel)
+            payloads = [items[-1].alert.payload]
+        else:
+            events = list(dict.fromkeys(h.alert.event_id for h in items))
+            key = merged_key(first.kind, events, phone, channel)
+            payloads = [h.alert.payload for h in items]
+            if first.kind == "enrolment":
+                payloads = payloads[-1:]  # the latest decision is the news
+        is_first = not pref.welcomed and phone not in welcomed
+        if is_first:
+            welcomed.append(phone)
+        return message(
+            key=key,
+            channel=channel,
+            to=to,
+            kind=first.kind,
+            items=payloads,
+            lang=language(contact, pref),
+            first=is_first,
+            now=now,
+        )
