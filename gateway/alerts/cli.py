@@ -17,7 +17,7 @@ log = structlog.get_logger("gateway.alerts")
 
 async def run_alerts(settings: Settings) -> None:
     """Consume until SIGTERM or SIGINT; the batch in hand is finished first."""
-    logs.configure(json_logs=settings.json_logs, level=settings.log_level)
+    logs.configure(json_logs=settings.json_logs, level=settings.log_level, file=settings.log_file)
     async with open_runtime(settings) as runtime, anyio.create_task_group() as tasks:
         stop = anyio.Event()
 
