@@ -36,11 +36,9 @@ import redis as redis_sync
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import RESULTS, ROOT, clean_env, free_port, redis_server, server, stop
-from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
+from bench.outbox import enqueue
 from gateway.outbox.queue import Outbox
-from gateway.store import open_redis
 
-TEXT = "Massar: Youssef absent(e) le 20/05, 08:30-10:30, non justifie. Repondez ABS."
 ADMIN = {"Authorization": "Bearer sandbox-admin"}
 LOGS = ROOT / "var/bench-alerts/logs"  # the processes' logs of the last run
 API = {"Authorization": "Bearer sandbox-token"}
@@ -198,29 +196,6 @@ def run_alerts(env: dict[str, str], redis_url: str, base: str, workers: int) -> 
         "alerts_per_s": queued / ((last - started) / 1000),
         "feed_to_outbox_per_s": queued / ((fed - started) / 1000),
     }
-
-
-async def enqueue(redis_url: str, key: bytes, count: int) -> None:
-    client, _ = open_redis(redis_url)
-    outbox = Outbox(client, key_secret=key)
-    now = datetime.now(UTC)
-    for start in range(0, count, 500):
-        await outbox.enqueue_many(
-            [
-                OutMessage(
-                    id=uuid.uuid4().hex,
-                    key=f"bench:{n}",
-                    channel=OutChannel.SMS,
-                    to=f"+2126{n % 100_000_000:08d}",
-                    text=TEXT,
-                    kind=MessageKind.ALERT,
-                    priority=Priority.BULK,
-                    created_at=now,
-                )
-                for n in range(start, min(count, start + 500))
-            ]
-        )
-    await client.aclose()
 
 
 def run_baseline(env: dict[str, str], redis_url: str, count: int, workers: int) -> dict[str, float]:

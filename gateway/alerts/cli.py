@@ -3,12 +3,11 @@ like, one of them (the lease holder) reads the feed at a time."""
 
 from __future__ import annotations
 
-import signal
-
 import anyio
 import structlog
 
 from gateway import logs
+from gateway.outbox.cli import stop_on_signal
 from gateway.runtime import open_runtime
 from gateway.settings import Settings
 
@@ -20,14 +19,6 @@ async def run_alerts(settings: Settings) -> None:
     logs.configure(json_logs=settings.json_logs, level=settings.log_level, file=settings.log_file)
     async with open_runtime(settings) as runtime, anyio.create_task_group() as tasks:
         stop = anyio.Event()
-
-        async def on_signal() -> None:
-            with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
-                async for _ in signals:
-                    log.info("alerts_consumer_stopping")
-                    stop.set()
-                    return
-
-        tasks.start_soon(on_signal)
+        tasks.start_soon(stop_on_signal, stop, "alerts_consumer_stopping")
         await runtime.alerts().run(stop=stop)
         tasks.cancel_scope.cancel()

@@ -24,26 +24,15 @@ from gateway.alerts.store import AlertStore
 from gateway.migrate import upgrade
 from gateway.outbox.queue import Outbox
 from gateway.resilience.cache import Cache
-from gateway.store import open_database, open_redis
+from gateway.store import open_database
 from tests.databases import empty_database
 from tests.gateway.conftest import sandbox_app, sandbox_database, seeded_sandbox_file
+from tests.outbox.conftest import anyio_backend, redis
 
-__all__ = ["sandbox_app", "sandbox_database", "seeded_sandbox_file"]
+__all__ = ["anyio_backend", "redis", "sandbox_app", "sandbox_database", "seeded_sandbox_file"]
 
 ADMIN = {"Authorization": "Bearer sandbox-admin"}
 KHADIJA, RACHID = "+212600000001", "+212700000001"
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-async def redis(redis_url: str | None) -> AsyncIterator[Redis]:
-    client, _ = open_redis(redis_url)
-    yield client
-    await client.aclose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

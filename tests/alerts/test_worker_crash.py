@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -16,20 +14,11 @@ import pytest
 
 from tests.alerts.conftest import ADMIN, World
 from tests.conftest import REAL_REDIS, REDIS_URL
+from tests.outbox.test_outbox_crash import start_worker
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def start_worker(env: dict[str, str], name: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "gateway", "worker", "--consumer", name],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 async def sink_keys(world: World) -> list[str]:
