@@ -128,7 +128,11 @@ class Runtime:
             ),
             quiet=QuietHours.parse(settings.quiet_hours),
             cache=self.resilient_backend.cache,
-            config=AlertsConfig(batch=settings.alerts_batch, poll_s=settings.alerts_poll_s),
+            config=AlertsConfig(
+                batch=settings.alerts_batch,
+                poll_s=settings.alerts_poll_s,
+                digest_at=settings.alerts_digest_at,
+            ),
         )
 
     async def _opted_out(self, channel: OutChannel, address: str) -> None:

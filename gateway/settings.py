@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
+from datetime import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Self
@@ -217,6 +218,8 @@ class Settings(BaseSettings):
     alerts_batch: int = Field(default=200, ge=1, le=200)  # events per feed read (API max 200)
     alerts_poll_s: float = Field(default=1.0, gt=0, le=60)  # pause once the feed is read
     alerts_lease_s: float = Field(default=15.0, ge=1, le=300)  # a dead consumer's takeover
+    # When phones that asked for a daily digest get it (local time).
+    alerts_digest_at: time = time(18, 0)
     # A consumer inside the app's own process; unset: on when Redis is the in-process
     # stand-in (the demo), as the embedded sender.
     embedded_alerts: bool | None = None

@@ -20,10 +20,11 @@ from __future__ import annotations
 import contextlib
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from datetime import time as clock_time
+from typing import Any, Protocol
 
 import anyio
 import structlog
@@ -44,8 +45,9 @@ from gateway.alerts.plan import (
     route,
 )
 from gateway.alerts.preferences import AlertPreference, SqlPreferences
-from gateway.alerts.quiet import QuietHours
+from gateway.alerts.quiet import QuietHours, next_local
 from gateway.alerts.store import AlertStore, Held
+from gateway.alerts.texts import compose, digest
 from gateway.outbox.model import OutMessage
 from gateway.outbox.queue import Outbox
 from gateway.resilience.cache import Cache
@@ -72,6 +74,7 @@ class AlertsConfig:
     batch: int = 200  # events per feed read (the API's maximum)
     poll_s: float = 1.0  # pause once the feed is read to its head
     retry_s: float = 5.0  # pause after the backend or a store failed
+    digest_at: clock_time = clock_time(18, 0)  # local time of the daily digest (phones that asked)
 
 
 class AlertsConsumer:
@@ -152,7 +155,8 @@ class AlertsConsumer:
         prefs = await self.preferences.for_phones(phones)
         now = self.now()
         hold_until = self.quiet.release_at(now) if self.quiet is not None else None
-        todo = plan(alerts, contacts, prefs, now=now, hold_until=hold_until)
+        digest_at = next_local(now, self.config.digest_at)
+        todo = plan(alerts, contacts, prefs, now=now, hold_until=hold_until, digest_at=digest_at)
         queued = await self.outbox.enqueue_many(todo.messages)
         await self.preferences.welcome(todo.welcomed, now)
         await self.store.advance(page.next_cursor, todo.holds, now)
@@ -191,29 +195,52 @@ class AlertsConsumer:
     # --- the morning: held alerts go out ----------------------------------------------------
 
     async def release_due(self) -> int:
-        """Queue the held alerts whose quiet hours are over, one message per phone and child
-        (several absences of one night become one); how many were queued."""
+        """Queue the held alerts whose time has come: one message per phone and child
+        (several absences of one night become one), or one per phone for a daily digest;
+        how many were queued."""
         due = await self.store.due(self.now())
         if not due:
             return 0
         contacts = await self._contacts({h.guardian_id for h in due})
         phones = {self.store.phone_h(p): p for c in contacts.values() for p in c.phones}
         prefs = await self.preferences.for_phones(list(phones.values()))
-        groups: dict[tuple[str, str | None, str], list[Held]] = defaultdict(list)
-        for held in due:  # in feed order
-            groups[(held.phone_h, held.alert.student_id, held.alert.kind)].append(held)
+        by_phone: dict[str, dict[tuple[str | None, str], list[Held]]] = defaultdict(dict)
+        for held in due:  # in feed order: per phone, then per child and kind
+            child = (held.alert.student_id, held.alert.kind)
+            by_phone[held.phone_h].setdefault(child, []).append(held)
         messages: list[OutMessage] = []
         welcomed: list[str] = []
         now = self.now()
-        for (phone_h, _, kind), items in groups.items():
+        for phone_h, per_child in by_phone.items():
             phone = phones.get(phone_h)
-            contact = contacts.get(items[0].guardian_id)
+            first_held = next(iter(per_child.values()))[0]
+            contact = contacts.get(first_held.guardian_id)
             if phone is None or contact is None:
                 continue  # the school removed this phone meanwhile: nothing to send
             pref = prefs.get(phone, AlertPreference())
-            if not pref.wants(kind):
+            wanted = [items for (_, kind), items in per_child.items() if pref.wants(kind)]
+            if not wanted:
                 continue  # opted out during the night
-            messages.append(self._morning(items, phone, contact, pref, now, welcomed))
+            parts = [self._morning(items, phone, pref) for items in wanted]
+            if not pref.digest:
+                for key, (kind, payloads) in parts:
+                    first = not pref.welcomed and phone not in welcomed
+                    if first:
+                        welcomed.append(phone)
+                    text = compose(kind, payloads, language(contact, pref), first=first)
+                    messages.append(self._message(key, phone, pref, text, now))
+                continue
+            # A daily digest: one message for all of this phone's children.
+            first = not pref.welcomed
+            if first:
+                welcomed.append(phone)
+            lang = language(contact, pref)
+            text = digest(
+                [compose(k, items, lang, first=False) for _, (k, items) in parts], lang, first=first
+            )
+            events = [h.alert.event_id for items in wanted for h in items]
+            digest_key = merged_key("digest", events, phone, route(phone, pref)[0])
+            messages.append(self._message(digest_key, phone, pref, text, now))
         queued = await self.outbox.enqueue_many(messages)
         await self.preferences.welcome(welcomed, now)
         await self.store.forget([h.row_id for h in due])
@@ -222,35 +249,22 @@ class AlertsConsumer:
         return queued
 
     def _morning(
-        self,
-        items: list[Held],
-        phone: str,
-        contact: GuardianContact,
-        pref: AlertPreference,
-        now: datetime,
-        welcomed: list[str],
-    ) -> OutMessage:
-        channel, to = route(phone, pref)
+        self, items: list[Held], phone: str, pref: AlertPreference
+    ) -> tuple[str, tuple[str, list[Mapping[str, Any]]]]:
+        """The key of one morning message about one child, and what it says (kind, payloads)."""
+        channel = route(phone, pref)[0]
         first: Alert = items[0].alert
         if first.kind == "marks":
-            key = alert_key(first.group, phone, channel)
-            payloads = [items[-1].alert.payload]
-        else:
-            events = list(dict.fromkeys(h.alert.event_id for h in items))
-            key = merged_key(first.kind, events, phone, channel)
-            payloads = [h.alert.payload for h in items]
-            if first.kind == "enrolment":
-                payloads = payloads[-1:]  # the latest decision is the news
-        is_first = not pref.welcomed and phone not in welcomed
-        if is_first:
-            welcomed.append(phone)
-        return message(
-            key=key,
-            channel=channel,
-            to=to,
-            kind=first.kind,
-            items=payloads,
-            lang=language(contact, pref),
-            first=is_first,
-            now=now,
-        )
+            return alert_key(first.group, phone, channel), (first.kind, [items[-1].alert.payload])
+        events = list(dict.fromkeys(h.alert.event_id for h in items))
+        payloads = [h.alert.payload for h in items]
+        if first.kind == "enrolment":
+            payloads = payloads[-1:]  # the latest decision is the news
+        return merged_key(first.kind, events, phone, channel), (first.kind, payloads)
+
+    @staticmethod
+    def _message(
+        key: str, phone: str, pref: AlertPreference, text: str, now: datetime
+    ) -> OutMessage:
+        channel, to = route(phone, pref)
+        return message(key=key, channel=channel, to=to, text=text, now=now)

@@ -127,23 +127,14 @@ def alert_key(group: str, phone: str, channel: OutChannel) -> str:
     return f"alert:{group}:{phone}:{channel.value}"
 
 
-def message(
-    *,
-    key: str,
-    channel: OutChannel,
-    to: str,
-    kind: str,
-    items: Sequence[Mapping[str, Any]],
-    lang: str,
-    first: bool,
-    now: datetime,
-) -> OutMessage:
+def message(*, key: str, channel: OutChannel, to: str, text: str, now: datetime) -> OutMessage:
+    """An alert for the outbox: bulk priority, behind interactive replies."""
     return OutMessage(
         id=uuid.uuid4().hex,
         key=key,
         channel=channel,
         to=to,
-        text=compose(kind, items, lang, first=first),
+        text=text,
         kind=MessageKind.ALERT,
         priority=Priority.BULK,
         created_at=now,
@@ -161,10 +152,12 @@ def plan(
     *,
     now: datetime,
     hold_until: datetime | None,
+    digest_at: datetime | None = None,
 ) -> Plan:
     """What to do with `alerts`: a message per (alert group, phone, channel) now, or a hold
-    per (alert, phone) until `hold_until` (quiet hours). Opted-out phones, and phones that
-    do not want this kind of alert, get nothing."""
+    per (alert, phone) until `hold_until` (quiet hours), or until `digest_at` for a phone
+    that asked for a daily digest. Opted-out phones, and phones that do not want this kind
+    of alert, get nothing."""
     out = Plan()
     seen: set[str] = set()
     welcomed: set[str] = set()
@@ -177,9 +170,10 @@ def plan(
                 pref = prefs.get(phone, AlertPreference())
                 if not pref.wants(alert.kind):
                     continue
-                if hold_until is not None:
+                until = digest_at if pref.digest and digest_at is not None else hold_until
+                if until is not None:
                     out.holds.append(
-                        Hold(alert=alert, guardian_id=gid, phone=phone, release_at=hold_until)
+                        Hold(alert=alert, guardian_id=gid, phone=phone, release_at=until)
                     )
                     continue
                 channel, to = route(phone, pref)
@@ -196,10 +190,9 @@ def plan(
                         key=key,
                         channel=channel,
                         to=to,
-                        kind=alert.kind,
-                        items=[alert.payload],
-                        lang=language(contact, pref),
-                        first=first,
+                        text=compose(
+                            alert.kind, [alert.payload], language(contact, pref), first=first
+                        ),
                         now=now,
                     )
                 )

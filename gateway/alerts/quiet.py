@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-__all__ = ["LOCAL_TZ", "QuietHours"]
+__all__ = ["LOCAL_TZ", "QuietHours", "next_local"]
 
 LOCAL_TZ = ZoneInfo("Africa/Casablanca")
 
@@ -45,3 +45,10 @@ class QuietHours:
             return None
         day = local.date() if t < self.end else local.date() + timedelta(days=1)
         return datetime.combine(day, self.end, self.tz)
+
+
+def next_local(now: datetime, at: time, tz: ZoneInfo = LOCAL_TZ) -> datetime:
+    """The next `at` local time after `now` (a daily digest's hour)."""
+    local = now.astimezone(tz)
+    day = local.date() if local.time() < at else local.date() + timedelta(days=1)
+    return datetime.combine(day, at, tz)

@@ -18,7 +18,7 @@ from gateway.dialogs.texts import N_
 from gateway.dialogs.wording import REASON_TEXTS
 from gateway.i18n import translator
 
-__all__ = ["STOP_NOTICE", "compose"]
+__all__ = ["STOP_NOTICE", "compose", "digest"]
 
 ABSENCE = N_("Massar: %(name)s was absent on %(day)s, %(start)s-%(end)s, unjustified. Reply ABS.")
 ABSENCE_NO_TIME = N_(
@@ -67,8 +67,15 @@ def compose(kind: str, items: Sequence[Mapping[str, Any]], lang: str, *, first: 
         text = t.gettext(
             DECISIONS[decision], number=last.get("number", ""), name=name, reason=reason
         )
+    return digest([text], lang, first=first)
+
+
+def digest(texts: Sequence[str], lang: str, *, first: bool) -> str:
+    """Alerts joined into one message, one per line (a guardian's daily digest), with how
+    to stop them when `first`."""
+    text = "\n".join(texts)
     if first:
-        text = f"{text} {t.gettext(STOP_NOTICE)}"
+        text = f"{text} {translator(lang).gettext(STOP_NOTICE)}"
     return gsm_fold(text) if lang == "fr" else text
 
 

@@ -224,3 +224,23 @@ async def test_one_consumer_holds_the_lease_and_another_takes_over_when_released
 
 def test_clock_is_utc_aware() -> None:  # the fixtures' clock: quiet hours need aware times
     assert datetime(2026, 5, 20, tzinfo=UTC).utcoffset() is not None
+
+
+async def test_a_daily_digest_is_one_message_for_all_children_at_its_hour(world: World) -> None:
+    consumer = world.consumer()
+    await drain(consumer)
+    await world.preferences.set_kinds(KHADIJA, ["absence", "marks", "enrolment"], digest=True)
+    _, kids = await world.children()
+    await world.absence(kids[0], start="08:30")
+    await world.absence(kids[1], start="10:30")
+    await drain(consumer)
+    assert [a["to"] for a in await world.queued()] == [RACHID, RACHID]  # he asked for no digest
+    assert await consumer.release_due() == 0  # 11:00 in Casablanca: not yet
+    world.clock[0] = datetime(2026, 5, 20, 17, 1, tzinfo=UTC)  # 18:01 in Casablanca
+    assert await consumer.release_due() == 1
+    digest = [a for a in await world.queued() if a["to"] == KHADIJA]
+    assert len(digest) == 1
+    lines = digest[0]["text"].splitlines()
+    assert len(lines) == 2  # one line per child
+    assert "08:30" in lines[0]
+    assert "10:30" in lines[1]
