@@ -234,11 +234,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p_worker.set_defaults(func=worker)
 
-    p_alerts = sub.add_parser(
-        "alerts", help="turn the backend's change feed into alerts for guardians (issue 15)"
-    )
-    p_alerts.set_defaults(func=alerts)
-
     p_sim = sub.add_parser("simulate", help="talk to the gateway as a USSD or SMS user")
     p_sim.add_argument("--channel", choices=["ussd", "sms"], default="ussd")
     p_sim.add_argument("--phone", default="+212600000001")
@@ -250,6 +245,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from gateway.intents_cli import register
 
     register(sub)  # unmatched, understand
+
+    p_alerts = sub.add_parser(
+        "alerts", help="turn the backend's change feed into alerts for guardians (issue 15)"
+    )
+    p_alerts.set_defaults(func=alerts)
 
     args = parser.parse_args(argv)
     result: int = args.func(args)
