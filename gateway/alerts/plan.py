@@ -18,7 +18,7 @@ import hashlib
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from backend_client.models import ChangeEvent, ChangeType, GuardianContact
@@ -78,8 +78,8 @@ def alert_of(event: ChangeEvent) -> Alert | None:
             return None
         keep = ("date", "start_time", "end_time", "hours")
         kind, payload = "absence", {**names, **{k: data.get(k) for k in keep}}
-        if not isinstance(data.get("date"), str):
-            return None
+        if not _is_day(data.get("date")):
+            return None  # a malformed event alerts no one rather than stop the feed
     elif event.type in MARKS_EVENTS:
         kind = "marks"
         payload = {
@@ -106,6 +106,14 @@ def alert_of(event: ChangeEvent) -> Alert | None:
         guardian_ids=event.guardian_ids,
         payload=payload,
     )
+
+
+def _is_day(value: object) -> bool:
+    try:
+        date.fromisoformat(str(value))
+    except ValueError:
+        return False
+    return isinstance(value, str)
 
 
 def feed_seq(event_id: str) -> int:

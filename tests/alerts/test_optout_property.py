@@ -172,3 +172,12 @@ def test_an_opted_out_phone_is_never_sent_an_alert(ops: list[tuple[str, str, str
             assert sorted(sent) == sorted(linked - prefs.opted_out)  # once each, no one missed
 
     anyio.run(run)
+
+
+def test_a_malformed_absence_event_alerts_no_one_and_does_not_stop_the_feed() -> None:
+    bad = event(1, "stu_1", "absence").model_copy(
+        update={"data": {"date": "20/05/2026", "status": "unjustified"}}
+    )
+    assert alert_of(bad) is None
+    unknown = event(2, "stu_1", "marks").model_copy(update={"type": "homework.published"})
+    assert alert_of(unknown) is None
