@@ -6,7 +6,8 @@ RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 BENCH_STAMP := $(VENV)/.bench-installed
 
-.PHONY: run test lint format catalogs bench bench-sandbox bench-outbox bench-kannel bench-voice profile clean \
+.PHONY: run test lint format catalogs bench bench-sandbox bench-outbox bench-kannel bench-voice \
+	bench-alerts profile clean \
 	kannel-packages
 
 run: $(RUN_STAMP)
@@ -92,6 +93,11 @@ bench-sandbox: $(DEV_STAMP)
 # Messages/s that 1 and 2 sender workers send to the sink, against a bare stream consumer.
 bench-outbox: $(DEV_STAMP)
 	$(BIN)/python bench/outbox.py $(BENCH_ARGS)
+
+# Alerts/s from the change feed to the sink (a sandbox of 100,000 students, seeded once under
+# var/bench-alerts/, 10,000 new absences, 2 workers) against the outbox alone in the same run.
+bench-alerts: $(DEV_STAMP)
+	$(BIN)/python bench/alerts.py $(BENCH_ARGS)
 
 # SMS/s in and out through a real Kannel (fakesmsc as the operator), with and without the
 # gateway behind it; loopback only. BENCH_ARGS=--messages 100 for a short run.

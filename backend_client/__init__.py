@@ -13,7 +13,7 @@
 Errors form one tree under `BackendError`; see `backend_client.errors`.
 """
 
-from .client import DEFAULT_LIMITS, DEFAULT_TIMEOUT, ROUTES, MassarClient, RetryPolicy, Route
+from .client import DEFAULT_LIMITS, DEFAULT_TIMEOUT, GUARDIANS_BATCH_MAX, MassarClient, RetryPolicy
 from .deadline import Clock, Deadline
 from .errors import (
     BackendError,
@@ -51,6 +51,7 @@ from .models import (
     EnrolmentApplication,
     Grades,
     Guardian,
+    GuardianContact,
     GuardianLookup,
     Health,
     Lang,
@@ -71,10 +72,12 @@ from .models import (
     VerifyResult,
     YearResult,
 )
+from .routes import ROUTES, Route
 
 __all__ = [
     "DEFAULT_LIMITS",
     "DEFAULT_TIMEOUT",
+    "GUARDIANS_BATCH_MAX",
     "ROUTES",
     "AbsenceKind",
     "AbsenceRecord",
@@ -104,6 +107,7 @@ __all__ = [
     "EnrolmentApplication",
     "Grades",
     "Guardian",
+    "GuardianContact",
     "GuardianLookup",
     "Health",
     "InvalidRequest",

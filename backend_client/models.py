@@ -34,6 +34,7 @@ __all__ = [
     "EnrolmentApplication",
     "Grades",
     "Guardian",
+    "GuardianContact",
     "GuardianLookup",
     "Health",
     "Lang",
@@ -219,6 +220,13 @@ class Guardian(BackendModel):
     first_name_fr: str
     first_name_ar: str
     preferred_lang: Lang
+
+
+class GuardianContact(Guardian):
+    """A guardian with the phones the school registered (E.164), for alerts
+    (`POST /guardians/batch`)."""
+
+    phones: tuple[str, ...] = ()
 
 
 class StudentSummary(BackendModel):

@@ -27,7 +27,14 @@ from gateway.channels import at_ussd, kannel_sms, twilio_sms
 from gateway.channels.voice import twilio as twilio_voice
 from gateway.resilience import Breaker, BreakerState
 from gateway.resilience.metrics import CONTENT_TYPE_LATEST
-from gateway.runtime import Runtime, embedded_sender, open_runtime, run_embedded_sender
+from gateway.runtime import (
+    Runtime,
+    embedded_alerts,
+    embedded_sender,
+    open_runtime,
+    run_embedded_alerts,
+    run_embedded_sender,
+)
 from gateway.settings import Channel, SenderName, Settings
 
 log = structlog.get_logger("gateway")
@@ -99,6 +106,8 @@ def create_app(
             stop = anyio.Event()
             if embedded_sender(settings):
                 tasks.start_soon(run_embedded_sender, runtime, stop)
+            if embedded_alerts(settings):  # issue 15: the change feed, read in-process
+                tasks.start_soon(run_embedded_alerts, runtime, stop)
             log.info(
                 "gateway starting",
                 env=settings.env.value,

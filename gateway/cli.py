@@ -189,6 +189,22 @@ def worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def alerts(args: argparse.Namespace) -> int:
+    """Issue 15: read the backend's change feed and queue alerts (one active among many)."""
+    import anyio
+
+    from gateway.alerts.cli import run_alerts
+    from gateway.migrate import SchemaOutdated
+
+    settings = _load_settings()
+    try:
+        anyio.run(lambda: run_alerts(settings))
+    except SchemaOutdated as exc:
+        print(f"massar-gateway: {exc}", file=sys.stderr)  # noqa: T201
+        return 1
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gateway", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -235,6 +251,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from gateway.channels.voice.cli import register as register_voice
 
     register_voice(sub)  # voice prompts
+    p_alerts = sub.add_parser(
+        "alerts", help="turn the backend's change feed into alerts for guardians (issue 15)"
+    )
+    p_alerts.set_defaults(func=alerts)
 
     args = parser.parse_args(argv)
     result: int = args.func(args)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -20,6 +20,11 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from backend_client import MassarClient
+from gateway.alerts.consumer import AlertsConfig, AlertsConsumer
+from gateway.alerts.lease import Lease
+from gateway.alerts.preferences import SqlPreferences
+from gateway.alerts.quiet import QuietHours
+from gateway.alerts.store import AlertStore
 from gateway.bindings import SqlBindings
 from gateway.channels.twilio_sms import SMS_PROFILE
 from gateway.delivery import DeliveryLog
@@ -70,6 +75,7 @@ class Runtime:
     records: MessageRecords
     senders: dict[OutChannel, Sender]
     turns: TurnRunner
+    preferences: SqlPreferences  # alerts (issue 15): opt-outs, languages, channels
 
     def worker(self, *, consumer: str | None = None, **overrides: object) -> OutboxWorker:
         """A sender worker over this runtime's outbox (`overrides`: `WorkerConfig` fields)."""
@@ -103,7 +109,35 @@ class Runtime:
             config=config,
             composer=self.turns,
             metrics=self.metrics,
+            on_opted_out=self._opted_out,
         )
+
+    def alerts(self) -> AlertsConsumer:
+        """The change-feed consumer (issue 15) over this runtime's backend and outbox."""
+        settings = self.settings
+        key = settings.identity_key.get_secret_value().encode()
+        return AlertsConsumer(
+            feed=self.backend,
+            outbox=self.outbox,
+            preferences=self.preferences,
+            store=AlertStore(self.db, key_secret=key),
+            lease=Lease(
+                self.redis,
+                f"mg:{{alerts:{self.outbox.keys.ns}}}:lease",
+                ttl_s=settings.alerts_lease_s,
+            ),
+            quiet=QuietHours.parse(settings.quiet_hours),
+            cache=self.resilient_backend.cache,
+            config=AlertsConfig(
+                batch=settings.alerts_batch,
+                poll_s=settings.alerts_poll_s,
+                digest_at=settings.alerts_digest_at,
+            ),
+        )
+
+    async def _opted_out(self, channel: OutChannel, address: str) -> None:
+        """A provider said `address` opted out: no alert goes there again (issue 15)."""
+        await self.preferences.opt_out(address)
 
 
 @asynccontextmanager
@@ -184,6 +218,7 @@ async def open_runtime(
             )
         )
         outbox = Outbox(redis, key_secret=key)
+        preferences = SqlPreferences(engine, key_secret=key)
         turns = TurnRunner(
             sessions=sessions,
             backend=resilient,
@@ -205,6 +240,7 @@ async def open_runtime(
                 budget_s=settings.followup_budget_s,
                 max_age_s=settings.followup_max_age_s,
             ),
+            preferences=preferences,
         )
         senders = build_senders(settings, redis=redis, outbox=outbox, http=provider_http)
         yield Runtime(
@@ -225,6 +261,7 @@ async def open_runtime(
             ),
             senders=senders,
             turns=turns,
+            preferences=preferences,
         )
     finally:
         with anyio.CancelScope(shield=True):
@@ -239,11 +276,20 @@ async def open_runtime(
 async def run_embedded_sender(runtime: Runtime, stop: anyio.Event) -> None:
     """The app's own sender worker, started again after a failure instead of taking the app
     down with it (Redis unreachable at start-up, a bug)."""
+    await _keep_running(lambda: runtime.worker().run(stop=stop), stop, "outbox_worker_failed")
+
+
+async def run_embedded_alerts(runtime: Runtime, stop: anyio.Event) -> None:
+    """The app's own alerts consumer (issue 15), restarted the same way."""
+    await _keep_running(lambda: runtime.alerts().run(stop=stop), stop, "alerts_consumer_failed")
+
+
+async def _keep_running(run: Callable[[], Awaitable[None]], stop: anyio.Event, failed: str) -> None:
     while not stop.is_set():
         try:
-            await runtime.worker().run(stop=stop)
+            await run()
         except Exception:
-            log.exception("outbox_worker_failed")
+            log.exception(failed)
             with anyio.move_on_after(RESTART_AFTER_S):
                 await stop.wait()
 
@@ -252,4 +298,11 @@ def embedded_sender(settings: Settings) -> bool:
     """Whether the app sends from its own process: asked, or Redis is the in-process stand-in."""
     if settings.embedded_sender is not None:
         return settings.embedded_sender
+    return settings.redis_url is None
+
+
+def embedded_alerts(settings: Settings) -> bool:
+    """Whether the app consumes the change feed itself: asked, or Redis is the stand-in."""
+    if settings.embedded_alerts is not None:
+        return settings.embedded_alerts
     return settings.redis_url is None

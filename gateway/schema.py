@@ -9,10 +9,22 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
-__all__ = ["UtcDateTime", "address_h", "metadata", "outbound_message", "phone_binding"]
+__all__ = [
+    "UtcDateTime",
+    "address_h",
+    "alert_cursor",
+    "alert_held",
+    "alert_preference",
+    "dialect_insert",
+    "metadata",
+    "outbound_message",
+    "phone_binding",
+]
 
 
 class UtcDateTime(sa.TypeDecorator[datetime]):
@@ -76,6 +88,64 @@ outbound_message = sa.Table(
 )
 
 
+# --- alerts (issue 15) ---------------------------------------------------------------------
+# Where the alerts consumer stands in the backend's change feed (one row per feed).
+alert_cursor = sa.Table(
+    "alert_cursor",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("cursor", sa.String(64), nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# A phone's alert preferences (keyed by its hash): opted out (STOP, or the provider said so),
+# the language chosen with AR/FR, the channel and kinds of alerts, a daily digest, and when it
+# got its first alert (the one that says how to stop).
+alert_preference = sa.Table(
+    "alert_preference",
+    metadata,
+    sa.Column("phone_h", sa.String(64), primary_key=True),
+    sa.Column("opted_out", sa.Boolean, nullable=False),
+    sa.Column("opted_out_at", UtcDateTime, nullable=True),
+    sa.Column("lang", sa.String(2), nullable=True),
+    sa.Column("channel", sa.String(16), nullable=True),  # sms (default) | whatsapp | telegram
+    sa.Column("chat_address", sa.String(64), nullable=True),  # telegram:<chat id>
+    sa.Column("kinds", sa.String(64), nullable=True),  # "absence,marks,enrolment"; NULL: all
+    sa.Column("digest", sa.Boolean, nullable=False),
+    sa.Column("welcomed_at", UtcDateTime, nullable=True),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# Alerts made during quiet hours (or for a digest), waiting for `release_at`; phones are
+# looked up again when they go out, so an opt-out in the night is honoured.
+alert_held = sa.Table(
+    "alert_held",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.String(32), nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),  # the event's place in the feed
+    sa.Column("guardian_id", sa.String(64), nullable=False),
+    sa.Column("phone_h", sa.String(64), nullable=False),  # which of the guardian's phones
+    sa.Column("student_id", sa.String(64), nullable=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),  # JSON: what the alert says
+    sa.Column("release_at", UtcDateTime, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("event_id", "phone_h", name="uq_alert_held_event_phone"),
+    sa.Index("ix_alert_held_release_at", "release_at"),
+)
+
+
 def address_h(key_secret: bytes, address: str) -> str:
     """The stored form of a phone or chat address: HMAC-SHA256 with the identity key, hex."""
     return hmac.new(key_secret, address.encode(), hashlib.sha256).hexdigest()
+
+
+def dialect_insert(engine: sa.Engine) -> Any:
+    """The `insert` of the engine's dialect, which has `on_conflict_do_update`."""
+    dialect = engine.dialect.name
+    if dialect == "sqlite":
+        return sqlite.insert
+    if dialect == "postgresql":
+        return postgresql.insert
+    raise NotImplementedError(f"upserts need SQLite or PostgreSQL, not {dialect}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
+from datetime import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Self
@@ -222,6 +223,19 @@ class Settings(BaseSettings):
     voice_prompts_dir: Path | None = None
     voice_budget_s: float = Field(default=4.0, gt=0, le=12)
     voice_gather_timeout_s: int = Field(default=6, ge=2, le=30)
+    # Alerts (issue 15): the change-feed consumer (`python -m gateway alerts`; one inside the
+    # app with the embedded stand-ins, like the sender), one active among many processes (a
+    # Redis lease), and quiet hours when alerts wait for the morning (local time,
+    # Africa/Casablanca; "none" turns them off).
+    quiet_hours: str = "21:00-07:00"
+    alerts_batch: int = Field(default=200, ge=1, le=200)  # events per feed read (API max 200)
+    alerts_poll_s: float = Field(default=1.0, gt=0, le=60)  # pause once the feed is read
+    alerts_lease_s: float = Field(default=15.0, ge=1, le=300)  # a dead consumer's takeover
+    # When phones that asked for a daily digest get it (local time).
+    alerts_digest_at: time = time(18, 0)
+    # A consumer inside the app's own process; unset: on when Redis is the in-process
+    # stand-in (the demo), as the embedded sender.
+    embedded_alerts: bool | None = None
 
     channels: Annotated[frozenset[Channel], NoDecode] = frozenset(IMPLEMENTED_CHANNELS)
 
@@ -255,6 +269,14 @@ class Settings(BaseSettings):
         missing = sorted(c.value for c in value - IMPLEMENTED_CHANNELS)
         if missing:
             raise ValueError(f"not implemented yet: {', '.join(missing)}")
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        from gateway.alerts.quiet import QuietHours
+
+        QuietHours.parse(value)  # raises ValueError with what is wrong
         return value
 
     @field_validator("public_url", "backend_url", "kannel_sendsms_url", "kannel_callback_url")

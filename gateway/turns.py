@@ -43,7 +43,7 @@ from gateway.dialogs.conversation import Step, Turn
 from gateway.dialogs.engine import step
 from gateway.dialogs.model import ChannelKind, ChannelProfile, Event, Inbound, Reply, Session
 from gateway.dialogs.pages import gsm_fold
-from gateway.dialogs.ports import Backend, Bindings, Lockout
+from gateway.dialogs.ports import Backend, Bindings, Lockout, Preferences
 from gateway.i18n import translator
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
 from gateway.outbox.queue import Outbox
@@ -106,6 +106,8 @@ class TurnRunner:
     # The backend's cache: its guardian entry for the caller is read in the turn's first
     # round trip, so a warm turn makes no read of its own.
     guardian_cache: Cache | None = None
+    # Alerts (issue 15): STOP/START and the language chosen with AR/FR, kept per phone.
+    preferences: Preferences | None = None
 
     async def run(
         self,
@@ -268,6 +270,7 @@ class TurnRunner:
             profile=profile,
             now=self.clock(),
             deadline=deadline,
+            preferences=self.preferences,
         )
 
     # --- answers that follow by SMS -----------------------------------------------------

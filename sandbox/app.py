@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from sandbox import db, problems
-from sandbox.api import admin, public
+from sandbox.api import admin, enrolment, feed, guardians, public
 from sandbox.chaos import Chaos, ChaosMiddleware
 from sandbox.clock import SandboxClock
 from sandbox.middleware import CallStats, RequestContextMiddleware
@@ -64,7 +64,8 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
     def health() -> Health:
         return Health(status="ok")
 
-    app.include_router(public.router)
+    for part in (guardians, public, enrolment, feed):  # the contract's order (DOMAIN §8)
+        app.include_router(part.router)
     if settings.admin_enabled:
         app.include_router(admin.router)
     app.add_middleware(ChaosMiddleware, chaos=chaos, settings=settings)

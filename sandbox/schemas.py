@@ -95,6 +95,20 @@ class GuardianStudentsResponse(BaseModel):
     next_cursor: str | None = None
 
 
+class GuardiansBatchRequest(_In):
+    ids: list[str] = Field(min_length=1, max_length=500, examples=[["gdn_01HZX3K9"]])
+
+
+class GuardianContact(GuardianOut):
+    """A guardian with the phones the school registered for them (E.164), for alerts."""
+
+    phones: list[str]
+
+
+class GuardiansBatchResponse(BaseModel):
+    items: list[GuardianContact]
+
+
 # --- verification ------------------------------------------------------------------------------
 class VerifyRequest(_In):
     massar_code: str = Field(

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 from redis.exceptions import RedisError
@@ -31,6 +32,8 @@ from gateway.dialogs.pages import render_options
 from gateway.phones import to_e164
 from gateway.settings import Settings
 from gateway.turns import Prepare
+
+log = structlog.get_logger("gateway.channels.twilio_sms")
 
 ROUTE = "/channels/sms/twilio"
 STATUS_ROUTE = "/channels/sms/twilio/status"
@@ -143,6 +146,11 @@ async def sms_twilio(request: Request) -> Response:
     except ChannelError as exc:
         return PlainTextResponse(exc.reason, status_code=exc.status)
     if msg.body.strip().casefold() in TWILIO_OPT_OUT:
+        # Twilio answers these itself; the gateway records the opt-out, so no alert is tried.
+        try:
+            await state.preferences.opt_out(msg.phone)
+        except SQLAlchemyError as exc:  # Twilio refuses the sends meanwhile (21610)
+            log.warning("opt_out_not_recorded", error=type(exc).__name__)
         return Response(str(MessagingResponse()), media_type=TWIML)
     body = await state.turns.run(
         prepare_turn(msg, datetime.now(UTC)),

@@ -10,6 +10,10 @@ A message is read in this order:
 3. the words (`intents.understand`): one request does what it says, whatever prompt waits;
    two get a question (`CLARIFY`); a greeting gets the menu with a welcome.
 Anything else is the current state's to read (`None`).
+
+Before all that, a message that is only an alerts switch (`STOP`, `ARRÊT`, `توقف`, `7bes`;
+`START`, `ابدأ`: a word or two, nothing else) turns alerts off or on for the phone, at any
+prompt; in a sentence ("stop les notes") those words decide nothing.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from gateway.dialogs.inputs import (
     split_pair,
 )
 from gateway.dialogs.intents import Reading, understand
-from gateway.dialogs.model import Lang, Reply
+from gateway.dialogs.model import Event, Lang, Reply
 from gateway.dialogs.navigation import home, show
 from gateway.dialogs.vocabulary import Command
 from gateway.dialogs.words import is_word
@@ -36,12 +40,16 @@ CHILD_REQUESTS = {
     Command.REREGISTRATION: Intent.REREGISTRATION,
 }
 PROMPTS = frozenset({State.BIND_CODE, State.BIND_DOB, State.APP_NUMBER, State.APP_DOB})
+ALERT_SWITCHES = frozenset({Command.STOP, Command.START})
+SWITCH_MAX_WORDS = 3  # "stop", "stop sms svp"; a longer message is not a switch
 APPLICATION_PROMPTS = frozenset({State.APP_NUMBER, State.APP_DOB})
 
 
 async def command(conv: Conversation, norm: str) -> Reply | None:
     """The answer to a message that is a command, or None for the state to read it."""
     reading = understand(conv.inbound.text)
+    if reading.command in ALERT_SWITCHES:
+        return None  # in a sentence: not a switch (`alerts_switch` took the bare word)
     if conv.state not in APPLICATION_PROMPTS:
         pair = split_pair(norm)
         number = application_command(norm, pair)
@@ -112,7 +120,36 @@ async def run(conv: Conversation, cmd: Command) -> Reply:
         return await show(conv, State.HELP)
     if cmd in (Command.LANG_AR, Command.LANG_FR):
         conv.set_lang(Lang.AR if cmd is Command.LANG_AR else Lang.FR, chosen=True)
+        if conv.turn.preferences is not None:  # the next sessions start in it too
+            await conv.turn.preferences.set_lang(
+                conv.inbound.sender, conv.lang.value, conv.turn.now
+            )
         return await home(conv)
     if cmd is Command.GREETING:
         return await home(conv, note=conv.t.gettext(texts.WELCOME))
     return await home(conv)  # Command.MENU
+
+
+async def alerts_switch(conv: Conversation) -> Reply | None:
+    """The answer to a message that is only STOP or START (alerts off or on again for the
+    sender's phone), or None. Asked before anything reads the backend: it works while
+    Massar is down, and from a phone the backend does not know."""
+    if conv.inbound.option_id is not None:
+        return None
+    reading = understand(conv.inbound.text)
+    if reading.command not in ALERT_SWITCHES:
+        return None
+    if reading.words > SWITCH_MAX_WORDS or reading.unknown:
+        return None
+    stop = reading.command is Command.STOP
+    prefs = conv.turn.preferences
+    if prefs is not None:
+        if stop:
+            await prefs.opt_out(conv.inbound.sender, conv.turn.now)
+        else:
+            await prefs.opt_in(conv.inbound.sender, conv.turn.now)
+    conv.events.append(Event(kind="alerts_stopped" if stop else "alerts_started"))
+    conv.go(State.START)
+    return conv.reply(
+        conv.t.gettext(texts.ALERTS_STOPPED if stop else texts.ALERTS_STARTED), end=True
+    )

@@ -25,7 +25,7 @@ from gateway.dialogs.model import (
     Session,
 )
 from gateway.dialogs.pages import gsm_fold, paginate, render_options
-from gateway.dialogs.ports import Backend, Bindings, Lockout
+from gateway.dialogs.ports import Backend, Bindings, Lockout, Preferences
 from gateway.i18n import Translator, translator
 from gateway.speech import spoken_translator
 
@@ -69,6 +69,7 @@ class Turn:
     profile: ChannelProfile
     now: datetime
     deadline: Deadline
+    preferences: Preferences | None = None  # alerts STOP/START, the language chosen
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -25,7 +25,7 @@ from backend_client.errors import (
 )
 from gateway.dialogs import texts
 from gateway.dialogs.answers import open_intent, want
-from gateway.dialogs.commands import command, run
+from gateway.dialogs.commands import alerts_switch, command, run
 from gateway.dialogs.conversation import Conversation, Intent, State, Step, Turn
 from gateway.dialogs.inputs import language_hint
 from gateway.dialogs.intents import understand
@@ -168,6 +168,14 @@ async def step(session: Session | None, inbound: Inbound, turn: Turn) -> Step:
 
 
 async def _dispatch(conv: Conversation, norm: str, *, fresh: bool, expired: bool) -> Reply:
+    prefs = conv.turn.preferences
+    if fresh and not conv.lang_chosen and prefs is not None:
+        chosen = await prefs.lang(conv.inbound.sender)  # AR/FR typed in an earlier session
+        if chosen is not None:
+            conv.set_lang(Lang(chosen), chosen=True)
+    switched = await alerts_switch(conv)
+    if switched is not None:
+        return switched
     found = await conv.lookup()
     hinted = language_hint(conv.inbound.text) is not None
     if fresh and found is not None and not conv.lang_chosen and not hinted:

@@ -33,7 +33,15 @@ REQUESTS = (
     Command.REREGISTRATION,
 )
 # When no request is named, the first of these that is.
-FALLBACKS = (Command.HELP, Command.LANG_AR, Command.LANG_FR, Command.MENU, Command.GREETING)
+FALLBACKS = (
+    Command.STOP,
+    Command.START,
+    Command.HELP,
+    Command.LANG_AR,
+    Command.LANG_FR,
+    Command.MENU,
+    Command.GREETING,
+)
 KINDS_OF_ENROLMENT = frozenset({Command.PREREGISTRATION, Command.REREGISTRATION})
 QUESTION_MARKS = frozenset("?؟")
 MAX_WORDS = 40  # a 2,000-character message is read by its first words only

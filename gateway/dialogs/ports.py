@@ -1,5 +1,6 @@
 """What the engine needs from the outside world, as protocols: the backend, the durable
-bindings of children to phones, and the verification lockout. Tests pass in-memory fakes."""
+bindings of children to phones, the verification lockout and a phone's lasting choices
+(alerts on or off, language). Tests pass in-memory fakes."""
 
 from __future__ import annotations
 
@@ -91,3 +92,16 @@ class Lockout(Protocol):
     async def record_failure(self, phone: str, code: str) -> bool:
         """Count one failure; True when the phone or the code is now locked."""
         ...
+
+
+class Preferences(Protocol):
+    """What a phone chose that outlives its sessions: alerts stopped (STOP) or resumed (START),
+    and the language it picked with AR/FR."""
+
+    async def opt_out(self, phone: str, at: datetime | None = None) -> None: ...
+
+    async def opt_in(self, phone: str, at: datetime | None = None) -> None: ...
+
+    async def lang(self, phone: str) -> str | None: ...
+
+    async def set_lang(self, phone: str, lang: str, at: datetime | None = None) -> None: ...

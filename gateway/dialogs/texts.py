@@ -52,6 +52,10 @@ ANSWER_BY_SMS = N_("Massar is slow. The answer will follow by SMS.")
 TOO_MANY = N_("Too many messages. Please wait a minute and try again.")
 AS_OF = N_("As of %(when)s:")
 
+# Alerts switched off and on (STOP / START, on any channel)
+ALERTS_STOPPED = N_("You will no longer get Massar alerts on this number. Send START to resume.")
+ALERTS_STARTED = N_("Massar alerts are on again for this number. Send STOP to stop them.")
+
 # Absences
 ABSENCES_HEADER = Np_(
     "%(name)s: %(n)s unjustified absence (%(hours)s h) since %(since)s.",

@@ -39,6 +39,8 @@ class Command(StrEnum):
     GREETING = "greeting"
     LANG_AR = "lang_ar"
     LANG_FR = "lang_fr"
+    STOP = "stop"  # no more alerts to this phone
+    START = "start"  # alerts again
 
 
 class VocabularyError(ValueError):

@@ -25,14 +25,15 @@ async def run_worker(
 
             start_http_server(metrics_port, addr=settings.host, registry=runtime.metrics.registry)
         stop = anyio.Event()
-
-        async def on_signal() -> None:
-            with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
-                async for _ in signals:
-                    log.info("outbox_worker_stopping")
-                    stop.set()
-                    return
-
-        tasks.start_soon(on_signal)
+        tasks.start_soon(stop_on_signal, stop, "outbox_worker_stopping")
         await runtime.worker(consumer=consumer).run(stop=stop)
         tasks.cancel_scope.cancel()
+
+
+async def stop_on_signal(stop: anyio.Event, event: str) -> None:
+    """Set `stop` at the first SIGTERM or SIGINT (logged as `event`)."""
+    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        async for _ in signals:
+            log.info(event)
+            stop.set()
+            return

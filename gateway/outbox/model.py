@@ -71,14 +71,24 @@ class SendError(Exception):
     `retryable` (429, 5xx, connection failures) is tried again with backoff; anything else
     (an invalid or opted-out number, a refused sender) is recorded as failed and never
     retried. `code` is short and free of personal data (`twilio:21211`, `http:503`,
-    `connect`), `retry_after_s` the provider's own hint when it gave one.
+    `connect`), `retry_after_s` the provider's own hint when it gave one. `opted_out` says the
+    provider refused because the recipient opted out or blocked us (Twilio 21610, a Telegram
+    bot blocked): the worker tells its `on_opted_out` hook, so no alert is tried again.
     """
 
-    def __init__(self, code: str, *, retryable: bool, retry_after_s: float | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        *,
+        retryable: bool,
+        retry_after_s: float | None = None,
+        opted_out: bool = False,
+    ) -> None:
         super().__init__(code, retryable, retry_after_s)
         self.code = code
         self.retryable = retryable
         self.retry_after_s = retry_after_s
+        self.opted_out = opted_out
 
     def __repr__(self) -> str:
         return f"SendError(code={self.code!r}, retryable={self.retryable})"

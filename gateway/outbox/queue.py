@@ -331,6 +331,22 @@ class Outbox:
         text = as_text(result)
         return None if text in ("dup", "guarded") else text
 
+    async def enqueue_many(self, msgs: Sequence[OutMessage]) -> int:
+        """Queue many messages in one round trip (alerts); how many were new. Each is
+        queued once per key, exactly as `enqueue` would (no job, no guard)."""
+        if not msgs:
+            return 0
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for msg in msgs:
+                idem = self.keys.idem(self.key_h(msg))
+                await self._enqueue(
+                    keys=[idem, self.keys.stream(msg.priority), idem],
+                    args=[encode(msg), IDEMPOTENCY_TTL_S, STREAM_MAXLEN, 1, "0"],
+                    client=pipe,
+                )
+            results = await pipe.execute()
+        return sum(1 for r in results if as_text(r) not in ("dup", "guarded"))
+
     async def ensure_group(self) -> None:
         """Create the consumer group on every stream (idempotent)."""
         for stream in self.streams:

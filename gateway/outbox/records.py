@@ -23,10 +23,9 @@ from typing import Any
 
 import anyio.to_thread
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from gateway.outbox.model import OutMessage
-from gateway.schema import address_h, outbound_message
+from gateway.schema import address_h, dialect_insert, outbound_message
 
 __all__ = ["RANK", "MessageRecords", "Outcome", "mask_address"]
 
@@ -70,7 +69,7 @@ class MessageRecords:
     def _write(self, outcomes: list[Outcome], idem_h: list[str]) -> None:
         rows = [self._row(o, h) for o, h in zip(outcomes, idem_h, strict=True)]
         table = outbound_message
-        insert = _insert(self.engine)(table)
+        insert = dialect_insert(self.engine)(table)
         excluded = insert.excluded
         statement = insert.on_conflict_do_update(
             index_elements=[table.c.id],
@@ -230,12 +229,3 @@ def _item(row: sa.Row[Any], address: str, cutoff: datetime) -> dict[str, Any]:
         "created_at": row.created_at.isoformat(),
         "updated_at": row.updated_at.isoformat(),
     }
-
-
-def _insert(engine: sa.Engine) -> Any:
-    dialect = engine.dialect.name
-    if dialect == "sqlite":
-        return sqlite.insert
-    if dialect == "postgresql":
-        return postgresql.insert
-    raise NotImplementedError(f"message records need SQLite or PostgreSQL, not {dialect}")

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -90,6 +90,7 @@ class OutboxWorker:
         composer: Composer | None = None,
         metrics: Metrics | None = None,
         rng: random.Random | None = None,
+        on_opted_out: Callable[[OutChannel, str], Awaitable[None]] | None = None,
     ) -> None:
         self.outbox = outbox
         self.senders = senders
@@ -99,6 +100,8 @@ class OutboxWorker:
         self.composer = composer
         self.metrics = metrics
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not secrets
+        # Told of each address a provider says opted out (alerts record it: none is tried again).
+        self.on_opted_out = on_opted_out
         self.reserve = config.reserve or max(1, config.concurrency // 4)
         self._in_flight = 0
         self._slot_freed = anyio.Event()
@@ -340,6 +343,11 @@ class OutboxWorker:
             return
         log.warning("outbox_failed", code=exc.code, attempt=attempt, retryable=exc.retryable)
         self._count("outbox_failed", channel=msg.channel.value)
+        if exc.opted_out and self.on_opted_out is not None:
+            try:
+                await self.on_opted_out(msg.channel, msg.to)
+            except SQLAlchemyError as error:  # the provider keeps refusing meanwhile
+                log.warning("outbox_opt_out_not_recorded", error=type(error).__name__)
         self._record(
             Outcome(message=msg, status="failed", at=_now(), error=exc.code, text=msg.text), entry
         )

@@ -30,7 +30,7 @@ from redis.asyncio import Redis
 
 from gateway.keys import Keys
 
-__all__ = ["DEFAULT_TTLS", "MAX_STALE_S", "USER_KINDS", "Cache", "Cached"]
+__all__ = ["DEFAULT_TTLS", "MAX_STALE_S", "STUDENT_KINDS", "USER_KINDS", "Cache", "Cached"]
 
 T = TypeVar("T")
 
@@ -45,6 +45,8 @@ DEFAULT_TTLS: Mapping[str, int] = {
 
 MAX_STALE_S = 24 * 3600
 DECODED_KEPT = 4096  # decoded values kept per worker; all dropped at once when it fills
+STUDENT_KINDS = frozenset({"grades", "absences", "enrolment"})
+"""Kinds whose first argument is a student id: indexed per student, dropped on a change."""
 USER_KINDS = frozenset({"guardian"})
 """Kinds keyed by the user's phone alone: their entry shares the user's hash tag."""
 
@@ -143,7 +145,42 @@ class Cache:
     async def put(
         self, kind: str, args: Sequence[str], adapter: pydantic.TypeAdapter[T], value: T
     ) -> None:
-        """Store `value` (dumped through `adapter`), fetched now."""
+        """Store `value` (dumped through `adapter`), fetched now. An entry about one student
+        (`STUDENT_KINDS`, the student's id first in `args`) is noted in that student's index,
+        so a change to the student drops it (`forget_students`)."""
         data = adapter.dump_python(value, mode="json")
         doc = json.dumps({"at": self._clock(), "v": data}, separators=(",", ":"))
-        await self.redis.set(self.key(kind, args), doc, ex=self.stale_s)
+        key = self.key(kind, args)
+        if kind not in STUDENT_KINDS or not args:
+            await self.redis.set(key, doc, ex=self.stale_s)
+            return
+        index = self.student_index(args[0])
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(key, doc, ex=self.stale_s)
+            pipe.sadd(index, key)
+            pipe.expire(index, self.stale_s)
+            await pipe.execute()
+
+    def student_index(self, student_id: str) -> str:
+        """`mg:c:ix:{<hmac>}`: the keys of a student's cached entries."""
+        digest = hmac.new(self._secret, b"student\0" + student_id.encode(), hashlib.sha256)
+        return f"{self.prefix}:c:ix:{{{digest.hexdigest()[:32]}}}"
+
+    async def forget_students(self, student_ids: Sequence[str]) -> int:
+        """Drop every cached entry about these students (the backend said they changed:
+        a new absence, published marks); how many entries went. Alerts call this."""
+        indexes = [self.student_index(sid) for sid in student_ids]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for index in indexes:
+                pipe.smembers(index)
+            members = await pipe.execute()
+        keys = [k for found in members for k in found]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.delete(key)  # one key per command: entries sit on different slots
+            for index in indexes:
+                pipe.delete(index)
+            await pipe.execute()
+        for key in keys:
+            self._decoded.pop(key.decode() if isinstance(key, bytes) else key, None)
+        return len(keys)

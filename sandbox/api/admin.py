@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from sandbox import catalog, chaos, db, ids, service
 from sandbox.api.deps import Clock, require_admin
-from sandbox.api.public import application_detail
+from sandbox.api.enrolment import application_detail
 from sandbox.clock import iso, school_year_of, semester_of
 from sandbox.problems import ProblemError, responses
 from sandbox.schemas import (
@@ -156,6 +156,8 @@ def insert_absence(conn: Connection, body: AbsenceCreate, now: datetime) -> Abse
         {
             "absence_id": ids.encode("abs", new_id),
             "date": values["date"],
+            "start_time": values["start_time"],
+            "end_time": values["end_time"],
             "hours": body.hours,
             "kind": body.kind,
             "status": body.status,
@@ -312,6 +314,9 @@ def move_application(
                 "number": row.number,
                 "from": row.status,
                 "to": body.status,
+                "reason": body.reason if body.status == "rejected" else None,
+                "child_first_name_fr": row.child_first_name_fr,
+                "child_first_name_ar": row.child_first_name_ar,
             },
         )
         return application_detail(conn, conn.execute(sa.select(ea).where(ea.c.id == row.id)).one())

@@ -7,9 +7,9 @@ import inspect
 import pytest
 
 import backend_client
-from backend_client import client, deadline, errors, models
+from backend_client import client, deadline, errors, models, routes
 
-SUBMODULES = (client, deadline, errors, models)
+SUBMODULES = (client, deadline, errors, models, routes)
 
 
 def test_package_exports_what_its_modules_export() -> None:

@@ -217,6 +217,14 @@ async def test_change_feed_reads_from_the_head(asgi_massar: MassarClient) -> Non
     assert page.has_more is False
 
 
+async def test_guardians_batch_gives_the_phones_of_guardian_ids(asgi_massar: MassarClient) -> None:
+    found = await asgi_massar.lookup_guardian(KHADIJA)
+    contacts = await asgi_massar.guardians_batch([found.guardian.id, "gdn_nobody"])
+    assert [(c.id, c.phones) for c in contacts] == [(found.guardian.id, (KHADIJA,))]
+    with pytest.raises(ValueError, match="between 1 and 500"):
+        await asgi_massar.guardians_batch([])
+
+
 async def test_meta_gives_the_sandbox_school_year(asgi_massar: MassarClient) -> None:
     meta = await asgi_massar.meta()
     assert (meta.school_year, meta.semester) == ("2025-2026", 2)

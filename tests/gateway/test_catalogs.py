@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
+from gateway.alerts import texts as alert_texts
 from gateway.dialogs import texts
 from gateway.dialogs.pages import gsm_fold
 from gateway.i18n import LOCALES_DIR, translator
@@ -25,7 +26,13 @@ def catalog(lang: str):  # type: ignore[no-untyped-def]
 
 
 def used_messages() -> list[str | tuple[str, str]]:
-    return [v for k, v in vars(texts).items() if k.isupper() and isinstance(v, str | tuple)]
+    """The dialogs' messages and the alerts' (gateway/alerts/texts.py)."""
+    return [
+        v
+        for module in (texts, alert_texts)
+        for k, v in vars(module).items()
+        if k.isupper() and isinstance(v, str | tuple)
+    ]
 
 
 @pytest.mark.parametrize("lang", ["ar", "fr"])

@@ -38,7 +38,15 @@ from tests.databases import empty_database
 
 pytestmark = pytest.mark.postgres
 
-TABLES = {"alembic_version", "phone_binding", "outbound_message"}
+TABLES = {
+    "alembic_version",
+    "phone_binding",
+    "outbound_message",
+    "alert_cursor",
+    "alert_preference",
+    "alert_held",
+}
+PREVIOUS_RELEASE = "0002"  # the outbox's revision, the head before alerts
 WAIT_S = 30.0
 
 
@@ -65,8 +73,10 @@ def tables(engine: sa.Engine) -> set[str]:
 def create_tables_as_before_migrations(engine: sa.Engine, *, outbox: bool) -> None:
     """What the gateway's start-up made before migrations: `metadata.create_all` of the
     bindings table alone, or (the code since the outbox's table) of gateway/schema.py."""
-    if outbox:
-        metadata.create_all(engine)
+    if outbox:  # the two tables gateway/schema.py had then (later ones come by migration)
+        metadata.create_all(
+            engine, tables=[metadata.tables["phone_binding"], metadata.tables["outbound_message"]]
+        )
         return
     old = sa.MetaData()
     sa.Table(
@@ -130,6 +140,45 @@ def test_migrated_schema_is_exactly_the_models(
             conn, opts={"compare_type": True, "compare_server_default": True}
         )
         assert compare_metadata(context, metadata) == []
+
+
+def test_upgrade_keeps_the_previous_release_database_and_adds_alerts(
+    database_url: str, engine: sa.Engine
+) -> None:
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), PREVIOUS_RELEASE)
+    at = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    message = {
+        "id": "a" * 32,
+        "idem_h": "b" * 32,
+        "channel": "sms",
+        "to_h": "c" * 64,
+        "to_masked": "+212*******01",
+        "kind": "reply",
+        "priority": 0,
+        "status": "sent",
+        "status_rank": 1,
+        "attempts": 1,
+        "created_at": at,
+        "updated_at": at,
+    }
+    with engine.begin() as conn:
+        conn.execute(sa.insert(metadata.tables["outbound_message"]).values(**message))
+    upgrade(database_url)
+    assert current_revision(engine) == head_revision()
+    assert tables(engine) == TABLES
+    with engine.connect() as conn:
+        kept = conn.execute(sa.select(metadata.tables["outbound_message"])).mappings().one()
+    assert {k: kept[k] for k in message} == message
+    with engine.begin() as conn:  # the new tables take rows
+        conn.execute(
+            sa.insert(metadata.tables["alert_preference"]).values(
+                phone_h="d" * 64, opted_out=True, digest=False, updated_at=at
+            )
+        )
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), PREVIOUS_RELEASE)
+    assert tables(engine) == TABLES - {"alert_cursor", "alert_preference", "alert_held"}
 
 
 def test_ensure_at_head_refuses_a_database_until_it_is_upgraded(

@@ -48,6 +48,7 @@ where the message may exist without our knowing its sid (see `classify`)."""
 # sender ID (at most 11 characters, so it can never look like this).
 _SERVICE_SID = re.compile(r"MG[0-9a-fA-F]{32}")
 _MAX_SID = 64  # outbound_message.provider_id is String(64)
+TWILIO_OPTED_OUT = 21610  # "Attempt to send to unsubscribed recipient": the number sent STOP
 
 # The SDK reads TWILIO_EDGE and TWILIO_REGION (and credentials) from os.environ when it is
 # given no mapping, or an empty one. Naming them empty keeps the gateway's settings the only
@@ -220,7 +221,7 @@ def classify(status: int, code: object, headers: Mapping[str, str]) -> SendError
             retry_after_s=retry_after_s(headers.get("Retry-After"), datetime.now(UTC)),
         )
     if isinstance(code, int) and not isinstance(code, bool) and code != status and code > 0:
-        return SendError(f"twilio:{code}", retryable=False)
+        return SendError(f"twilio:{code}", retryable=False, opted_out=code == TWILIO_OPTED_OUT)
     return SendError(f"http:{status}", retryable=False)
 
 

@@ -1,0 +1,270 @@
+"""The alerts consumer: the backend's change feed in, alerts for guardians out (via the outbox).
+
+```
+lease held? ──> release held alerts that are due (quiet hours over), merged per child
+            ──> GET /changes?cursor=…&limit=N ──> alerts (plan.alert_of)
+                 ├─ drop the cached marks/absences/enrolment of each student named
+                 ├─ POST /guardians/batch (≤500 ids a call) ──> phones
+                 ├─ preferences of those phones (one SQL read) ──> plan: now, or held
+                 ├─ outbox.enqueue_many (bulk priority, a key per change, phone, channel)
+                 └─ holds + the new cursor, in one SQL transaction
+```
+At-least-once and never twice: the cursor moves only after the batch's messages are queued
+and its holds written; a consumer killed before that reads the batch again and the outbox
+drops the keys it already has. A cursor the feed no longer keeps (410) restarts from the
+head: what fell out of the 14-day window is lost, and said so in the log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from datetime import time as clock_time
+from typing import Any, Protocol
+
+import anyio
+import structlog
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
+
+from backend_client import GUARDIANS_BATCH_MAX, BackendError, CursorExpired
+from backend_client.models import ChangesHead, ChangesPage, GuardianContact
+from gateway.alerts.lease import Lease
+from gateway.alerts.plan import (
+    Alert,
+    alert_key,
+    alert_of,
+    language,
+    merged_key,
+    message,
+    plan,
+    route,
+)
+from gateway.alerts.preferences import AlertPreference, SqlPreferences
+from gateway.alerts.quiet import QuietHours, next_local
+from gateway.alerts.store import AlertStore, Held
+from gateway.alerts.texts import compose, digest
+from gateway.outbox.model import OutMessage
+from gateway.outbox.queue import Outbox
+from gateway.resilience.cache import Cache
+
+__all__ = ["AlertsConfig", "AlertsConsumer", "Feed"]
+
+log = structlog.get_logger("gateway.alerts")
+
+
+class Feed(Protocol):
+    """The backend calls the consumer makes (`backend_client.MassarClient`)."""
+
+    async def changes(
+        self, *, cursor: str | None = None, limit: int | None = None
+    ) -> ChangesPage: ...
+
+    async def changes_head(self) -> ChangesHead: ...
+
+    async def guardians_batch(self, guardian_ids: Sequence[str]) -> tuple[GuardianContact, ...]: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertsConfig:
+    batch: int = 200  # events per feed read (the API's maximum)
+    poll_s: float = 1.0  # pause once the feed is read to its head
+    retry_s: float = 5.0  # pause after the backend or a store failed
+    digest_at: clock_time = clock_time(18, 0)  # local time of the daily digest (phones that asked)
+
+
+class AlertsConsumer:
+    def __init__(
+        self,
+        *,
+        feed: Feed,
+        outbox: Outbox,
+        preferences: SqlPreferences,
+        store: AlertStore,
+        lease: Lease,
+        quiet: QuietHours | None,
+        cache: Cache | None = None,
+        config: AlertsConfig | None = None,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.feed = feed
+        self.outbox = outbox
+        self.preferences = preferences
+        self.store = store
+        self.lease = lease
+        self.quiet = quiet
+        self.cache = cache
+        self.config = config or AlertsConfig()
+        self.now = now or (lambda: datetime.now(UTC))  # tests set the hour (quiet hours)
+        self.sent = 0  # messages queued by this consumer (bench, tests)
+
+    # --- the loop -------------------------------------------------------------------------
+
+    async def run(self, *, stop: anyio.Event | None = None) -> None:
+        """Consume until `stop` is set; only while this process holds the lease."""
+        stop = stop or anyio.Event()
+        log.info("alerts_consumer_started")
+        try:
+            while not stop.is_set():
+                pause = await self._round()
+                if pause:
+                    with anyio.move_on_after(pause):
+                        await stop.wait()
+        finally:
+            with anyio.CancelScope(shield=True), contextlib.suppress(RedisError):
+                await self.lease.release()  # else it lapses on its own
+            log.info("alerts_consumer_stopped")
+
+    async def _round(self) -> float:
+        """One round; how long to wait before the next (0: at once)."""
+        try:
+            if not await self.lease.hold():
+                return self.lease.ttl_ms / 3000
+            await self.release_due()
+            more = await self.step()
+        except (BackendError, RedisError, SQLAlchemyError, OSError) as exc:
+            log.warning("alerts_round_failed", error=type(exc).__name__)
+            return self.config.retry_s
+        return 0.0 if more else self.config.poll_s
+
+    # --- one batch ------------------------------------------------------------------------
+
+    async def step(self) -> bool:
+        """Read one page of the feed and queue (or hold) its alerts; True if more wait."""
+        cursor = await self.store.cursor()
+        if cursor is None:  # first start: from now on, not the feed's 14 days of history
+            cursor = (await self.feed.changes_head()).cursor
+            await self.store.advance(cursor, [], self.now())
+            log.info("alerts_cursor_started_at_head")
+        try:
+            page = await self.feed.changes(cursor=cursor, limit=self.config.batch)
+        except CursorExpired:
+            head = (await self.feed.changes_head()).cursor
+            await self.store.advance(head, [], self.now())
+            log.error("alerts_cursor_expired", note="events past the feed window were skipped")
+            return True
+        started = time.perf_counter()
+        await self._forget_cached(page)
+        alerts = [a for a in (alert_of(e) for e in page.items) if a is not None]
+        contacts = await self._contacts({g for a in alerts for g in a.guardian_ids})
+        phones = [p for c in contacts.values() for p in c.phones]
+        prefs = await self.preferences.for_phones(phones)
+        now = self.now()
+        hold_until = self.quiet.release_at(now) if self.quiet is not None else None
+        digest_at = next_local(now, self.config.digest_at)
+        todo = plan(alerts, contacts, prefs, now=now, hold_until=hold_until, digest_at=digest_at)
+        queued = await self.outbox.enqueue_many(todo.messages)
+        await self.preferences.welcome(todo.welcomed, now)
+        await self.store.advance(page.next_cursor, todo.holds, now)
+        self.sent += queued
+        if page.items:
+            log.info(
+                "alerts_batch",
+                events=len(page.items),
+                alerts=len(alerts),
+                queued=queued,
+                held=len(todo.holds),
+                ms=round((time.perf_counter() - started) * 1000, 1),
+            )
+        return page.has_more
+
+    async def _contacts(self, gids: set[str]) -> dict[str, GuardianContact]:
+        ordered = sorted(gids)
+        found: dict[str, GuardianContact] = {}
+        chunks = [
+            ordered[i : i + GUARDIANS_BATCH_MAX]
+            for i in range(0, len(ordered), GUARDIANS_BATCH_MAX)
+        ]
+        for chunk in chunks:
+            for contact in await self.feed.guardians_batch(chunk):
+                found[contact.id] = contact
+        return found
+
+    async def _forget_cached(self, page: ChangesPage) -> None:
+        """A change makes the cached marks, absences or enrolment of its student stale."""
+        if self.cache is None:
+            return
+        students = {e.student_id for e in page.items if e.student_id is not None}
+        if students:
+            await self.cache.forget_students(sorted(students))
+
+    # --- the morning: held alerts go out ----------------------------------------------------
+
+    async def release_due(self) -> int:
+        """Queue the held alerts whose time has come: one message per phone and child
+        (several absences of one night become one), or one per phone for a daily digest;
+        how many were queued."""
+        due = await self.store.due(self.now())
+        if not due:
+            return 0
+        contacts = await self._contacts({h.guardian_id for h in due})
+        phones = {self.store.phone_h(p): p for c in contacts.values() for p in c.phones}
+        prefs = await self.preferences.for_phones(list(phones.values()))
+        by_phone: dict[str, dict[tuple[str | None, str], list[Held]]] = defaultdict(dict)
+        for held in due:  # in feed order: per phone, then per child and kind
+            child = (held.alert.student_id, held.alert.kind)
+            by_phone[held.phone_h].setdefault(child, []).append(held)
+        messages: list[OutMessage] = []
+        welcomed: list[str] = []
+        now = self.now()
+        for phone_h, per_child in by_phone.items():
+            phone = phones.get(phone_h)
+            first_held = next(iter(per_child.values()))[0]
+            contact = contacts.get(first_held.guardian_id)
+            if phone is None or contact is None:
+                continue  # the school removed this phone meanwhile: nothing to send
+            pref = prefs.get(phone, AlertPreference())
+            wanted = [items for (_, kind), items in per_child.items() if pref.wants(kind)]
+            if not wanted:
+                continue  # opted out during the night
+            parts = [self._morning(items, phone, pref) for items in wanted]
+            if not pref.digest:
+                for key, (kind, payloads) in parts:
+                    first = not pref.welcomed and phone not in welcomed
+                    if first:
+                        welcomed.append(phone)
+                    text = compose(kind, payloads, language(contact, pref), first=first)
+                    messages.append(self._message(key, phone, pref, text, now))
+                continue
+            # A daily digest: one message for all of this phone's children.
+            first = not pref.welcomed
+            if first:
+                welcomed.append(phone)
+            lang = language(contact, pref)
+            text = digest(
+                [compose(k, items, lang, first=False) for _, (k, items) in parts], lang, first=first
+            )
+            events = [h.alert.event_id for items in wanted for h in items]
+            digest_key = merged_key("digest", events, phone, route(phone, pref)[0])
+            messages.append(self._message(digest_key, phone, pref, text, now))
+        queued = await self.outbox.enqueue_many(messages)
+        await self.preferences.welcome(welcomed, now)
+        await self.store.forget([h.row_id for h in due])
+        self.sent += queued
+        log.info("alerts_released", held=len(due), queued=queued)
+        return queued
+
+    def _morning(
+        self, items: list[Held], phone: str, pref: AlertPreference
+    ) -> tuple[str, tuple[str, list[Mapping[str, Any]]]]:
+        """The key of one morning message about one child, and what it says (kind, payloads)."""
+        channel = route(phone, pref)[0]
+        first: Alert = items[0].alert
+        if first.kind == "marks":
+            return alert_key(first.group, phone, channel), (first.kind, [items[-1].alert.payload])
+        events = list(dict.fromkeys(h.alert.event_id for h in items))
+        payloads = [h.alert.payload for h in items]
+        if first.kind == "enrolment":
+            payloads = payloads[-1:]  # the latest decision is the news
+        return merged_key(first.kind, events, phone, channel), (first.kind, payloads)
+
+    @staticmethod
+    def _message(
+        key: str, phone: str, pref: AlertPreference, text: str, now: datetime
+    ) -> OutMessage:
+        channel, to = route(phone, pref)
+        return message(key=key, channel=channel, to=to, text=text, now=now)

@@ -1,0 +1,163 @@
+"""Each phone's alert preferences in SQL (`alert_preference`, keyed by the phone's HMAC).
+
+The dialogs write through the `Preferences` port (`STOP`/`START`, `AR`/`FR`); the senders'
+opt-out errors (Twilio 21610, a Telegram bot blocked) and Twilio's own STOP words write
+through `opt_out`; the alerts consumer reads many phones at once (`for_phones`) and marks the
+first alert a phone gets (`welcome`). No phone number is stored. Calls run in a worker thread
+so the event loop never waits on the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+import anyio.to_thread
+import sqlalchemy as sa
+
+from gateway.schema import address_h, alert_preference, dialect_insert
+
+__all__ = ["ALERT_KINDS", "AlertPreference", "SqlPreferences"]
+
+ALERT_KINDS = frozenset({"absence", "marks", "enrolment"})
+CHANNELS = frozenset({"sms", "whatsapp", "telegram"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertPreference:
+    """What one phone asked for; the defaults are a phone that never said anything."""
+
+    opted_out: bool = False
+    lang: str | None = None
+    channel: str | None = None  # None: SMS
+    chat_address: str | None = None
+    kinds: frozenset[str] = ALERT_KINDS
+    digest: bool = False
+    welcomed: bool = False
+
+    def wants(self, kind: str) -> bool:
+        return not self.opted_out and kind in self.kinds
+
+
+class SqlPreferences:
+    """The dialogs' `Preferences` port, and the consumer's batch reads, on SQLAlchemy."""
+
+    def __init__(self, engine: sa.Engine, *, key_secret: bytes) -> None:
+        if not key_secret:
+            raise ValueError("key_secret must not be empty")
+        self.engine = engine
+        self._secret = key_secret
+
+    def phone_h(self, phone: str) -> str:
+        return address_h(self._secret, phone)
+
+    # --- writes ---------------------------------------------------------------------------
+
+    async def opt_out(self, phone: str, at: datetime | None = None) -> None:
+        """No alert goes to `phone` any more (answers to its own questions still do)."""
+        at = at or datetime.now(UTC)
+        await self._upsert(phone, {"opted_out": True, "opted_out_at": at}, at)
+
+    async def opt_in(self, phone: str, at: datetime | None = None) -> None:
+        at = at or datetime.now(UTC)
+        await self._upsert(phone, {"opted_out": False, "opted_out_at": None}, at)
+
+    async def set_lang(self, phone: str, lang: str, at: datetime | None = None) -> None:
+        if lang not in ("ar", "fr"):
+            raise ValueError(f"unsupported language {lang!r}")
+        await self._upsert(phone, {"lang": lang}, at or datetime.now(UTC))
+
+    async def set_channel(
+        self, phone: str, channel: str, chat_address: str | None = None, at: datetime | None = None
+    ) -> None:
+        """Alerts for `phone` go on `channel` (a guardian who bound a child on WhatsApp or
+        Telegram); Telegram needs the chat's address (`telegram:<chat id>`)."""
+        if channel not in CHANNELS:
+            raise ValueError(f"unknown channel {channel!r}")
+        if channel == "telegram" and not (chat_address or "").startswith("telegram:"):
+            raise ValueError("a Telegram channel needs its telegram:<chat id> address")
+        values = {"channel": channel, "chat_address": chat_address}
+        await self._upsert(phone, values, at or datetime.now(UTC))
+
+    async def set_kinds(
+        self, phone: str, kinds: Iterable[str], *, digest: bool, at: datetime | None = None
+    ) -> None:
+        chosen = frozenset(kinds)
+        if not chosen <= ALERT_KINDS:
+            raise ValueError(f"unknown alert kinds {sorted(chosen - ALERT_KINDS)}")
+        values = {"kinds": ",".join(sorted(chosen)), "digest": digest}
+        await self._upsert(phone, values, at or datetime.now(UTC))
+
+    async def welcome(self, phones: Sequence[str], at: datetime) -> None:
+        """Mark that these phones got their first alert (the one that says how to stop)."""
+        if phones:
+            await anyio.to_thread.run_sync(partial(self._welcome, list(phones), at))
+
+    async def _upsert(self, phone: str, values: Mapping[str, Any], at: datetime) -> None:
+        await anyio.to_thread.run_sync(partial(self._write, self.phone_h(phone), values, at))
+
+    def _write(self, phone_h: str, values: Mapping[str, Any], at: datetime) -> None:
+        row = {"phone_h": phone_h, "opted_out": False, "digest": False, "updated_at": at}
+        insert = dialect_insert(self.engine)(alert_preference).values(**{**row, **values})
+        statement = insert.on_conflict_do_update(
+            index_elements=[alert_preference.c.phone_h], set_={**values, "updated_at": at}
+        )
+        with self.engine.begin() as conn:
+            conn.execute(statement)
+
+    def _welcome(self, phones: list[str], at: datetime) -> None:
+        rows = [
+            {"phone_h": self.phone_h(p), "opted_out": False, "digest": False, "updated_at": at}
+            for p in dict.fromkeys(phones)
+        ]
+        table = alert_preference
+        insert = dialect_insert(self.engine)(table)
+        statement = insert.on_conflict_do_update(
+            index_elements=[table.c.phone_h],
+            set_={"welcomed_at": sa.func.coalesce(table.c.welcomed_at, insert.excluded.updated_at)},
+        )
+        with self.engine.begin() as conn:
+            conn.execute(statement, [{**r, "welcomed_at": at} for r in rows])
+
+    # --- reads ----------------------------------------------------------------------------
+
+    async def lang(self, phone: str) -> str | None:
+        """The language this phone chose with AR/FR, if it ever did."""
+        found = await self.for_phones([phone])
+        return found[phone].lang
+
+    async def is_opted_out(self, phone: str) -> bool:
+        return (await self.for_phones([phone]))[phone].opted_out
+
+    async def for_phones(self, phones: Sequence[str]) -> dict[str, AlertPreference]:
+        """Every phone's preferences (the defaults for a phone with no row), in one query."""
+        if not phones:
+            return {}
+        return await anyio.to_thread.run_sync(partial(self._for_phones, list(phones)))
+
+    def _for_phones(self, phones: list[str]) -> dict[str, AlertPreference]:
+        by_h = {self.phone_h(p): p for p in phones}
+        query = sa.select(alert_preference).where(alert_preference.c.phone_h.in_(list(by_h)))
+        with self.engine.connect() as conn:
+            rows = {row.phone_h: row for row in conn.execute(query)}
+        out: dict[str, AlertPreference] = {}
+        for phone_h, phone in by_h.items():
+            row = rows.get(phone_h)
+            out[phone] = AlertPreference() if row is None else _preference(row)
+        return out
+
+
+def _preference(row: sa.Row[Any]) -> AlertPreference:
+    kinds = frozenset(k for k in (row.kinds or "").split(",") if k) if row.kinds else ALERT_KINDS
+    return AlertPreference(
+        opted_out=bool(row.opted_out),
+        lang=row.lang,
+        channel=row.channel,
+        chat_address=row.chat_address,
+        kinds=kinds & ALERT_KINDS,
+        digest=bool(row.digest),
+        welcomed=row.welcomed_at is not None,
+    )
