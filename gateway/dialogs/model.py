@@ -68,12 +68,17 @@ class Reply:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChannelProfile:
-    """What a channel can show: the engine pages content to fit `max_chars` per reply."""
+    """What a channel can show: the engine pages content to fit `max_chars` per reply.
+
+    Chat apps draw options as buttons, outside the text (`numbered_options=False`), and show
+    every letter (`gsm_letters=False`: French keeps its accents); SMS and USSD count both.
+    """
 
     kind: ChannelKind
     max_chars_gsm7: int
     max_chars_ucs2: int
     numbered_options: bool = True  # options are shown as "1. label" lines in the text budget
+    gsm_letters: bool = True  # French is folded to GSM-7 letters (one SMS holds 160, not 70)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
