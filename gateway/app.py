@@ -23,7 +23,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from backend_client import Deadline, MassarClient
 from backend_client.errors import BackendError
 from gateway import admin, logs
-from gateway.channels import at_ussd, kannel_sms, twilio_sms
+from gateway.channels import (
+    at_ussd,
+    kannel_sms,
+    meta_whatsapp,
+    telegram,
+    twilio_sms,
+    twilio_whatsapp,
+)
 from gateway.resilience import Breaker, BreakerState
 from gateway.resilience.metrics import CONTENT_TYPE_LATEST
 from gateway.runtime import Runtime, embedded_sender, open_runtime, run_embedded_sender
@@ -129,6 +136,13 @@ def create_app(
     # Reports of what Kannel sent, whether or not SMS also come in through it.
     if Channel.SMS_KANNEL in settings.channels or settings.sms_sender is SenderName.KANNEL:
         app.include_router(kannel_sms.dlr_router)
+    # issue #9: WhatsApp (Twilio, Meta) and Telegram
+    if Channel.WHATSAPP_TWILIO in settings.channels:
+        app.include_router(twilio_whatsapp.router)
+    if Channel.WHATSAPP_META in settings.channels:
+        app.include_router(meta_whatsapp.router)
+    if Channel.TELEGRAM in settings.channels:
+        app.include_router(telegram.router)
     app.include_router(admin.router)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness: the process answers")

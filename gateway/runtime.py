@@ -45,6 +45,7 @@ from gateway.resilience import (
 )
 from gateway.settings import Settings
 from gateway.store import Keys, SessionStore, open_database, open_redis, warm_up
+from gateway.telegram_links import TelegramLinks
 from gateway.turns import FollowUpConfig, TurnRunner
 from gateway.unmatched import UnmatchedLog
 
@@ -70,6 +71,7 @@ class Runtime:
     records: MessageRecords
     senders: dict[OutChannel, Sender]
     turns: TurnRunner
+    telegram_links: TelegramLinks  # issue #9: the phone each Telegram chat proved
 
     def worker(self, *, consumer: str | None = None, **overrides: object) -> OutboxWorker:
         """A sender worker over this runtime's outbox (`overrides`: `WorkerConfig` fields)."""
@@ -85,15 +87,19 @@ class Runtime:
             reclaim_every_s=min(5.0, settings.outbox_reclaim_idle_s / 2),
             **overrides,  # type: ignore[arg-type]
         )
+        paces = {
+            OutChannel.SMS: (settings.outbox_rate_sms, settings.outbox_burst_sms),
+            # issue #9: WhatsApp and Telegram (Telegram's per-chat pace is its sender's)
+            OutChannel.WHATSAPP: (settings.outbox_rate_whatsapp, settings.outbox_burst_whatsapp),
+            OutChannel.TELEGRAM: (settings.outbox_rate_telegram, settings.outbox_burst_telegram),
+        }
         pacers = {
-            OutChannel.SMS: Pacer(
+            channel: Pacer(
                 TokenBucket(
-                    self.redis,
-                    self.outbox.keys.bucket(OutChannel.SMS.value),
-                    rate=settings.outbox_rate_sms,
-                    burst=settings.outbox_burst_sms,
+                    self.redis, self.outbox.keys.bucket(channel.value), rate=rate, burst=burst
                 )
             )
+            for channel, (rate, burst) in paces.items()
         }
         return OutboxWorker(
             self.outbox,
@@ -225,6 +231,7 @@ async def open_runtime(
             ),
             senders=senders,
             turns=turns,
+            telegram_links=TelegramLinks(engine, key_secret=key),
         )
     finally:
         with anyio.CancelScope(shield=True):

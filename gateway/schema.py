@@ -12,7 +12,14 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-__all__ = ["UtcDateTime", "address_h", "metadata", "outbound_message", "phone_binding"]
+__all__ = [
+    "UtcDateTime",
+    "address_h",
+    "metadata",
+    "outbound_message",
+    "phone_binding",
+    "telegram_link",
+]
 
 
 class UtcDateTime(sa.TypeDecorator[datetime]):
@@ -73,6 +80,17 @@ outbound_message = sa.Table(
     sa.Index("ix_outbound_message_to_h_created_at", "to_h", "created_at"),
     sa.Index("ix_outbound_message_provider_id", "provider_id"),
     sa.Index("ix_outbound_message_created_at", "created_at"),
+)
+
+# A Telegram chat that shared its own contact (issue #9): the phone it proved, sealed with
+# AES-GCM under a key derived from the identity key and the chat id (gateway/telegram_links.py),
+# found by a keyed hash of the chat id. Without the chat id the row opens for no one.
+telegram_link = sa.Table(
+    "telegram_link",
+    metadata,
+    sa.Column("chat_h", sa.String(64), primary_key=True),
+    sa.Column("phone_box", sa.String(128), nullable=False),
+    sa.Column("linked_at", UtcDateTime, nullable=False),
 )
 
 

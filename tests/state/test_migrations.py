@@ -38,7 +38,7 @@ from tests.databases import empty_database
 
 pytestmark = pytest.mark.postgres
 
-TABLES = {"alembic_version", "phone_binding", "outbound_message"}
+TABLES = {"alembic_version", "phone_binding", "outbound_message", "telegram_link"}
 WAIT_S = 30.0
 
 
