@@ -94,8 +94,9 @@ async def _handle(request: Request, update: Update, now: datetime) -> Response:
     query = update.callback_query
     if query is not None:
         chat_id = query.message.chat.id if query.message is not None else query.from_user.id
-        option = (query.data or "")[:64]
-        failed = await _turn(request, update.update_id, chat_id, now, option_id=option or None)
+        option = (query.data or "")[:64] or None
+        hint = query.from_user.language_code
+        failed = await _turn(request, update.update_id, chat_id, now, option_id=option, hint=hint)
         if failed is not None:
             return failed
         # Answered in the webhook's answer: the app stops its spinner, no call leaves here.
@@ -110,7 +111,10 @@ async def _handle(request: Request, update: Update, now: datetime) -> Response:
         return await _contact(request, update.update_id, message, now)
     if message.text is None:
         return await _unsupported(request, update.update_id, message, now)
-    failed = await _turn(request, update.update_id, message.chat.id, now, text=message.text)
+    hint = message.from_user.language_code if message.from_user is not None else None
+    failed = await _turn(
+        request, update.update_id, message.chat.id, now, text=message.text, hint=hint
+    )
     return failed or Response(status_code=200)
 
 

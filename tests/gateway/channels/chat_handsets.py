@@ -192,7 +192,9 @@ def telegram_post(
     return client.post("/channels/telegram/webhook", json=doc, headers=headers)
 
 
-def telegram_doc(name: str, *, chat_id: int, update_id: int | None = None, **fields: Any) -> dict[str, Any]:
+def telegram_doc(
+    name: str, *, chat_id: int, update_id: int | None = None, **fields: Any
+) -> dict[str, Any]:
     """A recorded update from the private chat `chat_id` (its user has the same id)."""
     doc = copy.deepcopy(load("telegram", name))
     doc["update_id"] = update_id or next(_IDS)
@@ -235,7 +237,11 @@ class TelegramHandset:
         return screen_of(queued[-1])
 
     def share_contact(self) -> Screen:
-        contact = {"phone_number": self.phone.removeprefix("+"), "first_name": "P", "user_id": self.chat_id}
+        contact = {
+            "phone_number": self.phone.removeprefix("+"),
+            "first_name": "P",
+            "user_id": self.chat_id,
+        }
         self.post(telegram_doc("contact_own", chat_id=self.chat_id, contact=contact))
         return self.reply()
 
@@ -265,9 +271,7 @@ def twilio_post(client: TestClient, params: dict[str, str], **headers: str) -> h
 def twilio_params(name: str, *, phone: str, **fields: str) -> dict[str, str]:
     params = {k: str(v) for k, v in load("whatsapp_twilio", name).items()}
     sid = f"SM{uuid.uuid4().hex}"
-    params.update(
-        {"From": f"whatsapp:{phone}", "WaId": phone.removeprefix("+"), "MessageSid": sid}
-    )
+    params.update({"From": f"whatsapp:{phone}", "WaId": phone.removeprefix("+"), "MessageSid": sid})
     params.update({"SmsSid": sid, "SmsMessageSid": sid, **fields})
     return params
 

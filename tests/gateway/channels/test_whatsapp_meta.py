@@ -35,7 +35,11 @@ ROUTE = "/channels/whatsapp/meta"
 
 
 def test_the_subscription_check_echoes_the_challenge(chat: ChatGateway) -> None:
-    query = {"hub.mode": "subscribe", "hub.verify_token": META_VERIFY, "hub.challenge": "1158201444"}
+    query = {
+        "hub.mode": "subscribe",
+        "hub.verify_token": META_VERIFY,
+        "hub.challenge": "1158201444",
+    }
     response = chat.client.get(ROUTE, params=query)
     assert response.status_code == 200
     assert response.text == "1158201444"
