@@ -16,11 +16,9 @@ from gateway.outbox.model import OutChannel
 from gateway.outbox.senders.telegram import REQUEST_CONTACT, chat_address
 from gateway.schema import telegram_link
 from gateway.telegram_links import TelegramLinks
-from tests.gateway.channels.chat_handsets import (  # noqa: F401 (fixtures)
+from tests.gateway.chat.handsets import (
     ChatGateway,
     TelegramHandset,
-    chat,
-    make_chat_gateway,
     telegram_doc,
     telegram_post,
 )

@@ -14,14 +14,12 @@ import pytest
 from gateway.dialogs import texts
 from gateway.i18n import translator
 from gateway.simulate import converse
-from tests.gateway.channels.chat_handsets import (  # noqa: F401 (fixtures)
+from tests.gateway.chat.handsets import (
     ChatGateway,
     MetaHandset,
     Screen,
     TelegramHandset,
     TwilioHandset,
-    chat,
-    make_chat_gateway,
 )
 from tests.gateway.conftest import gateway_settings
 

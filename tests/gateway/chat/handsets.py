@@ -14,24 +14,21 @@ import itertools
 import json
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from fastapi.testclient import TestClient
 
-from gateway.app import create_app
 from gateway.dialogs.model import ChannelKind
 from gateway.outbox.model import OutMessage, Priority
 from gateway.outbox.queue import decode
 from gateway.outbox.senders.telegram import chat_address
 from gateway.simulate import twiml_text
 from gateway.simulate.whatsapp_meta import meta_signature
-from tests.databases import migrated
-from tests.gateway.conftest import PUBLIC_URL, gateway_settings, sign_twilio
+from tests.gateway.conftest import PUBLIC_URL, sign_twilio
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 META_SECRET = "test-meta-app-secret"
@@ -83,37 +80,6 @@ class ChatGateway:
 
     def forget_session(self, kind: ChannelKind, phone: str) -> None:
         self.call(self.state.sessions.delete, kind, phone)
-
-
-@pytest.fixture
-def make_chat_gateway(
-    tmp_path: Path, redis_url: str | None, sandbox_app: object
-) -> Iterator[Callable[..., ChatGateway]]:
-    clients: list[TestClient] = []
-
-    def make(**overrides: object) -> ChatGateway:
-        values: dict[str, object] = {
-            "meta_app_secret": META_SECRET,
-            "meta_verify_token": META_VERIFY,
-            "telegram_webhook_secret": TELEGRAM_SECRET,
-            "embedded_sender": False,
-            **overrides,
-        }
-        settings = migrated(gateway_settings(tmp_path, redis_url, **values))
-        transport = httpx.ASGITransport(app=sandbox_app)  # type: ignore[arg-type]
-        client = TestClient(create_app(settings, backend_transport=transport), base_url=PUBLIC_URL)
-        client.__enter__()
-        clients.append(client)
-        return ChatGateway(client)
-
-    yield make
-    for client in clients:
-        client.__exit__(None, None, None)
-
-
-@pytest.fixture
-def chat(make_chat_gateway: Callable[..., ChatGateway]) -> ChatGateway:
-    return make_chat_gateway()
 
 
 def screen_of(msg: OutMessage) -> Screen:

@@ -12,12 +12,10 @@ from gateway.dialogs import texts
 from gateway.i18n import translator
 from gateway.outbox.model import OutChannel, OutMessage
 from gateway.outbox.records import Outcome
-from tests.gateway.channels.chat_handsets import (  # noqa: F401 (fixtures)
+from tests.gateway.chat.handsets import (
     ChatGateway,
     TwilioHandset,
-    chat,
     load,
-    make_chat_gateway,
     parse_twiml_screen,
     twilio_params,
     twilio_post,

@@ -14,13 +14,11 @@ from gateway.i18n import translator
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
 from gateway.outbox.records import Outcome
 from gateway.simulate.whatsapp_meta import meta_signature
-from tests.gateway.channels.chat_handsets import (  # noqa: F401 (fixtures)
+from tests.gateway.chat.handsets import (
     META_SECRET,
     META_VERIFY,
     ChatGateway,
     MetaHandset,
-    chat,
-    make_chat_gateway,
     meta_doc,
     meta_post,
 )
