@@ -232,6 +232,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     register(sub)  # unmatched, understand
 
+    from gateway.telegram_cli import register as register_telegram
+
+    register_telegram(sub)  # telegram set-webhook (issue #9)
+
     args = parser.parse_args(argv)
     result: int = args.func(args)
     return result
