@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 
-from gateway.dialogs.model import ChannelKind
+from gateway.dialogs.model import ChannelKind, Session
 from gateway.outbox.model import OutMessage, Priority
 from gateway.outbox.queue import decode
 from gateway.outbox.senders.telegram import chat_address
@@ -51,7 +51,8 @@ class Screen:
     options: tuple[tuple[str, str, str], ...] = ()
 
     def option(self, option_id: str) -> tuple[str, str, str]:
-        return next(o for o in self.options if o[1] == option_id)
+        """The option; one no longer on screen is tapped anyway (an old message's button)."""
+        return next((o for o in self.options if o[1] == option_id), (option_id,) * 3)
 
     @property
     def ids(self) -> list[str]:
@@ -80,6 +81,16 @@ class ChatGateway:
 
     def forget_session(self, kind: ChannelKind, phone: str) -> None:
         self.call(self.state.sessions.delete, kind, phone)
+
+    def snapshot(self, kind: ChannelKind, phone: str) -> Session | None:
+        session: Session | None = self.call(self.state.sessions.load, kind, phone)
+        return session
+
+    def restore(self, kind: ChannelKind, phone: str, session: Session | None) -> None:
+        """Put a session back as it was (a walk of the dialogs explores from it again)."""
+        self.forget_session(kind, phone)
+        if session is not None:
+            self.call(self.state.sessions.save, kind, phone, session.with_(rev=0))
 
 
 def screen_of(msg: OutMessage) -> Screen:
@@ -257,11 +268,13 @@ class TwilioHandset:
     chat: ChatGateway
     phone: str
     kind: ChannelKind = ChannelKind.WHATSAPP
+    last: str = ""  # the last `<Message>`, as the phone shows it
 
     def send(self, params: dict[str, str]) -> Screen:
         response = twilio_post(self.chat.client, params)
         assert response.status_code == 200, response.text
         assert response.headers["content-type"].startswith("application/xml")
+        self.last = twiml_text(response.text)
         return parse_twiml_screen(response.text)
 
     def type(self, text: str) -> Screen:
