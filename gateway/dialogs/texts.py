@@ -118,3 +118,4 @@ OWN_CONTACT_ONLY = N_(
     " not a forwarded contact."
 )
 OPTIONS = N_("Options")
+PICK_A_BUTTON = N_("Please choose one of the options.")

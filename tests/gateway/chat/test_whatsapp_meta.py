@@ -227,3 +227,11 @@ def test_statuses_move_the_message_record(
     record = chat.call(chat.state.records.get, msg.id)
     assert (record["status"], record["error"]) == (status, error)
     assert chat.queued() == []  # a status is not a message
+
+
+def test_a_wrong_pick_on_buttons_asks_to_choose_not_to_type_a_number(chat: ChatGateway) -> None:
+    phone = MetaHandset(chat, GUARDIAN)
+    phone.type("Bonjour")
+    again = phone.type("7")  # no seventh option
+    assert again.text.startswith(translator("fr").gettext(texts.PICK_A_BUTTON))
+    assert translator("fr").gettext(texts.PICK_AN_OPTION) not in again.text

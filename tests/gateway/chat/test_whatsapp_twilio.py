@@ -121,3 +121,9 @@ def test_an_unsigned_status_callback_is_refused(chat: ChatGateway) -> None:
     params = {k: str(v) for k, v in load("whatsapp_twilio", "status_read").items()}
     response = chat.client.post("/channels/whatsapp/twilio/status", data=params)
     assert response.status_code == 403
+
+
+def test_a_wrong_pick_on_numbered_options_asks_for_a_number(chat: ChatGateway) -> None:
+    phone = TwilioHandset(chat, GUARDIAN)
+    phone.type("Bonjour")
+    assert phone.type("7").text.startswith(fr.gettext(texts.PICK_AN_OPTION))
