@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import Request
+from pydantic import SecretStr
 from starlette.datastructures import FormData, UploadFile
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 
@@ -66,6 +67,11 @@ def same_secret(given: str | None, expected: str | None) -> bool:
     if not given or not expected:
         return False
     return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def is_setting(given: str | None, secret: SecretStr | None) -> bool:
+    """`same_secret` against a secret setting (unset: nothing matches)."""
+    return same_secret(given, secret.get_secret_value() if secret is not None else None)
 
 
 def public_url(request: Request, settings: Settings) -> str:

@@ -48,7 +48,7 @@ from gateway.channels.chat import (
     try_again,
     user_lang,
 )
-from gateway.channels.common import SignatureError, same_secret
+from gateway.channels.common import SignatureError, is_setting
 from gateway.dialogs import texts
 from gateway.dialogs.model import ChannelKind
 from gateway.outbox.model import OutChannel
@@ -159,10 +159,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 async def whatsapp_meta_verify(request: Request) -> Response:
     query = request.query_params
     token = request.app.state.settings.meta_verify_token
-    expected = token.get_secret_value() if token is not None else None
-    if query.get("hub.mode") != "subscribe" or not same_secret(
-        query.get("hub.verify_token"), expected
-    ):
+    if query.get("hub.mode") != "subscribe" or not is_setting(query.get("hub.verify_token"), token):
         return PlainTextResponse("forbidden", status_code=403)
     return PlainTextResponse(query.get("hub.challenge", "")[:256])
 

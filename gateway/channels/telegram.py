@@ -44,7 +44,7 @@ from gateway.channels.chat import (
     try_again,
     user_lang,
 )
-from gateway.channels.common import same_secret
+from gateway.channels.common import is_setting
 from gateway.dialogs import texts
 from gateway.dialogs.model import ChannelKind, Lang, Option
 from gateway.outbox.model import OutChannel
@@ -73,8 +73,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 @router.post(ROUTE, summary="Telegram Bot API update", responses=ERRORS)
 async def telegram_webhook(request: Request) -> Response:
     secret = request.app.state.settings.telegram_webhook_secret
-    expected = secret.get_secret_value() if secret is not None else None
-    if not same_secret(request.headers.get(SECRET_HEADER), expected):
+    if not is_setting(request.headers.get(SECRET_HEADER), secret):
         log.info("telegram_refused")
         return PlainTextResponse("bad secret token", status_code=403)
     body = await request.body()
@@ -134,14 +133,15 @@ async def _turn(
     if phone is None:
         return await _ask_contact(request, update_id, chat_id, now, texts.SHARE_CONTACT, hint)
     msg = ChatInput(message_id=f"tg:{update_id}", phone=phone, text=text, option_id=option_id)
-    return await run_and_queue(
-        request,
-        profile=TELEGRAM_PROFILE,
-        msg=msg,
-        to=chat_address(chat_id),
-        key=reply_key(update_id),
-        now=now,
-    )
+    return await _run(request, update_id, chat_id, msg, now)
+
+
+async def _run(
+    request: Request, update_id: int, chat_id: int, msg: ChatInput, now: datetime
+) -> Response | None:
+    """The dialog turn of `msg`, its reply queued to the chat under the update's key."""
+    to, key = chat_address(chat_id), reply_key(update_id)
+    return await run_and_queue(request, profile=TELEGRAM_PROFILE, msg=msg, to=to, key=key, now=now)
 
 
 async def _contact(request: Request, update_id: int, message: Message, now: datetime) -> Response:
@@ -160,15 +160,7 @@ async def _contact(request: Request, update_id: int, message: Message, now: date
     await links.link(chat_id, phone, now)
     log.info("telegram_contact_linked")
     msg = ChatInput(message_id=f"tg:{update_id}", phone=phone, new_session=True)
-    failed = await run_and_queue(
-        request,
-        profile=TELEGRAM_PROFILE,
-        msg=msg,
-        to=chat_address(chat_id),
-        key=reply_key(update_id),
-        now=now,
-    )
-    return failed or Response(status_code=200)
+    return await _run(request, update_id, chat_id, msg, now) or Response(status_code=200)
 
 
 async def _ask_contact(

@@ -16,12 +16,11 @@ Docs: https://www.twilio.com/docs/whatsapp/api, https://www.twilio.com/docs/api/
 from __future__ import annotations
 
 import json
-
-import httpx
+from typing import Any
 
 from gateway.outbox.model import MessageKind, OutMessage
 from gateway.outbox.senders.base import sms_text
-from gateway.outbox.senders.twilio import TIMEOUT, TwilioSmsSender
+from gateway.outbox.senders.twilio import TwilioSmsSender
 
 __all__ = ["PREFIX", "TwilioWhatsAppSender"]
 
@@ -32,27 +31,11 @@ TEMPLATE_TEXT_CHARS = 1024  # a Content template's variable: the body's limit
 class TwilioWhatsAppSender(TwilioSmsSender):
     name = "twilio"
 
-    def __init__(
-        self,
-        *,
-        account_sid: str,
-        auth_token: str,
-        sender: str,
-        status_callback: str,
-        http: httpx.AsyncClient,
-        template_sid: str | None = None,
-        timeout: httpx.Timeout = TIMEOUT,
-    ) -> None:
+    def __init__(self, *, sender: str, template_sid: str | None = None, **twilio: Any) -> None:
+        """`twilio`: `TwilioSmsSender`'s arguments; `sender` may omit `whatsapp:`."""
         if sender and not sender.startswith(("MG", PREFIX)):
             sender = PREFIX + sender
-        super().__init__(
-            account_sid=account_sid,
-            auth_token=auth_token,
-            sender=sender,
-            status_callback=status_callback,
-            http=http,
-            timeout=timeout,
-        )
+        super().__init__(sender=sender, **twilio)
         self._template_sid = template_sid
 
     def __repr__(self) -> str:

@@ -16,6 +16,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,9 @@ import httpx
 from fastapi.testclient import TestClient
 
 from gateway.dialogs.model import ChannelKind, Session
-from gateway.outbox.model import OutMessage, Priority
+from gateway.outbox.model import OutChannel, OutMessage, Priority
 from gateway.outbox.queue import decode
+from gateway.outbox.records import Outcome
 from gateway.outbox.senders.telegram import chat_address
 from gateway.simulate import twiml_text
 from gateway.simulate.whatsapp_meta import meta_signature
@@ -91,6 +93,21 @@ class ChatGateway:
         self.forget_session(kind, phone)
         if session is not None:
             self.call(self.state.sessions.save, kind, phone, session.with_(rev=0))
+
+
+def write_sent(chat: ChatGateway, provider_id: str) -> str:
+    """A message record the outbox wrote when `provider_id` took it; its id."""
+    msg = OutMessage(
+        id=uuid.uuid4().hex,
+        key=f"test:{uuid.uuid4().hex}",
+        channel=OutChannel.WHATSAPP,
+        to="+212600000001",
+        text="x",
+        created_at=datetime.now(UTC),
+    )
+    sent = Outcome(message=msg, status="sent", at=datetime.now(UTC), provider_id=provider_id)
+    chat.call(chat.state.records.write, [sent], [uuid.uuid4().hex])
+    return msg.id
 
 
 def screen_of(msg: OutMessage) -> Screen:

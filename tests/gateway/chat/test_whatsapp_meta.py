@@ -4,15 +4,13 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 import pytest
 
 from gateway.dialogs import texts
 from gateway.dialogs.model import ChannelKind
 from gateway.i18n import translator
-from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
-from gateway.outbox.records import Outcome
+from gateway.outbox.model import MessageKind, OutChannel, Priority
 from gateway.simulate.whatsapp_meta import meta_signature
 from tests.gateway.chat.handsets import (
     META_SECRET,
@@ -21,6 +19,7 @@ from tests.gateway.chat.handsets import (
     MetaHandset,
     meta_doc,
     meta_post,
+    write_sent,
 )
 
 pytestmark = pytest.mark.redis
@@ -199,20 +198,6 @@ def test_a_button_after_the_session_expired_shows_the_menu(chat: ChatGateway) ->
 # --- statuses ---------------------------------------------------------------------------------
 
 
-def sent_record(chat: ChatGateway, wamid: str) -> OutMessage:
-    msg = OutMessage(
-        id="f" * 32,
-        key="test:meta-status",
-        channel=OutChannel.WHATSAPP,
-        to=GUARDIAN,
-        text="x",
-        created_at=datetime.now(UTC),
-    )
-    outcome = Outcome(message=msg, status="sent", at=datetime.now(UTC), provider_id=wamid)
-    chat.call(chat.state.records.write, [outcome], ["h" * 64])
-    return msg
-
-
 @pytest.mark.parametrize(
     ("fixture", "status", "error"),
     [("status_delivered", "delivered", None), ("status_failed", "failed", "meta:131047")],
@@ -222,9 +207,9 @@ def test_statuses_move_the_message_record(
 ) -> None:
     doc = meta_doc(fixture, phone=GUARDIAN)
     wamid = doc["entry"][0]["changes"][0]["value"]["statuses"][0]["id"]
-    msg = sent_record(chat, wamid[:64])
+    record_id = write_sent(chat, wamid[:64])
     assert meta_post(chat.client, doc).status_code == 200
-    record = chat.call(chat.state.records.get, msg.id)
+    record = chat.call(chat.state.records.get, record_id)
     assert (record["status"], record["error"]) == (status, error)
     assert chat.queued() == []  # a status is not a message
 

@@ -4,14 +4,10 @@ status callbacks, from the recorded forms in `tests/fixtures/whatsapp_twilio/`."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from gateway.dialogs import texts
 from gateway.i18n import translator
-from gateway.outbox.model import OutChannel, OutMessage
-from gateway.outbox.records import Outcome
 from tests.gateway.chat.handsets import (
     ChatGateway,
     TwilioHandset,
@@ -19,6 +15,7 @@ from tests.gateway.chat.handsets import (
     parse_twiml_screen,
     twilio_params,
     twilio_post,
+    write_sent,
 )
 from tests.gateway.conftest import PUBLIC_URL, sign_twilio
 
@@ -94,18 +91,7 @@ def test_status_callbacks_move_the_message_record(
     chat: ChatGateway, fixture: str, status: str, error: str | None
 ) -> None:
     params = {k: str(v) for k, v in load("whatsapp_twilio", fixture).items()}
-    msg = OutMessage(
-        id="e" * 32,
-        key="test:twilio-whatsapp-status",
-        channel=OutChannel.WHATSAPP,
-        to=GUARDIAN,
-        text="x",
-        created_at=datetime.now(UTC),
-    )
-    sent = Outcome(
-        message=msg, status="sent", at=datetime.now(UTC), provider_id=params["MessageSid"]
-    )
-    chat.call(chat.state.records.write, [sent], ["g" * 64])
+    record_id = write_sent(chat, params["MessageSid"])
     url = PUBLIC_URL + "/channels/whatsapp/twilio/status"
     response = chat.client.post(
         "/channels/whatsapp/twilio/status",
@@ -113,7 +99,7 @@ def test_status_callbacks_move_the_message_record(
         headers={"X-Twilio-Signature": sign_twilio(url, params)},
     )
     assert response.status_code == 204
-    record = chat.call(chat.state.records.get, msg.id)
+    record = chat.call(chat.state.records.get, record_id)
     assert (record["status"], record["error"]) == (status, error)
 
 
