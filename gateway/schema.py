@@ -1,7 +1,8 @@
 """The gateway's SQL tables, in one `metadata` (Alembic's target: `gateway/migrations/`).
 
-No phone number is stored: phones are keyed HMAC-SHA256 hashes (`phone_h`, `to_h`), plus a
-masked form for operators. Times are timezone-aware UTC on every database.
+No phone number is stored in clear: phones are keyed HMAC-SHA256 hashes (`phone_h`, `to_h`),
+plus a masked form for operators; the one phone kept, a Telegram chat's, is sealed
+(`telegram_link`). Times are timezone-aware UTC on every database.
 """
 
 from __future__ import annotations
