@@ -23,7 +23,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from backend_client import Deadline, MassarClient
 from backend_client.errors import BackendError
 from gateway import admin, logs
-from gateway.channels import at_ussd, kannel_sms, twilio_sms
+from gateway.channels import (
+    at_ussd,
+    kannel_sms,
+    meta_whatsapp,
+    telegram,
+    twilio_sms,
+    twilio_whatsapp,
+)
 from gateway.channels.voice import twilio as twilio_voice
 from gateway.resilience import Breaker, BreakerState
 from gateway.resilience.metrics import CONTENT_TYPE_LATEST
@@ -141,6 +148,13 @@ def create_app(
         app.include_router(kannel_sms.dlr_router)
     if Channel.VOICE_TWILIO in settings.channels:  # the hotline's voice menu (issue #14)
         app.include_router(twilio_voice.router)
+    # issue #9: WhatsApp (Twilio, Meta) and Telegram
+    if Channel.WHATSAPP_TWILIO in settings.channels:
+        app.include_router(twilio_whatsapp.router)
+    if Channel.WHATSAPP_META in settings.channels:
+        app.include_router(meta_whatsapp.router)
+    if Channel.TELEGRAM in settings.channels:
+        app.include_router(telegram.router)
     app.include_router(admin.router)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness: the process answers")

@@ -255,6 +255,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "alerts", help="turn the backend's change feed into alerts for guardians (issue 15)"
     )
     p_alerts.set_defaults(func=alerts)
+    from gateway.telegram_cli import register as register_telegram
+
+    register_telegram(sub)  # telegram set-webhook (issue #9)
 
     args = parser.parse_args(argv)
     result: int = args.func(args)

@@ -50,6 +50,7 @@ from gateway.resilience import (
 )
 from gateway.settings import Settings
 from gateway.store import Keys, SessionStore, open_database, open_redis, warm_up
+from gateway.telegram_links import TelegramLinks
 from gateway.turns import FollowUpConfig, TurnRunner
 from gateway.unmatched import UnmatchedLog
 
@@ -76,6 +77,7 @@ class Runtime:
     senders: dict[OutChannel, Sender]
     turns: TurnRunner
     preferences: SqlPreferences  # alerts (issue 15): opt-outs, languages, channels
+    telegram_links: TelegramLinks  # issue #9: the phone each Telegram chat proved
 
     def worker(self, *, consumer: str | None = None, **overrides: object) -> OutboxWorker:
         """A sender worker over this runtime's outbox (`overrides`: `WorkerConfig` fields)."""
@@ -91,15 +93,19 @@ class Runtime:
             reclaim_every_s=min(5.0, settings.outbox_reclaim_idle_s / 2),
             **overrides,  # type: ignore[arg-type]
         )
+        paces = {
+            OutChannel.SMS: (settings.outbox_rate_sms, settings.outbox_burst_sms),
+            # issue #9: WhatsApp and Telegram (Telegram's per-chat pace is its sender's)
+            OutChannel.WHATSAPP: (settings.outbox_rate_whatsapp, settings.outbox_burst_whatsapp),
+            OutChannel.TELEGRAM: (settings.outbox_rate_telegram, settings.outbox_burst_telegram),
+        }
         pacers = {
-            OutChannel.SMS: Pacer(
+            channel: Pacer(
                 TokenBucket(
-                    self.redis,
-                    self.outbox.keys.bucket(OutChannel.SMS.value),
-                    rate=settings.outbox_rate_sms,
-                    burst=settings.outbox_burst_sms,
+                    self.redis, self.outbox.keys.bucket(channel.value), rate=rate, burst=burst
                 )
             )
+            for channel, (rate, burst) in paces.items()
         }
         return OutboxWorker(
             self.outbox,
@@ -262,6 +268,7 @@ async def open_runtime(
             senders=senders,
             turns=turns,
             preferences=preferences,
+            telegram_links=TelegramLinks(engine, key_secret=key),
         )
     finally:
         with anyio.CancelScope(shield=True):

@@ -1,7 +1,8 @@
 """The gateway's SQL tables, in one `metadata` (Alembic's target: `gateway/migrations/`).
 
-No phone number is stored: phones are keyed HMAC-SHA256 hashes (`phone_h`, `to_h`), plus a
-masked form for operators. Times are timezone-aware UTC on every database.
+No phone number is stored in clear: phones are keyed HMAC-SHA256 hashes (`phone_h`, `to_h`),
+plus a masked form for operators; the one phone kept, a Telegram chat's, is sealed
+(`telegram_link`). Times are timezone-aware UTC on every database.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ __all__ = [
     "metadata",
     "outbound_message",
     "phone_binding",
+    "telegram_link",
 ]
 
 
@@ -85,6 +87,17 @@ outbound_message = sa.Table(
     sa.Index("ix_outbound_message_to_h_created_at", "to_h", "created_at"),
     sa.Index("ix_outbound_message_provider_id", "provider_id"),
     sa.Index("ix_outbound_message_created_at", "created_at"),
+)
+
+# A Telegram chat that shared its own contact (issue #9): the phone it proved, sealed with
+# AES-GCM under a key derived from the identity key and the chat id (gateway/telegram_links.py),
+# found by a keyed hash of the chat id. Without the chat id the row opens for no one.
+telegram_link = sa.Table(
+    "telegram_link",
+    metadata,
+    sa.Column("chat_h", sa.String(64), primary_key=True),
+    sa.Column("phone_box", sa.String(128), nullable=False),
+    sa.Column("linked_at", UtcDateTime, nullable=False),
 )
 
 

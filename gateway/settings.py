@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import time
 from enum import StrEnum
@@ -28,6 +29,8 @@ class SenderName(StrEnum):
     SINK = "sink"  # records instead of sending (development, tests, the demo)
     TWILIO = "twilio"
     KANNEL = "kannel"  # Kannel's sendsms, to operators' SMSCs over SMPP
+    META = "meta"  # WhatsApp Cloud API (Graph API)
+    TELEGRAM = "telegram"  # Telegram Bot API
 
 
 class Channel(StrEnum):
@@ -42,7 +45,15 @@ class Channel(StrEnum):
 
 # Channels with an adapter in gateway/channels; the others are named for the settings to come.
 IMPLEMENTED_CHANNELS = frozenset(
-    {Channel.USSD_AFRICASTALKING, Channel.SMS_TWILIO, Channel.SMS_KANNEL, Channel.VOICE_TWILIO}
+    {
+        Channel.USSD_AFRICASTALKING,
+        Channel.SMS_TWILIO,
+        Channel.SMS_KANNEL,
+        Channel.WHATSAPP_TWILIO,
+        Channel.WHATSAPP_META,
+        Channel.TELEGRAM,
+        Channel.VOICE_TWILIO,
+    }
 )
 
 # Values that ship in this repository for the demo; production refuses every one of them.
@@ -62,6 +73,7 @@ DEMO_SECRETS = frozenset(
         "demo-telegram-webhook-secret",
         "demo-meta-app-secret",
         "demo-meta-verify-token",
+        "demo-meta-access-token",
     }
 )
 
@@ -74,7 +86,7 @@ CHANNEL_SECRETS: dict[Channel, tuple[str, ...]] = {
     Channel.SMS_KANNEL: ("kannel_callback_token",),
     Channel.WHATSAPP_TWILIO: ("twilio_auth_token",),
     Channel.VOICE_TWILIO: ("twilio_auth_token",),
-    Channel.WHATSAPP_META: ("meta_app_secret", "meta_verify_token"),
+    Channel.WHATSAPP_META: ("meta_app_secret", "meta_verify_token", "meta_access_token"),
     Channel.TELEGRAM: ("telegram_bot_token", "telegram_webhook_secret"),
 }
 
@@ -236,6 +248,25 @@ class Settings(BaseSettings):
     # A consumer inside the app's own process; unset: on when Redis is the in-process
     # stand-in (the demo), as the embedded sender.
     embedded_alerts: bool | None = None
+    # WhatsApp and Telegram (issue #9, CHANNELS.md §2-4, §12). One WhatsApp sender for
+    # follow-ups and alerts, and for Meta's replies (its webhook takes none): sink, twilio
+    # (`twilio_whatsapp_from`, a `ContentSid` template outside the 24-hour window) or meta.
+    # Telegram's replies leave through `telegram_sender` (sink or telegram), at most
+    # `telegram_chat_rate` per second into one chat. The API URLs are settings so that tests
+    # and the demo point them at local fakes.
+    whatsapp_sender: SenderName = SenderName.SINK
+    telegram_sender: SenderName = SenderName.SINK
+    twilio_whatsapp_from: str | None = None  # whatsapp:+212…, or a Messaging Service SID
+    twilio_whatsapp_template_sid: str | None = Field(default=None, pattern=r"^HX[0-9a-fA-F]{32}$")
+    meta_access_token: SecretStr | None = SecretStr("demo-meta-access-token")
+    meta_phone_number_id: str | None = Field(default=None, pattern=r"^[0-9]{1,32}$")
+    meta_graph_url: str = "https://graph.facebook.com/v21.0"
+    telegram_api_url: str = "https://api.telegram.org/bot"  # PTB's base_url: + token + /method
+    outbox_rate_whatsapp: float = Field(default=20.0, gt=0, le=10000)
+    outbox_burst_whatsapp: int = Field(default=40, ge=1)
+    outbox_rate_telegram: float = Field(default=30.0, gt=0, le=10000)  # Bot FAQ: ~30/s
+    outbox_burst_telegram: int = Field(default=30, ge=1)
+    telegram_chat_rate: float = Field(default=1.0, gt=0, le=100)  # Bot FAQ: ~1/s per chat
 
     channels: Annotated[frozenset[Channel], NoDecode] = frozenset(IMPLEMENTED_CHANNELS)
 
@@ -279,7 +310,14 @@ class Settings(BaseSettings):
         QuietHours.parse(value)  # raises ValueError with what is wrong
         return value
 
-    @field_validator("public_url", "backend_url", "kannel_sendsms_url", "kannel_callback_url")
+    @field_validator(
+        "public_url",
+        "backend_url",
+        "kannel_sendsms_url",
+        "kannel_callback_url",
+        "meta_graph_url",
+        "telegram_api_url",
+    )
     @classmethod
     def _no_trailing_slash(cls, value: str | None) -> str | None:
         if value is None:
@@ -373,7 +411,32 @@ class Settings(BaseSettings):
             ]
             if missing:
                 raise ValueError(f"GATEWAY_SMS_SENDER=kannel needs {', '.join(missing)}")
+        if self.sms_sender in (SenderName.META, SenderName.TELEGRAM):
+            raise ValueError("GATEWAY_SMS_SENDER must be sink, twilio or kannel")
+        self._chat_senders_are_complete()
         return self
+
+    def _chat_senders_are_complete(self) -> None:
+        """WhatsApp's and Telegram's senders: a known one, with what it needs."""
+        needs = {
+            SenderName.TWILIO: ("twilio_account_sid", "twilio_auth_token", "twilio_whatsapp_from"),
+            SenderName.META: ("meta_access_token", "meta_phone_number_id"),
+            SenderName.SINK: (),
+        }
+        if self.whatsapp_sender not in needs:
+            raise ValueError("GATEWAY_WHATSAPP_SENDER must be sink, twilio or meta")
+        if self.telegram_sender not in (SenderName.SINK, SenderName.TELEGRAM):
+            raise ValueError("GATEWAY_TELEGRAM_SENDER must be sink or telegram")
+        missing = [
+            f"GATEWAY_{name.upper()}"
+            for name in needs[self.whatsapp_sender]
+            if not getattr(self, name)
+        ]
+        if missing:
+            sender = self.whatsapp_sender.value
+            raise ValueError(f"GATEWAY_WHATSAPP_SENDER={sender} needs {', '.join(missing)}")
+        if self.telegram_sender is SenderName.TELEGRAM and not self.telegram_bot_token:
+            raise ValueError("GATEWAY_TELEGRAM_SENDER=telegram needs GATEWAY_TELEGRAM_BOT_TOKEN")
 
     @property
     def kannel_base_url(self) -> str:
@@ -416,6 +479,7 @@ class Settings(BaseSettings):
         agents = self.hotline_agents_number
         if Channel.VOICE_TWILIO in self.channels and agents in (None, DEMO_AGENTS_NUMBER):
             problems.append("GATEWAY_HOTLINE_AGENTS_NUMBER must be the agents' real number")
+        problems += self._chat_problems(check)
         if self.redis_url is None:
             problems.append(
                 "GATEWAY_REDIS_URL is missing (the in-process stand-in is for dev only)"
@@ -425,3 +489,17 @@ class Settings(BaseSettings):
         if problems:
             raise InsecureSettings(sorted(set(problems)))
         return self
+
+    def _chat_problems(self, check: Callable[[str], None]) -> list[str]:
+        """Production: WhatsApp and Telegram messages must really leave (not the sink)."""
+        problems: list[str] = []
+        chats = {Channel.WHATSAPP_TWILIO, Channel.WHATSAPP_META}
+        if chats & self.channels and self.whatsapp_sender is SenderName.SINK:
+            problems.append("GATEWAY_WHATSAPP_SENDER=sink records messages instead of sending")
+        if Channel.WHATSAPP_META in self.channels and self.whatsapp_sender is SenderName.TWILIO:
+            problems.append("GATEWAY_WHATSAPP_SENDER must be meta when whatsapp_meta is on")
+        if Channel.TELEGRAM in self.channels and self.telegram_sender is SenderName.SINK:
+            problems.append("GATEWAY_TELEGRAM_SENDER=sink records messages instead of sending")
+        if self.whatsapp_sender is SenderName.META:
+            check("meta_access_token")
+        return problems

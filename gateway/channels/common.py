@@ -10,12 +10,17 @@ ChannelError
 from __future__ import annotations
 
 import hmac
+import json
+from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import Request
+from pydantic import SecretStr
 from starlette.datastructures import FormData, UploadFile
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 
+from gateway.dialogs.conversation import Step
+from gateway.dialogs.model import Option
 from gateway.settings import Settings
 
 MAX_BODY_BYTES = 32 * 1024  # a provider form is a few hundred bytes; 2,000 chars of text fit
@@ -64,6 +69,11 @@ def same_secret(given: str | None, expected: str | None) -> bool:
     return hmac.compare_digest(given.encode(), expected.encode())
 
 
+def is_setting(given: str | None, secret: SecretStr | None) -> bool:
+    """`same_secret` against a secret setting (unset: nothing matches)."""
+    return same_secret(given, secret.get_secret_value() if secret is not None else None)
+
+
 def public_url(request: Request, settings: Settings) -> str:
     """The URL the provider called, rebuilt from GATEWAY_PUBLIC_URL (TLS ends at the proxy)."""
     url = settings.public_url + request.url.path
@@ -91,3 +101,18 @@ def verify_twilio(request: Request, form: FormData, settings: Settings) -> None:
     validator = RequestValidator(secret.get_secret_value())
     if not validator.validate(public_url(request, settings), form, signature, algorithm=algorithm):
         raise SignatureError("bad signature")
+
+
+def remembered_reply(step: Step) -> str:
+    """A turn's answer as the turn runner remembers it, for channels whose reply leaves
+    through the outbox: the last reply's text and options, as JSON (`reply_parts` reads it)."""
+    reply = step.replies[-1]
+    options = [[o.key, o.id, o.label] for o in reply.options]
+    return json.dumps({"text": reply.text, "options": options}, ensure_ascii=False)
+
+
+def reply_parts(rendered: str) -> tuple[str, tuple[Option, ...]]:
+    """(text, options) of a `remembered_reply`."""
+    doc: dict[str, Any] = json.loads(rendered)
+    options = tuple(Option(key=k, id=i, label=label) for k, i, label in doc["options"])
+    return str(doc["text"]), options

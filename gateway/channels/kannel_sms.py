@@ -30,7 +30,6 @@ Docs: Kannel 1.4.5 User's Guide, "SMS service configurations" (escape codes) and
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 import uuid
 from collections.abc import Mapping
@@ -46,10 +45,15 @@ from fastapi.responses import PlainTextResponse, Response
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
-from gateway.channels.common import ChannelError, PayloadError, SignatureError, same_secret
+from gateway.channels.common import (
+    ChannelError,
+    PayloadError,
+    SignatureError,
+    remembered_reply,
+    reply_parts,
+    same_secret,
+)
 from gateway.channels.twilio_sms import MAX_INPUT_CHARS, SMS_PROFILE, sms_turn
-from gateway.dialogs.conversation import Step
-from gateway.dialogs.model import Option
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
 from gateway.phones import to_e164
 from gateway.settings import SENDER_ADDRESS, SMSC_ID, Settings
@@ -176,11 +180,8 @@ def prepare_turn(sms: KannelSms, now: datetime) -> Prepare:
     return sms_turn(sms.phone, sms.text, sms.id, now)
 
 
-def render(step: Step) -> str:
-    """The reply as the turn remembers it: the last reply's text and options, as JSON."""
-    reply = step.replies[-1]
-    options = [[o.key, o.id, o.label] for o in reply.options]
-    return json.dumps({"text": reply.text, "options": options}, ensure_ascii=False)
+# The reply as the turn remembers it: the last reply's text and options, as JSON.
+render = remembered_reply
 
 
 def reply_key(sms: KannelSms) -> str:
@@ -189,14 +190,14 @@ def reply_key(sms: KannelSms) -> str:
 
 
 def reply_message(rendered: str, sms: KannelSms, now: datetime) -> OutMessage:
-    doc: dict[str, Any] = json.loads(rendered)
+    text, options = reply_parts(rendered)
     return OutMessage(
         id=uuid.uuid4().hex,
         key=reply_key(sms),
         channel=OutChannel.SMS,
         to=sms.phone,
-        text=str(doc["text"]),
-        options=tuple(Option(key=k, id=i, label=label) for k, i, label in doc["options"]),
+        text=text,
+        options=options,
         kind=MessageKind.REPLY,
         priority=Priority.INTERACTIVE,
         created_at=now,

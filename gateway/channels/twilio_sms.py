@@ -166,6 +166,11 @@ async def sms_twilio(request: Request) -> Response:
 
 @router.post(STATUS_ROUTE, summary="Twilio SMS delivery status", status_code=204, responses=ERRORS)
 async def sms_twilio_status(request: Request) -> Response:
+    return await record_status(request)
+
+
+async def record_status(request: Request) -> Response:
+    """A Twilio status callback (SMS or WhatsApp), verified, moved forward in the records."""
     state = request.app.state
     try:
         form = await read_form(request)

@@ -198,8 +198,8 @@ class Conversation:
         return ar if self.lang is Lang.AR else fr
 
     def fold(self, text: str) -> str:
-        # Spoken French keeps its accents: the voice reads "reçu", not "recu".
-        return gsm_fold(text) if self.lang is Lang.FR and not self.turn.profile.speech else text
+        folds = self.lang is Lang.FR and self.turn.profile.gsm_letters
+        return gsm_fold(text) if folds else text
 
     def reply(
         self,
@@ -224,7 +224,8 @@ class Conversation:
         page = int(self.data.get("page", 0))
         more = Option(key="9", id="more", label=self.t.gettext(texts.MORE))
         back = self.back_option()
-        reserve = render_options([more, back])
+        # Buttons are drawn outside the text: only numbered options take room on the page.
+        reserve = render_options([more, back]) if self.turn.profile.numbered_options else ""
         header = self.as_of(header)
         pages = paginate(
             [self.fold(x) for x in lines],

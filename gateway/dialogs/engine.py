@@ -75,7 +75,9 @@ async def handle_menu(conv: Conversation, norm: str) -> Reply:
     pick = chosen(screen.options, norm, conv.inbound.option_id)
     if pick is None:
         unmatched(conv)
-        return await show(conv, conv.state, note=conv.t.gettext(texts.PICK_AN_OPTION), **conv.data)
+        # Buttons are tapped, not numbered: the hint names what the channel shows.
+        hint = texts.PICK_AN_OPTION if conv.turn.profile.numbered_options else texts.PICK_A_BUTTON
+        return await show(conv, conv.state, note=conv.t.gettext(hint), **conv.data)
     return await on_option(conv, pick)
 
 

@@ -81,7 +81,11 @@ class Reply:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChannelProfile:
-    """What a channel can show: the engine pages content to fit `max_chars` per reply."""
+    """What a channel can show: the engine pages content to fit `max_chars` per reply.
+
+    Chat apps draw options as buttons, outside the text (`numbered_options=False`), and show
+    every letter (`gsm_letters=False`: French keeps its accents); SMS and USSD count both.
+    """
 
     kind: ChannelKind
     max_chars_gsm7: int
@@ -94,6 +98,7 @@ class ChannelProfile:
     # can be spoofed). When it does not, a child is shown only after the Massar code and birth
     # date were checked in this very session, whatever the phone bound before.
     caller_id_trusted: bool = True
+    gsm_letters: bool = True  # French is folded to GSM-7 letters (one SMS holds 160, not 70)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -23,7 +23,9 @@ async def show(conv: Conversation, state: State, *, note: str = "", **data: Any)
     if note:
         # On a small screen the note replaces the prompt rather than push the options off.
         text = conv.fold(note) + "\n" + reply.text
-        if not fits(conv.turn.profile, with_options(text, reply.options)):
+        profile = conv.turn.profile
+        drawn = with_options(text, reply.options) if profile.numbered_options else text
+        if not fits(profile, drawn):
             text = conv.fold(note)
         reply = replace(reply, text=text)
     return reply

@@ -110,3 +110,16 @@ REASON_CAPACITY = N_("school full")
 
 # Help
 HELP_TEXT = N_("Free hotline: 0800 00 11 22. By SMS: ABS, NOTES, INSCRIPTION, AR, FR.")
+
+# Chat apps (WhatsApp, Telegram): what only a channel with buttons and attachments says
+UNSUPPORTED_MESSAGE = N_(
+    "I can only read text messages and the buttons I send. Please write your question."
+)
+SHARE_CONTACT = N_("To reach Massar, please share your phone number with the button below.")
+SHARE_CONTACT_BUTTON = N_("Share my number")
+OWN_CONTACT_ONLY = N_(
+    "Only your own number can be used. Please share it with the button below,"
+    " not a forwarded contact."
+)
+OPTIONS = N_("Options")
+PICK_A_BUTTON = N_("Please choose one of the options.")

@@ -1,6 +1,13 @@
 """The terminal phone of `python -m gateway simulate`: one handset module per channel."""
 
-from gateway.simulate import sms, ussd, voice  # noqa: F401 - each registers its handset in PHONES
+from gateway.simulate import (  # noqa: F401 - each registers its handset in PHONES
+    sms,
+    telegram,
+    ussd,
+    voice,
+    whatsapp,
+    whatsapp_meta,
+)
 from gateway.simulate.inbox import MESSAGES_ROUTE, Inbox, SentMessage, show_message
 from gateway.simulate.phones import PHONES, Phone, register
 from gateway.simulate.session import converse, in_process_gateway, simulator_log_file

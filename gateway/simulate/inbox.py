@@ -83,15 +83,17 @@ class Inbox:
         if items is not None:
             self.seen = {msg.id for msg in items}
 
-    async def show_new(self) -> None:
+    async def show_new(self) -> int:
+        """Print the messages not shown yet; how many were printed."""
         items = await self._fetch()
         if items is None:
-            return
+            return 0
         if self.seen is None:
             # The gateway did not answer at start: its first answer stands for what existed
             # then (better miss a message than replay the phone's whole history).
             self.seen = {msg.id for msg in items}
-            return
+            return 0
+        printed = 0
         for msg in reversed(items):  # the route answers newest first
             if msg.id in self.seen:
                 continue
@@ -99,6 +101,8 @@ class Inbox:
             shown = self.show(msg)
             if shown is not None:
                 self.out(shown)
+                printed += 1
+        return printed
 
     async def _fetch(self) -> list[SentMessage] | None:
         if not self.enabled:

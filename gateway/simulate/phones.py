@@ -29,9 +29,15 @@ class Phone:
     """One simulated handset of a channel."""
 
     dials_first = False  # USSD: the conversation starts with a dial, not with a typed line
+    replies_later = False  # Meta, Telegram: the answer comes through the outbox, not the request
 
     def __init__(self, http: httpx.AsyncClient, settings: Settings, phone: str) -> None:
         self.http, self.settings, self.phone = http, settings, phone
+
+    @property
+    def address(self) -> str:
+        """Where the gateway's messages to this handset go (`telegram:<chat>` on Telegram)."""
+        return self.phone
 
     async def start(self) -> list[str]:
         """What happens before the user types (a Telegram contact share, say): lines to show."""

@@ -32,6 +32,9 @@ from gateway.simulate.inbox import Inbox
 from gateway.simulate.phones import PHONES
 
 POLL_INTERVAL_S = 1.0
+# A chat app's answer leaves through the outbox: how long a turn waits for it to show.
+REPLY_WAIT_S = 5.0
+REPLY_POLL_S = 0.1
 
 
 @asynccontextmanager
@@ -61,8 +64,12 @@ async def in_process_gateway(settings: Settings) -> AsyncIterator[httpx.AsyncCli
         sandbox = create_sandbox(sandbox_settings)
         gateway_database = f"sqlite:///{Path(tmp)}/gateway.db"
         await anyio.to_thread.run_sync(upgrade, gateway_database)  # as `serve` does first
+        # The replies of Meta and Telegram leave through the outbox: a sender runs in here.
+        embedded = True if settings.embedded_sender is None else settings.embedded_sender
         gateway = create_app(
-            settings.model_copy(update={"database_url": gateway_database}),
+            settings.model_copy(
+                update={"database_url": gateway_database, "embedded_sender": embedded}
+            ),
             backend_transport=httpx.ASGITransport(app=sandbox),
         )
         async with AsyncExitStack() as stack:
@@ -103,19 +110,33 @@ async def converse(
             out(f"logs: {log_file}")
             http = await stack.enter_async_context(in_process_gateway(settings))
         handset = PHONES[channel](http, settings, phone)
-        inbox = Inbox(http, settings, phone, out, show=handset.show)
+        inbox = Inbox(http, settings, handset.address, out, show=handset.show)
         await inbox.start()
-        for line in await handset.start():
-            out(line)
         # One thing prints at a time: a message that comes during a turn waits for its screen.
         printing = anyio.Lock()
+
+        async def show_reply() -> None:
+            """What the gateway sent; a chat app's answer is awaited a few seconds."""
+            printed = await inbox.show_new()
+            with anyio.move_on_after(REPLY_WAIT_S if handset.replies_later else 0):
+                while not printed and inbox.enabled:
+                    await anyio.sleep(REPLY_POLL_S)
+                    printed = await inbox.show_new()
+
+        started = await handset.start()
+        for line in started:
+            out(line)
+        if started:
+            await show_reply()
 
         async def turn(line: str) -> None:
             async with printing:
                 if line:
                     out(f"> {line.strip()}")
-                out(await handset.send(line.rstrip("\n")))
-                await inbox.show_new()
+                shown = await handset.send(line.rstrip("\n"))
+                if shown:  # chat apps answer through the outbox: the inbox shows it
+                    out(shown)
+                await show_reply()
 
         async def watch_inbox() -> None:
             while inbox.enabled:

@@ -19,21 +19,24 @@ def twiml_text(twiml: str) -> str:
 
 @register("sms")
 class TwilioSmsPhone(Phone):
+    route = SMS_ROUTE
+    address_prefix = ""  # "whatsapp:" on WhatsApp
+
     async def send(self, text: str) -> str:
         params = {
             "MessageSid": f"SM{uuid.uuid4().hex}",
             "AccountSid": "AC" + "0" * 32,
-            "From": self.phone,
-            "To": "+212500000000",
+            "From": self.address_prefix + self.phone,
+            "To": self.address_prefix + "+212500000000",
             "Body": text,
             "NumMedia": "0",
         }
         token = self.settings.twilio_auth_token
         signature = RequestValidator(token.get_secret_value() if token else "").compute_signature(
-            self.settings.public_url + SMS_ROUTE, params
+            self.settings.public_url + self.route, params
         )
         response = await self.http.post(
-            SMS_ROUTE, data=params, headers={"X-Twilio-Signature": signature}
+            self.route, data=params, headers={"X-Twilio-Signature": signature}
         )
         if response.status_code != 200:
             return f"[{response.status_code}] {response.text}"

@@ -19,12 +19,16 @@ STRONG = {
     "kannel_callback_token": "c" * 32,
     "meta_app_secret": "m" * 32,
     "meta_verify_token": "v" * 32,
-    "telegram_bot_token": "123:abc",
+    "telegram_bot_token": "123456:" + "A" * 35,
     "telegram_webhook_secret": "s" * 32,
     "sms_sender": "twilio",
     "twilio_account_sid": "AC" + "0" * 32,
     "twilio_sms_from": "+212522000000",
     "hotline_agents_number": "+212537000000",  # the hotline's agents (voice, issue #14)
+    "whatsapp_sender": "meta",
+    "meta_access_token": "e" * 32,
+    "meta_phone_number_id": "106540352242922",
+    "telegram_sender": "telegram",
 }
 
 
@@ -117,7 +121,8 @@ def test_a_secret_of_exactly_sixteen_characters_is_accepted() -> None:
 
 
 def test_production_ignores_the_secrets_of_a_disabled_channel() -> None:
-    settings = Settings(**{**STRONG, "channels": "ussd_africastalking", "telegram_bot_token": None})
+    disabled = {"channels": "ussd_africastalking", "telegram_bot_token": None}
+    settings = Settings(**{**STRONG, **disabled, "telegram_sender": "sink"})
     assert settings.channels == {Channel.USSD_AFRICASTALKING}
 
 
@@ -136,8 +141,8 @@ def test_unknown_channel_name_is_rejected() -> None:
 
 
 def test_a_channel_without_an_adapter_cannot_be_enabled() -> None:
-    with pytest.raises(pydantic.ValidationError, match="not implemented yet: telegram"):
-        Settings(channels="sms_twilio,telegram")
+    with pytest.raises(pydantic.ValidationError, match="not implemented yet: voice_twilio"):
+        Settings(channels="sms_twilio,voice_twilio")
 
 
 KANNEL = {

@@ -45,6 +45,7 @@ TABLES = {
     "alert_cursor",
     "alert_preference",
     "alert_held",
+    "telegram_link",
 }
 PREVIOUS_RELEASE = "0002"  # the outbox's revision, the head before alerts
 WAIT_S = 30.0

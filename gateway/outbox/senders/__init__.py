@@ -1,4 +1,5 @@
-"""Senders, one per provider, chosen per channel by settings (`GATEWAY_SMS_SENDER`)."""
+"""Senders, one per provider, chosen per channel by settings (`GATEWAY_SMS_SENDER`,
+`GATEWAY_WHATSAPP_SENDER`, `GATEWAY_TELEGRAM_SENDER`)."""
 
 from __future__ import annotations
 
@@ -52,5 +53,53 @@ def build_senders(
             routes=settings.kannel_routes,
             dlr_mask=settings.kannel_dlr_mask,
             max_parts=settings.kannel_max_parts,
+        )
+    senders.update(chat_senders(settings, redis=redis, outbox=outbox, http=http))
+    return senders
+
+
+def chat_senders(
+    settings: Settings, *, redis: Redis, outbox: Outbox, http: httpx.AsyncClient
+) -> dict[OutChannel, Sender]:
+    """WhatsApp's and Telegram's senders (issue #9)."""
+    senders: dict[OutChannel, Sender] = {}
+    if settings.whatsapp_sender is SenderName.SINK:
+        senders[OutChannel.WHATSAPP] = SinkSender(redis, outbox)
+    elif settings.whatsapp_sender is SenderName.TWILIO:
+        from gateway.channels.twilio_whatsapp import STATUS_ROUTE
+        from gateway.outbox.senders.twilio_whatsapp import TwilioWhatsAppSender
+
+        token = settings.twilio_auth_token
+        senders[OutChannel.WHATSAPP] = TwilioWhatsAppSender(
+            account_sid=settings.twilio_account_sid or "",
+            auth_token=token.get_secret_value() if token is not None else "",
+            sender=settings.twilio_whatsapp_from or "",
+            status_callback=settings.public_url + STATUS_ROUTE,
+            http=http,
+            template_sid=settings.twilio_whatsapp_template_sid,
+        )
+    elif settings.whatsapp_sender is SenderName.META:
+        from gateway.outbox.senders.meta import MetaSender
+
+        access = settings.meta_access_token
+        senders[OutChannel.WHATSAPP] = MetaSender(
+            access_token=access.get_secret_value() if access is not None else "",
+            phone_number_id=settings.meta_phone_number_id or "",
+            graph_url=settings.meta_graph_url,
+            http=http,
+        )
+    if settings.telegram_sender is SenderName.SINK:
+        senders[OutChannel.TELEGRAM] = SinkSender(redis, outbox)
+    elif settings.telegram_sender is SenderName.TELEGRAM:
+        from gateway.outbox.senders.telegram import TelegramSender
+
+        bot_token = settings.telegram_bot_token
+        senders[OutChannel.TELEGRAM] = TelegramSender(
+            token=bot_token.get_secret_value() if bot_token is not None else "",
+            base_url=settings.telegram_api_url,
+            http=http,
+            redis=redis,
+            outbox=outbox,
+            chat_rate=settings.telegram_chat_rate,
         )
     return senders

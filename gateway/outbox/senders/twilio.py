@@ -154,10 +154,7 @@ class TwilioSmsSender:
         )
         try:
             created = await client.messages.create_async(
-                to=msg.to,
-                body=sms_text(msg),
-                status_callback=self._status_callback,
-                **self._sender,
+                status_callback=self._status_callback, **self._sender, **self.fields(msg)
             )
         except httpx.TransportError as exc:
             raise self._failed(msg, transport_error(exc)) from exc
@@ -177,6 +174,10 @@ class TwilioSmsSender:
             raise self._bad_response(msg, status)
         log.debug("twilio_sms_accepted", outbox_id=msg.id, twilio_status=created.status)
         return Receipt(provider_id=sid)
+
+    def fields(self, msg: OutMessage) -> dict[str, str]:
+        """The message's own fields of the create call (WhatsApp's sender adds its own)."""
+        return {"to": msg.to, "body": sms_text(msg)}
 
     async def aclose(self) -> None:
         """Nothing to release: the SDK client is per send and `http` is the caller's."""

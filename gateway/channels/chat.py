@@ -1,0 +1,167 @@
+"""What the chat-app adapters (WhatsApp through Twilio or Meta, Telegram) share.
+
+Their profiles (CHANNELS.md §12): WhatsApp through Twilio shows numbered options in a
+TwiML `<Message>` (1,600 characters); Meta and Telegram draw options as buttons and lists,
+outside the text, so the engine pages their text without the option lines. None of them
+folds French to GSM-7 letters. Meta's and Telegram's replies leave through the outbox at
+interactive priority, each under an idempotency key derived from the provider's id of the
+input (a redelivery cannot send twice). What they cannot read (an image, a voice note, a
+sticker…) gets one short sentence in the user's language.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from fastapi import Request
+from fastapi.responses import PlainTextResponse, Response
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
+
+from gateway.channels.common import remembered_reply, reply_parts
+from gateway.channels.twilio_sms import MAX_INPUT_CHARS
+from gateway.dialogs.model import ChannelKind, ChannelProfile, Inbound, Lang, Option, Session
+from gateway.i18n import translator
+from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
+from gateway.store import SessionStore
+from gateway.turns import Prepare
+
+WHATSAPP_TWILIO_PROFILE = ChannelProfile(
+    kind=ChannelKind.WHATSAPP, max_chars_gsm7=1600, max_chars_ucs2=1600, gsm_letters=False
+)
+# 1,024: the body of an interactive (buttons, list) message; a plain text may be 4,096.
+WHATSAPP_META_PROFILE = ChannelProfile(
+    kind=ChannelKind.WHATSAPP,
+    max_chars_gsm7=1024,
+    max_chars_ucs2=1024,
+    numbered_options=False,
+    gsm_letters=False,
+)
+TELEGRAM_PROFILE = ChannelProfile(
+    kind=ChannelKind.TELEGRAM,
+    max_chars_gsm7=4096,
+    max_chars_ucs2=4096,
+    numbered_options=False,
+    gsm_letters=False,
+)
+# A turn's answer is remembered this long under the provider's message id (replays).
+DEDUPE_S = 24 * 3600
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChatInput:
+    """One chat message the engine can read: typed text or a tapped option's id."""
+
+    message_id: str
+    phone: str  # E.164: the identity, exactly as on SMS
+    text: str = ""
+    option_id: str | None = None
+    new_session: bool = False  # a Telegram contact just shared: start from the menu
+
+
+def chat_turn(kind: ChannelKind, msg: ChatInput, now: datetime) -> Prepare:
+    """The turn of one chat message: like SMS, no provider session to derive input from."""
+
+    def prepare(stored: Session | None) -> tuple[Inbound, Session | None]:
+        inbound = Inbound(
+            channel=kind,
+            sender=msg.phone,
+            text=msg.text[:MAX_INPUT_CHARS],
+            option_id=msg.option_id,
+            message_id=msg.message_id,
+            new_session=msg.new_session,
+            received_at=now,
+        )
+        return inbound, stored
+
+    return prepare
+
+
+async def user_lang(
+    sessions: SessionStore, kind: ChannelKind, phone: str | None, hint: str | None = None
+) -> Lang:
+    """The language to answer in outside a turn: the session's, else the app's (Telegram's
+    `language_code`), else Arabic (the engine's default)."""
+    if phone is not None:
+        try:
+            stored = await sessions.load(kind, phone)
+        except RedisError:
+            stored = None
+        if stored is not None and stored.lang is not None:
+            return stored.lang
+    return Lang.FR if (hint or "").lower().startswith("fr") else Lang.AR
+
+
+def say(lang: Lang, message: str) -> str:
+    """One catalog sentence in `lang` (chat apps show every letter: no GSM-7 folding)."""
+    return translator(lang).gettext(message)
+
+
+def reply_message(
+    *,
+    channel: OutChannel,
+    to: str,
+    key: str,
+    text: str,
+    now: datetime,
+    options: tuple[Option, ...] = (),
+) -> OutMessage:
+    """An interactive reply for the outbox; `key` makes a redelivered input send nothing."""
+    return OutMessage(
+        id=uuid.uuid4().hex,
+        key=key,
+        channel=channel,
+        to=to,
+        text=text,
+        options=options,
+        kind=MessageKind.REPLY,
+        priority=Priority.INTERACTIVE,
+        created_at=now,
+    )
+
+
+async def run_and_queue(
+    request: Request,
+    *,
+    profile: ChannelProfile,
+    msg: ChatInput,
+    to: str,
+    key: str,
+    now: datetime,
+) -> Response | None:
+    """Run the turn of `msg` and queue its reply to `to`; None when done, else the 503 that
+    makes the provider deliver the message again (the store or the queue failed)."""
+    state = request.app.state
+    try:
+        rendered = await state.turns.run(
+            chat_turn(profile.kind, msg, now),
+            profile=profile,
+            user=msg.phone,
+            budget_s=state.settings.sms_budget_s,
+            message_id=msg.message_id,
+            render=remembered_reply,
+            remember_s=DEDUPE_S,
+        )
+        text, options = reply_parts(rendered)
+        channel = OutChannel(profile.kind.value)
+        await state.outbox.enqueue(
+            reply_message(channel=channel, to=to, key=key, text=text, options=options, now=now)
+        )
+    except (RedisError, SQLAlchemyError):
+        return try_again()
+    return None
+
+
+async def queue_notice(request: Request, msg: OutMessage) -> Response | None:
+    """Queue a reply built outside a turn; None when queued, else a 503."""
+    try:
+        await request.app.state.outbox.enqueue(msg)
+    except RedisError:
+        return try_again()
+    return None
+
+
+def try_again() -> Response:
+    return PlainTextResponse("try again", status_code=503, headers={"Retry-After": "10"})
