@@ -142,8 +142,17 @@ class Runtime:
         )
 
     async def _opted_out(self, channel: OutChannel, address: str) -> None:
-        """A provider said `address` opted out: no alert goes there again (issue 15)."""
-        await self.preferences.opt_out(address)
+        """A provider said `address` opted out (Twilio 21610, a Telegram bot the user blocked):
+        no alert goes to its phone again (issue 15). A chat is its phone's only once it shared
+        its contact; a chat that never did has no alerts to stop."""
+        phone: str | None = address.removeprefix("whatsapp:")
+        if channel is OutChannel.TELEGRAM:
+            chat = address.removeprefix("telegram:")
+            phone = (
+                await self.telegram_links.phone(int(chat)) if chat.lstrip("-").isdigit() else None
+            )
+        if phone:
+            await self.preferences.opt_out(phone)
 
 
 @asynccontextmanager

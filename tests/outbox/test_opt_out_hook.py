@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from gateway.alerts.preferences import SqlPreferences
 from gateway.outbox.model import OutChannel, SendError
+from gateway.schema import alert_preference
 from gateway.outbox.senders.twilio import classify
 from tests.outbox.conftest import Rig, message
 from tests.outbox.test_outbox_worker import running, settled, until
@@ -51,3 +52,30 @@ async def test_an_opted_out_refusal_marks_the_address_in_the_preferences(
     assert await prefs.is_opted_out("+212600000011")
     assert not await prefs.is_opted_out("+212600000022")
     assert await rig.sent() == []  # neither went out, neither is retried
+
+
+async def test_the_gateway_hook_finds_the_phone_behind_a_chat_or_a_whatsapp_address(
+    engine: sa.Engine,
+) -> None:
+    """The runtime's hook: a blocked Telegram bot opts out the phone that chat proved by
+    sharing its contact; a WhatsApp address is its phone; a chat that never shared one marks
+    no one."""
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from gateway.runtime import Runtime
+    from gateway.telegram_links import TelegramLinks
+
+    prefs = SqlPreferences(engine, key_secret=b"hook-test")
+    links = TelegramLinks(engine, key_secret=b"hook-test")
+    await links.link(4242, "+212600000033", datetime.now(UTC))
+    runtime = SimpleNamespace(preferences=prefs, telegram_links=links)
+
+    await Runtime._opted_out(runtime, OutChannel.TELEGRAM, "telegram:4242")  # type: ignore[arg-type]
+    await Runtime._opted_out(runtime, OutChannel.TELEGRAM, "telegram:777")  # type: ignore[arg-type]
+    await Runtime._opted_out(runtime, OutChannel.WHATSAPP, "whatsapp:+212600000044")  # type: ignore[arg-type]
+
+    assert await prefs.is_opted_out("+212600000033")
+    assert await prefs.is_opted_out("+212600000044")
+    with engine.connect() as conn:  # the unknown chat left no row behind
+        assert conn.scalar(sa.select(sa.func.count()).select_from(alert_preference)) == 2

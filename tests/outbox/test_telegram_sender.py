@@ -120,6 +120,8 @@ async def test_telegram_errors_are_classified(
         retryable,
         wait,
     )
+    # Only a bot the user blocked stops the phone's alerts (issue 15).
+    assert raised.value.opted_out is (code == "telegram:forbidden")
 
 
 async def test_telegram_refuses_an_address_that_is_not_a_chat(rig: Rig) -> None:

@@ -6,7 +6,8 @@ chat_id=42&text=…&parse_mode=HTML&reply_markup={"inline_keyboard": [[{"text": 
   "callback_data": "abs"}], …]}
 200 {"ok": true, "result": {"message_id": 7, …}}      -> Receipt("tg:42:7")
 403 {"ok": false, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
-                                          -> SendError("telegram:forbidden"), never retried
+                                          -> SendError("telegram:forbidden"), never retried;
+                                             the phone the chat proved gets no more alerts
 429 {"ok": false, …, "parameters": {"retry_after": 5}} -> retried after 5 s
 ```
 Options become an inline keyboard, one button a row, `callback_data` the option's id (ids,
@@ -168,7 +169,9 @@ class TelegramSender:
             ) from None
         except Forbidden:
             # Blocked by the user, or a chat the bot may not write to: permanent, never looped.
-            raise self._failed(msg, SendError("telegram:forbidden", retryable=False)) from None
+            raise self._failed(
+                msg, SendError("telegram:forbidden", retryable=False, opted_out=True)
+            ) from None
         except (BadRequest, InvalidToken):
             raise self._failed(msg, SendError("telegram:bad_request", retryable=False)) from None
         except TelegramError:  # TimedOut, NetworkError, a 5xx: tried again later
