@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 from gateway.alerts.preferences import SqlPreferences
 from gateway.outbox.model import OutChannel, SendError
-from gateway.schema import alert_preference
 from gateway.outbox.senders.twilio import classify
+from gateway.schema import alert_preference
 from tests.outbox.conftest import Rig, message
 from tests.outbox.test_outbox_worker import running, settled, until
 
