@@ -59,6 +59,7 @@ class ChatInput:
     text: str = ""
     option_id: str | None = None
     new_session: bool = False  # a Telegram contact just shared: start from the menu
+    reply_to: str | None = None  # the chat's address when it is not the phone (Telegram)
 
 
 def chat_turn(kind: ChannelKind, msg: ChatInput, now: datetime) -> Prepare:
@@ -73,6 +74,7 @@ def chat_turn(kind: ChannelKind, msg: ChatInput, now: datetime) -> Prepare:
             message_id=msg.message_id,
             new_session=msg.new_session,
             received_at=now,
+            reply_to=msg.reply_to,
         )
         return inbound, stored
 

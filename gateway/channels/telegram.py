@@ -132,7 +132,13 @@ async def _turn(
     phone = await links.phone(chat_id)
     if phone is None:
         return await _ask_contact(request, update_id, chat_id, now, texts.SHARE_CONTACT, hint)
-    msg = ChatInput(message_id=f"tg:{update_id}", phone=phone, text=text, option_id=option_id)
+    msg = ChatInput(
+        message_id=f"tg:{update_id}",
+        phone=phone,
+        text=text,
+        option_id=option_id,
+        reply_to=chat_address(chat_id),
+    )
     return await _run(request, update_id, chat_id, msg, now)
 
 

@@ -28,7 +28,7 @@ from gateway.dialogs.inputs import (
     split_pair,
 )
 from gateway.dialogs.intents import Reading, understand
-from gateway.dialogs.model import Event, Lang, Reply
+from gateway.dialogs.model import ChannelKind, Event, Lang, Reply
 from gateway.dialogs.navigation import home, show
 from gateway.dialogs.vocabulary import Command
 from gateway.dialogs.words import is_word
@@ -41,6 +41,7 @@ CHILD_REQUESTS = {
 }
 PROMPTS = frozenset({State.BIND_CODE, State.BIND_DOB, State.APP_NUMBER, State.APP_DOB})
 ALERT_SWITCHES = frozenset({Command.STOP, Command.START})
+CHAT_APPS = frozenset({ChannelKind.WHATSAPP, ChannelKind.TELEGRAM})  # alerts can go there
 SWITCH_MAX_WORDS = 3  # "stop", "stop sms svp"; a longer message is not a switch
 APPLICATION_PROMPTS = frozenset({State.APP_NUMBER, State.APP_DOB})
 
@@ -142,14 +143,18 @@ async def alerts_switch(conv: Conversation) -> Reply | None:
     if reading.words > SWITCH_MAX_WORDS or reading.unknown:
         return None
     stop = reading.command is Command.STOP
-    prefs = conv.turn.preferences
+    inbound, prefs = conv.inbound, conv.turn.preferences
+    # Alerts go where START was sent: a chat app, or SMS from any other channel.
+    chat = inbound.channel in CHAT_APPS
     if prefs is not None:
         if stop:
-            await prefs.opt_out(conv.inbound.sender, conv.turn.now)
+            await prefs.opt_out(inbound.sender, conv.turn.now)
         else:
-            await prefs.opt_in(conv.inbound.sender, conv.turn.now)
+            await prefs.opt_in(inbound.sender, conv.turn.now)
+            channel = inbound.channel.value if chat else ChannelKind.SMS.value
+            address = inbound.reply_to if inbound.channel is ChannelKind.TELEGRAM else None
+            await prefs.set_channel(inbound.sender, channel, address, conv.turn.now)
     conv.events.append(Event(kind="alerts_stopped" if stop else "alerts_started"))
     conv.go(State.START)
-    return conv.reply(
-        conv.t.gettext(texts.ALERTS_STOPPED if stop else texts.ALERTS_STARTED), end=True
-    )
+    said = texts.ALERTS_STOPPED if stop else texts.ALERTS_HERE if chat else texts.ALERTS_STARTED
+    return conv.reply(conv.t.gettext(said), end=True)

@@ -42,6 +42,9 @@ class Inbound:
     new_session: bool = False  # the provider says this input opens a session (USSD dial)
     received_at: datetime
     network: str | None = None  # operator code (USSD), to pick a screen language
+    # Where the channel's messages reach the user when that is not `sender` (a Telegram chat,
+    # `telegram:<chat id>`): alerts asked for here (START) go there.
+    reply_to: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

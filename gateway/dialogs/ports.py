@@ -95,8 +95,8 @@ class Lockout(Protocol):
 
 
 class Preferences(Protocol):
-    """What a phone chose that outlives its sessions: alerts stopped (STOP) or resumed (START),
-    and the language it picked with AR/FR."""
+    """What a phone chose that outlives its sessions: alerts stopped (STOP) or resumed (START)
+    on the channel START came from, and the language it picked with AR/FR."""
 
     async def opt_out(self, phone: str, at: datetime | None = None) -> None: ...
 
@@ -105,3 +105,7 @@ class Preferences(Protocol):
     async def lang(self, phone: str) -> str | None: ...
 
     async def set_lang(self, phone: str, lang: str, at: datetime | None = None) -> None: ...
+
+    async def set_channel(
+        self, phone: str, channel: str, chat_address: str | None = None, at: datetime | None = None
+    ) -> None: ...

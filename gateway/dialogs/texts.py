@@ -55,6 +55,9 @@ AS_OF = N_("As of %(when)s:")
 # Alerts switched off and on (STOP / START, on any channel)
 ALERTS_STOPPED = N_("You will no longer get Massar alerts on this number. Send START to resume.")
 ALERTS_STARTED = N_("Massar alerts are on again for this number. Send STOP to stop them.")
+ALERTS_HERE = N_(
+    "Massar alerts will now come here. Send STOP to stop them, or START by SMS to get them by SMS."
+)
 
 # Absences
 ABSENCES_HEADER = Np_(

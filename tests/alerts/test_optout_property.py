@@ -51,6 +51,7 @@ class MemoryPreferences:
 
     opted_out: set[str] = field(default_factory=set)
     langs: dict[str, str] = field(default_factory=dict)
+    channels: dict[str, str] = field(default_factory=dict)
 
     async def opt_out(self, phone: str, at: datetime | None = None) -> None:
         self.opted_out.add(phone)
@@ -63,6 +64,11 @@ class MemoryPreferences:
 
     async def set_lang(self, phone: str, lang: str, at: datetime | None = None) -> None:
         self.langs[phone] = lang
+
+    async def set_channel(
+        self, phone: str, channel: str, chat_address: str | None = None, at: datetime | None = None
+    ) -> None:
+        self.channels[phone] = channel
 
     def snapshot(self) -> dict[str, AlertPreference]:
         return {p: AlertPreference(opted_out=p in self.opted_out, welcomed=True) for p in PHONES}
