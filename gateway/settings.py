@@ -31,6 +31,7 @@ class SenderName(StrEnum):
 
 class Channel(StrEnum):
     USSD_AFRICASTALKING = "ussd_africastalking"
+    USSD_KANNEL = "ussd_kannel"  # operators' USSD gateways over SMPP, through Kannel
     SMS_TWILIO = "sms_twilio"
     SMS_KANNEL = "sms_kannel"
     WHATSAPP_TWILIO = "whatsapp_twilio"
@@ -41,7 +42,7 @@ class Channel(StrEnum):
 
 # Channels with an adapter in gateway/channels; the others are named for the settings to come.
 IMPLEMENTED_CHANNELS = frozenset(
-    {Channel.USSD_AFRICASTALKING, Channel.SMS_TWILIO, Channel.SMS_KANNEL}
+    {Channel.USSD_AFRICASTALKING, Channel.SMS_TWILIO, Channel.SMS_KANNEL, Channel.USSD_KANNEL}
 )
 
 # Values that ship in this repository for the demo; production refuses every one of them.
@@ -69,6 +70,7 @@ CHANNEL_SECRETS: dict[Channel, tuple[str, ...]] = {
     Channel.USSD_AFRICASTALKING: ("at_ussd_token",),
     Channel.SMS_TWILIO: ("twilio_auth_token",),
     Channel.SMS_KANNEL: ("kannel_callback_token",),
+    Channel.USSD_KANNEL: ("kannel_callback_token",),
     Channel.WHATSAPP_TWILIO: ("twilio_auth_token",),
     Channel.VOICE_TWILIO: ("twilio_auth_token",),
     Channel.WHATSAPP_META: ("meta_app_secret", "meta_verify_token"),
@@ -105,6 +107,49 @@ class KannelRoute:
         if sender and not SENDER_ADDRESS.fullmatch(sender):
             raise ValueError(f"route sender must be a short code or sender ID: {sender!r}")
         return cls(prefix, smsc, sender or None)
+
+
+# --- USSD through operators (issue 13) ---------------------------------------------------------
+_USSD_OP_NAMES = ("new", "continue", "end", "response")
+
+
+@dataclass(frozen=True, slots=True)
+class UssdOps:
+    """The SMPP `ussd_service_op` values of one operator's USSD gateway (CHANNELS.md §15.A3):
+    `new` opens a session (PSSR indication), `continue` carries the user's answer (USSR
+    confirm), `end` closes it (PSSR response; from the network: it aborted), `response` is a
+    screen that waits for input (USSR request). `smsc` is the Kannel link; None: the default."""
+
+    smsc: str | None = None
+    new: int = 1
+    continue_: int = 18
+    end: int = 17
+    response: int = 2
+
+    @classmethod
+    def parse(cls, entry: str) -> UssdOps:
+        """`IAM-USSD:new=1,continue=18,end=17,response=2`, or without `IAM-USSD:` for every
+        link no entry names; values in decimal or 0x hex, missing ones as above."""
+        head, sep, rest = entry.strip().partition(":")
+        smsc, pairs = (head, rest) if sep and "=" not in head else (None, entry.strip())
+        if smsc is not None and not SMSC_ID.fullmatch(smsc):
+            raise ValueError(f"USSD ops smsc must be a Kannel smsc-id: {smsc!r}")
+        values: dict[str, int] = {}
+        for pair in filter(None, (p.strip() for p in pairs.split(","))):
+            name, _, raw = pair.partition("=")
+            if name.strip() not in _USSD_OP_NAMES:
+                raise ValueError(f"USSD op must be one of {', '.join(_USSD_OP_NAMES)}: {name!r}")
+            try:
+                value = int(raw.strip(), 0)
+            except ValueError:
+                raise ValueError(f"USSD op {name.strip()} must be a number: {raw!r}") from None
+            if not 0 <= value <= 255:
+                raise ValueError(f"USSD op {name.strip()} must fit one octet: {value}")
+            values[name.strip().replace("continue", "continue_")] = value
+        ops = cls(smsc, **values)
+        if len({ops.new, ops.continue_, ops.end}) < 3:
+            raise ValueError(f"USSD ops new, continue and end must differ: {entry!r}")
+        return ops
 
 
 # Shorter secrets can be guessed or were typed by hand ("x", "admin"): production refuses them.
@@ -209,6 +254,16 @@ class Settings(BaseSettings):
     kannel_dlr_mask: int = Field(default=31, ge=0, le=31)
     kannel_max_parts: int = Field(default=6, ge=1, le=255)
 
+    # USSD through operators (issue 13, CHANNELS.md §15.A): smsbox posts each USSD step of an
+    # operator's SMPP link to /channels/ussd/kannel, with the Kannel callback token and from
+    # an allowed address (the GATEWAY_KANNEL_ settings above). The `ussd_service_op` values
+    # differ by the operator's vendor: `;`-separated UssdOps entries, one per link that
+    # differs from the common practice (GATEWAY_USSD_KANNEL_OPS="INWI-USSD:continue=2").
+    # A result with nothing to choose but the menu ends the session (the handset shows an
+    # error when an operator's session times out); false keeps it open for "0. Menu".
+    ussd_kannel_ops: Annotated[tuple[UssdOps, ...], NoDecode] = ()
+    ussd_kannel_end_on_result: bool = True
+
     channels: Annotated[frozenset[Channel], NoDecode] = frozenset(IMPLEMENTED_CHANNELS)
 
     admin_token: SecretStr = SecretStr("demo-admin-token")
@@ -267,6 +322,18 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             value = tuple(KannelRoute.parse(part) for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("ussd_kannel_ops", mode="before")
+    @classmethod
+    def _split_ussd_ops(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = tuple(UssdOps.parse(part) for part in value.split(";") if part.strip())
+        return value
+
+    def ussd_ops(self, smsc: str | None) -> UssdOps:
+        """The `ussd_service_op` values of Kannel link `smsc`."""
+        named = {ops.smsc: ops for ops in self.ussd_kannel_ops}
+        return named.get(smsc) or named.get(None) or UssdOps()
 
     @field_validator("kannel_sms_from")
     @classmethod

@@ -143,10 +143,8 @@ def prepare_turn(hit: UssdHit, now: datetime) -> Prepare:
     return prepare
 
 
-def notice(lang: str | None, msgid: str) -> str:
-    """A catalog sentence for a screen: in `lang`, or in Arabic and French when unknown."""
-    if lang is None:
-        return "\n".join(notice(one, msgid) for one in ("ar", "fr"))
+def notice(lang: str, msgid: str) -> str:
+    """A catalog sentence for a screen, in `lang` (French folded to GSM-7 letters)."""
     text = translator(lang).gettext(msgid)
     return gsm_fold(text) if lang == "fr" else text
 
@@ -179,14 +177,16 @@ class EndedSessions:
         doc: dict[str, Any] = json.loads(raw)
         if doc.get("m") == self.sessions.keys.digest(hit.message_id):
             return None
-        lang = doc.get("l") if doc.get("l") in ("ar", "fr") else None
+        lang = str(doc.get("l")) if doc.get("l") in ("ar", "fr") else "ar"
         return Screen(notice(lang, texts.SESSION_ENDED), end=True)
 
 
 async def abort(state: Any, hit: UssdHit) -> None:
     """The network ended `hit`'s session: remember it; no screen goes back."""
     try:
-        await EndedSessions(state.sessions).mark(hit, lang=None)
+        stored = await state.sessions.load(ChannelKind.USSD, hit.phone)
+        lang = stored.lang.value if stored is not None and stored.lang is not None else None
+        await EndedSessions(state.sessions).mark(hit, lang=lang)
     except RedisError as exc:
         log.warning("ussd_end_marks_unavailable", error=type(exc).__name__)
     log.info("ussd_aborted_by_network")
