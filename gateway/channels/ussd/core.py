@@ -36,6 +36,7 @@ from gateway.dialogs import texts
 from gateway.dialogs.conversation import Step
 from gateway.dialogs.model import ChannelKind, ChannelProfile, Inbound, Session
 from gateway.dialogs.pages import gsm_fold, render_options
+from gateway.dialogs.prompts import INPUT_HANDLERS
 from gateway.i18n import translator
 from gateway.store import SESSION_TTL_S, SessionStore
 from gateway.text import script_of
@@ -109,12 +110,14 @@ def digest(session_id: str) -> str:
 def render(step: Step, *, end_on_result: bool = False) -> str:
     """`CON <text>\\n1. …` to wait for the next input, `END <text>` to close the session.
 
-    With `end_on_result`, a result whose only option is going back to the menu closes the
-    session instead of holding the operator's dialog open until the handset times out.
+    With `end_on_result`, a result whose only option is going back to the menu (not a prompt
+    waiting for a code or a date) closes the session instead of holding the operator's
+    dialog open until the handset times out.
     """
     reply = step.replies[-1]
     ids = [option.id for option in reply.options]
-    end = reply.end_session or (end_on_result and ids == [BACK_TO_MENU])
+    result = ids == [BACK_TO_MENU] and step.session.state not in INPUT_HANDLERS
+    end = reply.end_session or (end_on_result and result)
     body = reply.text
     if reply.options and not end:
         body = f"{body}\n{render_options(reply.options)}"

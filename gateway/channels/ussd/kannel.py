@@ -61,9 +61,11 @@ from gateway.text import is_gsm7
 log = structlog.get_logger("gateway.channels.ussd.kannel")
 
 ROUTE = "/channels/ussd/kannel"
-# smsbox cuts a reply into SMS parts of 140 octets and, with `max-messages = 1`, sends only
-# the first: 160 GSM-7 characters, 70 in UCS-2 (Arabic), not a USSD screen's 182 / 80.
-PROFILE = ChannelProfile(kind=ChannelKind.USSD, max_chars_gsm7=160, max_chars_ucs2=70)
+# A screen goes back in one submit_sm of at most 160 octets: Kannel sends GSM-7 one character
+# per octet (160, not the 182 of packed septets) and UCS-2 in two (80). smsbox keeps only
+# that much with `sms-length = 160` (default 140: 70 Arabic characters) and the link sends
+# it whole with `max-sms-octets = 160` (deploy/kannel/kannel.conf).
+PROFILE = ChannelProfile(kind=ChannelKind.USSD, max_chars_gsm7=160, max_chars_ucs2=80)
 MAX_BODY_BYTES = 2048  # a USSD string holds 182 characters; more is cut before decoding
 END_BIT = 0x01  # its_session_info, octet 2
 _META_GROUP = re.compile(r"\?([A-Za-z0-9_-]+)\?([^?]*)")
