@@ -113,4 +113,4 @@ async def ussd_africastalking(request: Request) -> Response:
     except ChannelError as exc:
         return PlainTextResponse(exc.reason, status_code=exc.status)
     screen = await answer(state, hit_of(req))
-    return PlainTextResponse(screen.rendered())
+    return PlainTextResponse(screen.con_end())

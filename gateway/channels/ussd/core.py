@@ -35,7 +35,7 @@ from redis.exceptions import RedisError
 from gateway.dialogs import texts
 from gateway.dialogs.conversation import Step
 from gateway.dialogs.model import ChannelKind, ChannelProfile, Inbound, Session
-from gateway.dialogs.pages import gsm_fold, render_options
+from gateway.dialogs.pages import gsm_fold
 from gateway.dialogs.prompts import INPUT_HANDLERS
 from gateway.i18n import translator
 from gateway.store import SESSION_TTL_S, SessionStore
@@ -88,18 +88,30 @@ class UssdHit:
 
 @dataclass(frozen=True, slots=True)
 class Screen:
-    """What the handset shows; `end` closes the session."""
+    """What the handset shows: a text and, while the session goes on, the options (key,
+    label) a provider shows as numbered lines or as links; `end` closes the session."""
 
     text: str
     end: bool
+    options: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def shown(self) -> str:
+        """The text with its options as numbered lines, as a USSD screen shows them."""
+        return "\n".join([self.text, *(f"{key}. {label}" for key, label in self.options)])
+
+    def con_end(self) -> str:
+        """`CON …` to wait for input, `END …` to close: the usual aggregator wire (AT)."""
+        return ("END " if self.end else "CON ") + self.shown
 
     def rendered(self) -> str:
-        return ("END " if self.end else "CON ") + self.text
+        """The screen as a turn remembers it (a repeat of the request gets it back)."""
+        return json.dumps([int(self.end), self.text, self.options], ensure_ascii=False)
 
     @classmethod
     def parse(cls, rendered: str) -> Screen:
-        """A screen from `render`'s `CON …` / `END …` (what a turn remembers)."""
-        return cls(rendered[4:], end=rendered.startswith("END "))
+        end, text, options = json.loads(rendered)
+        return cls(text, end=bool(end), options=tuple((str(k), str(v)) for k, v in options))
 
 
 def digest(session_id: str) -> str:
@@ -108,7 +120,7 @@ def digest(session_id: str) -> str:
 
 
 def render(step: Step, *, end_on_result: bool = False) -> str:
-    """`CON <text>\\n1. …` to wait for the next input, `END <text>` to close the session.
+    """The step's screen, as `Screen.rendered`: the last reply, its options unless it ends.
 
     With `end_on_result`, a result whose only option is going back to the menu (not a prompt
     waiting for a code or a date) closes the session instead of holding the operator's
@@ -118,10 +130,8 @@ def render(step: Step, *, end_on_result: bool = False) -> str:
     ids = [option.id for option in reply.options]
     result = ids == [BACK_TO_MENU] and step.session.state not in INPUT_HANDLERS
     end = reply.end_session or (end_on_result and result)
-    body = reply.text
-    if reply.options and not end:
-        body = f"{body}\n{render_options(reply.options)}"
-    return Screen(body, end=end).rendered()
+    options = () if end else tuple((option.key, option.label) for option in reply.options)
+    return Screen(reply.text, end=end, options=options).rendered()
 
 
 def prepare_turn(hit: UssdHit, now: datetime) -> Prepare:

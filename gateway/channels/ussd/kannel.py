@@ -162,8 +162,9 @@ def reply(screen: Screen, session: bytes | None, ops: UssdOps) -> Response:
     if session is not None:
         info = bytes([session[0], (session[1] & ~END_BIT) | (END_BIT if screen.end else 0)])
         meta += f"&its_session_info={quote(info, safe='')}"
-    headers = {"X-Kannel-Meta-Data": meta, "X-Kannel-Coding": "0" if is_gsm7(screen.text) else "2"}
-    return PlainTextResponse(screen.text, headers=headers)
+    text = screen.shown
+    headers = {"X-Kannel-Meta-Data": meta, "X-Kannel-Coding": "0" if is_gsm7(text) else "2"}
+    return PlainTextResponse(text, headers=headers)
 
 
 router = APIRouter(tags=["channels"])
