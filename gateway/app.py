@@ -23,8 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from backend_client import Deadline, MassarClient
 from backend_client.errors import BackendError
 from gateway import admin, logs
-from gateway.channels import at_ussd, kannel_sms, twilio_sms
-from gateway.channels.ussd import kannel as ussd_kannel
+from gateway.channels import kannel_sms, twilio_sms, ussd
 from gateway.resilience import Breaker, BreakerState
 from gateway.resilience.metrics import CONTENT_TYPE_LATEST
 from gateway.runtime import Runtime, embedded_sender, open_runtime, run_embedded_sender
@@ -121,10 +120,8 @@ def create_app(
         lifespan=lifespan,
     )
     app.add_middleware(RequestLogMiddleware)
-    if Channel.USSD_AFRICASTALKING in settings.channels:
-        app.include_router(at_ussd.router)
-    if Channel.USSD_KANNEL in settings.channels:
-        app.include_router(ussd_kannel.router)
+    for router in ussd.routers(settings.channels):  # one per USSD provider switched on
+        app.include_router(router)
     if Channel.SMS_TWILIO in settings.channels:
         app.include_router(twilio_sms.router)
     if Channel.SMS_KANNEL in settings.channels:

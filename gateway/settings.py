@@ -32,6 +32,7 @@ class SenderName(StrEnum):
 class Channel(StrEnum):
     USSD_AFRICASTALKING = "ussd_africastalking"
     USSD_KANNEL = "ussd_kannel"  # operators' USSD gateways over SMPP, through Kannel
+    USSD_ORANGE = "ussd_orange"  # an operator's xHTML pages (#303#-style); needs its token
     SMS_TWILIO = "sms_twilio"
     SMS_KANNEL = "sms_kannel"
     WHATSAPP_TWILIO = "whatsapp_twilio"
@@ -42,7 +43,13 @@ class Channel(StrEnum):
 
 # Channels with an adapter in gateway/channels; the others are named for the settings to come.
 IMPLEMENTED_CHANNELS = frozenset(
-    {Channel.USSD_AFRICASTALKING, Channel.SMS_TWILIO, Channel.SMS_KANNEL, Channel.USSD_KANNEL}
+    {
+        Channel.USSD_AFRICASTALKING,
+        Channel.SMS_TWILIO,
+        Channel.SMS_KANNEL,
+        Channel.USSD_KANNEL,
+        Channel.USSD_ORANGE,
+    }
 )
 
 # Values that ship in this repository for the demo; production refuses every one of them.
@@ -71,6 +78,7 @@ CHANNEL_SECRETS: dict[Channel, tuple[str, ...]] = {
     Channel.SMS_TWILIO: ("twilio_auth_token",),
     Channel.SMS_KANNEL: ("kannel_callback_token",),
     Channel.USSD_KANNEL: ("kannel_callback_token",),
+    Channel.USSD_ORANGE: (),  # refuses every call until GATEWAY_USSD_ORANGE_TOKEN is set
     Channel.WHATSAPP_TWILIO: ("twilio_auth_token",),
     Channel.VOICE_TWILIO: ("twilio_auth_token",),
     Channel.WHATSAPP_META: ("meta_app_secret", "meta_verify_token"),
@@ -263,6 +271,9 @@ class Settings(BaseSettings):
     # error when an operator's session times out); false keeps it open for "0. Menu".
     ussd_kannel_ops: Annotated[tuple[UssdOps, ...], NoDecode] = ()
     ussd_kannel_end_on_result: bool = True
+    # An operator's xHTML USSD API (#303#-style, gateway/channels/ussd/orange.py): the secret
+    # in the service URL registered with the operator. Unset: the route refuses every call.
+    ussd_orange_token: SecretStr | None = None
 
     channels: Annotated[frozenset[Channel], NoDecode] = frozenset(IMPLEMENTED_CHANNELS)
 
@@ -436,6 +447,8 @@ class Settings(BaseSettings):
                 check(name)
         if self.twilio_webhook_shared_key is not None:
             check("twilio_webhook_shared_key")
+        if self.ussd_orange_token is not None:
+            check("ussd_orange_token")
         if self.sms_sender is SenderName.SINK:
             problems.append("GATEWAY_SMS_SENDER=sink records messages instead of sending them")
         elif self.sms_sender is SenderName.TWILIO:

@@ -32,6 +32,7 @@ from gateway.dialogs.model import Session
 from gateway.phones import to_e164
 from gateway.settings import Settings
 
+CHANNEL = "ussd_africastalking"
 ROUTE = "/channels/ussd/africastalking"
 
 

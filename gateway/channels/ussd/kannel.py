@@ -60,6 +60,7 @@ from gateway.text import is_gsm7
 
 log = structlog.get_logger("gateway.channels.ussd.kannel")
 
+CHANNEL = "ussd_kannel"
 ROUTE = "/channels/ussd/kannel"
 # A screen goes back in one submit_sm of at most 160 octets: Kannel sends GSM-7 one character
 # per octet (160, not the 182 of packed septets) and UCS-2 in two (80). smsbox keeps only
