@@ -22,7 +22,8 @@ NEW, CONTINUE, END = 0x01, 0x12, 0x11  # the gateway's default ussd_service_op v
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.kannel.ussd_console", description=__doc__)
+    prog = "python -m tests.kannel.ussd_console"
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     parser.add_argument("--gateway", default="http://127.0.0.1:8000")
     args = parser.parse_args(argv)
     reason = harness.missing()
