@@ -1,5 +1,5 @@
-"""`python -m tests.kannel.ussd_console`: dial the gateway's USSD code through a real Kannel,
-for `make run`.
+"""`python -m tests.kannel.console --ussd`: dial the gateway's USSD code through a real
+Kannel, for `make run`.
 
 Kannel runs deploy/kannel/kannel.conf with its `IAM-USSD` link bound to the test SMPP SMSC
 (`tests/kannel/smsc.py`), which plays the operator's USSD gateway, and posts to the gateway
@@ -9,10 +9,10 @@ with its demo callback token. Type `dial +212600000001` to open a session, then 
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 from pathlib import Path
+from typing import TextIO
 
 from tests.kannel import harness
 from tests.kannel.conftest import wait_for
@@ -21,22 +21,14 @@ from tests.kannel.smsc import ITS_SESSION_INFO, run_smsc, wait_bound
 NEW, CONTINUE, END = 0x01, 0x12, 0x11  # the gateway's default ussd_service_op values
 
 
-def main(argv: list[str] | None = None) -> int:
-    prog = "python -m tests.kannel.ussd_console"
-    parser = argparse.ArgumentParser(prog=prog, description=__doc__)
-    parser.add_argument("--gateway", default="http://127.0.0.1:8000")
-    args = parser.parse_args(argv)
-    reason = harness.missing()
-    if reason is not None:
-        sys.stderr.write(f"{reason}\n")
-        return 1
-    out = sys.stdout
+def dial(gateway: str, out: TextIO) -> int:
+    """The USSD session loop of `python -m tests.kannel.console --ussd`."""
     with (
         tempfile.TemporaryDirectory(prefix="kannel-ussd-") as folder,
         run_smsc(harness.free_port()) as smsc,
         harness.run_kannel(
             Path(folder),
-            gateway_url=args.gateway,
+            gateway_url=gateway,
             token="demo-kannel-callback-token",  # the gateway's demo defaults
             sendsms_password="demo-kannel-sendsms-password",
             operators=(),
@@ -45,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
     ):
         wait_bound(smsc)
-        out.write(f"Kannel up, posting to {args.gateway}: type `dial +212600000001`\n")
+        out.write(f"Kannel up, posting to {gateway}: type `dial +212600000001`\n")
         phone, number, sequence = "", 0, 0
         try:
             for line in sys.stdin:
@@ -76,7 +68,3 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             pass
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

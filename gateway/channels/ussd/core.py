@@ -30,8 +30,11 @@ from functools import partial
 from typing import Any
 
 import structlog
+from fastapi import Request
+from fastapi.responses import PlainTextResponse, Response
 from redis.exceptions import RedisError
 
+from gateway.channels.common import SignatureError
 from gateway.dialogs import texts
 from gateway.dialogs.conversation import Step
 from gateway.dialogs.model import ChannelKind, ChannelProfile, Inbound, Session
@@ -112,6 +115,16 @@ class Screen:
     def parse(cls, rendered: str) -> Screen:
         end, text, options = json.loads(rendered)
         return cls(text, end=bool(end), options=tuple((str(k), str(v)) for k, v in options))
+
+
+def refused(request: Request, verify: Callable[[Request, Any], None]) -> Response | None:
+    """A 403 with a short reason when `verify` refuses the caller; None when it passes."""
+    try:
+        verify(request, request.app.state.settings)
+    except SignatureError as exc:
+        log.info("ussd_refused", reason=exc.reason)
+        return PlainTextResponse(exc.reason, status_code=exc.status)
+    return None
 
 
 def digest(session_id: str) -> str:

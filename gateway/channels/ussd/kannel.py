@@ -41,7 +41,7 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 
-from gateway.channels.common import ChannelError, SignatureError
+from gateway.channels.common import ChannelError
 from gateway.channels.kannel_sms import KANNEL_ID, Ignored, call_fields, decode_text, verify
 from gateway.channels.ussd.core import (
     Op,
@@ -51,6 +51,7 @@ from gateway.channels.ussd.core import (
     abort,
     answer,
     notice,
+    refused,
 )
 from gateway.dialogs import texts
 from gateway.dialogs.model import ChannelKind, ChannelProfile, Session
@@ -181,13 +182,10 @@ router = APIRouter(tags=["channels"])
     },
 )
 async def ussd_kannel(request: Request) -> Response:
+    if (refusal := refused(request, verify)) is not None:
+        return refusal
     state = request.app.state
     settings: Settings = state.settings
-    try:
-        verify(request, settings)
-    except SignatureError as exc:
-        log.info("kannel_ussd_refused", reason=exc.reason)
-        return PlainTextResponse(exc.reason, status_code=exc.status)
     body = (await request.body())[:MAX_BODY_BYTES]
     data, raw = call_fields("POST", request.scope.get("query_string", b""), request.headers, body)
     smsc = data.get("smsc", "")

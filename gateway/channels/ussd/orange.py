@@ -36,7 +36,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from gateway.channels.common import SignatureError, same_secret
-from gateway.channels.ussd.core import Read, Screen, UssdHit, answer
+from gateway.channels.ussd.core import Read, Screen, UssdHit, answer, refused
 from gateway.dialogs.model import Session
 from gateway.phones import to_e164
 from gateway.settings import Settings
@@ -92,12 +92,8 @@ router = APIRouter(tags=["channels"])
     },
 )
 async def ussd_orange(request: Request) -> Response:
-    state = request.app.state
-    settings: Settings = state.settings
-    try:
-        verify(request, settings)
-    except SignatureError as exc:
-        return PlainTextResponse(exc.reason, status_code=exc.status)
+    if (refusal := refused(request, verify)) is not None:
+        return refusal
     phone = to_e164(request.headers.get(MSISDN_HEADER, ""))
     if phone is None:
         return PlainTextResponse("no phone number", status_code=400)
@@ -111,6 +107,6 @@ async def ussd_orange(request: Request) -> Response:
         return Read(text=text, new=step == "0" or own is None)
 
     hit = UssdHit(phone=phone, session_id=sid, message_id=f"orange:{sid}:{step}", read=read)
-    screen = await answer(state, hit, end_on_result=True)
+    screen = await answer(request.app.state, hit, end_on_result=True)
     token = query.get("token", "")
     return Response(page(screen, token=token, sid=sid, step=int(step)), media_type=XHTML)
