@@ -7,6 +7,7 @@ DEV_STAMP := $(VENV)/.dev-installed
 BENCH_STAMP := $(VENV)/.bench-installed
 
 .PHONY: run test lint format catalogs bench bench-sandbox bench-outbox bench-kannel profile clean \
+	bench-ussd-kannel \
 	kannel-packages
 
 run: $(RUN_STAMP)
@@ -91,6 +92,9 @@ bench-outbox: $(DEV_STAMP)
 # gateway behind it; loopback only. BENCH_ARGS=--messages 100 for a short run.
 bench-kannel: $(DEV_STAMP)
 	$(BIN)/python bench/kannel.py $(BENCH_ARGS)
+
+bench-ussd-kannel: $(DEV_STAMP)
+	$(BIN)/python bench/ussd_kannel.py $(BENCH_ARGS)
 
 # Message catalogs: extract msgids from the code, merge them into ar and fr, compile to .mo.
 catalogs: $(DEV_STAMP)

@@ -118,6 +118,7 @@ class Smsc:
     port: int = 0
     binds: list[tuple[int, str, str]] = field(default_factory=list)  # command, id, password
     submits: list[ShortMessage] = field(default_factory=list)
+    submitted_at: list[float] = field(default_factory=list)  # time.monotonic() of each
     enquire_links: int = 0
     nacked: list[int] = field(default_factory=list)
     delivered_ok: list[int] = field(default_factory=list)  # deliver_sm_resp statuses
@@ -151,6 +152,11 @@ class Smsc:
     def received(self) -> list[ShortMessage]:
         with self._lock:
             return list(self.submits)
+
+    def received_at(self) -> list[tuple[float, ShortMessage]]:
+        """Each submit_sm with when it arrived (monotonic seconds), in order."""
+        with self._lock:
+            return list(zip(self.submitted_at, self.submits, strict=True))
 
     def bound(self) -> bool:
         return self._writer is not None
@@ -193,6 +199,7 @@ class Smsc:
         elif command == SUBMIT_SM:
             with self._lock:
                 self.submits.append(ShortMessage.unpack(body))
+                self.submitted_at.append(time.monotonic())
                 message_id = f"ussd{len(self.submits)}"
             writer.write(pack(SUBMIT_SM | RESP, sequence, cstring(message_id)))
         elif command == DELIVER_SM | RESP:
