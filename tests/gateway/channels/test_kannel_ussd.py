@@ -9,6 +9,7 @@ read back as Kannel reads it: the TLVs of the `submit_sm` that carries the scree
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -426,3 +427,33 @@ def test_every_screen_of_a_walk_fits_one_submit_sm(
     for key in keys:
         phone.press(key)
     assert [why for why in map(fits, phone.screens) if why is not None] == []
+
+
+# --- logs ------------------------------------------------------------------------------------
+
+
+def test_a_sessions_logs_hold_no_phone_code_date_or_name(
+    make_kannel: Callable[..., KannelGateway], capsys: pytest.CaptureFixture[str]
+) -> None:
+    client = make_kannel(log_level="INFO", log_format="json").client
+    capsys.readouterr()
+    phone = OperatorPhone(client, FR_GUARDIAN)
+    phone.dial()
+    for key in ("1", "Z990000001", "14092018"):
+        phone.press(key)
+    phone.press("1")  # after the end: the clean end is logged
+    other = OperatorPhone(client, AR_GUARDIAN)
+    other.dial()
+    other.abort()
+    refused = Recorded.load("no_session", "kannel_ussd").with_(id=str(uuid.uuid4()))
+    refused.send(client)
+    # The gateway's lines (the test's own HTTP client logs the URLs it calls, phone included).
+    lines = [
+        json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")
+    ]
+    ours = [line for line in lines if str(line.get("logger", "")).startswith("gateway")]
+    events = {line.get("event") for line in ours}
+    assert {"ussd_answer_after_end", "ussd_aborted_by_network", "kannel_ussd_ended"} <= events
+    raw = json.dumps(ours, ensure_ascii=False)
+    for secret in ("700000001", "600000001", "Z990000001", "14092018", "Youssef", "يوسف"):
+        assert secret not in raw, secret
