@@ -188,6 +188,8 @@ async def ussd_kannel(request: Request) -> Response:
     settings: Settings = state.settings
     body = (await request.body())[:MAX_BODY_BYTES]
     data, raw = call_fields("POST", request.scope.get("query_string", b""), request.headers, body)
+    # smsbox also sends the meta-data as a header: a post-url without `meta=%D` still works.
+    data.setdefault("meta", request.headers.get("x-kannel-meta-data", ""))
     smsc = data.get("smsc", "")
     ops = settings.ussd_ops(smsc if SMSC_ID.fullmatch(smsc) else None)
     try:

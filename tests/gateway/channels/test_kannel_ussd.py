@@ -392,6 +392,13 @@ def test_odd_fields_still_get_a_deliverable_answer(
     assert answer.end is (reason is not None)
 
 
+def test_a_post_url_without_meta_reads_the_meta_data_header(ussd: TestClient) -> None:
+    call = Recorded.load("dial", "kannel_ussd").with_(id=str(uuid.uuid4()), meta=None)
+    answer = Answer.of(call.send(ussd))  # the recorded X-Kannel-Meta-Data header is kept
+    assert (answer.status, answer.op, answer.session) == (200, RESPONSE, b"\x2a\x00")
+    assert answer.text == main_menu("ar")
+
+
 @pytest.mark.parametrize(
     ("client", "token"),
     [
