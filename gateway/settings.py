@@ -16,6 +16,8 @@ from typing import Annotated, Self
 from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from gateway.channels.ussd.ops import UssdOps
+
 
 class Env(StrEnum):
     DEVELOPMENT = "development"
@@ -115,49 +117,6 @@ class KannelRoute:
         if sender and not SENDER_ADDRESS.fullmatch(sender):
             raise ValueError(f"route sender must be a short code or sender ID: {sender!r}")
         return cls(prefix, smsc, sender or None)
-
-
-# --- USSD through operators (issue 13) ---------------------------------------------------------
-_USSD_OP_NAMES = ("new", "continue", "end", "response")
-
-
-@dataclass(frozen=True, slots=True)
-class UssdOps:
-    """The SMPP `ussd_service_op` values of one operator's USSD gateway (CHANNELS.md §15.A3):
-    `new` opens a session (PSSR indication), `continue` carries the user's answer (USSR
-    confirm), `end` closes it (PSSR response; from the network: it aborted), `response` is a
-    screen that waits for input (USSR request). `smsc` is the Kannel link; None: the default."""
-
-    smsc: str | None = None
-    new: int = 1
-    continue_: int = 18
-    end: int = 17
-    response: int = 2
-
-    @classmethod
-    def parse(cls, entry: str) -> UssdOps:
-        """`IAM-USSD:new=1,continue=18,end=17,response=2`, or without `IAM-USSD:` for every
-        link no entry names; values in decimal or 0x hex, missing ones as above."""
-        head, sep, rest = entry.strip().partition(":")
-        smsc, pairs = (head, rest) if sep and "=" not in head else (None, entry.strip())
-        if smsc is not None and not SMSC_ID.fullmatch(smsc):
-            raise ValueError(f"USSD ops smsc must be a Kannel smsc-id: {smsc!r}")
-        values: dict[str, int] = {}
-        for pair in filter(None, (p.strip() for p in pairs.split(","))):
-            name, _, raw = pair.partition("=")
-            if name.strip() not in _USSD_OP_NAMES:
-                raise ValueError(f"USSD op must be one of {', '.join(_USSD_OP_NAMES)}: {name!r}")
-            try:
-                value = int(raw.strip(), 0)
-            except ValueError:
-                raise ValueError(f"USSD op {name.strip()} must be a number: {raw!r}") from None
-            if not 0 <= value <= 255:
-                raise ValueError(f"USSD op {name.strip()} must fit one octet: {value}")
-            values[name.strip().replace("continue", "continue_")] = value
-        ops = cls(smsc, **values)
-        if len({ops.new, ops.continue_, ops.end}) < 3:
-            raise ValueError(f"USSD ops new, continue and end must differ: {entry!r}")
-        return ops
 
 
 # Shorter secrets can be guessed or were typed by hand ("x", "admin"): production refuses them.
@@ -339,6 +298,9 @@ class Settings(BaseSettings):
     def _split_ussd_ops(cls, value: object) -> object:
         if isinstance(value, str):
             value = tuple(UssdOps.parse(part) for part in value.split(";") if part.strip())
+        for ops in value if isinstance(value, tuple) else ():
+            if ops.smsc is not None and not SMSC_ID.fullmatch(ops.smsc):
+                raise ValueError(f"USSD ops smsc must be a Kannel smsc-id: {ops.smsc!r}")
         return value
 
     def ussd_ops(self, smsc: str | None) -> UssdOps:

@@ -53,10 +53,11 @@ from gateway.channels.ussd.core import (
     notice,
     refused,
 )
+from gateway.channels.ussd.ops import UssdOps
 from gateway.dialogs import texts
 from gateway.dialogs.model import ChannelKind, ChannelProfile, Session
 from gateway.phones import to_e164
-from gateway.settings import SMSC_ID, Settings, UssdOps
+from gateway.settings import SMSC_ID, Settings
 from gateway.text import is_gsm7
 
 log = structlog.get_logger("gateway.channels.ussd.kannel")

@@ -22,8 +22,9 @@ from fastapi.testclient import TestClient
 
 from gateway.channels.ussd import kannel as ussd_kannel
 from gateway.channels.ussd.core import Op
+from gateway.channels.ussd.ops import UssdOps
 from gateway.dialogs import texts
-from gateway.settings import Settings, UssdOps
+from gateway.settings import Settings
 from gateway.text import is_gsm7, screen_length
 from tests.gateway.channels import test_kannel_sms
 from tests.gateway.channels.conftest import lang_of, total
