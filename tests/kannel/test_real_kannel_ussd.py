@@ -39,6 +39,7 @@ pytestmark = pytest.mark.slow
 Start = Callable[..., LiveGateway]
 NEW, CONTINUE, END, RESPONSE = 0x01, 0x12, 0x11, 0x02  # GATEWAY_USSD_KANNEL_OPS defaults
 LINK = "IAM-USSD"
+ROOMY = 10.0  # the turn's budget at its ceiling: a loaded machine must not make screens "busy"
 _NUMBERS = count(0x41)
 
 
@@ -120,7 +121,7 @@ def fits(screen: ShortMessage) -> bool:
 def test_a_french_parent_dials_and_reaches_the_absences_in_three_screens(
     live_gateway: Start, smsc: Smsc
 ) -> None:
-    live_gateway()
+    live_gateway(ussd_budget_s=ROOMY)
     handset = Handset(smsc, "+212700000001")  # Rachid, French; Youssef Z990000001
     menu = handset.dial()
     assert (menu.service_type, menu.source, menu.destination) == ("USSD", "*2020#", "212700000001")
@@ -139,7 +140,7 @@ def test_a_french_parent_dials_and_reaches_the_absences_in_three_screens(
 def test_an_arabic_parent_gets_ucs2_screens_and_the_end_bit_on_the_last_page(
     live_gateway: Start, smsc: Smsc
 ) -> None:
-    live_gateway()
+    live_gateway(ussd_budget_s=ROOMY)
     handset = Handset(smsc, "+212600000001")  # Khadija, Arabic; the same children
     assert handset.dial().text == main_menu("ar")
     assert handset.press("1").text == prompt("ar", texts.ASK_CODE)
@@ -159,7 +160,7 @@ def test_an_arabic_parent_gets_ucs2_screens_and_the_end_bit_on_the_last_page(
 def test_a_session_the_network_aborts_gets_no_screen_and_a_late_answer_a_clean_end(
     live_gateway: Start, smsc: Smsc
 ) -> None:
-    gateway = live_gateway()
+    gateway = live_gateway(ussd_budget_s=ROOMY)
     handset = Handset(smsc, "+212600000002")  # Naima, French; Adam Z990000003
     handset.dial()
     assert handset.press("1").text == prompt("fr", texts.ASK_CODE)
@@ -181,7 +182,7 @@ def test_a_session_the_network_aborts_gets_no_screen_and_a_late_answer_a_clean_e
 
 
 def test_a_step_without_the_session_tlv_ends_cleanly(live_gateway: Start, smsc: Smsc) -> None:
-    live_gateway()
+    live_gateway(ussd_budget_s=ROOMY)
     before = len(smsc.received())
     smsc.deliver("212600000003", "1", op=CONTINUE, session=None)
     [answer] = wait_for(lambda: smsc.received()[before:], "the answer")

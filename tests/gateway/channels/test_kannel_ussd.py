@@ -37,6 +37,8 @@ AR_GUARDIAN = "+212600000001"  # Khadija, prefers Arabic; the same children
 NEW, CONTINUE, END, RESPONSE = 0x01, 0x12, 0x11, 0x02  # the defaults (UssdOps)
 _SESSIONS = count(0x10)
 make_kannel = test_kannel_sms.make_kannel  # the fixture: a gateway with the Kannel routes on
+# The turn's budget at its ceiling: a loaded test machine must not turn a screen into "busy".
+ROOMY = 10.0
 
 
 def meta(op: int | None, session: bytes | None) -> str:
@@ -130,8 +132,18 @@ def fits(answer: Answer) -> str | None:
 
 
 @pytest.fixture
-def ussd(make_kannel: Callable[..., KannelGateway]) -> TestClient:
-    return make_kannel().client
+def ussd(make_ussd: Callable[..., KannelGateway]) -> TestClient:
+    return make_ussd().client
+
+
+@pytest.fixture
+def make_ussd(make_kannel: Callable[..., KannelGateway]) -> Callable[..., KannelGateway]:
+    """`make_kannel` with a roomy USSD budget."""
+
+    def make(**overrides: object) -> KannelGateway:
+        return make_kannel(**{"ussd_budget_s": ROOMY, **overrides})
+
+    return make
 
 
 # --- parsing what smsbox sends, no HTTP ------------------------------------------------------
@@ -262,9 +274,9 @@ def test_a_repeated_step_from_smsbox_gets_the_same_screen_and_no_backend_call(
 
 
 def test_results_keep_the_session_open_when_the_operator_wants_it(
-    make_kannel: Callable[..., KannelGateway],
+    make_ussd: Callable[..., KannelGateway],
 ) -> None:
-    phone = OperatorPhone(make_kannel(ussd_kannel_end_on_result=False).client, FR_GUARDIAN)
+    phone = OperatorPhone(make_ussd(ussd_kannel_end_on_result=False).client, FR_GUARDIAN)
     phone.dial()
     for key in ("1", "Z990000001"):
         phone.press(key)
@@ -274,9 +286,9 @@ def test_results_keep_the_session_open_when_the_operator_wants_it(
 
 
 def test_each_operator_gets_its_own_step_values(
-    make_kannel: Callable[..., KannelGateway],
+    make_ussd: Callable[..., KannelGateway],
 ) -> None:
-    client = make_kannel(ussd_kannel_ops="IAM-USSD:new=0x21,continue=0x22,end=0x23,response=0x24")
+    client = make_ussd(ussd_kannel_ops="IAM-USSD:new=0x21,continue=0x22,end=0x23,response=0x24")
     phone = OperatorPhone(client.client, FR_GUARDIAN)
     menu = phone.step("*2020#", 0x21)
     assert (menu.text, menu.op) == (main_menu("fr"), 0x24)
@@ -409,12 +421,12 @@ def test_a_post_url_without_meta_reads_the_meta_data_header(ussd: TestClient) ->
     ],
 )
 def test_requests_outside_the_allowlist_or_without_the_token_are_refused(
-    make_kannel: Callable[..., KannelGateway],
+    make_ussd: Callable[..., KannelGateway],
     backend_calls: Calls,
     client: tuple[str, int],
     token: str | None,
 ) -> None:
-    gateway = make_kannel(client=client).client
+    gateway = make_ussd(client=client).client
     call = Recorded.load("dial", "kannel_ussd").with_(token=token, id=str(uuid.uuid4()))
     response = call.send(gateway)
     assert response.status_code == 403
@@ -427,10 +439,10 @@ def test_requests_outside_the_allowlist_or_without_the_token_are_refused(
 
 @pytest.mark.parametrize(("number", "keys"), WALKS)
 def test_every_screen_of_a_walk_fits_one_submit_sm(
-    make_kannel: Callable[..., KannelGateway], number: str, keys: list[str]
+    make_ussd: Callable[..., KannelGateway], number: str, keys: list[str]
 ) -> None:
     # The Africa's Talking walks, session kept open on results so every screen is seen.
-    phone = OperatorPhone(make_kannel(ussd_kannel_end_on_result=False).client, number)
+    phone = OperatorPhone(make_ussd(ussd_kannel_end_on_result=False).client, number)
     phone.dial()
     for key in keys:
         phone.press(key)
@@ -441,9 +453,9 @@ def test_every_screen_of_a_walk_fits_one_submit_sm(
 
 
 def test_a_sessions_logs_hold_no_phone_code_date_or_name(
-    make_kannel: Callable[..., KannelGateway], capsys: pytest.CaptureFixture[str]
+    make_ussd: Callable[..., KannelGateway], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    client = make_kannel(log_level="INFO", log_format="json").client
+    client = make_ussd(log_level="INFO", log_format="json").client
     capsys.readouterr()
     phone = OperatorPhone(client, FR_GUARDIAN)
     phone.dial()

@@ -88,7 +88,8 @@ class Browser:
 
 @pytest.fixture
 def orange_gateway(make_gateway: Callable[..., TestClient]) -> TestClient:
-    return make_gateway(ussd_orange_token=TOKEN)
+    # The budget at its ceiling: a loaded test machine must not turn a page into "busy".
+    return make_gateway(ussd_orange_token=TOKEN, ussd_budget_s=10.0)
 
 
 def test_a_parent_follows_links_and_fills_forms_to_the_absences(
