@@ -48,7 +48,7 @@ from gateway.turns import Prepare
 log = structlog.get_logger("gateway.channels.ussd")
 
 # A screen: 160 bytes, i.e. 160 GSM-7 characters kept (182 fit) or 80 in UCS-2 (CHANNELS.md §5).
-# A provider whose path carries less names its own profile (Kannel, `kannel.PROFILE`).
+# A provider whose path carries less passes its own profile to `answer`.
 PROFILE = ChannelProfile(kind=ChannelKind.USSD, max_chars_gsm7=160, max_chars_ucs2=80)
 MAX_INPUT_CHARS = 200  # a keypad input is short; anything longer is cut before matching
 BACK_TO_MENU = "menu"  # the option id of "0. Menu" (`Conversation.back_option`)
@@ -178,7 +178,8 @@ def notice(lang: str, msgid: str) -> str:
 @dataclass(frozen=True, slots=True)
 class EndedSessions:
     """Provider sessions that ended, per phone, for as long as a USSD session lives: which
-    request ended each (its repeat still gets its screen) and in which language."""
+    request ended each (its repeat still gets its screen) and in which language. Keys sit
+    under the phone's hash tag (`gateway.keys`): `mg:{<hmac>}:ussd:ended:<hmac of session>`."""
 
     sessions: SessionStore
 

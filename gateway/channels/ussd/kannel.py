@@ -55,7 +55,7 @@ from gateway.channels.ussd.core import (
 )
 from gateway.channels.ussd.ops import UssdOps
 from gateway.dialogs import texts
-from gateway.dialogs.model import ChannelKind, ChannelProfile, Session
+from gateway.dialogs.model import Session
 from gateway.phones import to_e164
 from gateway.settings import SMSC_ID, Settings
 from gateway.text import is_gsm7
@@ -65,10 +65,9 @@ log = structlog.get_logger("gateway.channels.ussd.kannel")
 CHANNEL = "ussd_kannel"
 ROUTE = "/channels/ussd/kannel"
 # A screen goes back in one submit_sm of at most 160 octets: Kannel sends GSM-7 one character
-# per octet (160, not the 182 of packed septets) and UCS-2 in two (80). smsbox keeps only
-# that much with `sms-length = 160` (default 140: 70 Arabic characters) and the link sends
-# it whole with `max-sms-octets = 160` (deploy/kannel/kannel.conf).
-PROFILE = ChannelProfile(kind=ChannelKind.USSD, max_chars_gsm7=160, max_chars_ucs2=80)
+# per octet (160, not the 182 of packed septets) and UCS-2 in two (80), the core's profile.
+# smsbox keeps that much only with `sms-length = 160` (default 140: 70 Arabic characters)
+# and the link sends it whole with `max-sms-octets = 160` (deploy/kannel/kannel.conf).
 MAX_BODY_BYTES = 2048  # a USSD string holds 182 characters; more is cut before decoding
 END_BIT = 0x01  # its_session_info, octet 2
 _META_GROUP = re.compile(r"\?([A-Za-z0-9_-]+)\?([^?]*)")
@@ -201,7 +200,5 @@ async def ussd_kannel(request: Request) -> Response:
     if step.op is Op.ABORT:
         await abort(state, hit_of(step))
         return Response(status_code=200)  # `omit-empty`: nothing goes to the phone
-    screen = await answer(
-        state, hit_of(step), profile=PROFILE, end_on_result=settings.ussd_kannel_end_on_result
-    )
+    screen = await answer(state, hit_of(step), end_on_result=settings.ussd_kannel_end_on_result)
     return reply(screen, step.session, ops)
