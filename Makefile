@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.dev-installed
 BENCH_STAMP := $(VENV)/.bench-installed
 
 .PHONY: run test lint format catalogs bench bench-sandbox bench-outbox bench-kannel bench-voice \
-	bench-alerts profile clean \
+	bench-alerts bench-ussd-kannel profile clean \
 	kannel-packages
 
 run: $(RUN_STAMP)
@@ -103,6 +103,9 @@ bench-alerts: $(DEV_STAMP)
 # gateway behind it; loopback only. BENCH_ARGS=--messages 100 for a short run.
 bench-kannel: $(DEV_STAMP)
 	$(BIN)/python bench/kannel.py $(BENCH_ARGS)
+
+bench-ussd-kannel: $(DEV_STAMP)
+	$(BIN)/python bench/ussd_kannel.py $(BENCH_ARGS)
 
 # Message catalogs: extract msgids from the code, merge them into ar and fr, compile to .mo.
 catalogs: $(DEV_STAMP)

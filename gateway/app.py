@@ -24,12 +24,12 @@ from backend_client import Deadline, MassarClient
 from backend_client.errors import BackendError
 from gateway import admin, logs
 from gateway.channels import (
-    at_ussd,
     kannel_sms,
     meta_whatsapp,
     telegram,
     twilio_sms,
     twilio_whatsapp,
+    ussd,
 )
 from gateway.channels.voice import twilio as twilio_voice
 from gateway.resilience import Breaker, BreakerState
@@ -137,8 +137,8 @@ def create_app(
         lifespan=lifespan,
     )
     app.add_middleware(RequestLogMiddleware)
-    if Channel.USSD_AFRICASTALKING in settings.channels:
-        app.include_router(at_ussd.router)
+    for router in ussd.routers(settings.channels):  # one per USSD provider switched on
+        app.include_router(router)
     if Channel.SMS_TWILIO in settings.channels:
         app.include_router(twilio_sms.router)
     if Channel.SMS_KANNEL in settings.channels:

@@ -18,6 +18,8 @@ from typing import Annotated, Self
 from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from gateway.channels.ussd.ops import UssdOps
+
 
 class Env(StrEnum):
     DEVELOPMENT = "development"
@@ -35,6 +37,8 @@ class SenderName(StrEnum):
 
 class Channel(StrEnum):
     USSD_AFRICASTALKING = "ussd_africastalking"
+    USSD_KANNEL = "ussd_kannel"  # operators' USSD gateways over SMPP, through Kannel
+    USSD_ORANGE = "ussd_orange"  # an operator's xHTML pages (#303#-style); needs its token
     SMS_TWILIO = "sms_twilio"
     SMS_KANNEL = "sms_kannel"
     WHATSAPP_TWILIO = "whatsapp_twilio"
@@ -53,6 +57,8 @@ IMPLEMENTED_CHANNELS = frozenset(
         Channel.WHATSAPP_META,
         Channel.TELEGRAM,
         Channel.VOICE_TWILIO,
+        Channel.USSD_KANNEL,
+        Channel.USSD_ORANGE,
     }
 )
 
@@ -84,6 +90,8 @@ CHANNEL_SECRETS: dict[Channel, tuple[str, ...]] = {
     Channel.USSD_AFRICASTALKING: ("at_ussd_token",),
     Channel.SMS_TWILIO: ("twilio_auth_token",),
     Channel.SMS_KANNEL: ("kannel_callback_token",),
+    Channel.USSD_KANNEL: ("kannel_callback_token",),
+    Channel.USSD_ORANGE: (),  # refuses every call until GATEWAY_USSD_ORANGE_TOKEN is set
     Channel.WHATSAPP_TWILIO: ("twilio_auth_token",),
     Channel.VOICE_TWILIO: ("twilio_auth_token",),
     Channel.WHATSAPP_META: ("meta_app_secret", "meta_verify_token", "meta_access_token"),
@@ -267,6 +275,18 @@ class Settings(BaseSettings):
     outbox_rate_telegram: float = Field(default=30.0, gt=0, le=10000)  # Bot FAQ: ~30/s
     outbox_burst_telegram: int = Field(default=30, ge=1)
     telegram_chat_rate: float = Field(default=1.0, gt=0, le=100)  # Bot FAQ: ~1/s per chat
+    # USSD through operators (issue 13, CHANNELS.md §15.A): smsbox posts each USSD step of an
+    # operator's SMPP link to /channels/ussd/kannel, with the Kannel callback token and from
+    # an allowed address (the GATEWAY_KANNEL_ settings above). The `ussd_service_op` values
+    # differ by the operator's vendor: `;`-separated UssdOps entries, one per link that
+    # differs from the common practice (GATEWAY_USSD_KANNEL_OPS="INWI-USSD:continue=2").
+    # A result with nothing to choose but the menu ends the session (the handset shows an
+    # error when an operator's session times out); false keeps it open for "0. Menu".
+    ussd_kannel_ops: Annotated[tuple[UssdOps, ...], NoDecode] = ()
+    ussd_kannel_end_on_result: bool = True
+    # An operator's xHTML USSD API (#303#-style, gateway/channels/ussd/orange.py): the secret
+    # in the service URL registered with the operator. Unset: the route refuses every call.
+    ussd_orange_token: SecretStr | None = None
 
     channels: Annotated[frozenset[Channel], NoDecode] = frozenset(IMPLEMENTED_CHANNELS)
 
@@ -341,6 +361,21 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             value = tuple(KannelRoute.parse(part) for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("ussd_kannel_ops", mode="before")
+    @classmethod
+    def _split_ussd_ops(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = tuple(UssdOps.parse(part) for part in value.split(";") if part.strip())
+        for ops in value if isinstance(value, tuple) else ():
+            if ops.smsc is not None and not SMSC_ID.fullmatch(ops.smsc):
+                raise ValueError(f"USSD ops smsc must be a Kannel smsc-id: {ops.smsc!r}")
+        return value
+
+    def ussd_ops(self, smsc: str | None) -> UssdOps:
+        """The `ussd_service_op` values of Kannel link `smsc`."""
+        named = {ops.smsc: ops for ops in self.ussd_kannel_ops}
+        return named.get(smsc) or named.get(None) or UssdOps()
 
     @field_validator("kannel_sms_from")
     @classmethod
@@ -468,6 +503,8 @@ class Settings(BaseSettings):
                 check(name)
         if self.twilio_webhook_shared_key is not None:
             check("twilio_webhook_shared_key")
+        if self.ussd_orange_token is not None:
+            check("ussd_orange_token")
         if self.sms_sender is SenderName.SINK:
             problems.append("GATEWAY_SMS_SENDER=sink records messages instead of sending them")
         elif self.sms_sender is SenderName.TWILIO:

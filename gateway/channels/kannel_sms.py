@@ -82,7 +82,7 @@ _CHARSETS = {
     "WINDOWS-1252": "cp1252",
 }
 _BINARY_CHARSETS = frozenset({"8-BIT", "BINARY"})
-_KANNEL_ID = re.compile(r"[A-Za-z0-9-]{1,64}")  # a UUID from Kannel
+KANNEL_ID = re.compile(r"[A-Za-z0-9-]{1,64}")  # a UUID from Kannel
 _OUR_ID = re.compile(r"[0-9a-f]{32}")  # OutMessage.id
 _CONTENT_CHARSET = re.compile(r'charset="?([A-Za-z0-9_.:-]+)"?', re.IGNORECASE)
 
@@ -106,21 +106,9 @@ def parse_payload(data: Mapping[str, str], body: bytes) -> KannelSms:
     """The SMS in one smsbox call: `data` its query (plus `udh` and the body's `charset`
     when the headers give them), `body` the text's bytes as Kannel sent them."""
     kannel_id = data.get("id", "")
-    if not _KANNEL_ID.fullmatch(kannel_id):
+    if not KANNEL_ID.fullmatch(kannel_id):
         raise PayloadError("id missing")
-    coding = data.get("coding", "") or "0"
-    if coding not in ("0", "1", "2"):
-        raise Ignored("ignored: unknown coding")
-    charset = (data.get("charset") or ("UTF-16BE" if coding == "2" else "UTF-8")).upper()
-    if coding == "1" or charset in _BINARY_CHARSETS or data.get("udh"):
-        raise Ignored("ignored: binary message")
-    codec = _CHARSETS.get(charset)
-    if codec is None:
-        raise Ignored("ignored: unknown charset")
-    try:
-        text = body.decode(codec).replace("\x00", "")
-    except UnicodeDecodeError:
-        raise Ignored("ignored: text does not decode") from None
+    text = decode_text(data, body)
     if not text.strip():
         raise Ignored("ignored: empty text")
     phone = to_e164(data.get("from", ""))
@@ -134,6 +122,24 @@ def parse_payload(data: Mapping[str, str], body: bytes) -> KannelSms:
         to=to if SENDER_ADDRESS.fullmatch(to) else None,
         smsc=smsc if SMSC_ID.fullmatch(smsc) else None,
     )
+
+
+def decode_text(data: Mapping[str, str], body: bytes) -> str:
+    """The text of a message from a phone, decoded by the coding and charset Kannel names;
+    `Ignored` for binary, unknown or undecodable text."""
+    coding = data.get("coding", "") or "0"
+    if coding not in ("0", "1", "2"):
+        raise Ignored("ignored: unknown coding")
+    charset = (data.get("charset") or ("UTF-16BE" if coding == "2" else "UTF-8")).upper()
+    if coding == "1" or charset in _BINARY_CHARSETS or data.get("udh"):
+        raise Ignored("ignored: binary message")
+    codec = _CHARSETS.get(charset)
+    if codec is None:
+        raise Ignored("ignored: unknown charset")
+    try:
+        return body.decode(codec).replace("\x00", "")
+    except UnicodeDecodeError:
+        raise Ignored("ignored: text does not decode") from None
 
 
 def verify(request: Request, settings: Settings) -> None:

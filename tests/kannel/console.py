@@ -4,6 +4,7 @@ Kannel runs deploy/kannel/kannel.conf with a fake IAM link (tests/kannel/harness
 on 13013 (the gateway's default GATEWAY_KANNEL_SENDSMS_URL) with the gateway's demo password,
 and posts to the gateway with its demo callback token. Type `<phone> <text>` to text the short
 code 2020; what Kannel sends to phones is printed as it arrives. Ctrl-D or Ctrl-C stops it.
+With `--ussd`, dial the USSD code instead (`tests/kannel/ussd_console.py`).
 """
 
 from __future__ import annotations
@@ -15,19 +16,24 @@ import threading
 import time
 from pathlib import Path
 
-from tests.kannel import harness
+from tests.kannel import harness, ussd_console
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.kannel.console", description=__doc__)
     parser.add_argument("--gateway", default="http://127.0.0.1:8000")
     parser.add_argument("--sendsms-port", type=int, default=13013)
+    parser.add_argument(
+        "--ussd", action="store_true", help="dial the USSD code instead (tests/kannel/smsc.py)"
+    )
     args = parser.parse_args(argv)
     reason = harness.missing()
     if reason is not None:
         sys.stderr.write(f"{reason}\n")
         return 1
     out = sys.stdout
+    if args.ussd:
+        return ussd_console.dial(args.gateway, out)
     with (
         tempfile.TemporaryDirectory(prefix="kannel-") as folder,
         harness.run_kannel(

@@ -81,8 +81,11 @@ class Ports:
 
 
 def link_ids(config: str) -> tuple[str, ...]:
-    """The smsc-ids of the configuration's links, in order."""
-    return tuple(re.findall(r"^smsc-id\s*=\s*(\S+)", config, flags=re.MULTILINE))
+    """The smsc-ids of the configuration's links (`group = smsc`), in order."""
+    groups = [
+        g for g in re.split(r"\n\s*\n", config) if re.search(r"^group\s*=\s*smsc\s*$", g, re.M)
+    ]
+    return tuple(i for g in groups for i in re.findall(r"^smsc-id\s*=\s*(\S+)", g, re.M))
 
 
 def render_config(
@@ -95,8 +98,13 @@ def render_config(
     sendsms_password: str,
     queue_delay_s: int = 1,
     log_level: int = 0,
+    smpp: Mapping[str, int] | None = None,
 ) -> str:
-    """The deployed configuration with fake links, loopback ports and test secrets."""
+    """The deployed configuration with fake links, loopback ports and test secrets.
+
+    The links named in `smpp` (smsc-id -> port) stay SMPP links, bound to an SMSC the test
+    runs on that loopback port (`tests/kannel/smsc.py`) with test credentials."""
+    smpp = smpp or {}
     values: dict[tuple[str, str], str] = {
         ("core", "admin-port"): str(ports.admin),
         ("core", "admin-password"): f'"{ADMIN_PASSWORD}"',
@@ -118,7 +126,9 @@ def render_config(
             continue
         fields = dict(_pair(line) for line in lines)
         name = fields.get("group", "")
-        if fields.get("smsc") == "smpp":
+        if fields.get("smsc") == "smpp" and fields.get("smsc-id") in smpp:
+            lines = [_smpp_line(line, smpp[fields["smsc-id"]]) for line in lines]
+        elif fields.get("smsc") == "smpp":
             lines = ["smsc = fake" if _pair(line) == ("smsc", "smpp") else line for line in lines]
             lines = [line for line in lines if not _SMPP_ONLY.match(line)]
             lines += [f"port = {ports.links[fields['smsc-id']]}", 'connect-allow-ip = "127.0.0.1"']
@@ -135,6 +145,24 @@ def render_config(
             rendered.append(line)
         out.append("\n".join(rendered))
     return "\n\n".join(out) + "\n"
+
+
+SMPP_USERNAME = "test-ussd"
+SMPP_PASSWORD = "test-pw"  # SMPP 3.4 passwords hold at most 8 characters
+
+
+def _smpp_line(line: str, port: int) -> str:
+    """One line of an SMPP link kept for the test's SMSC: its address and credentials."""
+    key = _pair(line)[0]
+    if key == "host":
+        return "host = 127.0.0.1"
+    if key == "port":
+        return f"port = {port}"
+    if key == "smsc-username":
+        return f'smsc-username = "{SMPP_USERNAME}"'
+    if key == "smsc-password":
+        return f'smsc-password = "{SMPP_PASSWORD}"'
+    return line
 
 
 def _pair(line: str) -> tuple[str, str]:
@@ -277,8 +305,10 @@ def run_kannel(
     operators: tuple[str, ...] = ("IAM",),
     log_level: int = 0,
     sendsms_port: int | None = None,
+    smpp: Mapping[str, int] | None = None,
 ) -> Iterator[Kannel]:
-    """bearerbox + smsbox on the deployed configuration, and a fakesmsc per operator named."""
+    """bearerbox + smsbox on the deployed configuration, and a fakesmsc per operator named;
+    the links in `smpp` bind to the test's SMSCs on those ports instead."""
     deployed = DEPLOYED_CONFIG.read_text(encoding="utf-8")
     ports = Ports.free(link_ids(deployed), sendsms_port)
     config = workdir / "kannel.conf"
@@ -291,6 +321,7 @@ def run_kannel(
             token=token,
             sendsms_password=sendsms_password,
             log_level=log_level,
+            smpp=smpp,
         ),
         encoding="utf-8",
     )
@@ -321,7 +352,7 @@ def run_kannel(
             fake = Fakesmsc(proc)
             fake.start_reading()
             links[smsc_id] = fake
-        _wait_links(ports.admin, operators)
+        _wait_links(ports.admin, operators + tuple(smpp or {}))
         yield Kannel(
             sendsms_url=f"http://127.0.0.1:{ports.sendsms}/cgi-bin/sendsms",
             links=links,

@@ -63,8 +63,8 @@ class Recorded:
     body: bytes
 
     @classmethod
-    def load(cls, name: str) -> Recorded:
-        doc = json.loads((FIXTURES / "kannel" / f"{name}.json").read_text(encoding="utf-8"))
+    def load(cls, name: str, folder: str = "kannel") -> Recorded:
+        doc = json.loads((FIXTURES / folder / f"{name}.json").read_text(encoding="utf-8"))
         query = parse_qsl(doc["query"], keep_blank_values=True, encoding="latin-1")
         return cls(
             method=doc["method"],

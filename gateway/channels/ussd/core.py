@@ -1,0 +1,251 @@
+"""The USSD core every provider shares: one screen per request, keyed by (phone, provider
+session id), answered within the USSD budget (`GATEWAY_USSD_BUDGET_S`, 2 s).
+
+A provider module verifies and parses its request into a `UssdHit`: who (`phone`), which of
+its sessions (`session_id`), its id for this request (replays get the same screen), what it
+says the request is (`op`: a dial, an answer, the network ending the session; None when the
+provider does not say, as Africa's Talking) and how to read this screen's input from the
+stored session (`read`: AT derives it from its `*`-joined path, SMPP sends it alone). The
+core runs the turn and hands back a `Screen` (text, end of session) for the provider to put
+on its wire:
+
+    provider request ──parse──> UssdHit ──answer()──> Screen(text, end) ──provider──> wire
+
+Sessions are one per phone (`gateway.store`); the provider session they belong to is kept as
+a hash in the session's channel bookkeeping, so a request from another provider session starts
+a new one. Providers that say what a request is also get the end of a session remembered
+for its provider session: an answer in a session that ended (ours or the network's) gets a
+clean end of session instead of a turn.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from functools import partial
+from typing import Any
+
+import structlog
+from fastapi import Request
+from fastapi.responses import PlainTextResponse, Response
+from redis.exceptions import RedisError
+
+from gateway.channels.common import SignatureError
+from gateway.dialogs import texts
+from gateway.dialogs.conversation import Step
+from gateway.dialogs.model import ChannelKind, ChannelProfile, Inbound, Session
+from gateway.dialogs.pages import gsm_fold
+from gateway.dialogs.prompts import INPUT_HANDLERS
+from gateway.i18n import translator
+from gateway.store import SESSION_TTL_S, SessionStore
+from gateway.text import script_of
+from gateway.turns import Prepare
+
+log = structlog.get_logger("gateway.channels.ussd")
+
+# A screen: 160 bytes, i.e. 160 GSM-7 characters kept (182 fit) or 80 in UCS-2 (CHANNELS.md §5).
+# A provider whose path carries less passes its own profile to `answer`.
+PROFILE = ChannelProfile(kind=ChannelKind.USSD, max_chars_gsm7=160, max_chars_ucs2=80)
+MAX_INPUT_CHARS = 200  # a keypad input is short; anything longer is cut before matching
+BACK_TO_MENU = "menu"  # the option id of "0. Menu" (`Conversation.back_option`)
+
+
+class Op(StrEnum):
+    """What the provider says a request is."""
+
+    NEW = "new"  # a dial: opens a session
+    CONTINUE = "continue"  # the user's answer to our last screen
+    ABORT = "abort"  # the network ended the session (no screen goes back)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Read:
+    """This screen's input, whether it opens a session, and the provider's bookkeeping to keep
+    in the session for the next request."""
+
+    text: str
+    new: bool
+    channel: Mapping[str, str] = field(default_factory=dict)
+
+
+Reader = Callable[[Session | None], Read]
+"""Reads the input from the stored session of *this* provider session (None: none stored)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UssdHit:
+    """One USSD request, whatever the provider."""
+
+    phone: str  # E.164
+    session_id: str  # the provider's session id
+    message_id: str  # the provider's id of this request: a repeat gets the first screen
+    read: Reader
+    op: Op | None = None  # None: the provider does not say (derived from the session)
+    network: str | None = None  # the operator, to pick a screen language
+    inbound_id: str | None = None  # the engine's `Inbound.message_id` (default: message_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Screen:
+    """What the handset shows: a text and, while the session goes on, the options (key,
+    label) a provider shows as numbered lines or as links; `end` closes the session."""
+
+    text: str
+    end: bool
+    options: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def shown(self) -> str:
+        """The text with its options as numbered lines, as a USSD screen shows them."""
+        return "\n".join([self.text, *(f"{key}. {label}" for key, label in self.options)])
+
+    def con_end(self) -> str:
+        """`CON …` to wait for input, `END …` to close: the usual aggregator wire (AT)."""
+        return ("END " if self.end else "CON ") + self.shown
+
+    def rendered(self) -> str:
+        """The screen as a turn remembers it (a repeat of the request gets it back)."""
+        return json.dumps([int(self.end), self.text, self.options], ensure_ascii=False)
+
+    @classmethod
+    def parse(cls, rendered: str) -> Screen:
+        end, text, options = json.loads(rendered)
+        return cls(text, end=bool(end), options=tuple((str(k), str(v)) for k, v in options))
+
+
+def refused(request: Request, verify: Callable[[Request, Any], None]) -> Response | None:
+    """A 403 with a short reason when `verify` refuses the caller; None when it passes."""
+    try:
+        verify(request, request.app.state.settings)
+    except SignatureError as exc:
+        log.info("ussd_refused", reason=exc.reason)
+        return PlainTextResponse(exc.reason, status_code=exc.status)
+    return None
+
+
+def digest(session_id: str) -> str:
+    """The provider session as the session keeps it (the id itself may carry user input)."""
+    return hashlib.sha256(session_id.encode()).hexdigest()[:16]
+
+
+def render(step: Step, *, end_on_result: bool = False) -> str:
+    """The step's screen, as `Screen.rendered`: the last reply, its options unless it ends.
+
+    With `end_on_result`, a result whose only option is going back to the menu (not a prompt
+    waiting for a code or a date) closes the session instead of holding the operator's
+    dialog open until the handset times out.
+    """
+    reply = step.replies[-1]
+    ids = [option.id for option in reply.options]
+    result = ids == [BACK_TO_MENU] and step.session.state not in INPUT_HANDLERS
+    end = reply.end_session or (end_on_result and result)
+    options = () if end else tuple((option.key, option.label) for option in reply.options)
+    return Screen(reply.text, end=end, options=options).rendered()
+
+
+def prepare_turn(hit: UssdHit, now: datetime) -> Prepare:
+    sid = digest(hit.session_id)
+
+    def prepare(stored: Session | None) -> tuple[Inbound, Session | None]:
+        own = stored if stored is not None and stored.channel.get("sid") == sid else None
+        got = hit.read(own)
+        inbound = Inbound(
+            channel=ChannelKind.USSD,
+            sender=hit.phone,
+            text=got.text[:MAX_INPUT_CHARS],
+            message_id=hit.inbound_id or hit.message_id,
+            session_id=hit.session_id,
+            new_session=got.new,
+            received_at=now,
+            network=hit.network,
+        )
+        base = own if own is not None and not got.new else Session()
+        return inbound, base.with_(channel={"sid": sid, **got.channel})
+
+    return prepare
+
+
+def notice(lang: str, msgid: str) -> str:
+    """A catalog sentence for a screen, in `lang` (French folded to GSM-7 letters)."""
+    text = translator(lang).gettext(msgid)
+    return gsm_fold(text) if lang == "fr" else text
+
+
+@dataclass(frozen=True, slots=True)
+class EndedSessions:
+    """Provider sessions that ended, per phone, for as long as a USSD session lives: which
+    request ended each (its repeat still gets its screen) and in which language. Keys sit
+    under the phone's hash tag (`gateway.keys`): `mg:{<hmac>}:ussd:ended:<hmac of session>`."""
+
+    sessions: SessionStore
+
+    def key(self, hit: UssdHit) -> str:
+        keys = self.sessions.keys
+        which = keys.digest(hit.session_id, label="ussd-ended\0")
+        return f"{keys.prefix}:{keys.user_tag(hit.phone)}:ussd:ended:{which}"
+
+    async def mark(self, hit: UssdHit, lang: str | None) -> None:
+        doc = json.dumps({"m": self.sessions.keys.digest(hit.message_id), "l": lang})
+        await self.sessions.redis.set(self.key(hit), doc, ex=SESSION_TTL_S[ChannelKind.USSD])
+
+    async def clear(self, hit: UssdHit) -> None:
+        await self.sessions.redis.delete(self.key(hit))
+
+    async def ended(self, hit: UssdHit) -> Screen | None:
+        """The clean end for an answer in a session that ended; None if it did not (or if
+        this is a repeat of the request that ended it)."""
+        raw = await self.sessions.redis.get(self.key(hit))
+        if raw is None:
+            return None
+        doc: dict[str, Any] = json.loads(raw)
+        if doc.get("m") == self.sessions.keys.digest(hit.message_id):
+            return None
+        lang = str(doc.get("l")) if doc.get("l") in ("ar", "fr") else "ar"
+        return Screen(notice(lang, texts.SESSION_ENDED), end=True)
+
+
+async def abort(state: Any, hit: UssdHit) -> None:
+    """The network ended `hit`'s session: remember it; no screen goes back."""
+    try:
+        stored = await state.sessions.load(ChannelKind.USSD, hit.phone)
+        lang = stored.lang.value if stored is not None and stored.lang is not None else None
+        await EndedSessions(state.sessions).mark(hit, lang=lang)
+    except RedisError as exc:
+        log.warning("ussd_end_marks_unavailable", error=type(exc).__name__)
+    log.info("ussd_aborted_by_network")
+
+
+async def answer(
+    state: Any, hit: UssdHit, *, profile: ChannelProfile = PROFILE, end_on_result: bool = False
+) -> Screen:
+    """The screen for `hit`. `state` is the app's: its settings, turn runner, session store."""
+    ended = EndedSessions(state.sessions)
+    try:
+        if hit.op is Op.NEW:
+            await ended.clear(hit)
+        elif hit.op is Op.CONTINUE and (over := await ended.ended(hit)) is not None:
+            log.info("ussd_answer_after_end")
+            return over
+    except RedisError as exc:
+        # The turn below meets the same Redis and answers "busy"; nothing is marked.
+        log.warning("ussd_end_marks_unavailable", error=type(exc).__name__)
+    rendered = await state.turns.run(
+        prepare_turn(hit, datetime.now(UTC)),
+        profile=profile,
+        user=hit.phone,
+        budget_s=state.settings.ussd_budget_s,
+        message_id=hit.message_id,
+        render=partial(render, end_on_result=end_on_result),
+        remember_s=SESSION_TTL_S[ChannelKind.USSD],
+    )
+    screen = Screen.parse(rendered)
+    if screen.end and hit.op is not None:
+        try:
+            await ended.mark(hit, lang=script_of(screen.text))
+        except RedisError as exc:
+            log.warning("ussd_end_marks_unavailable", error=type(exc).__name__)
+    return screen
