@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend_client import Deadline, MassarClient
 from backend_client.errors import BackendError
-from gateway import admin, logs
+from gateway import admin, console, logs
 from gateway.channels import at_ussd, kannel_sms, twilio_sms
 from gateway.resilience import Breaker, BreakerState
 from gateway.resilience.metrics import CONTENT_TYPE_LATEST
@@ -130,6 +130,8 @@ def create_app(
     if Channel.SMS_KANNEL in settings.channels or settings.sms_sender is SenderName.KANNEL:
         app.include_router(kannel_sms.dlr_router)
     app.include_router(admin.router)
+    # The operators' console: pages, simulator, leaflet (issue #16).
+    console.install(app)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness: the process answers")
     async def healthz() -> dict[str, str]:

@@ -232,6 +232,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     register(sub)  # unmatched, understand
 
+    from gateway.console.operators import register as register_operators
+
+    register_operators(sub)  # operators add (the console's accounts, issue #16)
+
     args = parser.parse_args(argv)
     result: int = args.func(args)
     return result

@@ -12,7 +12,15 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-__all__ = ["UtcDateTime", "address_h", "metadata", "outbound_message", "phone_binding"]
+__all__ = [
+    "UtcDateTime",
+    "address_h",
+    "console_audit",
+    "console_operator",
+    "metadata",
+    "outbound_message",
+    "phone_binding",
+]
 
 
 class UtcDateTime(sa.TypeDecorator[datetime]):
@@ -79,3 +87,30 @@ outbound_message = sa.Table(
 def address_h(key_secret: bytes, address: str) -> str:
     """The stored form of a phone or chat address: HMAC-SHA256 with the identity key, hex."""
     return hmac.new(key_secret, address.encode(), hashlib.sha256).hexdigest()
+
+
+# --- The operators' console (issue #16) -------------------------------------------------------
+
+# A hotline agent or supervisor: the password is an argon2id hash (argon2-cffi).
+console_operator = sa.Table(
+    "console_operator",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+# Every operator action: who, what, when, which phone (masked only), the reason given.
+console_audit = sa.Table(
+    "console_audit",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("operator", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("phone_masked", sa.String(32), nullable=True),
+    sa.Column("reason", sa.String(500), nullable=True),
+    sa.Column("detail", sa.String(200), nullable=True),
+    sa.Index("ix_console_audit_at", "at"),
+)

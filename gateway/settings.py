@@ -227,6 +227,22 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = SecretStr("demo-telegram-bot-token")
     telegram_webhook_secret: SecretStr | None = SecretStr("demo-telegram-webhook-secret")
 
+    # --- The operators' console (/console, issue #16) -----------------------------------------
+    # Sign-in: the session cookie is signed with a key derived from GATEWAY_IDENTITY_KEY; it
+    # ends after this many idle seconds; so many failed sign-ins lock a name for a while.
+    console_idle_timeout_s: int = Field(default=15 * 60, ge=60, le=8 * 3600)
+    console_signin_failures: int = Field(default=5, ge=1, le=100)
+    console_signin_lock_s: int = Field(default=15 * 60, ge=1, le=86400)
+    # The channel simulator without sign-in; unset: only in development.
+    console_open_simulator: bool | None = None
+    # What the printable leaflet tells parents (and the simulator dials).
+    leaflet_ussd_code: str = Field(default="*2020#", max_length=20)
+    leaflet_sms_number: str = Field(default="2020", max_length=20)
+    leaflet_whatsapp: str = Field(default="+212 5 00 00 00 00", max_length=40)
+    leaflet_telegram: str = Field(default="@MassarGatewayBot", max_length=40)
+    leaflet_hotline: str = Field(default="0800 00 20 20", max_length=40)
+    # --- end of the console's block ------------------------------------------------------------
+
     @field_validator("channels", mode="before")
     @classmethod
     def _split_channels(cls, value: object) -> object:
