@@ -22,6 +22,7 @@ from redis.exceptions import RedisError
 from backend_client import MassarClient
 from gateway.bindings import SqlBindings
 from gateway.channels.twilio_sms import SMS_PROFILE
+from gateway.console.helpdesk import HelpdeskQueue
 from gateway.delivery import DeliveryLog
 from gateway.lockout import RedisLockout
 from gateway.migrate import ensure_at_head
@@ -70,6 +71,7 @@ class Runtime:
     records: MessageRecords
     senders: dict[OutChannel, Sender]
     turns: TurnRunner
+    helpdesk: HelpdeskQueue  # the console's queue (issue #16)
 
     def worker(self, *, consumer: str | None = None, **overrides: object) -> OutboxWorker:
         """A sender worker over this runtime's outbox (`overrides`: `WorkerConfig` fields)."""
@@ -184,6 +186,14 @@ async def open_runtime(
             )
         )
         outbox = Outbox(redis, key_secret=key)
+        # The console's helpdesk queue: what nobody understood, for an agent to answer.
+        helpdesk = HelpdeskQueue(
+            redis,
+            key_secret=key,
+            outbox=outbox,
+            expiry_s=settings.helpdesk_expiry_s,
+            hotline=settings.leaflet_hotline,
+        )
         turns = TurnRunner(
             sessions=sessions,
             backend=resilient,
@@ -195,7 +205,10 @@ async def open_runtime(
             metrics=metrics,
             gate=TurnGate(settings.max_turns_in_flight),
             unmatched=UnmatchedLog(
-                redis, retention_s=settings.unmatched_retention_days * 86400, metrics=metrics
+                redis,
+                retention_s=settings.unmatched_retention_days * 86400,
+                metrics=metrics,
+                handover=helpdesk,
             ),
             guardian_cache=cache,
             follow_up=FollowUpConfig(
@@ -225,6 +238,7 @@ async def open_runtime(
             ),
             senders=senders,
             turns=turns,
+            helpdesk=helpdesk,
         )
     finally:
         with anyio.CancelScope(shield=True):

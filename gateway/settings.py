@@ -241,6 +241,9 @@ class Settings(BaseSettings):
     leaflet_whatsapp: str = Field(default="+212 5 00 00 00 00", max_length=40)
     leaflet_telegram: str = Field(default="@MassarGatewayBot", max_length=40)
     leaflet_hotline: str = Field(default="0800 00 20 20", max_length=40)
+    # A message in the helpdesk queue that nobody answered is closed after this long, with a
+    # message pointing to the hotline.
+    helpdesk_expiry_s: int = Field(default=4 * 3600, ge=60, le=7 * 86400)
     # --- end of the console's block ------------------------------------------------------------
 
     @field_validator("channels", mode="before")

@@ -12,7 +12,7 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
-from gateway.console import actions, dashboard, leaflet, lookup, signin, simulator
+from gateway.console import actions, dashboard, helpdesk, leaflet, lookup, signin, simulator
 from gateway.console.audit import AuditLog
 from gateway.console.operators import OperatorStore, SigninLock
 from gateway.console.web import ConsoleDenied, denied
@@ -41,7 +41,7 @@ def ensure_services(request: Request) -> None:
 def install(app: FastAPI) -> None:
     """Mount the console's pages and its static files on `app`."""
     pages = APIRouter(dependencies=[Depends(ensure_services)])
-    for module in (signin, lookup, actions, simulator, dashboard, leaflet):
+    for module in (signin, lookup, actions, simulator, dashboard, helpdesk, leaflet):
         pages.include_router(module.router)
     app.include_router(pages)
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
