@@ -240,7 +240,7 @@ class Settings(BaseSettings):
     leaflet_sms_number: str = Field(default="2020", max_length=20)
     leaflet_whatsapp: str = Field(default="+212 5 00 00 00 00", max_length=40)
     leaflet_telegram: str = Field(default="@MassarGatewayBot", max_length=40)
-    leaflet_hotline: str = Field(default="0800 00 20 20", max_length=40)
+    leaflet_hotline: str = Field(default="0800 00 11 22", max_length=40)
     # A message in the helpdesk queue that nobody answered is closed after this long, with a
     # message pointing to the hotline.
     helpdesk_expiry_s: int = Field(default=4 * 3600, ge=60, le=7 * 86400)

@@ -23,7 +23,9 @@ def verify(client: TestClient, phone: str, code: str, birth_date: str) -> httpx.
     )
 
 
-@pytest.mark.parametrize("typed", ["+212600000001", "0600000001", "00212 600 000 001", "٠٦٠٠٠٠٠٠٠١"])
+@pytest.mark.parametrize(
+    "typed", ["+212600000001", "0600000001", "00212 600 000 001", "٠٦٠٠٠٠٠٠٠١"]
+)
 def test_a_phone_in_any_format_finds_the_guardian(agent: TestClient, typed: str) -> None:
     page = agent.get("/console/lookup", params={"phone": typed})
     assert page.status_code == 200
@@ -100,8 +102,12 @@ def test_a_binding_made_by_sms_shows_and_a_supervisor_revokes_it(supervisor: Tes
     student = page.text.split('name="student" value="')[1].split('"')[0]
     revoked = supervisor.post(
         "/console/actions/revoke-binding",
-        data={"csrf": csrf_of(page.text), "phone": KHADIJA, "student": student,
-              "reason": "the number changed hands"},  # fmt: skip
+        data={
+            "csrf": csrf_of(page.text),
+            "phone": KHADIJA,
+            "student": student,
+            "reason": "the number changed hands",
+        },  # fmt: skip
     )
     assert "no longer bound" in revoked.text
     assert "Revoke the binding" not in revoked.text

@@ -59,8 +59,12 @@ def test_a_sign_in_posted_from_another_site_is_refused(console: TestClient) -> N
 def test_a_forged_csrf_token_is_refused(agent: TestClient) -> None:
     response = agent.post(
         "/console/lookup/verify",
-        data={"csrf": "forged", "phone": "+212600000001", "code": "Z990000001",
-              "birth_date": "14/09/2018"},  # fmt: skip
+        data={
+            "csrf": "forged",
+            "phone": "+212600000001",
+            "code": "Z990000001",
+            "birth_date": "14/09/2018",
+        },  # fmt: skip
     )
     assert response.status_code == 403
     assert "Youssef" not in response.text
@@ -98,7 +102,9 @@ def test_an_idle_session_expires_and_says_so(console: TestClient) -> None:
 
 
 def test_a_tampered_cookie_is_not_a_session(console: TestClient) -> None:
-    console.cookies.set(SESSION_COOKIE, "eyJuIjoic2FtaXIifQ.forged", domain="gw.test", path="/console")
+    console.cookies.set(
+        SESSION_COOKIE, "eyJuIjoic2FtaXIifQ.forged", domain="gw.test", path="/console"
+    )
     response = console.get("/console/dashboard", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "/console/signin"
