@@ -64,7 +64,7 @@ def test_a_forged_csrf_token_is_refused(agent: TestClient) -> None:
             "phone": "+212600000001",
             "code": "Z990000001",
             "birth_date": "14/09/2018",
-        },  # fmt: skip
+        },
     )
     assert response.status_code == 403
     assert "Youssef" not in response.text
