@@ -7,8 +7,10 @@ from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
+from markupsafe import escape
 
 from gateway.console.operators import OperatorStore
+from gateway.i18n import translator
 
 PASSWORDS = {"amina": "agent-password-1", "samir": "supervisor-password-1"}
 ROLES = {"amina": "agent", "samir": "supervisor"}
@@ -41,6 +43,7 @@ def sign_in(client: TestClient, name: str, password: str | None = None, lang: st
 def console(make_gateway: Callable[..., TestClient]) -> TestClient:
     client = make_gateway()
     add_operators(client)
+    client.get("/console/signin?lang=fr")  # French pages from here on (the cookie keeps it)
     return client
 
 
@@ -54,3 +57,8 @@ def agent(console: TestClient) -> TestClient:
 def supervisor(console: TestClient) -> TestClient:
     assert sign_in(console, "samir").status_code == 303
     return console
+
+
+def said(msgid: str, lang: str = "fr", **values: object) -> str:
+    """A catalog text as a console page shows it (translated, then HTML-escaped)."""
+    return str(escape(translator(lang).gettext(msgid, **values)))

@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.gateway.conftest import SmsPhone
-from tests.gateway.console.conftest import add_operators, csrf_of, sign_in
+from tests.gateway.console.conftest import add_operators, csrf_of, said, sign_in
 
 NAIMA = "+212600000002"
 
@@ -55,7 +55,7 @@ def test_an_unclear_sms_is_queued_and_answered_through_the_outbox(sending: TestC
     assert word in page.text
     assert "/console/lookup?phone=%2B212600000002" in page.text
     agent.post(f"/console/helpdesk/{item.id}/take", data={"csrf": csrf_of(page.text)})  # type: ignore[attr-defined]
-    assert "Taken by amina" in agent.get(f"/console/helpdesk/{item.id}").text  # type: ignore[attr-defined]
+    assert said("Taken by %(name)s", name="amina") in agent.get(f"/console/helpdesk/{item.id}").text  # type: ignore[attr-defined]
     answered = agent.post(
         f"/console/helpdesk/{item.id}/answer",  # type: ignore[attr-defined]
         data={"csrf": csrf_of(page.text), "text": "Bonjour, envoyez ABS pour les absences."},
@@ -103,12 +103,12 @@ def test_the_simulator_walks_ussd_to_the_absences_with_counts_and_logs(
     make_gateway: object,
 ) -> None:
     client = make_gateway(env="development", log_level="INFO")  # type: ignore[operator]
-    page = client.get("/console/simulator?channel=ussd&phone=%2B212600000002")
+    page = client.get("/console/simulator?channel=ussd&phone=%2B212600000002&lang=fr")
     assert page.status_code == 200
     csrf = csrf_of(page.text)
     form = {"csrf": csrf, "channel": "ussd", "phone": "+212600000002"}
     dialled = client.post("/console/simulator/send", data={**form, "restart": "1"})
-    assert "characters, GSM-7" in dialled.text or "characters, UCS-2" in dialled.text
+    assert "caractères, GSM-7" in dialled.text
     for key in ("1",):
         after = client.post("/console/simulator/send", data={**form, "press": key})
     after = client.post("/console/simulator/send", data={**form, "text": "Z990000003"})
@@ -116,7 +116,9 @@ def test_the_simulator_walks_ussd_to_the_absences_with_counts_and_logs(
     assert after.status_code == 200
     handset = after.text.split('id="handset"')[1].split("</form>")[0]
     assert "Adam : 1 absence non justifiée" in handset
-    assert "126 characters, GSM-7" in handset  # the last screen's length and encoding
+    assert (
+        said("%(chars)s characters, %(encoding)s", chars=126, encoding="GSM-7") in handset
+    )  # the last screen's length and encoding
     assert "&#34;state&#34;: &#34;absences&#34;" in after.text  # the session JSON
     logs = after.text.split('id="logs">')[1].split("</pre>")[0]
     assert "ussd" in logs
@@ -134,10 +136,10 @@ def test_the_simulator_needs_a_sign_in_outside_development(console: TestClient) 
 
 def test_the_simulator_sms_thread_counts_segments(make_gateway: object) -> None:
     client = make_gateway(env="development")  # type: ignore[operator]
-    page = client.get("/console/simulator?channel=sms&phone=%2B212600000002")
+    page = client.get("/console/simulator?channel=sms&phone=%2B212600000002&lang=fr")
     form = {"csrf": csrf_of(page.text), "channel": "sms", "phone": "+212600000002"}
     thread = client.post("/console/simulator/send", data={**form, "text": "ABS"})
-    assert "SMS segments" in thread.text
+    assert said("%(n)s SMS segments", n=1) in thread.text
     forged = client.post("/console/simulator/send", data={**form, "csrf": "forged", "text": "x"})
     assert forged.status_code == 403
 

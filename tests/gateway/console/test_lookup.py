@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.gateway.conftest import SmsPhone, UssdPhone
-from tests.gateway.console.conftest import add_operators, csrf_of, sign_in
+from tests.gateway.console.conftest import add_operators, csrf_of, said, sign_in
 
 KHADIJA = "+212600000001"
 YOUSSEF = {"code": "Z990000001", "birth_date": "14/09/2018"}
@@ -40,10 +40,10 @@ def test_no_number_not_a_number_and_an_unknown_number(agent: TestClient) -> None
     assert "Khadija" not in agent.get("/console/lookup").text
     bad = agent.get("/console/lookup", params={"phone": "hello"})
     assert bad.status_code == 400
-    assert "not a phone number" in bad.text
+    assert said("This is not a phone number: type it as the caller says it.") in bad.text
     unknown = agent.get("/console/lookup", params={"phone": "+212600000077"})
     assert unknown.status_code == 200
-    assert "No guardian is known for this number." in unknown.text
+    assert said("No guardian is known for this number.") in unknown.text
     assert "Khadija" not in unknown.text
 
 
@@ -60,13 +60,15 @@ def test_marks_and_absences_only_after_the_childs_code_and_birth_date(agent: Tes
 def test_a_wrong_birth_date_counts_toward_the_phones_lockout(supervisor: TestClient) -> None:
     for _ in range(2):
         wrong = verify(supervisor, KHADIJA, "Z990000001", "01/01/2001")
-        assert "do not match a child of this number" in wrong.text
+        assert (
+            said("The code and the birth date do not match a child of this number.") in wrong.text
+        )
         assert 'id="absences"' not in wrong.text
     verify(supervisor, KHADIJA, "Z990000001", "01/01/2001")  # the 3rd: a 15-minute cool-off
     page = supervisor.get("/console/lookup", params={"phone": KHADIJA})
-    assert "Locked until" in page.text
+    assert said("Locked until %(time)s UTC after %(n)s wrong answers.").split("%")[0] in page.text
     locked = verify(supervisor, KHADIJA, **YOUSSEF)
-    assert "locked after too many wrong answers" in locked.text
+    assert said("This number or this code is locked after too many wrong answers.") in locked.text
     assert 'id="absences"' not in locked.text
     # The same lockout as the channels: the parent's own USSD check is refused too.
     assert UssdPhone(supervisor, KHADIJA).dial().startswith(("CON", "END"))
@@ -76,13 +78,16 @@ def test_a_wrong_birth_date_counts_toward_the_phones_lockout(supervisor: TestCli
         data={"csrf": csrf, "phone": KHADIJA, "reason": "the caller mistyped the year"},
     )
     assert cleared.status_code == 200
-    assert "The lockout of this number is cleared." in cleared.text
-    assert "Not locked (0 wrong answers" in cleared.text
+    assert said("The lockout of this number is cleared.") in cleared.text
+    assert said("Not locked (%(n)s wrong answers in the last 24 hours).", n=0) in cleared.text
     lockout = supervisor.app.state.turns.lockout  # type: ignore[attr-defined]
     assert supervisor.portal.call(lockout.phone_state, KHADIJA) == (0, None)  # type: ignore[union-attr]
     # Massar keeps its own counter (DOMAIN §3), which the gateway cannot clear: the check
     # now reaches it, and it still says locked until its own cool-off ends.
-    assert "locked after too many wrong answers" in verify(supervisor, KHADIJA, **YOUSSEF).text
+    assert (
+        said("This number or this code is locked after too many wrong answers.")
+        in verify(supervisor, KHADIJA, **YOUSSEF).text
+    )
     audit = supervisor.get("/console/actions/audit").text
     assert "clear_lockout" in audit
     assert "the caller mistyped the year" in audit
@@ -96,13 +101,13 @@ def test_an_action_needs_a_reason(supervisor: TestClient) -> None:
         "/console/actions/clear-lockout", data={"csrf": csrf, "phone": KHADIJA, "reason": ""}
     )
     assert response.status_code == 400
-    assert "Give a reason" in response.text
+    assert said("Give a reason for this action.") in response.text
 
 
 def test_a_binding_made_by_sms_shows_and_a_supervisor_revokes_it(supervisor: TestClient) -> None:
     SmsPhone(supervisor, KHADIJA).send("Z990000001 14092018")
     page = supervisor.get("/console/lookup", params={"phone": KHADIJA})
-    assert page.text.count("Revoke the binding") == 1
+    assert page.text.count(said("Revoke the binding")) == 1
     student = page.text.split('name="student" value="')[1].split('"')[0]
     revoked = supervisor.post(
         "/console/actions/revoke-binding",
@@ -113,8 +118,8 @@ def test_a_binding_made_by_sms_shows_and_a_supervisor_revokes_it(supervisor: Tes
             "reason": "the number changed hands",
         },
     )
-    assert "no longer bound" in revoked.text
-    assert "Revoke the binding" not in revoked.text
+    assert said("The child is no longer bound to this number.") in revoked.text
+    assert said("Revoke the binding") not in revoked.text
     bindings = supervisor.app.state.turns.bindings  # type: ignore[attr-defined]
     assert supervisor.portal.call(bindings.bound_since, KHADIJA) == {}  # type: ignore[union-attr]
 

@@ -7,7 +7,7 @@ import time
 from fastapi.testclient import TestClient
 
 from gateway.console.web import SESSION_COOKIE, _serializer
-from tests.gateway.console.conftest import csrf_of, sign_in
+from tests.gateway.console.conftest import csrf_of, said, sign_in
 
 
 def test_a_right_password_signs_in_with_a_strict_httponly_cookie(console: TestClient) -> None:
@@ -27,8 +27,8 @@ def test_a_wrong_password_and_an_unknown_name_get_the_same_answer(console: TestC
     wrong = sign_in(console, "amina", "not-her-password")
     unknown = sign_in(console, "nobody", "whatever-password")
     assert wrong.status_code == unknown.status_code == 401
-    assert "Wrong name or password." in wrong.text
-    assert "Wrong name or password." in unknown.text
+    assert said("Wrong name or password.") in wrong.text
+    assert said("Wrong name or password.") in unknown.text
 
 
 def test_repeated_failures_lock_the_name_even_for_the_right_password(console: TestClient) -> None:
@@ -36,7 +36,7 @@ def test_repeated_failures_lock_the_name_even_for_the_right_password(console: Te
         assert sign_in(console, "amina", "guess-guess-guess").status_code == 401
     locked = sign_in(console, "amina")
     assert locked.status_code == 429
-    assert "Too many failed sign-ins" in locked.text
+    assert said("Too many failed sign-ins: wait 15 minutes or ask a supervisor.") in locked.text
     # An unknown name locks the same way: nothing tells which names exist.
     for _ in range(5):
         sign_in(console, "ghost", "guess-guess-guess")
@@ -52,7 +52,7 @@ def test_a_sign_in_posted_from_another_site_is_refused(console: TestClient) -> N
         follow_redirects=False,
     )
     assert response.status_code == 403
-    assert "another site" in response.text
+    assert said("This form was sent from another site.") in response.text
     assert SESSION_COOKIE not in response.headers.get("set-cookie", "")
 
 
@@ -83,7 +83,7 @@ def test_an_agent_gets_403_on_supervisor_actions(agent: TestClient) -> None:
             data={"csrf": csrf, "phone": "+212600000001", "reason": "caller asked", "student": "x"},
         )
         assert response.status_code == 403, action
-        assert "for supervisors" in response.text
+        assert said("This action is for supervisors.") in response.text
     assert agent.get("/console/dashboard").status_code == 403
     assert agent.get("/console/actions/audit").status_code == 403
 
@@ -98,7 +98,7 @@ def test_an_idle_session_expires_and_says_so(console: TestClient) -> None:
     assert response.status_code == 303
     assert response.headers["location"] == "/console/signin?expired=1"
     page = console.get(response.headers["location"])
-    assert "15 minutes without activity" in page.text
+    assert said("Your session ended after 15 minutes without activity: sign in again.") in page.text
 
 
 def test_a_tampered_cookie_is_not_a_session(console: TestClient) -> None:
