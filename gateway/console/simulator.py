@@ -140,6 +140,10 @@ async def simulator(request: Request) -> Response:
     channel, phone = _choice(request, dict(request.query_params))
     sim = request.cookies.get(SIM_COOKIE) or secrets.token_urlsafe(18)
     handset = _handsets(request).get((sim, channel, phone or ""))
+    if handset is not None and handset.started:
+        async with _client(request) as http:  # what the outbox sent since: shown on reload
+            handset.inbox.http = http
+            await handset.inbox.show_new()
     session_json = ""
     if phone is not None:
         kind = ChannelKind(PHONES[channel].session_channel)
