@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -23,10 +25,26 @@ router = APIRouter(prefix="/console/actions", include_in_schema=False)
 MIN_REASON_CHARS = 5
 
 
-async def _prepare(request: Request, operator: Operator) -> tuple[dict[str, str], str | None]:
+@dataclass(frozen=True, slots=True)
+class Asked:
+    form: dict[str, str]
+    phone: str
+    reason: str
+
+
+async def _asked(request: Request, operator: Operator) -> Asked | Response:
+    """The posted action (CSRF checked), or the page saying what is missing."""
     form = await form_of(request)
     check_form(request, form, operator)
-    return form, to_e164(form.get("phone", "")[:64])
+    t = t_of(request)
+    phone = to_e164(form.get("phone", "")[:64])
+    if phone is None:
+        error = t.gettext("This is not a phone number: type it as the caller says it.")
+        return page(request, "lookup.html", status_code=400, query="", view=None, error=error)
+    reason = form.get("reason", "").strip()[:500]
+    if len(reason) < MIN_REASON_CHARS:
+        return await _done(request, phone, error=t.gettext("Give a reason for this action."))
+    return Asked(form, phone, reason)
 
 
 async def _done(
@@ -41,50 +59,30 @@ async def _done(
 
 @router.post("/clear-lockout", response_class=HTMLResponse)
 async def clear_lockout(request: Request, operator: SupervisorDep) -> Response:
-    form, phone = await _prepare(request, operator)
-    t = t_of(request)
-    if phone is None:
-        return page(
-            request,
-            "lookup.html",
-            status_code=400,
-            query="",
-            view=None,
-            error=t.gettext("This is not a phone number: type it as the caller says it."),
-        )
-    reason = form.get("reason", "").strip()[:500]
-    if len(reason) < MIN_REASON_CHARS:
-        return await _done(request, phone, error=t.gettext("Give a reason for this action."))
-    await request.app.state.turns.lockout.clear_phone(phone)
+    asked = await _asked(request, operator)
+    if isinstance(asked, Response):
+        return asked
+    await request.app.state.turns.lockout.clear_phone(asked.phone)
     await request.app.state.console_audit.write(
-        operator.name, "clear_lockout", phone=phone, reason=reason
+        operator.name, "clear_lockout", phone=asked.phone, reason=asked.reason
     )
-    return await _done(request, phone, note=t.gettext("The lockout of this number is cleared."))
+    note = t_of(request).gettext("The lockout of this number is cleared.")
+    return await _done(request, asked.phone, note=note)
 
 
 @router.post("/revoke-binding", response_class=HTMLResponse)
 async def revoke_binding(request: Request, operator: SupervisorDep) -> Response:
-    form, phone = await _prepare(request, operator)
+    asked = await _asked(request, operator)
+    if isinstance(asked, Response):
+        return asked
     t = t_of(request)
-    if phone is None:
-        return page(
-            request,
-            "lookup.html",
-            status_code=400,
-            query="",
-            view=None,
-            error=t.gettext("This is not a phone number: type it as the caller says it."),
-        )
-    reason = form.get("reason", "").strip()[:500]
-    student = form.get("student", "")[:64]
-    if len(reason) < MIN_REASON_CHARS:
-        return await _done(request, phone, error=t.gettext("Give a reason for this action."))
-    revoked = await request.app.state.turns.bindings.revoke(phone, student)
+    student = asked.form.get("student", "")[:64]
+    revoked = await request.app.state.turns.bindings.revoke(asked.phone, student)
     await request.app.state.console_audit.write(
         operator.name,
         "revoke_binding",
-        phone=phone,
-        reason=reason,
+        phone=asked.phone,
+        reason=asked.reason,
         detail="revoked" if revoked else "no such binding",
     )
     note = (
@@ -92,7 +90,7 @@ async def revoke_binding(request: Request, operator: SupervisorDep) -> Response:
         if revoked
         else t.gettext("This child was not bound to this number.")
     )
-    return await _done(request, phone, note=note)
+    return await _done(request, asked.phone, note=note)
 
 
 @router.get("/audit", response_class=HTMLResponse)

@@ -223,12 +223,19 @@ def _gone(request: Request) -> Response:
     return page(request, "message.html", status_code=404, message=message)
 
 
-@router.post("/{item_id}/take")
-async def take(request: Request, item_id: str, operator: OperatorDep) -> Response:
+async def _posted(
+    request: Request, item_id: str, operator: OperatorDep
+) -> tuple[dict[str, str], HelpdeskQueue, Item | None]:
+    """The posted form (CSRF checked), the queue, and the item if it is still open."""
     form = await form_of(request)
     check_form(request, form, operator)
     queue = _queue(request)
-    item = await queue.get(item_id[:64])
+    return form, queue, await queue.get(item_id[:64])
+
+
+@router.post("/{item_id}/take")
+async def take(request: Request, item_id: str, operator: OperatorDep) -> Response:
+    _, queue, item = await _posted(request, item_id, operator)
     if item is None:
         return _gone(request)
     await queue.take(item, operator.name)
@@ -238,10 +245,7 @@ async def take(request: Request, item_id: str, operator: OperatorDep) -> Respons
 
 @router.post("/{item_id}/answer")
 async def answer(request: Request, item_id: str, operator: OperatorDep) -> Response:
-    form = await form_of(request)
-    check_form(request, form, operator)
-    queue = _queue(request)
-    item = await queue.get(item_id[:64])
+    form, queue, item = await _posted(request, item_id, operator)
     if item is None:
         return _gone(request)
     text = " ".join(form.get("text", "").split())[:MAX_ANSWER_CHARS]

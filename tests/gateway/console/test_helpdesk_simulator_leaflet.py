@@ -171,31 +171,22 @@ def test_operators_add_reads_the_password_from_stdin(tmp_path: Path) -> None:
     env = {"GATEWAY_DATABASE_URL": f"sqlite:///{tmp_path}/gw.db", "PATH": "/usr/bin:/bin"}
     run = [sys.executable, "-m", "gateway"]
     subprocess.run([*run, "migrate"], env=env, check=True, capture_output=True)  # noqa: S603
-    added = subprocess.run(  # noqa: S603
-        [*run, "operators", "add", "leila", "--role", "supervisor"],
-        env=env,
-        input="a-long-password-1\n",
-        capture_output=True,
-        text=True,
-    )
+
+    def add(name: str, role: str, password: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(  # noqa: S603
+            [*run, "operators", "add", name, "--role", role],
+            env=env,
+            input=password + "\n",
+            capture_output=True,
+            text=True,
+        )
+
+    added = add("leila", "supervisor", "a-long-password-1")
     assert added.returncode == 0, added.stderr
-    again = subprocess.run(  # noqa: S603
-        [*run, "operators", "add", "leila", "--role", "agent"],
-        env=env,
-        input="a-long-password-1\n",
-        capture_output=True,
-        text=True,
-    )
+    again = add("leila", "agent", "a-long-password-1")
     assert again.returncode == 1
     assert "exists already" in again.stderr
-    short = subprocess.run(  # noqa: S603
-        [*run, "operators", "add", "omar", "--role", "agent"],
-        env=env,
-        input="short\n",
-        capture_output=True,
-        text=True,
-    )
-    assert short.returncode == 2
+    assert add("omar", "agent", "short").returncode == 2
     import sqlalchemy as sa
 
     engine = sa.create_engine(f"sqlite:///{tmp_path}/gw.db")
