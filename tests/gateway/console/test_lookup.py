@@ -30,6 +30,7 @@ def test_a_phone_in_any_format_finds_the_guardian(agent: TestClient, typed: str)
     page = agent.get("/console/lookup", params={"phone": typed})
     assert page.status_code == 200
     assert 'id="guardian">Khadija' in page.text
+    assert 'id="preferred-lang">العربية' in page.text  # Khadija prefers Arabic
     assert "Youssef" in page.text
     assert "Salma" in page.text
     assert "+212*******01" in page.text
