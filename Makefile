@@ -8,7 +8,7 @@ BENCH_STAMP := $(VENV)/.bench-installed
 
 .PHONY: run test lint format catalogs bench bench-sandbox bench-outbox bench-kannel bench-voice \
 	bench-alerts bench-ussd-kannel profile clean \
-	kannel-packages
+	kannel-packages leaflet-packages browser-packages
 
 run: $(RUN_STAMP)
 	@$(BIN)/pybabel compile -d gateway/locales 2>/dev/null
@@ -37,11 +37,11 @@ $(BIN)/python:
 	  apt-get update -qq && apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install -q --upgrade pip
 
-$(RUN_STAMP): pyproject.toml | $(BIN)/python
+$(RUN_STAMP): pyproject.toml | $(BIN)/python leaflet-packages
 	$(BIN)/pip install -q -e .
 	@touch $@
 
-$(DEV_STAMP): pyproject.toml | $(BIN)/python kannel-packages
+$(DEV_STAMP): pyproject.toml | $(BIN)/python kannel-packages leaflet-packages browser-packages
 	$(BIN)/pip install -q -e '.[dev]'
 	@touch $@ $(RUN_STAMP)
 
@@ -59,6 +59,31 @@ kannel-packages:
 	         && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kannel kannel-extras \
 	              >/dev/null 2>&1; }; } \
 	  || echo "could not install kannel: the real-Kannel tests will be skipped"; \
+	fi
+
+# The console (issue #16). Its leaflet is laid out by WeasyPrint, which needs Pango and a font
+# with Arabic letters; its browser tests drive Debian's chromium through chromium-driver (no
+# browser is ever downloaded). Installed with apt when this runs as root on Debian and they are
+# missing; anywhere else nothing happens and the browser tests are skipped, saying why.
+define apt_install
+	if [ "$$(id -u)" = 0 ] && [ -f /etc/debian_version ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing $(1) (apt-get)"; \
+	  { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null 2>&1 \
+	    || { apt-get update -qq >/dev/null 2>&1 \
+	         && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null 2>&1; }; } \
+	  || echo "could not install $(1)"; \
+	fi
+endef
+
+leaflet-packages:
+	@if ! ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 \
+	    || [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then \
+	  $(call apt_install,libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core); \
+	fi
+
+browser-packages:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  $(call apt_install,chromium chromium-driver); \
 	fi
 
 clean:

@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend_client import Deadline, MassarClient
 from backend_client.errors import BackendError
-from gateway import admin, logs
+from gateway import admin, console, logs
 from gateway.channels import (
     kannel_sms,
     meta_whatsapp,
@@ -156,6 +156,8 @@ def create_app(
     if Channel.TELEGRAM in settings.channels:
         app.include_router(telegram.router)
     app.include_router(admin.router)
+    # The operators' console: pages, simulator, leaflet (issue #16).
+    console.install(app)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness: the process answers")
     async def healthz() -> dict[str, str]:

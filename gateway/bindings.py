@@ -43,6 +43,19 @@ class SqlBindings:
             raise ValueError("a binding time must be timezone-aware")
         await anyio.to_thread.run_sync(partial(self._bind, self.phone_h(phone), student_id, at))
 
+    async def revoke(self, phone: str, student_id: str) -> bool:
+        """Forget that this phone proved it may see `student_id` (console, issue #16)."""
+        table = phone_binding
+        statement = sa.delete(table).where(
+            table.c.phone_h == self.phone_h(phone), table.c.student_id == student_id
+        )
+
+        def run() -> bool:
+            with self.engine.begin() as conn:
+                return conn.execute(statement).rowcount > 0
+
+        return await anyio.to_thread.run_sync(run)
+
     def _bound_since(self, phone_h: str) -> dict[str, datetime]:
         query = sa.select(phone_binding.c.student_id, phone_binding.c.bound_at).where(
             phone_binding.c.phone_h == phone_h

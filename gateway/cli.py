@@ -258,6 +258,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from gateway.telegram_cli import register as register_telegram
 
     register_telegram(sub)  # telegram set-webhook (issue #9)
+    from gateway.console.operators import register as register_operators
+
+    register_operators(sub)  # operators add (the console's accounts, issue #16)
 
     args = parser.parse_args(argv)
     result: int = args.func(args)

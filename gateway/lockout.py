@@ -142,3 +142,19 @@ class RedisLockout:
             args += [threshold, seconds * 1000]
         count, before, after = await self._fail(keys=[tag + ":fails", tag + ":until"], args=args)
         return int(count), int(before), int(after)
+
+    # --- for the operators' console (issue #16) ----------------------------------------------
+
+    async def phone_state(self, phone: str) -> tuple[int, float | None]:
+        """Failures of the phone in the window, and when its lock ends (epoch s; None: none)."""
+        tag = self._phone_tag(phone)
+        now = self._now_ms()
+        count = await self.redis.zcount(tag + ":fails", now - self._window_ms, "+inf")
+        until = await self.redis.get(tag + ":until")
+        ends = int(until) if until is not None and int(until) > now else None
+        return int(count), ends / 1000 if ends is not None else None
+
+    async def clear_phone(self, phone: str) -> None:
+        """Forget the phone's failures and lock (a supervisor's decision, audited)."""
+        tag = self._phone_tag(phone)
+        await self.redis.delete(tag + ":fails", tag + ":until")

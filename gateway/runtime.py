@@ -27,6 +27,7 @@ from gateway.alerts.quiet import QuietHours
 from gateway.alerts.store import AlertStore
 from gateway.bindings import SqlBindings
 from gateway.channels.twilio_sms import SMS_PROFILE
+from gateway.console.helpdesk import HelpdeskQueue
 from gateway.delivery import DeliveryLog
 from gateway.lockout import RedisLockout
 from gateway.migrate import ensure_at_head
@@ -78,6 +79,7 @@ class Runtime:
     turns: TurnRunner
     preferences: SqlPreferences  # alerts (issue 15): opt-outs, languages, channels
     telegram_links: TelegramLinks  # issue #9: the phone each Telegram chat proved
+    helpdesk: HelpdeskQueue  # the console's queue (issue #16)
 
     def worker(self, *, consumer: str | None = None, **overrides: object) -> OutboxWorker:
         """A sender worker over this runtime's outbox (`overrides`: `WorkerConfig` fields)."""
@@ -234,6 +236,14 @@ async def open_runtime(
         )
         outbox = Outbox(redis, key_secret=key)
         preferences = SqlPreferences(engine, key_secret=key)
+        # The console's helpdesk queue: what nobody understood, for an agent to answer.
+        helpdesk = HelpdeskQueue(
+            redis,
+            key_secret=key,
+            outbox=outbox,
+            expiry_s=settings.helpdesk_expiry_s,
+            hotline=settings.leaflet_hotline,
+        )
         turns = TurnRunner(
             sessions=sessions,
             backend=resilient,
@@ -245,7 +255,10 @@ async def open_runtime(
             metrics=metrics,
             gate=TurnGate(settings.max_turns_in_flight),
             unmatched=UnmatchedLog(
-                redis, retention_s=settings.unmatched_retention_days * 86400, metrics=metrics
+                redis,
+                retention_s=settings.unmatched_retention_days * 86400,
+                metrics=metrics,
+                handover=helpdesk,
             ),
             guardian_cache=cache,
             follow_up=FollowUpConfig(
@@ -278,6 +291,7 @@ async def open_runtime(
             turns=turns,
             preferences=preferences,
             telegram_links=TelegramLinks(engine, key_secret=key),
+            helpdesk=helpdesk,
         )
     finally:
         with anyio.CancelScope(shield=True):

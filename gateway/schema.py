@@ -21,6 +21,8 @@ __all__ = [
     "alert_cursor",
     "alert_held",
     "alert_preference",
+    "console_audit",
+    "console_operator",
     "dialect_insert",
     "metadata",
     "outbound_message",
@@ -162,3 +164,30 @@ def dialect_insert(engine: sa.Engine) -> Any:
     if dialect == "postgresql":
         return postgresql.insert
     raise NotImplementedError(f"upserts need SQLite or PostgreSQL, not {dialect}")
+
+
+# --- The operators' console (issue #16) -------------------------------------------------------
+
+# A hotline agent or supervisor: the password is an argon2id hash (argon2-cffi).
+console_operator = sa.Table(
+    "console_operator",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+# Every operator action: who, what, when, which phone (masked only), the reason given.
+console_audit = sa.Table(
+    "console_audit",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("operator", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("phone_masked", sa.String(32), nullable=True),
+    sa.Column("reason", sa.String(500), nullable=True),
+    sa.Column("detail", sa.String(200), nullable=True),
+    sa.Index("ix_console_audit_at", "at"),
+)

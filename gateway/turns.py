@@ -257,7 +257,7 @@ class TurnRunner:
         for event in result.events:
             log.info("dialog_event", kind=event.kind, state=saved.state)
         if self.unmatched is not None:
-            await self.unmatched.record(result.events, channel=profile.kind.value)
+            await self.unmatched.record(result.events, channel=profile.kind.value, inbound=inbound)
         return body
 
     def _turn(

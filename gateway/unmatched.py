@@ -22,14 +22,14 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from redis.typing import EncodableT, FieldT
 
-from gateway.dialogs.model import Event
+from gateway.dialogs.model import Event, Inbound
 from gateway.resilience.metrics import Metrics
 
 log = structlog.get_logger("gateway.unmatched")
@@ -52,23 +52,42 @@ class Unmatched:
     channel: str
 
 
+class Handover(Protocol):
+    """Where a message nobody understood goes for a person to answer (the console's helpdesk
+    queue, `gateway.console.helpdesk`): it gets the whole input, not the masked text."""
+
+    async def unmatched(self, inbound: Inbound, lang: str) -> None: ...
+
+
 class UnmatchedLog:
     """Counts and keeps the `unmatched` events of turns; reads them back for the CLI."""
 
     def __init__(
-        self, redis: Redis, *, retention_s: int, metrics: Metrics | None = None, key: str = KEY
+        self,
+        redis: Redis,
+        *,
+        retention_s: int,
+        metrics: Metrics | None = None,
+        key: str = KEY,
+        handover: Handover | None = None,
     ) -> None:
         self.redis = redis
         self.retention_s = retention_s
         self.metrics = metrics
         self.key = key
+        self.handover = handover
 
-    async def record(self, events: Iterable[Event], *, channel: str) -> None:
-        """Count and keep every `unmatched` event; a Redis failure loses the entry only."""
+    async def record(
+        self, events: Iterable[Event], *, channel: str, inbound: Inbound | None = None
+    ) -> None:
+        """Count and keep every `unmatched` event; a Redis failure loses the entry only.
+        With a `handover` and the `inbound`, the message also goes to the helpdesk queue."""
         for event in events:
             if event.kind != EVENT:
                 continue
             lang = str(event.data.get("lang", ""))
+            if self.handover is not None and inbound is not None:
+                await self.handover.unmatched(inbound, lang)
             if self.metrics is not None:
                 self.metrics.unmatched.labels(channel=channel, lang=lang).inc()
             entry: dict[FieldT, EncodableT] = {

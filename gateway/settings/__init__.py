@@ -24,7 +24,7 @@ from gateway.settings.names import (
     InsecureSettings,
     SenderName,
 )
-from gateway.settings.parts import AlertSettings, ChatSettings, VoiceSettings
+from gateway.settings.parts import AlertSettings, ChatSettings, ConsoleSettings, VoiceSettings
 
 __all__ = [
     "CHANNEL_SECRETS",
@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 
-class Settings(KannelSettings, VoiceSettings, ChatSettings, AlertSettings):
+class Settings(KannelSettings, VoiceSettings, ChatSettings, AlertSettings, ConsoleSettings):
     """Every setting; the channels' and the alerts' own are in their parts' classes."""
 
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore", frozen=True)

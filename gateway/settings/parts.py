@@ -1,4 +1,4 @@
-"""Settings of the voice menu, the chat apps and the alerts (parts of `Settings`)."""
+"""Settings of the voice menu, the chat apps, the alerts and the console (parts of `Settings`)."""
 
 from __future__ import annotations
 
@@ -69,3 +69,23 @@ class AlertSettings(BaseSettings):
 
         QuietHours.parse(value)  # raises ValueError with what is wrong
         return value
+
+
+class ConsoleSettings(BaseSettings):
+    # The operators' console (/console, issue #16).
+    # Sign-in: the session cookie is signed with a key derived from GATEWAY_IDENTITY_KEY; it
+    # ends after this many idle seconds; so many failed sign-ins lock a name for a while.
+    console_idle_timeout_s: int = Field(default=15 * 60, ge=60, le=8 * 3600)
+    console_signin_failures: int = Field(default=5, ge=1, le=100)
+    console_signin_lock_s: int = Field(default=15 * 60, ge=1, le=86400)
+    # The channel simulator without sign-in; unset: only in development.
+    console_open_simulator: bool | None = None
+    # What the printable leaflet tells parents (and the simulator dials).
+    leaflet_ussd_code: str = Field(default="*2020#", max_length=20)
+    leaflet_sms_number: str = Field(default="2020", max_length=20)
+    leaflet_whatsapp: str = Field(default="+212 5 00 00 00 00", max_length=40)
+    leaflet_telegram: str = Field(default="@MassarGatewayBot", max_length=40)
+    leaflet_hotline: str = Field(default="0800 00 11 22", max_length=40)
+    # A message in the helpdesk queue that nobody answered is closed after this long, with a
+    # message pointing to the hotline.
+    helpdesk_expiry_s: int = Field(default=4 * 3600, ge=60, le=7 * 86400)

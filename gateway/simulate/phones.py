@@ -30,6 +30,10 @@ class Phone:
 
     dials_first = False  # USSD: the conversation starts with a dial, not with a typed line
     replies_later = False  # Meta, Telegram: the answer comes through the outbox, not the request
+    # What the web simulator (/console/simulator) draws for this handset: a USSD screen, an
+    # SMS thread, a chat with buttons, a keypad; `session_channel` names its Redis sessions.
+    screen = "thread"  # "ussd" | "thread" | "chat" | "keypad"
+    session_channel = "sms"
 
     def __init__(self, http: httpx.AsyncClient, settings: Settings, phone: str) -> None:
         self.http, self.settings, self.phone = http, settings, phone
@@ -46,6 +50,11 @@ class Phone:
     async def send(self, text: str) -> str:
         """Deliver one typed line to the gateway; what the phone shows in answer."""
         raise NotImplementedError
+
+    async def press(self, option: str) -> str:
+        """A button, list item or key the user pressed (`option`: its id or key); a channel
+        whose provider posts presses differently from text overrides this."""
+        return await self.send(option)
 
     def show(self, msg: SentMessage) -> str | None:
         """A message the gateway sent this phone (through the outbox), as the phone shows it."""

@@ -12,6 +12,8 @@ USSD_ROUTE = "/channels/ussd/africastalking"
 @register("ussd")
 class AfricasTalkingUssdPhone(Phone):
     dials_first = True
+    screen = "ussd"
+    session_channel = "ussd"
 
     session_id: str | None = None
     path: list[str]

@@ -38,15 +38,7 @@ from tests.databases import empty_database
 
 pytestmark = pytest.mark.postgres
 
-TABLES = {
-    "alembic_version",
-    "phone_binding",
-    "outbound_message",
-    "alert_cursor",
-    "alert_preference",
-    "alert_held",
-    "telegram_link",
-}
+TABLES = {"alembic_version", *metadata.tables}  # every table of gateway/schema.py
 PREVIOUS_RELEASE = "0002"  # the outbox's revision, the head before alerts and Telegram links
 WAIT_S = 30.0
 
@@ -74,10 +66,9 @@ def tables(engine: sa.Engine) -> set[str]:
 def create_tables_as_before_migrations(engine: sa.Engine, *, outbox: bool) -> None:
     """What the gateway's start-up made before migrations: `metadata.create_all` of the
     bindings table alone, or (the code since the outbox's table) of gateway/schema.py."""
-    if outbox:  # the two tables gateway/schema.py had then (later ones come by migration)
-        metadata.create_all(
-            engine, tables=[metadata.tables["phone_binding"], metadata.tables["outbound_message"]]
-        )
+    if outbox:  # the tables gateway/schema.py had then; later ones came with migrations
+        then = ("phone_binding", "outbound_message")
+        metadata.create_all(engine, tables=[metadata.tables[name] for name in then])
         return
     old = sa.MetaData()
     sa.Table(

@@ -1,0 +1,106 @@
+"""Supervisor actions on a phone, each with a reason and audited; an agent gets 403."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from gateway.console.lookup import phone_view
+from gateway.console.web import (
+    Operator,
+    OperatorDep,
+    SupervisorDep,
+    check_form,
+    form_of,
+    page,
+    t_of,
+)
+from gateway.phones import to_e164
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/console/actions", include_in_schema=False)
+MIN_REASON_CHARS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Asked:
+    form: dict[str, str]
+    phone: str
+    reason: str
+
+
+async def _asked(request: Request, operator: Operator) -> Asked | Response:
+    """The posted action (CSRF checked), or the page saying what is missing."""
+    form = await form_of(request)
+    check_form(request, form, operator)
+    t = t_of(request)
+    phone = to_e164(form.get("phone", "")[:64])
+    if phone is None:
+        error = t.gettext("This is not a phone number: type it as the caller says it.")
+        return page(request, "lookup.html", status_code=400, query="", view=None, error=error)
+    reason = form.get("reason", "").strip()[:500]
+    if len(reason) < MIN_REASON_CHARS:
+        return await _done(request, phone, error=t.gettext("Give a reason for this action."))
+    return Asked(form, phone, reason)
+
+
+async def _done(
+    request: Request, phone: str, *, note: str | None = None, error: str | None = None
+) -> Response:
+    view = await phone_view(request.app.state, phone)
+    status = 400 if error else 200
+    return page(
+        request, "lookup.html", status_code=status, query=phone, view=view, note=note, error=error
+    )
+
+
+@router.post("/clear-lockout", response_class=HTMLResponse)
+async def clear_lockout(request: Request, operator: SupervisorDep) -> Response:
+    asked = await _asked(request, operator)
+    if isinstance(asked, Response):
+        return asked
+    await request.app.state.turns.lockout.clear_phone(asked.phone)
+    await request.app.state.console_audit.write(
+        operator.name, "clear_lockout", phone=asked.phone, reason=asked.reason
+    )
+    note = t_of(request).gettext("The lockout of this number is cleared.")
+    return await _done(request, asked.phone, note=note)
+
+
+@router.post("/revoke-binding", response_class=HTMLResponse)
+async def revoke_binding(request: Request, operator: SupervisorDep) -> Response:
+    asked = await _asked(request, operator)
+    if isinstance(asked, Response):
+        return asked
+    t = t_of(request)
+    student = asked.form.get("student", "")[:64]
+    revoked = await request.app.state.turns.bindings.revoke(asked.phone, student)
+    await request.app.state.console_audit.write(
+        operator.name,
+        "revoke_binding",
+        phone=asked.phone,
+        reason=asked.reason,
+        detail="revoked" if revoked else "no such binding",
+    )
+    note = (
+        t.gettext("The child is no longer bound to this number.")
+        if revoked
+        else t.gettext("This child was not bound to this number.")
+    )
+    return await _done(request, asked.phone, note=note)
+
+
+@router.get("/audit", response_class=HTMLResponse)
+async def audit(request: Request, operator: OperatorDep) -> Response:
+    if not operator.supervisor:
+        return page(
+            request,
+            "message.html",
+            status_code=403,
+            message=t_of(request).gettext("This action is for supervisors."),
+        )
+    entries = await request.app.state.console_audit.recent(200)
+    return page(request, "audit.html", entries=entries)

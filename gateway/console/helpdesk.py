@@ -1,0 +1,259 @@
+"""The helpdesk queue: a text message the gateway could not understand lands here; an agent
+takes it, reads the conversation so far, opens the guardian's lookup (where a child's data
+needs the usual check) and answers; the answer leaves through the outbox on the parent's
+channel, in the parent's language. An item nobody answered within GATEWAY_HELPDESK_EXPIRY_S
+is closed with a polite message pointing to the hotline.
+
+Redis, under one hash tag: `mg:{helpdesk}:open` (item ids by creation time, ms),
+`mg:{helpdesk}:item:<id>` (the item as JSON, expiring a day after the queue's own expiry) and
+`mg:{helpdesk}:phone:<hmac>` (a phone's open item: a second message joins it). The parent's
+words are kept only while the item is open.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from gateway.console.web import OperatorDep, check_form, form_of, page, t_of
+from gateway.dialogs.model import Inbound
+from gateway.dialogs.texts import N_
+from gateway.i18n import LANGS, translator
+from gateway.keys import Keys
+from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
+from gateway.outbox.queue import Outbox
+from gateway.outbox.records import mask_address
+
+__all__ = ["HelpdeskQueue", "router"]
+
+log = structlog.get_logger("gateway.helpdesk")
+
+router = APIRouter(prefix="/console/helpdesk", include_in_schema=False)
+TEXT_CHANNELS = frozenset({"sms", "whatsapp", "telegram"})
+MAX_MESSAGES = 50
+MAX_ANSWER_CHARS = 600
+EXPIRED_TEXT = N_(
+    "Sorry, nobody could answer your message in time. Please call the hotline: %(hotline)s"
+)
+_OPEN = "mg:{helpdesk}:open"
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    id: str
+    phone: str
+    channel: str
+    lang: str
+    created: float
+    taken_by: str | None
+    messages: list[dict[str, Any]]
+
+    @property
+    def masked(self) -> str:
+        return mask_address(self.phone)
+
+    @property
+    def created_at(self) -> datetime:
+        return datetime.fromtimestamp(self.created, UTC)
+
+
+class HelpdeskQueue:
+    """The `Handover` of `gateway.unmatched`, and what the console's queue pages read."""
+
+    def __init__(
+        self, redis: Redis, *, key_secret: bytes, outbox: Outbox, expiry_s: int, hotline: str
+    ) -> None:
+        self.redis, self.keys, self.outbox = redis, Keys(key_secret), outbox
+        self.expiry_s, self.hotline = expiry_s, hotline
+
+    def _item_key(self, item_id: str) -> str:
+        return f"mg:{{helpdesk}}:item:{item_id}"
+
+    def _phone_key(self, phone: str) -> str:
+        return f"mg:{{helpdesk}}:phone:{self.keys.digest(phone, label='helpdesk')}"
+
+    async def unmatched(self, inbound: Inbound, lang: str) -> None:
+        """Queue (or add to the phone's open item) a text message nobody understood."""
+        if inbound.channel.value not in TEXT_CHANNELS or not inbound.text.strip():
+            return
+        message = {"from": "parent", "text": inbound.text[:1000], "at": time.time()}
+        try:
+            item = await self._open_item_of(inbound.sender)
+            if item is None:
+                item = Item(
+                    id=uuid.uuid4().hex,
+                    phone=inbound.sender,
+                    channel=inbound.channel.value,
+                    lang=lang if lang in LANGS else "ar",
+                    created=time.time(),
+                    taken_by=None,
+                    messages=[],
+                )
+                await self.redis.zadd(_OPEN, {item.id: int(item.created * 1000)})
+                await self.redis.set(self._phone_key(item.phone), item.id, ex=self.expiry_s + 86400)
+            item.messages.append(message)
+            await self._save(item)
+        except RedisError as exc:
+            log.warning("helpdesk_not_queued", error=type(exc).__name__)
+
+    async def _open_item_of(self, phone: str) -> Item | None:
+        item_id = await self.redis.get(self._phone_key(phone))
+        if item_id is None:
+            return None
+        return await self.get(item_id.decode() if isinstance(item_id, bytes) else str(item_id))
+
+    async def _save(self, item: Item) -> None:
+        doc = {
+            "id": item.id,
+            "phone": item.phone,
+            "channel": item.channel,
+            "lang": item.lang,
+            "created": item.created,
+            "taken_by": item.taken_by,
+            "messages": item.messages[-MAX_MESSAGES:],
+        }
+        await self.redis.set(self._item_key(item.id), json.dumps(doc), ex=self.expiry_s + 86400)
+
+    async def get(self, item_id: str) -> Item | None:
+        if not item_id.isalnum() or len(item_id) != 32:
+            return None
+        raw = await self.redis.get(self._item_key(item_id))
+        if raw is None:
+            return None
+        doc = json.loads(raw)
+        return Item(**doc)
+
+    async def open_items(self, now: float | None = None) -> list[Item]:
+        """Open items, oldest first, after closing those past the expiry."""
+        await self.expire(now)
+        ids = await self.redis.zrange(_OPEN, 0, 199)
+        items = [await self.get(i.decode() if isinstance(i, bytes) else str(i)) for i in ids]
+        return [item for item in items if item is not None]
+
+    async def take(self, item: Item, operator: str) -> Item:
+        taken = Item(**{**_fields(item), "taken_by": operator})
+        await self._save(taken)
+        return taken
+
+    async def answer(self, item: Item, operator: str, text: str) -> None:
+        """Send `text` to the parent through the outbox on their channel, then close the item."""
+        await self._send(item, text, key=f"helpdesk:{item.id}:{len(item.messages)}")
+        item.messages.append({"from": operator, "text": text, "at": time.time()})
+        await self._save(item)
+        await self._close(item)
+
+    async def expire(self, now: float | None = None) -> int:
+        """Close the items older than the expiry with the hotline message; how many."""
+        cutoff_ms = int(((now or time.time()) - self.expiry_s) * 1000)
+        ids = await self.redis.zrangebyscore(_OPEN, "-inf", cutoff_ms)
+        closed = 0
+        for raw in ids:
+            item_id = raw.decode() if isinstance(raw, bytes) else str(raw)
+            item = await self.get(item_id)
+            if item is None:
+                await self.redis.zrem(_OPEN, item_id)
+                continue
+            text = translator(item.lang).gettext(EXPIRED_TEXT, hotline=self.hotline)
+            await self._send(item, text, key=f"helpdesk:{item.id}:expired")
+            await self._close(item)
+            closed += 1
+        return closed
+
+    async def _send(self, item: Item, text: str, *, key: str) -> None:
+        await self.outbox.enqueue(
+            OutMessage(
+                id=uuid.uuid4().hex,
+                key=key,
+                channel=OutChannel(item.channel),
+                to=item.phone,
+                text=text,
+                kind=MessageKind.REPLY,
+                priority=Priority.INTERACTIVE,
+                created_at=datetime.now(UTC),
+            )
+        )
+
+    async def _close(self, item: Item) -> None:
+        await self.redis.zrem(_OPEN, item.id)
+        await self.redis.delete(self._phone_key(item.phone))
+
+
+def _fields(item: Item) -> dict[str, Any]:
+    return {name: getattr(item, name) for name in Item.__slots__}
+
+
+def _queue(request: Request) -> HelpdeskQueue:
+    queue: HelpdeskQueue = request.app.state.helpdesk
+    return queue
+
+
+@router.get("", response_class=HTMLResponse)
+async def queue_page(request: Request, operator: OperatorDep) -> Response:
+    try:
+        items = await _queue(request).open_items()
+    except RedisError:
+        return page(request, "helpdesk.html", items=[], error=_unavailable(request))
+    return page(request, "helpdesk.html", items=items)
+
+
+def _unavailable(request: Request) -> str:
+    return t_of(request).gettext("The queue cannot be read now: try again in a moment.")
+
+
+@router.get("/{item_id}", response_class=HTMLResponse)
+async def item_page(request: Request, item_id: str, operator: OperatorDep) -> Response:
+    item = await _queue(request).get(item_id[:64])
+    if item is None:
+        return _gone(request)
+    return page(request, "helpdesk_item.html", item=item)
+
+
+def _gone(request: Request) -> Response:
+    message = t_of(request).gettext("This message was answered or has expired.")
+    return page(request, "message.html", status_code=404, message=message)
+
+
+async def _posted(
+    request: Request, item_id: str, operator: OperatorDep
+) -> tuple[dict[str, str], HelpdeskQueue, Item | None]:
+    """The posted form (CSRF checked), the queue, and the item if it is still open."""
+    form = await form_of(request)
+    check_form(request, form, operator)
+    queue = _queue(request)
+    return form, queue, await queue.get(item_id[:64])
+
+
+@router.post("/{item_id}/take")
+async def take(request: Request, item_id: str, operator: OperatorDep) -> Response:
+    _, queue, item = await _posted(request, item_id, operator)
+    if item is None:
+        return _gone(request)
+    await queue.take(item, operator.name)
+    await request.app.state.console_audit.write(operator.name, "helpdesk_take", phone=item.phone)
+    return RedirectResponse(f"/console/helpdesk/{item.id}", status_code=303)
+
+
+@router.post("/{item_id}/answer")
+async def answer(request: Request, item_id: str, operator: OperatorDep) -> Response:
+    form, queue, item = await _posted(request, item_id, operator)
+    if item is None:
+        return _gone(request)
+    text = " ".join(form.get("text", "").split())[:MAX_ANSWER_CHARS]
+    if not text:
+        error = t_of(request).gettext("Type an answer first.")
+        return page(request, "helpdesk_item.html", status_code=400, item=item, error=error)
+    await queue.answer(item, operator.name, text)
+    await request.app.state.console_audit.write(
+        operator.name, "helpdesk_answer", phone=item.phone, detail=f"{len(text)} characters"
+    )
+    return RedirectResponse("/console/helpdesk", status_code=303)

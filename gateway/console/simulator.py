@@ -1,0 +1,218 @@
+"""`/console/simulator`: one phone per registered channel (`gateway.simulate.PHONES`), driven
+server-side through the gateway's real webhook routes, signed by the handsets' own code as the
+providers sign. Beside the phone: the session JSON and the turn's log lines (already masked by
+`gateway.logs`). Open without sign-in only in development (GATEWAY_CONSOLE_OPEN_SIMULATOR).
+
+A handset and its transcript live in this process's memory, keyed by a browser cookie; a
+bounded number of them are kept (the least recently used go first).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import secrets
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from gateway.channels.common import same_secret
+from gateway.console.web import ConsoleDenied, form_of, page, read_session, t_of
+from gateway.dialogs.model import ChannelKind
+from gateway.phones import to_e164
+from gateway.settings import Env, Settings
+from gateway.simulate import PHONES, Inbox, Phone
+from gateway.text import segments
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/console/simulator", include_in_schema=False)
+SIM_COOKIE = "console_sim"
+MAX_HANDSETS = 500
+MAX_INPUT_CHARS = 2000
+MAX_LOG_LINES = 40
+DEMO_PHONES = ("+212600000001", "+212600000002", "+212600000099")
+
+_capturing: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "console_sim_capture", default=None
+)
+
+
+class _Capture(logging.Handler):
+    """Copies the lines of the current simulator turn, formatted (so redacted) as logged."""
+
+    def __init__(self, formatter: logging.Formatter | None) -> None:
+        super().__init__(logging.DEBUG)
+        if formatter is not None:
+            self.setFormatter(formatter)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        lines = _capturing.get()
+        if lines is not None and len(lines) < MAX_LOG_LINES:
+            lines.append(self.format(record))
+
+
+@dataclass
+class Handset:
+    phone: Phone
+    inbox: Inbox
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    logs: list[str] = field(default_factory=list)
+    started: bool = False
+
+
+def open_to_all(settings: Settings) -> bool:
+    if settings.console_open_simulator is not None:
+        return settings.console_open_simulator
+    return settings.env is Env.DEVELOPMENT
+
+
+def _allowed(request: Request) -> None:
+    if open_to_all(request.app.state.settings):
+        return
+    operator, expired = read_session(request)
+    if operator is None:
+        raise ConsoleDenied(401, "expired" if expired else "signin")
+    request.state.console_operator = operator
+
+
+def _handsets(request: Request) -> OrderedDict[tuple[str, str, str], Handset]:
+    state = request.app.state
+    if not hasattr(state, "console_handsets"):
+        state.console_handsets = OrderedDict()
+    handsets: OrderedDict[tuple[str, str, str], Handset] = state.console_handsets
+    return handsets
+
+
+def _choice(request: Request, values: dict[str, str]) -> tuple[str, str | None]:
+    channel = values.get("channel", "")
+    if channel not in PHONES:
+        channel = "ussd" if "ussd" in PHONES else sorted(PHONES)[0]
+    return channel, to_e164(values.get("phone", DEMO_PHONES[0])[:64])
+
+
+def _client(request: Request) -> httpx.AsyncClient:
+    settings: Settings = request.app.state.settings
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=request.app), base_url=settings.public_url, timeout=15
+    )
+
+
+def _entry(who: str, text: str, channel: str, screen: str) -> dict[str, Any]:
+    body = text
+    ended = False
+    if screen == "ussd" and who == "gateway" and text[:4] in ("CON ", "END "):
+        ended, body = text.startswith("END"), text[4:]
+    count = segments(body)
+    return {
+        "who": who,
+        "text": body,
+        "ended": ended,
+        "chars": count.units,
+        "encoding": "GSM-7" if count.encoding == "gsm7" else "UCS-2",
+        "segments": count.segments,
+        "channel": channel,
+    }
+
+
+async def _run(request: Request, handset: Handset, action: Any) -> Any:
+    """`action()` with the gateway's log lines of this turn captured beside the phone."""
+    lines: list[str] = []
+    root = logging.getLogger()
+    capture = _Capture(root.handlers[0].formatter if root.handlers else None)
+    token = _capturing.set(lines)
+    root.addHandler(capture)
+    try:
+        return await action()
+    finally:
+        root.removeHandler(capture)
+        _capturing.reset(token)
+        handset.logs = lines
+
+
+@router.get("", response_class=HTMLResponse)
+async def simulator(request: Request) -> Response:
+    _allowed(request)
+    channel, phone = _choice(request, dict(request.query_params))
+    sim = request.cookies.get(SIM_COOKIE) or secrets.token_urlsafe(18)
+    handset = _handsets(request).get((sim, channel, phone or ""))
+    if handset is not None and handset.started:
+        async with _client(request) as http:  # what the outbox sent since: shown on reload
+            handset.inbox.http = http
+            await handset.inbox.show_new()
+    session_json = ""
+    if phone is not None:
+        kind = ChannelKind(PHONES[channel].session_channel)
+        session = await request.app.state.sessions.load(kind, phone)
+        session_json = session.model_dump_json(indent=2) if session else ""
+    t = t_of(request)
+    not_phone = t.gettext("This is not a phone number: type it as the caller says it.")
+    response = page(
+        request,
+        "simulator.html",
+        channels=sorted(PHONES),
+        channel=channel,
+        screen=PHONES[channel].screen,
+        phone=phone or "",
+        demo_phones=DEMO_PHONES,
+        handset=handset,
+        session_json=session_json,
+        sim_csrf=sim,
+        error=None if phone else not_phone,
+    )
+    response.set_cookie(SIM_COOKIE, sim, path="/console", httponly=True, samesite="strict")
+    return response
+
+
+@router.post("/send")
+async def send(request: Request) -> Response:
+    _allowed(request)
+    form = await form_of(request)
+    sim = request.cookies.get(SIM_COOKIE, "")
+    if not sim or not same_secret(form.get("csrf", ""), sim):
+        raise ConsoleDenied(403, "This form has expired or was not sent from the console.")
+    channel, phone = _choice(request, form)
+    target = f"/console/simulator?channel={channel}&phone={phone or ''}"
+    if phone is None:
+        return RedirectResponse(target, status_code=303)
+    handsets = _handsets(request)
+    key = (sim, channel, phone)
+    text = form.get("text", "")[:MAX_INPUT_CHARS]
+    pressed = form.get("press", "")[:64]
+    async with _client(request) as http:
+        handset = handsets.get(key)
+        if handset is None or form.get("restart"):
+            device = PHONES[channel](http, request.app.state.settings, phone)
+            handset = Handset(device, Inbox(http, request.app.state.settings, phone, print))
+            handsets[key] = handset
+            while len(handsets) > MAX_HANDSETS:
+                handsets.popitem(last=False)
+        handsets.move_to_end(key)
+        device = handset.phone
+        device.http = handset.inbox.http = http
+        screen = type(device).screen
+
+        def out(line: str) -> None:
+            handset.entries.append(_entry("outbox", line, channel, "thread"))
+
+        handset.inbox.out = out
+        handset.inbox.show = device.show
+        if not handset.started:
+            await handset.inbox.start()
+            for line in await device.start():
+                handset.entries.append(_entry("phone", line, channel, screen))
+            handset.started = True
+        if pressed:
+            handset.entries.append(_entry("me", pressed, channel, screen))
+            reply = await _run(request, handset, lambda: device.press(pressed))
+        else:
+            if text or not device.dials_first:
+                handset.entries.append(_entry("me", text, channel, screen))
+            reply = await _run(request, handset, lambda: device.send(text))
+        handset.entries.append(_entry("gateway", reply, channel, screen))
+        await handset.inbox.show_new()
+    return RedirectResponse(target, status_code=303)
