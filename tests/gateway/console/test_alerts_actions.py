@@ -3,6 +3,7 @@ and re-send of the last alert (audited, CSRF, 403 for agents), alerts sent on th
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -116,6 +117,8 @@ def test_an_alert_is_labelled_re_sent_once_and_counted_on_the_dashboard(
     assert answered.status_code == 200, answered.text
     assert said("The last alert is queued again.") in answered.text
     eventually(lambda: len(alerts_for(gateway, KHADIJA)) == 2, "the re-sent alert")
+    backlog = gateway.portal.call(gateway.app.state.outbox.backlog)  # type: ignore[attr-defined,union-attr]
+    assert sum(backlog.values()) == 0  # nothing else waiting: exactly one new message
     newest = alerts_for(gateway, KHADIJA)[0]
     assert newest["id"] != first["id"]
     assert newest["text"] == first["text"]
@@ -129,6 +132,8 @@ def test_an_alert_is_labelled_re_sent_once_and_counted_on_the_dashboard(
         ),
         "the re-sent alert on the dashboard",
     )
+    time.sleep(0.5)
+    assert len(alerts_for(gateway, KHADIJA)) == 2  # exactly one new alert, no more
     audit = gateway.get("/console/actions/audit").text
     assert "resend_alert" in audit
     assert "the parent deleted the SMS" in audit
