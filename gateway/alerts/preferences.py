@@ -31,6 +31,7 @@ class AlertPreference:
     """What one phone asked for; the defaults are a phone that never said anything."""
 
     opted_out: bool = False
+    opted_out_at: datetime | None = None
     lang: str | None = None
     channel: str | None = None  # None: SMS
     chat_address: str | None = None
@@ -154,6 +155,7 @@ def _preference(row: sa.Row[Any]) -> AlertPreference:
     kinds = frozenset(k for k in (row.kinds or "").split(",") if k) if row.kinds else ALERT_KINDS
     return AlertPreference(
         opted_out=bool(row.opted_out),
+        opted_out_at=row.opted_out_at if row.opted_out else None,
         lang=row.lang,
         channel=row.channel,
         chat_address=row.chat_address,

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
 
-from gateway.console.lookup import phone_view
+from gateway.console.lookup import last_alert, phone_view
 from gateway.console.web import (
     Operator,
     OperatorDep,
@@ -17,6 +21,7 @@ from gateway.console.web import (
     page,
     t_of,
 )
+from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
 from gateway.phones import to_e164
 
 __all__ = ["router"]
@@ -91,6 +96,84 @@ async def revoke_binding(request: Request, operator: SupervisorDep) -> Response:
         else t.gettext("This child was not bound to this number.")
     )
     return await _done(request, asked.phone, note=note)
+
+
+@router.post("/opt-out", response_class=HTMLResponse)
+async def opt_out(request: Request, operator: SupervisorDep) -> Response:
+    return await _alerts_choice(request, operator, out=True)
+
+
+@router.post("/opt-in", response_class=HTMLResponse)
+async def opt_in(request: Request, operator: SupervisorDep) -> Response:
+    return await _alerts_choice(request, operator, out=False)
+
+
+async def _alerts_choice(request: Request, operator: Operator, *, out: bool) -> Response:
+    """Opt the number out of alerts, or back in, at the parent's request."""
+    asked = await _asked(request, operator)
+    if isinstance(asked, Response):
+        return asked
+    t, state = t_of(request), request.app.state
+    try:
+        await (state.preferences.opt_out if out else state.preferences.opt_in)(asked.phone)
+    except SQLAlchemyError:
+        error = t.gettext("The database does not answer now: try again in a moment.")
+        return await _done(request, asked.phone, error=error)
+    await state.console_audit.write(
+        operator.name, "opt_out" if out else "opt_in", phone=asked.phone, reason=asked.reason
+    )
+    note = (
+        t.gettext("This number gets no more alerts.")
+        if out
+        else t.gettext("This number gets alerts again.")
+    )
+    return await _done(request, asked.phone, note=note)
+
+
+@router.post("/resend-alert", response_class=HTMLResponse)
+async def resend_alert(request: Request, operator: SupervisorDep) -> Response:
+    """Send the newest alert of this number again, as a new message through the outbox."""
+    asked = await _asked(request, operator)
+    if isinstance(asked, Response):
+        return asked
+    t, state = t_of(request), request.app.state
+    try:
+        prefs = await state.preferences.for_phones([asked.phone])
+        record = await last_alert(state, asked.phone, prefs[asked.phone])
+    except SQLAlchemyError:
+        error = t.gettext("The database does not answer now: try again in a moment.")
+        return await _done(request, asked.phone, error=error)
+    if record is None:
+        return await _done(
+            request, asked.phone, error=t.gettext("No alert was sent to this number.")
+        )
+    if record["text"] is None:
+        error = t.gettext("The text of the last alert is no longer kept: it cannot be sent again.")
+        return await _done(request, asked.phone, error=error)
+    now = datetime.now(UTC)
+    msg = OutMessage(
+        id=uuid.uuid4().hex,
+        key=f"resend:{record['id']}:{now.timestamp():.6f}",
+        channel=OutChannel(record["channel"]),
+        to=record["to"],
+        text=record["text"],
+        kind=MessageKind.ALERT,
+        priority=Priority.BULK,
+        created_at=now,
+    )
+    try:
+        await state.outbox.enqueue(msg)
+    except (RedisError, OSError):
+        error = t.gettext("The outbox does not answer now: try again in a moment.")
+        return await _done(request, asked.phone, error=error)
+    await state.console_audit.write(
+        operator.name,
+        "resend_alert",
+        phone=asked.phone,
+        reason=asked.reason,
+        detail=f"record {record['id']} as {msg.id}",
+    )
+    return await _done(request, asked.phone, note=t.gettext("The last alert is queued again."))
 
 
 @router.get("/audit", response_class=HTMLResponse)

@@ -1,7 +1,7 @@
 """`/console/dashboard` (supervisors): the app's own Prometheus collectors, read in-process and
 drawn as bars — turns per minute per channel (between two views of the page), p50/p99 turn
 time, breaker state, cache hit rate, outbox depth and age of its oldest entry, messages sent
-and failed, unmatched messages."""
+and failed, alerts sent and failed, unmatched messages."""
 
 from __future__ import annotations
 
@@ -87,6 +87,26 @@ async def outbox_state(state: Any) -> dict[str, Any]:
     return {"backlog": backlog, "oldest_s": oldest, "error": False}
 
 
+def alert_counts(samples: dict[str, list[tuple[dict[str, str], float]]]) -> dict[str, Any]:
+    """Alerts the providers took and alerts given up, per channel (the outbox's `kind` label)."""
+    counts: dict[str, dict[str, float]] = {}
+    for name, outcome in (
+        ("massar_outbox_sent_total", "sent"),
+        ("massar_outbox_failed_total", "failed"),
+    ):
+        per_channel: dict[str, float] = defaultdict(float)
+        for labels, value in samples.get(name, []):
+            if labels.get("kind") == "alert":
+                per_channel[labels.get("channel", "")] += value
+        counts[outcome] = dict(sorted(per_channel.items()))
+    return {
+        "sent": bars(counts["sent"]),
+        "failed": bars(counts["failed"]),
+        "total_sent": sum(counts["sent"].values()),
+        "total_failed": sum(counts["failed"].values()),
+    }
+
+
 def turns_per_minute(state: Any, totals: dict[str, float]) -> dict[str, float] | None:
     """Turns per minute per channel since the oldest kept view of the page (None: first view)."""
     if not hasattr(state, "console_samples"):
@@ -138,4 +158,5 @@ async def dashboard(request: Request, operator: SupervisorDep) -> Response:
         sent=bars(by_label(samples, "massar_outbox_sent_total", "channel")),
         failed=bars(by_label(samples, "massar_outbox_failed_total", "channel")),
         unmatched=bars(by_label(samples, "massar_unmatched_total", "channel")),
+        alerts=alert_counts(samples),
     )

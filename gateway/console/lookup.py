@@ -23,6 +23,7 @@ from backend_client.errors import (
     VerificationLocked,
 )
 from backend_client.models import AbsencesPage, Grades, GuardianLookup, StudentSummary
+from gateway.alerts.preferences import AlertPreference
 from gateway.console.web import (
     OperatorDep,
     check_form,
@@ -64,6 +65,7 @@ class PhoneView:
     locked_until: datetime | None = None
     messages: list[dict[str, Any]] = field(default_factory=list)
     conversations: list[dict[str, Any]] = field(default_factory=list)
+    preference: AlertPreference | None = None  # None: the database did not answer
 
 
 async def phone_view(state: Any, phone: str) -> PhoneView:
@@ -89,7 +91,23 @@ async def phone_view(state: Any, phone: str) -> PhoneView:
     except SQLAlchemyError:
         view.messages = []
     view.conversations = await conversations(state, phone)
+    try:
+        view.preference = (await state.preferences.for_phones([phone]))[phone]
+    except SQLAlchemyError:
+        view.preference = None
     return view
+
+
+async def last_alert(state: Any, phone: str, pref: AlertPreference | None) -> dict[str, Any] | None:
+    """The newest alert sent to `phone`, on SMS/WhatsApp or on its linked Telegram chat."""
+    addresses = [phone] + ([pref.chat_address] if pref and pref.chat_address else [])
+    found = [
+        m
+        for address in addresses
+        for m in await state.records.for_address(address, limit=50)
+        if m["kind"] == "alert"
+    ]
+    return max(found, key=lambda m: m["created_at"], default=None)
 
 
 async def conversations(state: Any, phone: str) -> list[dict[str, Any]]:

@@ -255,7 +255,9 @@ class OutboxWorker:
             receipt = await sender.send(msg)
             release_lease = False  # from here only the mark ends the lease, never a release
             await self._finish(entry, claim, receipt.provider_id)
-            self._count("outbox_sent", channel=msg.channel.value, sender=sender.name)
+            self._count(
+                "outbox_sent", channel=msg.channel.value, sender=sender.name, kind=msg.kind.value
+            )
             self._record(
                 Outcome(
                     message=msg,
@@ -342,7 +344,7 @@ class OutboxWorker:
             self._record(Outcome(message=again, status="queued", at=_now(), error=exc.code), None)
             return
         log.warning("outbox_failed", code=exc.code, attempt=attempt, retryable=exc.retryable)
-        self._count("outbox_failed", channel=msg.channel.value)
+        self._count("outbox_failed", channel=msg.channel.value, kind=msg.kind.value)
         if exc.opted_out and self.on_opted_out is not None:
             try:
                 await self.on_opted_out(msg.channel, msg.to)

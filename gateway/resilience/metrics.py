@@ -58,10 +58,16 @@ class Metrics:
 
         # The outbox (a worker's own registry, or the app's when it sends in-process).
         self.outbox_sent = Counter(
-            "massar_outbox_sent", "Messages a provider took", ["channel", "sender"], registry=r
+            "massar_outbox_sent",
+            "Messages a provider took",
+            ["channel", "sender", "kind"],
+            registry=r,
         )
         self.outbox_failed = Counter(
-            "massar_outbox_failed", "Messages given up (permanent error)", ["channel"], registry=r
+            "massar_outbox_failed",
+            "Messages given up (permanent error)",
+            ["channel", "kind"],
+            registry=r,
         )
         self.outbox_retries = Counter(
             "massar_outbox_retries",
