@@ -40,6 +40,7 @@ log = structlog.get_logger("gateway.helpdesk")
 
 router = APIRouter(prefix="/console/helpdesk", include_in_schema=False)
 TEXT_CHANNELS = frozenset({"sms", "whatsapp", "telegram"})
+CHANNEL_NAMES = {"sms": "SMS", "whatsapp": "WhatsApp", "telegram": "Telegram"}  # brand names
 MAX_MESSAGES = 50
 MAX_ANSWER_CHARS = 600
 EXPIRED_TEXT = N_(
@@ -64,6 +65,10 @@ class Item:
     @property
     def to(self) -> str:
         return self.address or self.phone
+
+    @property
+    def channel_name(self) -> str:
+        return CHANNEL_NAMES.get(self.channel, self.channel)
 
     @property
     def masked(self) -> str:

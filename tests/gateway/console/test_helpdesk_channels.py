@@ -99,7 +99,7 @@ def test_talk_to_a_person_on_sms_reaches_the_queue_and_the_answer_leaves_by_sms(
     assert item is not None
     assert (item.channel, item.to, item.lang) == ("sms", GUARDIAN, "fr")
     page = desk.client.get("/console/helpdesk").text
-    assert "<td>sms</td>" in page
+    assert '<td class="channel" data-channel="sms">SMS</td>' in page
     answer_from_console(desk, item, "Oui, la directrice vous appellera demain.")
     (sent,) = sent_to(desk, GUARDIAN, "Oui, la directrice vous appellera demain.")
     assert sent.channel is OutChannel.SMS
@@ -118,7 +118,12 @@ def test_talk_to_a_person_on_telegram_is_answered_in_the_chat(desk: ChatGateway)
     item = open_item(desk, GUARDIAN, question)
     assert item is not None
     assert (item.channel, item.to, item.lang) == ("telegram", phone.address, "fr")
-    assert "<td>telegram</td>" in desk.client.get("/console/helpdesk").text
+    queue_page = desk.client.get("/console/helpdesk").text
+    assert '<td class="channel" data-channel="telegram">Telegram</td>' in queue_page
+    assert (
+        'data-channel="telegram">Telegram</span>'
+        in desk.client.get(f"/console/helpdesk/{item.id}").text
+    )
     answer_from_console(desk, item, "Le bulletin est sur Massar depuis lundi.")
     (sent,) = sent_to(desk, phone.address, "Le bulletin est sur Massar depuis lundi.")
     assert sent.channel is OutChannel.TELEGRAM
