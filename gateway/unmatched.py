@@ -37,6 +37,7 @@ log = structlog.get_logger("gateway.unmatched")
 KEY = "mg:{unmatched}:log"
 MAX_ENTRIES = 100_000
 EVENT = "unmatched"
+HELPDESK_EVENT = "helpdesk"  # the parent chose "talk to a person" and wrote their question
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
 _UNITS = {"": 86400, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
@@ -81,8 +82,13 @@ class UnmatchedLog:
         self, events: Iterable[Event], *, channel: str, inbound: Inbound | None = None
     ) -> None:
         """Count and keep every `unmatched` event; a Redis failure loses the entry only.
-        With a `handover` and the `inbound`, the message also goes to the helpdesk queue."""
+        With a `handover` and the `inbound`, the message also goes to the helpdesk queue, and
+        so does a `helpdesk` event's (a question for a person: neither counted nor kept)."""
         for event in events:
+            if event.kind == HELPDESK_EVENT:
+                if self.handover is not None and inbound is not None:
+                    await self.handover.unmatched(inbound, str(event.data.get("lang", "")))
+                continue
             if event.kind != EVENT:
                 continue
             lang = str(event.data.get("lang", ""))

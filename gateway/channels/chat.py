@@ -29,7 +29,11 @@ from gateway.store import SessionStore
 from gateway.turns import Prepare
 
 WHATSAPP_TWILIO_PROFILE = ChannelProfile(
-    kind=ChannelKind.WHATSAPP, max_chars_gsm7=1600, max_chars_ucs2=1600, gsm_letters=False
+    kind=ChannelKind.WHATSAPP,
+    max_chars_gsm7=1600,
+    max_chars_ucs2=1600,
+    gsm_letters=False,
+    helpdesk=True,
 )
 # 1,024: the body of an interactive (buttons, list) message; a plain text may be 4,096.
 WHATSAPP_META_PROFILE = ChannelProfile(
@@ -38,6 +42,7 @@ WHATSAPP_META_PROFILE = ChannelProfile(
     max_chars_ucs2=1024,
     numbered_options=False,
     gsm_letters=False,
+    helpdesk=True,
 )
 TELEGRAM_PROFILE = ChannelProfile(
     kind=ChannelKind.TELEGRAM,
@@ -45,6 +50,7 @@ TELEGRAM_PROFILE = ChannelProfile(
     max_chars_ucs2=4096,
     numbered_options=False,
     gsm_letters=False,
+    helpdesk=True,
 )
 # A turn's answer is remembered this long under the provider's message id (replays).
 DEDUPE_S = 24 * 3600

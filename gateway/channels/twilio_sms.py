@@ -38,7 +38,9 @@ log = structlog.get_logger("gateway.channels.twilio_sms")
 ROUTE = "/channels/sms/twilio"
 STATUS_ROUTE = "/channels/sms/twilio/status"
 # One segment in GSM-7, two in UCS-2 (Arabic): the budget of an absence answer (issue #4).
-SMS_PROFILE = ChannelProfile(kind=ChannelKind.SMS, max_chars_gsm7=160, max_chars_ucs2=134)
+SMS_PROFILE = ChannelProfile(
+    kind=ChannelKind.SMS, max_chars_gsm7=160, max_chars_ucs2=134, helpdesk=True
+)
 MAX_INPUT_CHARS = 500
 # Twilio retries within seconds; an hour covers its retries and the fallback URL's.
 DEDUPE_S = 3600

@@ -40,6 +40,7 @@ log = structlog.get_logger("gateway.helpdesk")
 
 router = APIRouter(prefix="/console/helpdesk", include_in_schema=False)
 TEXT_CHANNELS = frozenset({"sms", "whatsapp", "telegram"})
+CHANNEL_NAMES = {"sms": "SMS", "whatsapp": "WhatsApp", "telegram": "Telegram"}  # brand names
 MAX_MESSAGES = 50
 MAX_ANSWER_CHARS = 600
 EXPIRED_TEXT = N_(
@@ -57,6 +58,17 @@ class Item:
     created: float
     taken_by: str | None
     messages: list[dict[str, Any]]
+    # Where the answer goes on `channel`: the phone on SMS and WhatsApp, the chat on Telegram
+    # (`telegram:<chat id>`); "" in an item queued before the field existed (the phone).
+    address: str = ""
+
+    @property
+    def to(self) -> str:
+        return self.address or self.phone
+
+    @property
+    def channel_name(self) -> str:
+        return CHANNEL_NAMES.get(self.channel, self.channel)
 
     @property
     def masked(self) -> str:
@@ -79,35 +91,41 @@ class HelpdeskQueue:
     def _item_key(self, item_id: str) -> str:
         return f"mg:{{helpdesk}}:item:{item_id}"
 
-    def _phone_key(self, phone: str) -> str:
-        return f"mg:{{helpdesk}}:phone:{self.keys.digest(phone, label='helpdesk')}"
+    def _phone_key(self, phone: str, channel: str) -> str:
+        """A phone's open item on one channel (the answer goes back where the parent wrote)."""
+        digest = self.keys.digest(phone, label="helpdesk")
+        return f"mg:{{helpdesk}}:phone:{channel}:{digest}"
 
     async def unmatched(self, inbound: Inbound, lang: str) -> None:
-        """Queue (or add to the phone's open item) a text message nobody understood."""
+        """Queue (or add to the phone's open item on that channel) a text message nobody
+        understood, or a question written after "talk to a person"."""
         if inbound.channel.value not in TEXT_CHANNELS or not inbound.text.strip():
             return
         message = {"from": "parent", "text": inbound.text[:1000], "at": time.time()}
         try:
-            item = await self._open_item_of(inbound.sender)
+            channel = inbound.channel.value
+            item = await self._open_item_of(inbound.sender, channel)
             if item is None:
                 item = Item(
                     id=uuid.uuid4().hex,
                     phone=inbound.sender,
-                    channel=inbound.channel.value,
+                    channel=channel,
                     lang=lang if lang in LANGS else "ar",
                     created=time.time(),
                     taken_by=None,
                     messages=[],
+                    address=inbound.reply_to or inbound.sender,
                 )
                 await self.redis.zadd(_OPEN, {item.id: int(item.created * 1000)})
-                await self.redis.set(self._phone_key(item.phone), item.id, ex=self.expiry_s + 86400)
+                phone_key = self._phone_key(item.phone, channel)
+                await self.redis.set(phone_key, item.id, ex=self.expiry_s + 86400)
             item.messages.append(message)
             await self._save(item)
         except RedisError as exc:
             log.warning("helpdesk_not_queued", error=type(exc).__name__)
 
-    async def _open_item_of(self, phone: str) -> Item | None:
-        item_id = await self.redis.get(self._phone_key(phone))
+    async def _open_item_of(self, phone: str, channel: str) -> Item | None:
+        item_id = await self.redis.get(self._phone_key(phone, channel))
         if item_id is None:
             return None
         return await self.get(item_id.decode() if isinstance(item_id, bytes) else str(item_id))
@@ -121,6 +139,7 @@ class HelpdeskQueue:
             "created": item.created,
             "taken_by": item.taken_by,
             "messages": item.messages[-MAX_MESSAGES:],
+            "address": item.address,
         }
         await self.redis.set(self._item_key(item.id), json.dumps(doc), ex=self.expiry_s + 86400)
 
@@ -175,7 +194,7 @@ class HelpdeskQueue:
                 id=uuid.uuid4().hex,
                 key=key,
                 channel=OutChannel(item.channel),
-                to=item.phone,
+                to=item.to,
                 text=text,
                 kind=MessageKind.REPLY,
                 priority=Priority.INTERACTIVE,
@@ -185,7 +204,7 @@ class HelpdeskQueue:
 
     async def _close(self, item: Item) -> None:
         await self.redis.zrem(_OPEN, item.id)
-        await self.redis.delete(self._phone_key(item.phone))
+        await self.redis.delete(self._phone_key(item.phone, item.channel))
 
 
 def _fields(item: Item) -> dict[str, Any]:

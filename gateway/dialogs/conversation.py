@@ -51,6 +51,7 @@ class State(StrEnum):
     REREG = "rereg"
     HELP = "help"
     CLARIFY = "clarify"  # a message asked for two things: which one?
+    ASK_AGENT = "ask_agent"  # the next message goes to a person (the helpdesk queue)
 
 
 class Intent(StrEnum):

@@ -98,6 +98,8 @@ async def on_option(conv: Conversation, pick: str) -> Reply:
         return await show(conv, State.ENROL)
     if pick == "help":
         return await show(conv, State.HELP)
+    if pick == "agent":
+        return await show(conv, State.ASK_AGENT)
     if pick == "app":
         return await show(conv, State.APP_NUMBER)
     if pick == "add":
@@ -186,6 +188,8 @@ async def _dispatch(conv: Conversation, norm: str, *, fresh: bool, expired: bool
         if conv.state is State.START:
             return await home(conv)
         return await SCREENS[conv.state](conv)
+    if conv.state is State.ASK_AGENT and norm and norm != "0":
+        return await INPUT_HANDLERS[State.ASK_AGENT](conv, norm)  # words for a person, not commands
     answer = await command(conv, norm) if norm else None
     if answer is not None:
         return answer

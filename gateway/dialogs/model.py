@@ -102,6 +102,10 @@ class ChannelProfile:
     # date were checked in this very session, whatever the phone bound before.
     caller_id_trusted: bool = True
     gsm_letters: bool = True  # French is folded to GSM-7 letters (one SMS holds 160, not 70)
+    # A text channel whose next message can wait for a person (the console's helpdesk):
+    # its main menu offers "talk to a person". USSD sessions end in seconds, and voice has
+    # its own key for an agent, so neither sets it.
+    helpdesk: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

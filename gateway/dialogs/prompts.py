@@ -14,7 +14,7 @@ from gateway.dialogs.inputs import (
     parse_massar_code,
     split_pair,
 )
-from gateway.dialogs.model import Reply
+from gateway.dialogs.model import Event, Reply
 from gateway.dialogs.navigation import show
 
 Handler = Callable[[Conversation, str], Awaitable[Reply]]
@@ -61,7 +61,18 @@ async def handle_app_dob(conv: Conversation, norm: str) -> Reply:
     return await answer_application(conv, number, birth_date)
 
 
+async def handle_ask_agent(conv: Conversation, norm: str) -> Reply:
+    """The parent's question: the turn runner hands it (the whole input) to the helpdesk
+    queue on the `helpdesk` event; the parent is told a person will answer here."""
+    if not norm:  # nothing written (a sticker, an image): ask again
+        return await show(conv, State.ASK_AGENT)
+    conv.events.append(Event(kind="helpdesk", data={"lang": conv.lang.value}))
+    conv.go(State.RESULT, lines=[conv.t.gettext(texts.AGENT_WILL_ANSWER)])
+    return conv.reply(conv.t.gettext(texts.AGENT_WILL_ANSWER), [conv.back_option()])
+
+
 INPUT_HANDLERS: dict[State, Handler] = {
+    State.ASK_AGENT: handle_ask_agent,
     State.BIND_CODE: handle_bind_code,
     State.BIND_DOB: handle_bind_dob,
     State.APP_NUMBER: handle_app_number,

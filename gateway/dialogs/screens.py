@@ -21,7 +21,7 @@ async def screen_main(conv: Conversation) -> Reply:
         Option(key="4", id="help", label=t.gettext(texts.HELP)),
         lang_switch_option(conv, "5"),
     ]
-    return conv.reply(t.gettext(texts.MAIN_TITLE), options)
+    return conv.reply(t.gettext(texts.MAIN_TITLE), [*options, *agent_option(conv, "6")])
 
 
 async def screen_unlinked(conv: Conversation) -> Reply:
@@ -31,7 +31,18 @@ async def screen_unlinked(conv: Conversation) -> Reply:
         Option(key="2", id="help", label=t.gettext(texts.HELP)),
         lang_switch_option(conv, "3"),
     ]
-    return conv.reply(t.gettext(texts.UNLINKED), options)
+    return conv.reply(t.gettext(texts.UNLINKED), [*options, *agent_option(conv, "4")])
+
+
+def agent_option(conv: Conversation, key: str) -> list[Option]:
+    """ "Talk to a person", on the channels whose profile can wait for the helpdesk."""
+    if not conv.turn.profile.helpdesk:
+        return []
+    return [Option(key=key, id="agent", label=conv.t.gettext(texts.TALK_TO_PERSON))]
+
+
+async def screen_ask_agent(conv: Conversation) -> Reply:
+    return conv.reply(conv.t.gettext(texts.ASK_AGENT), [conv.back_option()])
 
 
 async def screen_child(conv: Conversation) -> Reply:
@@ -155,5 +166,6 @@ SCREENS.update(
         State.REREG: screen_rereg,
         State.HELP: screen_help,
         State.CLARIFY: screen_clarify,
+        State.ASK_AGENT: screen_ask_agent,
     }
 )
