@@ -47,6 +47,8 @@ def twiml_speech(twiml: str) -> tuple[list[str], str | None]:
 @register("voice")
 class TwilioVoicePhone(Phone):
     dials_first = True
+    screen = "keypad"
+    session_channel = "voice"
 
     call_sid: str | None = None
     action: str | None = None
