@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.gateway.console.conftest import csrf_of
+from tests.gateway.console.conftest import csrf_of, said
 
 GUARDIAN = "+212600000001"
 CODE, BORN = "Z990000001", "14092018"  # Youssef, the guardian's first child
@@ -86,6 +86,7 @@ def test_telegram_shares_the_contact_first_then_taps_the_inline_keyboard(
 ) -> None:
     phone = WebPhone(client, "telegram", lang)
     assert 'id="share"' in phone.page
+    assert said("Share my phone number", lang) in phone.page
     shared = phone.post(share="1")
     assert "(contact shared: +212600000001)" in shared
     assert 'data-who="outbox"' in shared  # the gateway answered the contact
