@@ -234,7 +234,11 @@ async def send(request: Request) -> Response:
         handset.inbox.show = show
         if not handset.started:
             await handset.inbox.start()
-            for line in await device.start():
+            started = await device.start()
+            if device.shares_contact and started:  # the handset's note, in the page's language
+                shared = t_of(request).gettext("Contact shared: %(phone)s", phone=phone)
+                started = [shared, *started[1:]]
+            for line in started:
                 handset.entries.append(_entry("phone", line, channel, screen))
             handset.started = True
         if form.get("share"):  # Telegram's "share my phone number": nothing typed yet

@@ -257,6 +257,8 @@ def test_a_telegram_session_with_contact_sharing(server: str, browser: Any, lang
     assert ("يوسف" if lang == "ar" else "Youssef") in last_answer()
     assert "absences" in css(browser, "#session").text  # the Telegram session, beside
     assert_direction_of_page(browser, lang)
+    answers = browser.find_elements("css selector", "#handset .bubble[data-who=outbox]")
+    browser.execute_script("arguments[0].scrollIntoView()", answers[-1])
     shot(browser, f"simulator-telegram-{lang}")
 
 
