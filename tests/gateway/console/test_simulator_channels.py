@@ -90,6 +90,7 @@ def test_telegram_shares_the_contact_first_then_taps_the_inline_keyboard(
     shared = phone.post(share="1")
     assert said("Contact shared: %(phone)s", lang, phone=GUARDIAN) in phone.page
     assert 'data-who="outbox"' in shared  # the gateway answered the contact
+    assert 'id="share"' not in phone.page  # shared once
     shown = chat_walk(phone, lang)
     assert YOUSSEF[lang] in shown.split('data-who="outbox"')[-1]
 
