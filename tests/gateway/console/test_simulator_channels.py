@@ -104,8 +104,11 @@ def test_voice_keys_on_the_keypad_read_the_absences(client: TestClient, lang: st
     phone.post(press="1" if lang == "ar" else "2")
     asked = phone.post(press="1")  # absences
     assert "[waiting for 9 key(s)]" in asked.split('data-who="me"')[-1]
-    phone.post(text=CODE[1:])  # the code's nine digits, typed as one line of keys
-    read = phone.post(text=BORN).split('data-who="me"')[-1]
+    for key in CODE[1:]:  # the code's nine digits, key by key on the keypad
+        phone.post(press=key)
+    asked = phone.handset.split('data-who="me"')[-1]
+    assert "[waiting for 8 key(s)]" in asked  # the birth date, only once the nine were in
+    read = phone.post(text=BORN).split('data-who="me"')[-1]  # or typed as one line
     assert YOUSSEF[lang] in read
     assert "[Polly." in read  # each <Say> as text, with its voice
     assert "SMS" not in read  # no SMS counts on a voice call
