@@ -50,7 +50,7 @@ class WebPhone:
 @pytest.fixture
 def client(make_gateway: Callable[..., TestClient]) -> TestClient:
     # The chat apps' answers leave through the outbox: the gateway's own worker sends them.
-    return make_gateway(env="development", embedded_sender=True)
+    return make_gateway(env="development", embedded_sender=True, log_level="INFO")
 
 
 def chat_walk(phone: WebPhone, lang: str) -> str:
@@ -77,7 +77,10 @@ def test_whatsapp_meta_taps_buttons_by_id_to_the_absences(client: TestClient, la
     assert 'data-who="outbox"' in first  # the answer came through the outbox, after the turn
     shown = chat_walk(phone, lang)
     assert YOUSSEF[lang] in shown.split('data-who="outbox"')[-1]
-    assert CODE not in phone.page.split('id="logs">')[1]
+    logs = phone.page.split('id="logs">')[1].split("</pre>")[0]
+    assert "whatsapp" in logs  # the turn's log lines, beside the phone
+    assert CODE not in logs
+    assert "600000001" not in logs  # masked, as logged
 
 
 @pytest.mark.parametrize("lang", ["ar", "fr"])
