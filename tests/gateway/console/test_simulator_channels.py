@@ -115,3 +115,13 @@ def test_voice_keys_on_the_keypad_read_the_absences(client: TestClient, lang: st
     assert YOUSSEF[lang] in read
     assert "[Polly." in read  # each <Say> as text, with its voice
     assert "SMS" not in read  # no SMS counts on a voice call
+
+
+def test_whatsapp_twilio_is_a_thread_answered_in_the_request(client: TestClient) -> None:
+    phone = WebPhone(client, "whatsapp", "fr")
+    phone.post(text="ABS")
+    phone.post(text=CODE)
+    read = phone.post(text=BORN).split('data-who="me"')[-1]
+    assert "Youssef" in read or "يوسف" in read
+    assert 'data-who="gateway"' in read  # the TwiML answer, not the outbox
+    assert "GSM-7" in read or "UCS-2" in read
