@@ -16,6 +16,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -25,7 +26,8 @@ from gateway.console.web import ConsoleDenied, form_of, page, read_session, t_of
 from gateway.dialogs.model import ChannelKind
 from gateway.phones import to_e164
 from gateway.settings import Env, Settings
-from gateway.simulate import PHONES, Inbox, Phone
+from gateway.simulate import PHONES, Inbox, Phone, SentMessage
+from gateway.simulate.session import REPLY_POLL_S, REPLY_WAIT_S
 from gateway.text import segments
 
 __all__ = ["router"]
@@ -102,7 +104,9 @@ def _client(request: Request) -> httpx.AsyncClient:
     )
 
 
-def _entry(who: str, text: str, channel: str, screen: str) -> dict[str, Any]:
+def _entry(
+    who: str, text: str, channel: str, screen: str, buttons: list[tuple[str, str]] | None = None
+) -> dict[str, Any]:
     body = text
     ended = False
     if screen == "ussd" and who == "gateway" and text[:4] in ("CON ", "END "):
@@ -116,7 +120,19 @@ def _entry(who: str, text: str, channel: str, screen: str) -> dict[str, Any]:
         "encoding": "GSM-7" if count.encoding == "gsm7" else "UCS-2",
         "segments": count.segments,
         "channel": channel,
+        "buttons": buttons or [],  # (id, label): a chat's buttons, list rows, inline keyboard
+        "live": bool(buttons),  # only the newest message's buttons can still be tapped
     }
+
+
+async def _show_replies(handset: Handset) -> None:
+    """What the outbox sent the phone; a chat app's answer (sent by the outbox's worker after
+    the turn) is awaited a few seconds, as `gateway.simulate.session` does."""
+    printed = await handset.inbox.show_new()
+    with anyio.move_on_after(REPLY_WAIT_S if handset.phone.replies_later else 0):
+        while not printed and handset.inbox.enabled:
+            await anyio.sleep(REPLY_POLL_S)
+            printed = await handset.inbox.show_new()
 
 
 async def _run(request: Request, handset: Handset, action: Any) -> Any:
@@ -157,6 +173,7 @@ async def simulator(request: Request) -> Response:
         channels=sorted(PHONES),
         channel=channel,
         screen=PHONES[channel].screen,
+        shares_contact=PHONES[channel].shares_contact,
         phone=phone or "",
         demo_phones=DEMO_PHONES,
         handset=handset,
@@ -187,7 +204,8 @@ async def send(request: Request) -> Response:
         handset = handsets.get(key)
         if handset is None or form.get("restart"):
             device = PHONES[channel](http, request.app.state.settings, phone)
-            handset = Handset(device, Inbox(http, request.app.state.settings, phone, print))
+            inbox = Inbox(http, request.app.state.settings, device.address, print)
+            handset = Handset(device, inbox)
             handsets[key] = handset
             while len(handsets) > MAX_HANDSETS:
                 handsets.popitem(last=False)
@@ -196,23 +214,45 @@ async def send(request: Request) -> Response:
         device.http = handset.inbox.http = http
         screen = type(device).screen
 
+        drawn: list[SentMessage] = []
+
+        def show(msg: SentMessage) -> str | None:
+            drawn[:] = [msg]
+            return device.show(msg)
+
         def out(line: str) -> None:
-            handset.entries.append(_entry("outbox", line, channel, "thread"))
+            buttons: list[tuple[str, str]] = list(getattr(device, "buttons", []))
+            if screen == "chat" and drawn and drawn[0].text is not None:
+                line = drawn[0].text  # the buttons are drawn as buttons, not as text
+            if buttons:
+                for old in handset.entries:
+                    old["live"] = False
+            handset.entries.append(_entry("outbox", line, channel, "thread", buttons))
+            drawn.clear()
 
         handset.inbox.out = out
-        handset.inbox.show = device.show
+        handset.inbox.show = show
         if not handset.started:
             await handset.inbox.start()
-            for line in await device.start():
+            started = await device.start()
+            if device.shares_contact and started:  # the handset's note, in the page's language
+                shared = t_of(request).gettext("Contact shared: %(phone)s", phone=phone)
+                started = [shared, *started[1:]]
+            for line in started:
                 handset.entries.append(_entry("phone", line, channel, screen))
             handset.started = True
+        if form.get("share"):  # Telegram's "share my phone number": nothing typed yet
+            await _show_replies(handset)
+            return RedirectResponse(target, status_code=303)
         if pressed:
-            handset.entries.append(_entry("me", pressed, channel, screen))
+            labels = dict(getattr(device, "buttons", []))
+            handset.entries.append(_entry("me", labels.get(pressed, pressed), channel, screen))
             reply = await _run(request, handset, lambda: device.press(pressed))
         else:
             if text or not device.dials_first:
                 handset.entries.append(_entry("me", text, channel, screen))
             reply = await _run(request, handset, lambda: device.send(text))
-        handset.entries.append(_entry("gateway", reply, channel, screen))
-        await handset.inbox.show_new()
+        if reply:  # a chat app's answer comes through the outbox instead
+            handset.entries.append(_entry("gateway", reply, channel, screen))
+        await _show_replies(handset)
     return RedirectResponse(target, status_code=303)

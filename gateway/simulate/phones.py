@@ -34,6 +34,7 @@ class Phone:
     # SMS thread, a chat with buttons, a keypad; `session_channel` names its Redis sessions.
     screen = "thread"  # "ussd" | "thread" | "chat" | "keypad"
     session_channel = "sms"
+    shares_contact = False  # Telegram: the user shares their number before anything else
 
     def __init__(self, http: httpx.AsyncClient, settings: Settings, phone: str) -> None:
         self.http, self.settings, self.phone = http, settings, phone

@@ -29,6 +29,9 @@ _UPDATES = count(int(time.time()))
 @register("telegram")
 class TelegramPhone(Phone):
     replies_later = True
+    screen = "chat"
+    session_channel = "telegram"
+    shares_contact = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -68,7 +71,14 @@ class TelegramPhone(Phone):
         return ["(contact shared: " + self.phone + ")", *([answer] if answer else [])]
 
     async def send(self, text: str) -> str:
-        tapped = pick(self.buttons, text) if self.buttons else None
+        return await self._deliver(text, pick(self.buttons, text) if self.buttons else None)
+
+    async def press(self, option: str) -> str:
+        """Tap the inline button whose callback data is `option` (the web simulator's)."""
+        tapped = next((b for b in self.buttons if b[0] == option), None)
+        return await self._deliver(option, tapped)
+
+    async def _deliver(self, text: str, tapped: tuple[str, str] | None) -> str:
         if tapped is None:
             return await self._post({"message": self._message(text=text)})
         query = {

@@ -47,9 +47,23 @@ def twiml_speech(twiml: str) -> tuple[list[str], str | None]:
 @register("voice")
 class TwilioVoicePhone(Phone):
     dials_first = True
+    screen = "keypad"
+    session_channel = "voice"
 
     call_sid: str | None = None
     action: str | None = None
+    expects = 1  # how many keys the last `<Gather>` waits for
+    keys = ""  # the keys pressed one by one (the web keypad) until it has them all
+
+    async def press(self, option: str) -> str:
+        """One key of the keypad: held until the `<Gather>` has its digits (or `#`)."""
+        if self.action is None:
+            return await self.send(option)
+        self.keys += option.removesuffix("#")
+        if len(self.keys) < self.expects and not option.endswith("#"):
+            return ""
+        keys, self.keys = self.keys, ""
+        return await self.send(keys)
 
     async def send(self, text: str) -> str:
         keys = text.strip()
@@ -83,6 +97,9 @@ class TwilioVoicePhone(Phone):
             self.call_sid = self.action = None
             return f"[{response.status_code}] {response.text}"
         lines, self.action = twiml_speech(response.text)
+        gather = ElementTree.fromstring(response.text).find(".//Gather")  # noqa: S314 - ours
+        self.expects = int(gather.get("numDigits", "1")) if gather is not None else 1
+        self.keys = ""
         if self.action is None:
             self.call_sid = None
         return "\n".join(lines)

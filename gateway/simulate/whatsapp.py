@@ -12,3 +12,4 @@ WHATSAPP_ROUTE = "/channels/whatsapp/twilio"
 class TwilioWhatsAppPhone(TwilioSmsPhone):
     route = WHATSAPP_ROUTE
     address_prefix = "whatsapp:"
+    session_channel = "whatsapp"

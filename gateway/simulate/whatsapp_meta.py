@@ -66,6 +66,8 @@ def pick(options: list[tuple[str, str]], line: str) -> tuple[str, str] | None:
 @register("whatsapp-meta")
 class MetaWhatsAppPhone(Phone):
     replies_later = True
+    screen = "chat"
+    session_channel = "whatsapp"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -73,7 +75,14 @@ class MetaWhatsAppPhone(Phone):
         self.list_reply = False
 
     async def send(self, text: str) -> str:
-        tapped = pick(self.buttons, text) if self.buttons else None
+        return await self._deliver(text, pick(self.buttons, text) if self.buttons else None)
+
+    async def press(self, option: str) -> str:
+        """Tap the button or list row whose id is `option` (the web simulator's buttons)."""
+        tapped = next((b for b in self.buttons if b[0] == option), None)
+        return await self._deliver(option, tapped)
+
+    async def _deliver(self, text: str, tapped: tuple[str, str] | None) -> str:
         if tapped is None:
             message: dict[str, Any] = {"type": "text", "text": {"body": text}}
         else:

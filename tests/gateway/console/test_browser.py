@@ -24,7 +24,6 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from gateway.app import create_app
 from gateway.console.operators import OperatorStore
-from gateway.simulate import PHONES
 from tests.conftest import REAL_REDIS, REDIS_URL
 from tests.databases import migrated
 from tests.gateway.conftest import gateway_settings
@@ -232,15 +231,39 @@ def assert_direction_of_page(browser: Any, lang: str) -> None:
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_a_telegram_session_with_contact_sharing(server: str, browser: Any, lang: str) -> None:
-    if "telegram" not in PHONES:  # pragma: no cover - until the Telegram handset is merged
-        pytest.skip("no Telegram handset in gateway/simulate yet (it comes with issue #9)")
+    """Share the contact, then tap the inline keyboard's buttons to the child's absences."""
     browser.delete_all_cookies()
     browser.get(f"{server}/console/simulator?channel=telegram&phone=%2B212600000001&lang={lang}")
-    fill(browser, "#send", text="/start")
-    click(browser, "#send-button")
-    assert browser.find_elements("css selector", "#handset .bubble[data-who=phone]")
-    assert browser.find_elements("css selector", "#handset .bubble[data-who=gateway]")
+    click(browser, "#share")
+    assert "+212600000001" in css(browser, "#handset .bubble[data-who=phone]").text
+    menu = {"ar": "خدمات مسار", "fr": "Services Massar"}[lang]
+
+    def last_answer() -> str:
+        return str(
+            browser.find_elements("css selector", "#handset .bubble[data-who=outbox]")[-1].text
+        )
+
+    assert browser.find_elements("css selector", "#handset .bubble[data-who=outbox]")
+    if "abs" not in {b.get_attribute("value") for b in live_buttons(browser)}:
+        fill(browser, "#send", text="Menu")
+        click(browser, "#send-button")
+    if menu not in last_answer():
+        click(browser, "button.option[value=lang]:not([disabled])")  # to the page's language
+    assert menu in last_answer()
+    click(browser, "button.option[value=abs]:not([disabled])")
+    for typed in ("Z990000001", "14092018"):
+        fill(browser, "#send", text=typed)
+        click(browser, "#send-button")
+    assert ("يوسف" if lang == "ar" else "Youssef") in last_answer()
+    assert "absences" in css(browser, "#session").text  # the Telegram session, beside
+    assert_direction_of_page(browser, lang)
+    answers = browser.find_elements("css selector", "#handset .bubble[data-who=outbox]")
+    browser.execute_script("arguments[0].scrollIntoView()", answers[-1])
     shot(browser, f"simulator-telegram-{lang}")
+
+
+def live_buttons(browser: Any) -> list[Any]:
+    return list(browser.find_elements("css selector", "#handset button.option:not([disabled])"))
 
 
 @pytest.mark.parametrize("lang", LANGS)
