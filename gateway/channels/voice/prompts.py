@@ -70,16 +70,34 @@ def _replaced() -> set[str]:
 
 
 @cache
+def _sayable() -> frozenset[str]:
+    """The msgids a call can say: the dialogs' texts, their spoken variants and the voice
+    menu's own (the catalogs also hold the console's pages and the alerts, never spoken)."""
+    from gateway.channels.voice import texts as voice_texts
+    from gateway.dialogs import spoken, texts
+
+    found: set[str] = set()
+    for module in (texts, spoken, voice_texts):
+        for value in vars(module).values():
+            if isinstance(value, str):
+                found.add(value)
+            elif isinstance(value, tuple) and all(isinstance(v, str) for v in value):
+                found.update(value)  # Np_: singular and plural
+    return frozenset(found)
+
+
 def all_prompts() -> tuple[Prompt, ...]:
     """Every sentence a voice may say that has no value in it, in each language (a screen
     text with a spoken variant is never said: its variant is)."""
-    replaced = _replaced()
+    replaced, sayable = _replaced(), _sayable()
     out: list[Prompt] = []
     for lang in LANGS:
         with (LOCALES_DIR / lang / "LC_MESSAGES" / "messages.po").open("rb") as fh:
             catalog = read_po(fh, locale=lang)
         for message in catalog:
             if not message.id or not isinstance(message.id, str) or not message.string:
+                continue
+            if message.id not in sayable:
                 continue
             if _PLACEHOLDER.search(message.id) or not isinstance(message.string, str):
                 continue
