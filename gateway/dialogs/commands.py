@@ -145,14 +145,16 @@ async def alerts_switch(conv: Conversation) -> Reply | None:
     stop = reading.command is Command.STOP
     inbound, prefs = conv.inbound, conv.turn.preferences
     # Alerts go where START was sent: a chat app, or SMS from any other channel.
-    chat = inbound.channel in CHAT_APPS
+    # (A Telegram chat is reachable only through its address, which its inbound carries.)
+    telegram = inbound.channel is ChannelKind.TELEGRAM
+    chat = inbound.channel in CHAT_APPS and (inbound.reply_to is not None or not telegram)
     if prefs is not None:
         if stop:
             await prefs.opt_out(inbound.sender, conv.turn.now)
         else:
             await prefs.opt_in(inbound.sender, conv.turn.now)
             channel = inbound.channel.value if chat else ChannelKind.SMS.value
-            address = inbound.reply_to if inbound.channel is ChannelKind.TELEGRAM else None
+            address = inbound.reply_to if telegram else None
             await prefs.set_channel(inbound.sender, channel, address, conv.turn.now)
     conv.events.append(Event(kind="alerts_stopped" if stop else "alerts_started"))
     conv.go(State.START)
