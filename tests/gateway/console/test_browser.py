@@ -128,13 +128,29 @@ def css(browser: Any, selector: str) -> Any:
     return browser.find_element(By.CSS_SELECTOR, selector)
 
 
-def click(browser: Any, selector: str) -> None:
-    """Click a submit button and wait for the next page to replace this one."""
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import WebDriverWait
+def loaded(browser: Any) -> None:
+    """Wait until the page the browser is on has finished loading."""
+    WebDriverWait(browser, 15).until(
+        lambda b: b.execute_script("return document.readyState") == "complete"
+    )
 
-    page = css(browser, "html")
-    css(browser, selector).click()
+
+def click(browser: Any, selector: str) -> None:
+    """Click a submit button and wait for the next page to replace this one. A page still
+    being replaced when the button is looked for (Chrome: "node does not belong to the
+    document") is waited for and the button looked for again."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    for attempt in range(3):
+        loaded(browser)
+        try:
+            page = css(browser, "html")
+            css(browser, selector).click()
+            break
+        except (StaleElementReferenceException, WebDriverException) as exc:
+            stale = isinstance(exc, StaleElementReferenceException)
+            if attempt == 2 or not (stale or "does not belong to the document" in str(exc)):
+                raise
     WebDriverWait(browser, 15).until(expected_conditions.staleness_of(page))
 
 
