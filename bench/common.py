@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import httpx
@@ -93,6 +93,30 @@ def server(
         stop(proc)
         if log is not None:
             out.close()  # type: ignore[union-attr]
+
+
+def sandbox_server(
+    sandbox_env: Mapping[str, str], port: int, *, log: Path | None = None, host: str = "127.0.0.1"
+) -> AbstractContextManager[subprocess.Popen[bytes]]:
+    """The sandbox backend (`python -m sandbox serve`) on `port`, seeded by `seed_sandbox`."""
+    return server(
+        [sys.executable, "-m", "sandbox", "serve", "--host", host, "--port", str(port)],
+        {**sandbox_env, "SANDBOX_ENV": "test"},
+        f"http://{host}:{port}/api/v1/health",
+        log=log,
+    )
+
+
+def gateway_server(
+    env: Mapping[str, str], port: int, *, log: Path | None = None, host: str = "127.0.0.1"
+) -> AbstractContextManager[subprocess.Popen[bytes]]:
+    """The gateway (`python -m gateway serve`) on `port`, its settings in `env`."""
+    return server(
+        [sys.executable, "-m", "gateway", "serve", "--host", host, "--port", str(port)],
+        env,
+        f"http://{host}:{port}/healthz",
+        log=log,
+    )
 
 
 # ---- Redis -----------------------------------------------------------------------------------

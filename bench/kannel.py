@@ -46,7 +46,16 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import RESULTS, clean_env, free_port, redis_server, seed_sandbox, server
+from bench.common import (
+    RESULTS,
+    clean_env,
+    free_port,
+    gateway_server,
+    redis_server,
+    sandbox_server,
+    seed_sandbox,
+    server,
+)
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
 from gateway.outbox.queue import Outbox
 from gateway.store import open_redis
@@ -265,20 +274,8 @@ def with_gateway(tmp: Path, count: int, timeout_s: float) -> dict[str, float]:
             "GATEWAY_OUTBOX_BURST_SMS": "10000",
         }
         with (
-            server(
-                [sys.executable, "-m", "sandbox", "serve", "--host", HOST,
-                 "--port", str(sandbox_port)],
-                {**sandbox_env, "SANDBOX_ENV": "test"},
-                f"http://{HOST}:{sandbox_port}/api/v1/health",
-                log=tmp / "servers.log",
-            ),
-            server(
-                [sys.executable, "-m", "gateway", "serve", "--host", HOST,
-                 "--port", str(gateway_port)],
-                env,
-                f"http://{HOST}:{gateway_port}/healthz",
-                log=tmp / "servers.log",
-            ),
+            sandbox_server(sandbox_env, sandbox_port, log=tmp / "servers.log", host=HOST),
+            gateway_server(env, gateway_port, log=tmp / "servers.log", host=HOST),
             server(
                 [sys.executable, "-m", "gateway", "worker", "--metrics-port", str(metrics_port)],
                 env,

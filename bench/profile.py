@@ -42,6 +42,7 @@ from bench.common import (
     free_port,
     guardian_phones,
     redis_server,
+    sandbox_server,
     seed_sandbox,
     server,
     ussd_body,
@@ -168,14 +169,7 @@ def main(argv: list[str] | None = None) -> int:
             phones = guardian_phones(tmp, args.phones)
             sandbox_port, port = free_port(), free_port()
             log = tmp / "servers.log"
-            stack.enter_context(
-                server(
-                    [sys.executable, "-m", "sandbox", "serve", "--host", HOST,
-                     "--port", str(sandbox_port)],
-                    {**sandbox_env, "SANDBOX_ENV": "test"},
-                    f"http://{HOST}:{sandbox_port}/api/v1/health", log=log,
-                )
-            )  # fmt: skip
+            stack.enter_context(sandbox_server(sandbox_env, sandbox_port, log=log, host=HOST))
             env = {
                 **clean_env(),
                 "GATEWAY_BACKEND_URL": f"http://{HOST}:{sandbox_port}/api/v1",

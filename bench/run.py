@@ -58,6 +58,7 @@ from bench.common import (
     guardian_phones,
     redis_server,
     run_wrk,
+    sandbox_server,
     seed_sandbox,
     server,
     ussd_body,
@@ -97,13 +98,7 @@ class Bench(BadDaysAndSize):
     # ---- servers --------------------------------------------------------------------------
 
     def sandbox(self) -> Server:
-        return server(
-            [sys.executable, "-m", "sandbox", "serve", "--host", HOST,
-             "--port", str(self.sandbox_port)],
-            {**self.sandbox_env, "SANDBOX_ENV": "test"},
-            f"http://{HOST}:{self.sandbox_port}/api/v1/health",
-            log=self.log,
-        )  # fmt: skip
+        return sandbox_server(self.sandbox_env, self.sandbox_port, log=self.log, host=HOST)
 
     def gateway_env(self) -> dict[str, str]:
         return {

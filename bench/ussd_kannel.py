@@ -42,7 +42,15 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import RESULTS, clean_env, free_port, redis_server, seed_sandbox, server
+from bench.common import (
+    RESULTS,
+    clean_env,
+    free_port,
+    gateway_server,
+    redis_server,
+    sandbox_server,
+    seed_sandbox,
+)
 from tests.kannel import harness
 from tests.kannel.smsc import Smsc, run_smsc, wait_bound
 
@@ -187,20 +195,8 @@ def with_gateway(tmp: Path, count: int, timeout_s: float) -> dict[str, dict[str,
             "GATEWAY_KANNEL_CALLBACK_TOKEN": TOKEN,
         }
         with (
-            server(
-                [sys.executable, "-m", "sandbox", "serve", "--host", HOST,
-                 "--port", str(sandbox_port)],
-                {**sandbox_env, "SANDBOX_ENV": "test"},
-                f"http://{HOST}:{sandbox_port}/api/v1/health",
-                log=tmp / "servers.log",
-            ),
-            server(
-                [sys.executable, "-m", "gateway", "serve", "--host", HOST,
-                 "--port", str(gateway_port)],
-                env,
-                f"http://{HOST}:{gateway_port}/healthz",
-                log=tmp / "servers.log",
-            ),
+            sandbox_server(sandbox_env, sandbox_port, log=tmp / "servers.log", host=HOST),
+            gateway_server(env, gateway_port, log=tmp / "servers.log", host=HOST),
             run_kannel(tmp / "kannel", gateway_port, smsc),
         ):  # fmt: skip
             wait_bound(smsc)
