@@ -31,6 +31,7 @@ from gateway.channels import (
     twilio_whatsapp,
     ussd,
 )
+from gateway.channels.limits import BodyLimit
 from gateway.channels.voice import twilio as twilio_voice
 from gateway.resilience import Breaker, BreakerState
 from gateway.resilience.metrics import CONTENT_TYPE_LATEST
@@ -136,6 +137,7 @@ def create_app(
         description="Reach Massar from any phone: SMS, USSD, WhatsApp, Telegram and voice.",
         lifespan=lifespan,
     )
+    app.add_middleware(BodyLimit)  # webhook bodies bounded before any route reads them
     app.add_middleware(RequestLogMiddleware)
     for router in ussd.routers(settings.channels):  # one per USSD provider switched on
         app.include_router(router)

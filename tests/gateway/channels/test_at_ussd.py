@@ -174,7 +174,7 @@ def test_parse_payload_refuses_a_form_without_a_session_or_phone(
             id="no-phone",
         ),
         pytest.param(
-            AT_TOKEN, {"text": "1" * MAX_BODY_BYTES}, 400, "body too large", id="body-too-large"
+            AT_TOKEN, {"text": "1" * MAX_BODY_BYTES}, 413, "body too large", id="body-too-large"
         ),
     ],
 )
