@@ -25,13 +25,13 @@ from backend_client.errors import BackendError
 from gateway import admin, console, logs
 from gateway.channels import (
     kannel_sms,
+    limits,
     meta_whatsapp,
     telegram,
     twilio_sms,
     twilio_whatsapp,
     ussd,
 )
-from gateway.channels.limits import BodyLimit
 from gateway.channels.voice import twilio as twilio_voice
 from gateway.resilience import Breaker, BreakerState
 from gateway.resilience.metrics import CONTENT_TYPE_LATEST
@@ -142,7 +142,7 @@ def create_app(
         redoc_url="/redoc" if settings.docs_on else None,
         openapi_url="/openapi.json" if settings.docs_on else None,
     )
-    app.add_middleware(BodyLimit)  # webhook bodies bounded before any route reads them
+    limits.install(app)  # webhook bodies bounded before any route reads them (a 413)
     app.add_middleware(RequestLogMiddleware)
     for router in ussd.routers(settings.channels):  # one per USSD provider switched on
         app.include_router(router)

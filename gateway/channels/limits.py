@@ -17,14 +17,16 @@ had: Meta batches updates up to 1 MiB, Telegram and Kannel SMS 64 KiB, a provide
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import structlog
+from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.channels import common, kannel_sms, meta_whatsapp, telegram
 from gateway.channels.ussd import kannel as ussd_kannel
 
-__all__ = ["DEFAULT_LIMIT", "LIMITS", "PREFIX", "BodyLimit", "limit_for"]
+__all__ = ["DEFAULT_LIMIT", "LIMITS", "PREFIX", "BodyLimit", "install", "limit_for"]
 
 log = structlog.get_logger("gateway.channels.limits")
 
@@ -44,6 +46,28 @@ def limit_for(path: str) -> int | None:
     if not path.startswith(PREFIX):
         return None
     return LIMITS.get(path.rstrip("/"), DEFAULT_LIMIT)
+
+
+def install(app: FastAPI) -> None:
+    """Bound the app's webhook bodies, and say so in its OpenAPI description (a 413 on every
+    channel route that takes a body)."""
+    app.add_middleware(BodyLimit)
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build()
+        for path, operations in schema.get("paths", {}).items():
+            limit = limit_for(path)
+            for method in ("post", "put", "patch"):
+                operation = operations.get(method)
+                if limit is not None and operation is not None:
+                    operation.setdefault("responses", {})["413"] = {
+                        "description": f"Body over {limit} bytes: refused before its "
+                        "signature is checked, the rest not read"
+                    }
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 class BodyLimit:

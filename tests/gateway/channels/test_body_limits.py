@@ -43,6 +43,8 @@ def test_every_channel_route_has_a_limit(gateway: TestClient) -> None:
     assert limit_for(telegram.ROUTE) == 64 * 1024
     assert all(limit_for(path) is not None for path in paths)
     assert limit_for("/console/signin") is None  # only the webhooks
+    described = gateway.app.openapi()["paths"]  # type: ignore[attr-defined]
+    assert all("413" in described[path]["post"]["responses"] for path in paths)
 
 
 def test_a_declared_oversized_body_gets_413_before_the_signature(gateway: TestClient) -> None:
