@@ -213,6 +213,7 @@ class RedisLockout:
         return int(count), ends / 1000 if ends is not None else None
 
     async def clear_phone(self, phone: str) -> None:
-        """Forget the phone's failures and lock (a supervisor's decision, audited)."""
-        tag = self._phone_tag(phone)
-        await self.redis.delete(tag + ":fails", tag + ":until")
+        """Forget the phone's failures and lock, its voice attempts' too (a supervisor's
+        decision, audited)."""
+        for tag in (self._phone_tag(phone), self._voice_tag(phone)):
+            await self.redis.delete(tag + ":fails", tag + ":until")  # one slot per tag

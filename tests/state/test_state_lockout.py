@@ -219,3 +219,16 @@ async def test_a_locked_code_does_not_stop_its_holder(lockout: Lockout) -> None:
 
 async def fail_holder(lockout: Lockout, times: int) -> list[bool]:
     return [await lockout.record_failure(PHONE, CODE, holder=True) for _ in range(times)]
+
+
+async def test_clearing_a_phone_clears_its_voice_attempts_too(
+    make: Callable[..., RedisLockout],
+) -> None:
+    lockout = make()
+    await fail(lockout, 3)
+    for _ in range(2):
+        await lockout.record_failure(PHONE, CODE, call=CALL)
+    await lockout.clear_phone(PHONE)
+    assert not await lockout.is_locked(PHONE)
+    assert not await lockout.is_locked(PHONE, call="CA-another-call")
+    assert await lockout.is_locked(PHONE, call=CALL)  # the call itself stays locked
