@@ -25,7 +25,7 @@ from gateway.settings.names import (
     SenderName,
 )
 from gateway.settings.parts import AlertSettings, ChatSettings, ConsoleSettings, VoiceSettings
-from gateway.settings.secrets import weakness
+from gateway.settings.secrets import COMMAND, SELF_CHOSEN, weakness
 from gateway.settings.surface import SurfaceSettings
 
 __all__ = [
@@ -255,8 +255,9 @@ class Settings(
             elif value in DEMO_SECRETS:
                 problems.append(f"GATEWAY_{name.upper()} holds a demo value")
             elif len(value) < MIN_SECRET_CHARS:
+                how = f": make one with `{COMMAND}`" if name in SELF_CHOSEN else ""
                 problems.append(
-                    f"GATEWAY_{name.upper()} is shorter than {MIN_SECRET_CHARS} characters"
+                    f"GATEWAY_{name.upper()} is shorter than {MIN_SECRET_CHARS} characters{how}"
                 )
             elif (weak := weakness(name, value)) is not None:  # self-chosen: 128 bits
                 problems.append(weak)
