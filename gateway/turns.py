@@ -45,6 +45,7 @@ from gateway.dialogs.model import ChannelKind, ChannelProfile, Event, Inbound, R
 from gateway.dialogs.pages import gsm_fold
 from gateway.dialogs.ports import Backend, Bindings, Lockout, Preferences
 from gateway.i18n import translator
+from gateway.langs import LanguageMemo, RememberedLanguage
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
 from gateway.outbox.queue import Outbox
 from gateway.resilience.backend import begin_turn, unsafe_to_repeat
@@ -108,6 +109,8 @@ class TurnRunner:
     guardian_cache: Cache | None = None
     # Alerts (issue 15): STOP/START and the language chosen with AR/FR, kept per phone.
     preferences: Preferences | None = None
+    # The language chosen with AR/FR, read in the turn's first round trip (issue #24).
+    languages: LanguageMemo | None = None
 
     async def run(
         self,
@@ -178,6 +181,7 @@ class TurnRunner:
                     rate_limit=limiter.limit if limiter is not None else 0,
                     rate_window_ms=limiter.window_ms if limiter is not None else 60_000,
                     entry_key=entry_key,
+                    lang_key=self.languages.key(user) if self.languages is not None else None,
                 )
                 if opened.outcome is Outcome.REPLAY:
                     return (opened.answer or b"").decode()
@@ -219,7 +223,9 @@ class TurnRunner:
             stored = opened.session
             inbound, session = prepare(stored)
             turn = self._turn(
-                profile, Deadline(deadline.expires_at - SAVE_MARGIN_S, deadline.clock)
+                profile,
+                Deadline(deadline.expires_at - SAVE_MARGIN_S, deadline.clock),
+                preferences=self._preferences(user, opened),
             )
             begin_turn()
             result = await step(session, inbound, turn)
@@ -261,7 +267,11 @@ class TurnRunner:
         return body
 
     def _turn(
-        self, profile: ChannelProfile, deadline: Deadline, backend: Backend | None = None
+        self,
+        profile: ChannelProfile,
+        deadline: Deadline,
+        backend: Backend | None = None,
+        preferences: Preferences | None = None,
     ) -> Turn:
         return Turn(
             backend=backend or self.backend,
@@ -270,8 +280,14 @@ class TurnRunner:
             profile=profile,
             now=self.clock(),
             deadline=deadline,
-            preferences=self.preferences,
+            preferences=preferences or self.preferences,
         )
+
+    def _preferences(self, user: str, opened: Opened) -> Preferences | None:
+        """The turn's preferences: its language from the first round trip when remembered."""
+        if self.preferences is None or self.languages is None:
+            return self.preferences
+        return RememberedLanguage(self.preferences, self.languages, user, opened.lang)
 
     # --- answers that follow by SMS -----------------------------------------------------
 
