@@ -84,6 +84,16 @@ PACKAGES = (
     ("backend_client", "(backend_client/"),
     ("json (stdlib)", "(json/"),
     ("hmac, hashlib (stdlib)", "(hmac.py"),
+    ("sqlalchemy", "(sqlalchemy/"),
+    ("sqlite3 (stdlib)", "(sqlite3/"),
+    ("httpx, httpcore, h11", "(httpx/"),
+    ("httpx, httpcore, h11", "(httpcore/"),
+    ("httpx, httpcore, h11", "(h11/"),
+    ("tenacity", "(tenacity/"),
+    ("threads, queues (stdlib)", "(threading.py"),
+    ("threads, queues (stdlib)", "(queue.py"),
+    ("contextlib, weakref (stdlib)", "(contextlib.py"),
+    ("contextlib, weakref (stdlib)", "(weakref.py"),
 )
 
 

@@ -22,10 +22,11 @@ from datetime import datetime
 
 from redis.asyncio import Redis
 
+from gateway.dialogs.conversation import Turn
 from gateway.dialogs.ports import Preferences
 from gateway.keys import Keys
 
-__all__ = ["LANG_TTL_S", "LanguageMemo", "RememberedLanguage"]
+__all__ = ["LANG_TTL_S", "LanguageMemo", "RememberedLanguage", "remembered"]
 
 LANG_TTL_S = 24 * 3600
 _NONE = b"-"  # the phone never chose: remembered too, most phones never do
@@ -89,3 +90,12 @@ class RememberedLanguage:
         self, phone: str, channel: str, chat_address: str | None = None, at: datetime | None = None
     ) -> None:
         await self.inner.set_channel(phone, channel, chat_address, at)
+
+
+def remembered(
+    turn: Turn, memo: LanguageMemo | None, user: str, raw: bytes | None
+) -> Preferences | None:
+    """The preferences of `user`'s turn: its language from the first round trip (`raw`)."""
+    if turn.preferences is None or memo is None:
+        return turn.preferences
+    return RememberedLanguage(turn.preferences, memo, user, raw)

@@ -45,7 +45,7 @@ from gateway.dialogs.model import ChannelKind, ChannelProfile, Event, Inbound, R
 from gateway.dialogs.pages import gsm_fold
 from gateway.dialogs.ports import Backend, Bindings, Lockout, Preferences
 from gateway.i18n import translator
-from gateway.langs import LanguageMemo, RememberedLanguage
+from gateway.langs import LanguageMemo, remembered
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
 from gateway.outbox.queue import Outbox
 from gateway.resilience.backend import begin_turn, unsafe_to_repeat
@@ -109,8 +109,7 @@ class TurnRunner:
     guardian_cache: Cache | None = None
     # Alerts (issue 15): STOP/START and the language chosen with AR/FR, kept per phone.
     preferences: Preferences | None = None
-    # The language chosen with AR/FR, read in the turn's first round trip (issue #24).
-    languages: LanguageMemo | None = None
+    languages: LanguageMemo | None = None  # AR/FR read in the first round trip (issue #24)
 
     async def run(
         self,
@@ -223,10 +222,9 @@ class TurnRunner:
             stored = opened.session
             inbound, session = prepare(stored)
             turn = self._turn(
-                profile,
-                Deadline(deadline.expires_at - SAVE_MARGIN_S, deadline.clock),
-                preferences=self._preferences(user, opened),
+                profile, Deadline(deadline.expires_at - SAVE_MARGIN_S, deadline.clock)
             )
+            turn = replace(turn, preferences=remembered(turn, self.languages, user, opened.lang))
             begin_turn()
             result = await step(session, inbound, turn)
             kinds = {event.kind for event in result.events}
@@ -267,11 +265,7 @@ class TurnRunner:
         return body
 
     def _turn(
-        self,
-        profile: ChannelProfile,
-        deadline: Deadline,
-        backend: Backend | None = None,
-        preferences: Preferences | None = None,
+        self, profile: ChannelProfile, deadline: Deadline, backend: Backend | None = None
     ) -> Turn:
         return Turn(
             backend=backend or self.backend,
@@ -280,14 +274,8 @@ class TurnRunner:
             profile=profile,
             now=self.clock(),
             deadline=deadline,
-            preferences=preferences or self.preferences,
+            preferences=self.preferences,
         )
-
-    def _preferences(self, user: str, opened: Opened) -> Preferences | None:
-        """The turn's preferences: its language from the first round trip when remembered."""
-        if self.preferences is None or self.languages is None:
-            return self.preferences
-        return RememberedLanguage(self.preferences, self.languages, user, opened.lang)
 
     # --- answers that follow by SMS -----------------------------------------------------
 
