@@ -334,6 +334,7 @@ class TurnRunner:
         session = Session.model_validate_json(stored) if stored else None
         begin_turn()
         turn = self._turn(config.profile, Deadline.after(config.budget_s), config.backend)
+        turn = replace(turn, preferences=remembered(turn, self.languages, msg.to, None))
         try:
             with anyio.fail_after(config.budget_s + SAVE_MARGIN_S):
                 result = await step(session, inbound, turn)

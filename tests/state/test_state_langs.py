@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from redis.asyncio import Redis
+from redis.crc import key_slot
 
 from gateway.alerts.preferences import SqlPreferences
 from gateway.dialogs.model import ChannelKind
@@ -126,3 +127,11 @@ async def test_another_phones_language_is_asked_of_sql(
     assert await turn.lang(other) == "ar"
     assert await turn.lang(PHONE) == "fr"
     assert prefs.reads == 1
+
+
+async def test_the_language_key_is_on_the_phones_slot(store: SessionStore) -> None:
+    """OPEN_TURN reads it with the phone's session: one Redis Cluster slot (no CROSSSLOT)."""
+    memo = LanguageMemo(store.redis, store.keys)
+    session = store.keys.session(ChannelKind.USSD, PHONE)
+    assert key_slot(memo.key(PHONE).encode()) == key_slot(session.encode())
+    assert PHONE not in memo.key(PHONE)
