@@ -122,7 +122,7 @@ def gateway_server(
 
 def host_facts() -> dict[str, object]:
     """What a figure was measured on: the commit (and whether the tree had changes), the
-    host's cores and its load averages when the bench ended (1, 5, 15 min: others' work too)."""
+    host's cores and its load averages (1, 5, 15 min: others' work on the host too)."""
 
     def git(*args: str) -> str:
         done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
@@ -136,11 +136,16 @@ def host_facts() -> dict[str, object]:
     }
 
 
+_STARTED = host_facts()  # when the bench began: the commit it measures, the load it met
+
+
 def write_result(name: str, result: Mapping[str, object]) -> Path:
-    """bench/results/<name>.json: `result` with the host's facts (`host_facts`)."""
+    """bench/results/<name>.json: `result` with the host's facts (`host_facts`): the commit as
+    the bench began, the load averages at its start and at its end."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"{name}.json"
-    out.write_text(json.dumps({**result, "host": host_facts()}, indent=2) + "\n")
+    host = {**_STARTED, "load_at_start": _STARTED["load"], "load": host_facts()["load"]}
+    out.write_text(json.dumps({**result, "host": host}, indent=2) + "\n")
     return out
 
 
