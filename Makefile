@@ -5,9 +5,13 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 BENCH_STAMP := $(VENV)/.bench-installed
+# The lock: requirements/{run,dev,bench}.txt, every version pinned with its hashes, compiled
+# from pyproject.toml by `make lock` with uv (installed by it, at this version).
+UV_VERSION := 0.13.10
+LOCK_FILES := requirements/run.txt requirements/dev.txt requirements/bench.txt
 
 .PHONY: run test lint format catalogs bench bench-sandbox bench-outbox bench-kannel bench-voice \
-	bench-alerts bench-ussd-kannel bench-body-limit profile clean \
+	bench-alerts bench-ussd-kannel bench-body-limit profile clean lock lock-check \
 	kannel-packages leaflet-packages browser-packages
 
 run: $(RUN_STAMP)
@@ -37,13 +41,37 @@ $(BIN)/python:
 	  apt-get update -qq && apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install -q --upgrade pip
 
-$(RUN_STAMP): pyproject.toml | $(BIN)/python leaflet-packages
-	$(BIN)/pip install -q -e .
+# Installs come from the lock only (--require-hashes), then the project itself without its
+# dependencies. lock-check stops here, in one line, when pyproject.toml's dependencies changed
+# since the lock was compiled: `make lock` then.
+$(RUN_STAMP): pyproject.toml requirements/run.txt | lock-check $(BIN)/python leaflet-packages
+	$(BIN)/pip install -q --require-hashes -r requirements/run.txt
+	$(BIN)/pip install -q --no-deps -e .
 	@touch $@
 
-$(DEV_STAMP): pyproject.toml | $(BIN)/python kannel-packages leaflet-packages browser-packages
-	$(BIN)/pip install -q -e '.[dev]'
+$(DEV_STAMP): pyproject.toml requirements/dev.txt | lock-check $(BIN)/python kannel-packages \
+		leaflet-packages browser-packages
+	$(BIN)/pip install -q --require-hashes -r requirements/dev.txt
+	$(BIN)/pip install -q --no-deps -e .
 	@touch $@ $(RUN_STAMP)
+
+lock-check:
+	@$(PYTHON) requirements/stamp.py --check
+
+# Compile the lock again from pyproject.toml (after adding a dependency, or after a merge that
+# touched pyproject.toml or the lock files: one command). Versions already in the files are
+# kept; LOCK_ARGS=--upgrade takes the newest everywhere, LOCK_ARGS="--upgrade-package NAME" one.
+# bench.txt (every extra) is resolved first and constrains the other two, so a package has
+# one version in all three.
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 \
+	--generate-hashes --quiet --custom-compile-command "make lock" $(LOCK_ARGS)
+lock: | $(BIN)/python
+	$(BIN)/pip install -q uv==$(UV_VERSION)
+	$(UV_COMPILE) --extra dev --extra bench -o requirements/bench.txt
+	$(UV_COMPILE) --extra dev -c requirements/bench.txt -o requirements/dev.txt
+	$(UV_COMPILE) -c requirements/bench.txt -o requirements/run.txt
+	$(BIN)/python requirements/stamp.py > requirements/pyproject.sha256
+	@echo "lock written: $(LOCK_FILES) (commit them with requirements/pyproject.sha256)"
 
 # The real-Kannel tests (tests/kannel) run Debian's bearerbox, smsbox and fakesmsc. Installed
 # with apt when this runs as root on Debian and they are missing; anywhere else nothing
@@ -96,8 +124,9 @@ bench: $(BENCH_STAMP)
 	@$(BIN)/pybabel compile -d gateway/locales 2>/dev/null
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
-$(BENCH_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev,bench]'
+$(BENCH_STAMP): pyproject.toml requirements/bench.txt | lock-check $(BIN)/python
+	$(BIN)/pip install -q --require-hashes -r requirements/bench.txt
+	$(BIN)/pip install -q --no-deps -e .
 	@touch $@ $(DEV_STAMP) $(RUN_STAMP)
 
 # A flame graph (SVG) of one gateway worker under wrk's load, and its top entries, written to

@@ -35,7 +35,7 @@ import redis as redis_sync
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import RESULTS, ROOT, clean_env, free_port, redis_server, server, stop
+from bench.common import ROOT, clean_env, free_port, redis_server, server, stop, write_result
 from bench.outbox import enqueue
 from gateway.outbox.queue import Outbox
 
@@ -255,8 +255,7 @@ def main() -> None:
         "baseline_outbox_only": baseline,
         "ratio": round(ratio, 3),
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "alerts.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_result("alerts", result)
     print(f"{'':<34}{'messages':>10}{'seconds':>10}{'per s':>10}")
     print(f"{'alerts: feed -> sink':<34}{alerts['alerts']:>10,.0f}{alerts['seconds']:>10.1f}"
           f"{alerts['alerts_per_s']:>10.0f}")  # fmt: skip

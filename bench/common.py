@@ -6,6 +6,7 @@ Every benchmark runs on loopback only, starts its own servers on free ports and 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -117,6 +118,35 @@ def gateway_server(
         f"http://{host}:{port}/healthz",
         log=log,
     )
+
+
+def host_facts() -> dict[str, object]:
+    """What a figure was measured on: the commit (and whether the tree had changes), the
+    host's cores and its load averages (1, 5, 15 min: others' work on the host too)."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    return {
+        "commit": git("rev-parse", "HEAD") or None,
+        "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+        "cores": os.cpu_count(),
+        "load": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+_STARTED = host_facts()  # when the bench began: the commit it measures, the load it met
+
+
+def write_result(name: str, result: Mapping[str, object]) -> Path:
+    """bench/results/<name>.json: `result` with the host's facts (`host_facts`): the commit as
+    the bench began, the load averages at its start and at its end."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"{name}.json"
+    host = {**_STARTED, "load_at_start": _STARTED["load"], "load": host_facts()["load"]}
+    out.write_text(json.dumps({**result, "host": host}, indent=2) + "\n")
+    return out
 
 
 # ---- Redis -----------------------------------------------------------------------------------

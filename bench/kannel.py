@@ -31,13 +31,16 @@ import http.server
 import json
 import os
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -55,6 +58,7 @@ from bench.common import (
     sandbox_server,
     seed_sandbox,
     server,
+    write_result,
 )
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
 from gateway.outbox.queue import Outbox
@@ -239,7 +243,26 @@ async def enqueue_alerts(redis_url: str, key: bytes, to: Sequence[str]) -> None:
     await client.aclose()
 
 
-def with_gateway(tmp: Path, count: int, timeout_s: float) -> dict[str, float]:
+@dataclass(frozen=True)
+class Behind:
+    """The gateway behind a running Kannel (`gateway_behind_kannel`)."""
+
+    kannel: harness.Kannel
+    redis_url: str
+    key: str
+    log: Path  # the gateway's JSON log (each route's answer, with its duration)
+    database: Path
+    port: int
+    gateway: subprocess.Popen[bytes]
+    worker: subprocess.Popen[bytes]
+
+
+@contextmanager
+def gateway_behind_kannel(tmp: Path) -> Iterator[Behind]:
+    """Redis, Kannel (fakesmsc as the operator), a seeded sandbox, the gateway (one worker)
+    and one sender worker sending through Kannel's sendsms; all stopped when the block ends.
+    Also `make profile --channel kannel-sms|kannel-out` (bench/profile_paths.py)."""
+    (tmp / "gateway").mkdir(exist_ok=True)
     sandbox_port, gateway_port, metrics_port = free_port(), free_port(), free_port()
     sandbox_env = seed_sandbox(tmp, 200)
     key = f"bench-{uuid.uuid4().hex}"
@@ -275,39 +298,44 @@ def with_gateway(tmp: Path, count: int, timeout_s: float) -> dict[str, float]:
         }
         with (
             sandbox_server(sandbox_env, sandbox_port, log=tmp / "servers.log", host=HOST),
-            gateway_server(env, gateway_port, log=tmp / "servers.log", host=HOST),
+            gateway_server(env, gateway_port, log=tmp / "servers.log", host=HOST) as gateway,
             server(
                 [sys.executable, "-m", "gateway", "worker", "--metrics-port", str(metrics_port)],
                 env,
                 f"http://{HOST}:{metrics_port}/metrics",
                 log=tmp / "servers.log",
-            ),
+            ) as worker,
         ):  # fmt: skip
-            route = "/channels/sms/kannel"
-            direct = post_direct(gateway_port, phones(count, offset=2 * count), log, route)
-            fake = kannel.links["IAM"]
-            wait_count(lambda: len(fake.received_at()), count, timeout_s, "direct replies")
-            fake.clear()
-            before = len(answered(log, route))
-            offered = text_all(fake, phones(count), "AIDE")
-            route = "/channels/sms/kannel"
-            total = before + count
-            wait_count(lambda: len(answered(log, route)), total, timeout_s, "gateway in")
-            wait_count(lambda: len(fake.received_at()), count, timeout_s, "gateway out, replies")
-            calls = answered(log, route)[before:]
-            fake.clear()
-            anyio.run(enqueue_alerts, redis_url, key.encode(), phones(count, offset=count))
-            wait_count(lambda: len(fake.received_at()), count, timeout_s, "gateway out, alerts")
-            durations = sorted(ms for _, ms in calls)
-            return {
-                "offered": offered,
-                "direct": direct,
-                "in": rate([at for at, _ in calls]),
-                "in_p50_ms": durations[len(durations) // 2],
-                "in_p99_ms": durations[int(len(durations) * 0.99) - 1],
-                "out_replies": rate(sent_times(tmp / "gateway.db", "reply")[-count:]),
-                "out_alerts": rate(sent_times(tmp / "gateway.db", "alert")),
-            }
+            yield Behind(kannel, redis_url, key, log, tmp / "gateway.db", gateway_port, gateway,
+                         worker)  # fmt: skip
+
+
+def with_gateway(tmp: Path, count: int, timeout_s: float) -> dict[str, float]:
+    with gateway_behind_kannel(tmp) as g:
+        route = "/channels/sms/kannel"
+        direct = post_direct(g.port, phones(count, offset=2 * count), g.log, route)
+        fake = g.kannel.links["IAM"]
+        wait_count(lambda: len(fake.received_at()), count, timeout_s, "direct replies")
+        fake.clear()
+        before = len(answered(g.log, route))
+        offered = text_all(fake, phones(count), "AIDE")
+        total = before + count
+        wait_count(lambda: len(answered(g.log, route)), total, timeout_s, "gateway in")
+        wait_count(lambda: len(fake.received_at()), count, timeout_s, "gateway out, replies")
+        calls = answered(g.log, route)[before:]
+        fake.clear()
+        anyio.run(enqueue_alerts, g.redis_url, g.key.encode(), phones(count, offset=count))
+        wait_count(lambda: len(fake.received_at()), count, timeout_s, "gateway out, alerts")
+        durations = sorted(ms for _, ms in calls)
+        return {
+            "offered": offered,
+            "direct": direct,
+            "in": rate([at for at, _ in calls]),
+            "in_p50_ms": durations[len(durations) // 2],
+            "in_p99_ms": durations[int(len(durations) * 0.99) - 1],
+            "out_replies": rate(sent_times(g.database, "reply")[-count:]),
+            "out_alerts": rate(sent_times(g.database, "alert")),
+        }
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -344,8 +372,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "gateway_out_alerts": round(gateway["out_alerts"], 1),
         },
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "kannel.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_result("kannel", result)
     rows = [
         (
             "offered: fakesmsc's input, paced (in, both runs, lower)",

@@ -14,7 +14,6 @@ bench/results/outbox.json and prints a table.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -30,7 +29,7 @@ import redis as redis_sync
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import RESULTS, ROOT, clean_env, redis_server, stop
+from bench.common import RESULTS, ROOT, clean_env, redis_server, stop, write_result
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
 from gateway.outbox.queue import GROUP, Outbox
 from gateway.store import open_redis
@@ -167,8 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         },
         "all_runs": rows,
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "outbox.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_result("outbox", result)
     print(f"{'measure':<44}{'messages/s':>12}{'ratio':>8}")
     print(f"{'baseline: XREADGROUP + XACK, 1 process':<44}{best['baseline']:>12.1f}{'1.000':>8}")
     for workers in counts:

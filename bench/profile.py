@@ -1,10 +1,12 @@
-"""`make profile`: a flame graph of one gateway worker under load, and its top entries.
+"""`make profile`: a flame graph of the gateway's processes on one path under load, and the
+top entries of each.
 
-Usage: python bench/profile.py [--seconds 20] [--channel ussd|sms] [--phones 1000] [--rate 200]
+Usage: python bench/profile.py [--seconds 20] [--channel ussd|sms|alerts|kannel-sms|kannel-out]
+                               [--phones 1000] [--rate 200] [--absences 20000]
 
-Starts what `make bench` starts (a throw-away redis-server, a seeded sandbox, the gateway
-with one worker, so the uvicorn process is the worker), dials every phone once so the
-backend's answers are cached, then keeps wrk's closed-loop load on it (32 connections: warm
+`ussd` and `sms` start what `make bench` starts (a throw-away redis-server, a seeded sandbox,
+the gateway with one worker, so the uvicorn process is the worker), dial every phone once so
+the backend's answers are cached, then keep wrk's closed-loop load on it (32 connections: warm
 USSD dials, or signed `MENU` SMS) while py-spy samples the worker twice in a row:
 
 1. `--format flamegraph` -> bench/results/profile-<channel>-<time>.svg (open it in a browser);
@@ -12,8 +14,15 @@ USSD dials, or signed `MENU` SMS) while py-spy samples the worker twice in a row
    (where the samples land), and the functions with the largest inclusive and self shares,
    printed and written beside the SVG as .txt.
 
-Shares are of the samples where the worker was running Python (idle waits are left out).
-py-spy attaches to a running process: as root, or with ptrace allowed.
+`alerts`, `kannel-sms` and `kannel-out` run the paths of `make bench-alerts` and
+`make bench-kannel` (bench/profile_paths.py says what each loads and samples); every process
+of the path is sampled at once, the first drawn as the flame graph, each reported.
+
+py-spy samples with `--gil`: only the thread holding the GIL, that is the one running Python.
+Without it, each sample also counted every idle thread (the thread pools' workers waiting in
+`threading.Condition.wait`, 94.7 % of the samples before issue #24), which drowned the work.
+Shares are of those samples. py-spy attaches to a running process: as root, or with ptrace
+allowed.
 """
 
 from __future__ import annotations
@@ -48,6 +57,7 @@ from bench.common import (
     ussd_body,
     ussd_lua,
 )
+from bench.profile_paths import PATHS, Scenario, needs_kannel
 from bench.sms import sms_lua, write_signed_requests
 
 HOST = "127.0.0.1"
@@ -74,6 +84,16 @@ PACKAGES = (
     ("backend_client", "(backend_client/"),
     ("json (stdlib)", "(json/"),
     ("hmac, hashlib (stdlib)", "(hmac.py"),
+    ("sqlalchemy", "(sqlalchemy/"),
+    ("sqlite3 (stdlib)", "(sqlite3/"),
+    ("httpx, httpcore, h11", "(httpx/"),
+    ("httpx, httpcore, h11", "(httpcore/"),
+    ("httpx, httpcore, h11", "(h11/"),
+    ("tenacity", "(tenacity/"),
+    ("threads, queues (stdlib)", "(threading.py"),
+    ("threads, queues (stdlib)", "(queue.py"),
+    ("contextlib, weakref (stdlib)", "(contextlib.py"),
+    ("contextlib, weakref (stdlib)", "(weakref.py"),
 )
 
 
@@ -139,7 +159,7 @@ def py_spy() -> str:
 def record(pid: int, seconds: int, rate: int, fmt: str, out: Path) -> None:
     subprocess.run(
         [py_spy(), "record", "--pid", str(pid), "--duration", str(seconds), "--rate", str(rate),
-         "--format", fmt, "--output", str(out)],
+         "--gil", "--format", fmt, "--output", str(out)],
         check=True, capture_output=True,
     )  # fmt: skip
 
@@ -147,15 +167,18 @@ def record(pid: int, seconds: int, rate: int, fmt: str, out: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=20, help="each of the two recordings")
-    parser.add_argument("--channel", choices=["ussd", "sms"], default="ussd")
+    parser.add_argument("--channel", choices=["ussd", "sms", *PATHS], default="ussd")
     parser.add_argument("--phones", type=int, default=1000)
     parser.add_argument("--students", type=int, default=3000)
     parser.add_argument("--rate", type=int, default=200, help="py-spy samples per second")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--absences", type=int, default=20000, help="--channel alerts")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
-    wrk = ensure_wrk()
     py_spy()
+    if args.channel in PATHS:
+        return profile_path(args)
+    wrk = ensure_wrk()
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     args.out.mkdir(parents=True, exist_ok=True)
     svg = args.out / f"profile-{args.channel}-{stamp}.svg"
@@ -225,6 +248,54 @@ def main(argv: list[str] | None = None) -> int:
     print(header + report)
     print(f"written {shown(svg)} and {shown(txt)}")
     return 0
+
+
+def profile_path(args: argparse.Namespace) -> int:
+    """A path of bench/profile_paths.py: its processes sampled at once while it runs."""
+    reason = needs_kannel(args.channel)
+    if reason is not None:
+        raise SystemExit(f"profile --channel {args.channel}: {reason}")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    args.out.mkdir(parents=True, exist_ok=True)
+    svg = args.out / f"profile-{args.channel}-{stamp}.svg"
+    tmp = Path(tempfile.mkdtemp(prefix="massar-profile-"))
+    try:
+        with PATHS[args.channel](tmp, args) as scenario:
+            reports = sample(scenario, args, svg)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    header = f"{args.channel}: {scenario.what}, {stamp} UTC\n"
+    text = header + "".join(f"\n== {what}\n{report}" for what, report in reports)
+    svg.with_suffix(".txt").write_text(text)
+    print(text)
+    print(f"written {shown(svg)} and {shown(svg.with_suffix('.txt'))}")
+    return 0
+
+
+def sample(scenario: Scenario, args: argparse.Namespace, svg: Path) -> list[tuple[str, str]]:
+    """The scenario's load on, every target recorded at once: a flame graph of the first and
+    collapsed stacks of each; the top entries of each, in the targets' order."""
+    halt = threading.Event()
+    load = threading.Thread(target=scenario.load, args=(halt,), daemon=True)
+    load.start()
+    raws = [svg.with_suffix(f".{i}.stacks.txt") for i in range(len(scenario.targets))]
+    jobs = [(scenario.targets[0][1], "flamegraph", svg)]
+    jobs += [(pid, "raw", raw) for (_, pid), raw in zip(scenario.targets, raws, strict=True)]
+    print(f"recording {args.seconds} s: {', '.join(what for what, _ in scenario.targets)}")
+    threads = [
+        threading.Thread(target=record, args=(pid, args.seconds, args.rate, fmt, out))
+        for pid, fmt, out in jobs
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    halt.set()
+    load.join(timeout=60)
+    return [
+        (what, top_entries(raw.read_text()))
+        for (what, _), raw in zip(scenario.targets, raws, strict=True)
+    ]
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ TARGETS = {
     "down_answered_within_3s": 1.0,
     "session_bytes": 1024,
 }
-WHATSAPP_NOTE = "no WhatsApp adapter yet (gateway/channels has none): not measured"
 COST_KEYS = (
     "redis_commands_per_turn",
     "redis_calls_per_turn",
@@ -33,8 +32,6 @@ def headline(result: dict[str, Any], workers: list[int]) -> None:
     result["gateway_turns_per_s"] = top["gateway_turns_per_s"]
     result["ratio"] = top["ratio"]
     result["sms_turns_per_s"] = top["sms"]["turns_per_s"]
-    result["whatsapp_turns_per_s"] = None
-    result["whatsapp_note"] = WHATSAPP_NOTE
     for key in COST_KEYS:
         result[key] = top["gateway_cost"].get(key)
         result[f"baseline_{key}"] = top["baseline_cost"].get(key)
@@ -92,7 +89,6 @@ def print_table(r: dict[str, Any]) -> None:
         replayed = f" ({int(sms['replayed'])} replayed)" if sms.get("replayed") else ""
         rows.append((f"SMS turns/s (Twilio, signed), {w} worker(s)",
                      f"{sms['turns_per_s']}{replayed}", "", "no target"))  # fmt: skip
-        rows.append((f"WhatsApp turns/s, {w} worker(s)", "-", "", WHATSAPP_NOTE))
         gw, bl, sc = t["gateway_cost"], t["baseline_cost"], sms["cost"]
         rows.append(
             (f"  CPU ms per turn, workers: gateway / baseline / SMS, {w} worker(s)",

@@ -63,6 +63,7 @@ from bench.common import (
     server,
     ussd_body,
     ussd_lua,
+    write_result,
 )
 from bench.phases import BadDaysAndSize
 from bench.probes import RedisProbe, cpu_cost, cpu_snapshot, redis_cost
@@ -353,7 +354,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     chart = args.out / "latency_vs_load.png"
     result["chart"] = draw_chart(result, chart, workers=max(args.workers))
-    (args.out / "latest.json").write_text(json.dumps(result, indent=2) + "\n")
+    if args.out == RESULTS:
+        write_result("latest", result)  # with the commit, the host's cores and load
+    else:
+        (args.out / "latest.json").write_text(json.dumps(result, indent=2) + "\n")
     print_table(result)
     print(f"written {shown(args.out / 'latest.json')}", end="")
     print(f" and {shown(chart)}" if result["chart"] else " (no chart)")

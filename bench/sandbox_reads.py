@@ -12,7 +12,6 @@ bench/results/sandbox_reads.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -26,7 +25,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import ROOT, ensure_wrk, free_port
+from bench.common import ROOT, ensure_wrk, free_port, write_result
 
 TOKEN = "sandbox-token"  # noqa: S105 - the sandbox's documented demo token
 
@@ -110,8 +109,7 @@ def main() -> None:
     print(f"{'GET /health (baseline)':<24}{baseline:>12.1f}")
     print(f"{'GET .../grades':<24}{grades_rps:>12.1f}")
     print(f"ratio grades/baseline: {result['ratio']:.3f}")
-    out = ROOT / "bench" / "results" / "sandbox_reads.json"
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    out = write_result("sandbox_reads", result)
     print(f"written {out.relative_to(ROOT)}")
 
 

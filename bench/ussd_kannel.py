@@ -43,13 +43,13 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import (
-    RESULTS,
     clean_env,
     free_port,
     gateway_server,
     redis_server,
     sandbox_server,
     seed_sandbox,
+    write_result,
 )
 from tests.kannel import harness
 from tests.kannel.smsc import Smsc, run_smsc, wait_bound
@@ -252,8 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "one_kannel_added_p50_ms": round(through_one["p50_ms"] - direct_one["p50_ms"], 1),
         },
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "ussd_kannel.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_result("ussd_kannel", result)
     rows = [
         ("burst: Kannel alone (bare receiver)", alone["burst"]),
         ("burst: gateway's route, 16 at a time", direct),

@@ -19,7 +19,6 @@ bench/results/voice.json. The machine is shared: only the ratios mean something.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -33,11 +32,11 @@ from twilio.request_validator import RequestValidator
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import write_result
 from gateway.settings import Settings
 from gateway.simulate import in_process_gateway
 
 GUARDIAN = "+212600000002"  # Naima: one child, Adam Z990000003 (14/03/2012)
-RESULTS = Path(__file__).resolve().parent / "results" / "voice.json"
 
 
 class Caller:
@@ -164,8 +163,7 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     figures = anyio.run(main, args.turns, args.rounds)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
+    write_result("voice", figures)
     width = max(len(name) for name in figures)
     for name, value in figures.items():
         print(f"{name:<{width}}  {value}")

@@ -63,6 +63,10 @@ class Keys:
         tag = self.user_tag(user)
         return f"{self.prefix}:{tag}:{channel.value}:seen:{self.seen_digest(message_id)}"
 
+    def lang(self, user: str) -> str:
+        """The language the user chose with AR/FR, remembered from SQL (`gateway.langs`)."""
+        return f"{self.prefix}:{self.user_tag(user)}:lang"
+
     def turns(self, user: str) -> str:
         """The user's recent turns on every channel (the rate limit's sorted set)."""
         return f"{self.prefix}:{self.user_tag(user)}:turns"

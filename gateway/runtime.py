@@ -29,6 +29,7 @@ from gateway.bindings import SqlBindings
 from gateway.channels.twilio_sms import SMS_PROFILE
 from gateway.console.helpdesk import HelpdeskQueue
 from gateway.delivery import DeliveryLog
+from gateway.langs import LanguageMemo
 from gateway.lockout import RedisLockout
 from gateway.migrate import ensure_at_head
 from gateway.outbox.model import OutChannel
@@ -269,6 +270,7 @@ async def open_runtime(
                 max_age_s=settings.followup_max_age_s,
             ),
             preferences=preferences,
+            languages=LanguageMemo(redis, sessions.keys),  # issue 24: no SQL read per dial
         )
         senders = build_senders(settings, redis=redis, outbox=outbox, http=provider_http)
         yield Runtime(

@@ -20,6 +20,7 @@ script may touch any of them on one slot:
     mg:{<hmac>}:ussd:session      mg:{<hmac>}:ussd:lock      mg:{<hmac>}:ussd:seen:<hmac of id>
     mg:{<hmac>}:sms:session       ... (one set per channel)
     mg:{<hmac>}:turns             the rate limit, per phone across channels
+    mg:{<hmac>}:lang              the language chosen with AR/FR, from SQL (`gateway.langs`)
     mg:c:{<hmac>}                 the phone's cached guardian lookup (`gateway.resilience.cache`)
 
 Before issue #10 the tag was per channel (`mg:{ussd:<hmac>}:session`) and the rate limit had
@@ -141,6 +142,7 @@ class Opened:
     session: Session | None = None
     answer: bytes | None = None  # REPLAY
     entry: bytes | None = None  # the cache entry asked for, if stored
+    lang: bytes | None = None  # the remembered language asked for, if stored (`gateway.langs`)
 
 
 class SessionStore:
@@ -252,12 +254,14 @@ class SessionStore:
         rate_limit: int = 0,
         rate_window_ms: int = 60_000,
         entry_key: str | None = None,
+        lang_key: str | None = None,
     ) -> Opened:
         """Start a turn of `user` on `channel` for `message_id`, in one script (see the module).
 
         `rate_key` names the user's sorted set of recent turns (`RateLimiter.key`), allowed
         `rate_limit` per `rate_window_ms` (0: no limit); `entry_key` a string key of the same
-        hash tag to read along (a cached guardian lookup). While another turn holds the lock
+        hash tag to read along (a cached guardian lookup), `lang_key` another (the language
+        the user chose, `gateway.langs`). While another turn holds the lock
         the script is run again, for at most `wait_s`; then `LockTimeout`. The lock's lease
         (`lease_s`) frees it if this worker dies; `close_turn` or `release_turn` frees it.
         """
@@ -271,11 +275,16 @@ class SessionStore:
             self.keys.session(channel, user),
             rate_key or self.keys.turns(user),
         ]
+        optional = ""
         if entry_key is not None:
             keys.append(entry_key)
+            optional += "e"
+        if lang_key is not None:
+            keys.append(lang_key)
+            optional += "l"
         lease_ms = max(1, round(lease_s * 1000))
         # The token is unique to this turn: it is also its member in the rate limit's set.
-        args: list[str | int] = [token, mark, lease_ms, rate_limit, rate_window_ms, token]
+        args: list[str | int] = [token, mark, lease_ms, rate_limit, rate_window_ms, token, optional]
         started = time.monotonic()
         pause = _POLL_FIRST_S
         while True:
@@ -297,6 +306,7 @@ class SessionStore:
             token=token,
             session=_parse(channel, reply[1], reply[2]),
             entry=_bytes(reply[3]),
+            lang=_bytes(reply[4]),
         )
 
     async def close_turn(

@@ -29,11 +29,13 @@ return 0
 
 # The first round trip of a turn.
 # KEYS: [1] the message's remembered answer, [2] the user's lock on the channel, [3] the
-#       session, [4] the user's recent turns (rate limit), [5] optional: a cache entry to read.
+#       session, [4] the user's recent turns (rate limit), then the optional keys ARGV[7]
+#       names, in this order: a cache entry to read ('e'), the remembered language ('l').
 # ARGV: [1] lock value (a random token ending with [2]), [2] ":" .. the message's digest,
 #       [3] lease ms, [4] turns allowed per window (0: no limit), [5] window ms, [6] this
-#       turn's member in the set of recent turns (unique).
-# Returns {0, rev, doc, entry} RUN: the lock is ours, the turn is counted;
+#       turn's member in the set of recent turns (unique), [7] the optional keys ('', 'e',
+#       'l' or 'el').
+# Returns {0, rev, doc, entry, lang} RUN: the lock is ours, the turn is counted;
 #         {1, answer}          REPLAY: the message was answered already, nothing else done;
 #         {2}                  LIMITED: too many turns, not counted, nothing else done;
 #         {3}                  WAIT: another turn holds the lock; try again shortly.
@@ -60,9 +62,13 @@ if limit > 0 then
 end
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3])
 local session = redis.call('HMGET', KEYS[3], 'rev', 'doc')
-local entry = false
-if KEYS[5] then entry = redis.call('GET', KEYS[5]) end
-return {0, session[1], session[2], entry}
+local entry, lang, at = false, false, 5
+if string.find(ARGV[7], 'e', 1, true) then
+  entry = redis.call('GET', KEYS[at])
+  at = at + 1
+end
+if string.find(ARGV[7], 'l', 1, true) then lang = redis.call('GET', KEYS[at]) end
+return {0, session[1], session[2], entry, lang}
 """
 
 # The second round trip: save, remember the answer, free the lock.

@@ -45,6 +45,7 @@ from gateway.dialogs.model import ChannelKind, ChannelProfile, Event, Inbound, R
 from gateway.dialogs.pages import gsm_fold
 from gateway.dialogs.ports import Backend, Bindings, Lockout, Preferences
 from gateway.i18n import translator
+from gateway.langs import LanguageMemo, remembered
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
 from gateway.outbox.queue import Outbox
 from gateway.resilience.backend import begin_turn, unsafe_to_repeat
@@ -108,6 +109,7 @@ class TurnRunner:
     guardian_cache: Cache | None = None
     # Alerts (issue 15): STOP/START and the language chosen with AR/FR, kept per phone.
     preferences: Preferences | None = None
+    languages: LanguageMemo | None = None  # AR/FR read in the first round trip (issue #24)
 
     async def run(
         self,
@@ -178,6 +180,7 @@ class TurnRunner:
                     rate_limit=limiter.limit if limiter is not None else 0,
                     rate_window_ms=limiter.window_ms if limiter is not None else 60_000,
                     entry_key=entry_key,
+                    lang_key=self.languages.key(user) if self.languages is not None else None,
                 )
                 if opened.outcome is Outcome.REPLAY:
                     return (opened.answer or b"").decode()
@@ -221,6 +224,7 @@ class TurnRunner:
             turn = self._turn(
                 profile, Deadline(deadline.expires_at - SAVE_MARGIN_S, deadline.clock)
             )
+            turn = replace(turn, preferences=remembered(turn, self.languages, user, opened.lang))
             begin_turn()
             result = await step(session, inbound, turn)
             kinds = {event.kind for event in result.events}
@@ -330,6 +334,7 @@ class TurnRunner:
         session = Session.model_validate_json(stored) if stored else None
         begin_turn()
         turn = self._turn(config.profile, Deadline.after(config.budget_s), config.backend)
+        turn = replace(turn, preferences=remembered(turn, self.languages, msg.to, None))
         try:
             with anyio.fail_after(config.budget_s + SAVE_MARGIN_S):
                 result = await step(session, inbound, turn)
