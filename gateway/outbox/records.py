@@ -84,6 +84,7 @@ class MessageRecords:
                 "options": sa.func.coalesce(excluded.options, table.c.options),
                 "updated_at": excluded.updated_at,
                 "sent_at": sa.func.coalesce(table.c.sent_at, excluded.sent_at),
+                "student_id": sa.func.coalesce(excluded.student_id, table.c.student_id),
             },
             # Forward only; a queued record may still be rewritten (attempts, late text).
             where=(table.c.status_rank < excluded.status_rank) | (table.c.status_rank == 0),
@@ -117,6 +118,7 @@ class MessageRecords:
             "created_at": msg.created_at,
             "updated_at": outcome.at,
             "sent_at": outcome.at if outcome.status == "sent" else None,
+            "student_id": msg.student,
         }
 
     async def status_callback(
@@ -226,6 +228,7 @@ def _item(row: sa.Row[Any], address: str, cutoff: datetime) -> dict[str, Any]:
         "options": json.loads(row.options) if kept and row.options else [],
         "status": row.status,
         "error": row.error,
+        "student": row.student_id,
         "created_at": row.created_at.isoformat(),
         "updated_at": row.updated_at.isoformat(),
     }
