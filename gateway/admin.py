@@ -23,6 +23,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.channels.common import same_secret
+from gateway.console import ensure_services
 from gateway.phones import to_e164
 from gateway.settings import Env, Settings
 
@@ -94,8 +95,6 @@ async def messages(
     to: Annotated[str, Query(description="E.164 phone or telegram:<chat_id>", max_length=64)],
     limit: Annotated[int, Query(ge=1, le=MAX_ITEMS)] = 50,
 ) -> dict[str, list[dict[str, Any]]]:
-    from gateway.console import ensure_services
-
     settings: Settings = request.app.state.settings
     target = address(to)
     try:

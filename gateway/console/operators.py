@@ -29,6 +29,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from gateway.console.audit import clean
 from gateway.schema import console_audit, console_operator
 
 __all__ = [
@@ -238,8 +239,6 @@ def _password() -> str | None:
 
 def _audit_cli(engine: sa.Engine, action: str, name: str, reason: str | None) -> None:
     """The line the console's audit keeps for a change made from the command line."""
-    from gateway.console.audit import clean
-
     row = {
         "at": datetime.now(UTC),
         "operator": "cli",

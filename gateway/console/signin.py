@@ -9,6 +9,7 @@ import secrets
 import time
 from typing import Any
 
+import anyio.to_thread
 import pyotp
 import segno
 from fastapi import APIRouter, Request
@@ -248,8 +249,6 @@ async def totp_check(request: Request) -> Response:
 
 
 async def _enrol(request: Request, name: str, secret: str) -> None:
-    import anyio.to_thread
-
     state = request.app.state
     await anyio.to_thread.run_sync(state.console_operators.set_totp, name, secret)
     await state.console_audit.write(name, "totp_enrolled")

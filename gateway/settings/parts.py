@@ -100,8 +100,9 @@ class ConsoleSettings(BaseSettings):
     # so), so an anonymous flood cannot fill the audit table.
     console_audit_anonymous_per_minute: int = Field(default=30, ge=1, le=10000)
     # An agent's failed checks of a child (code + birth date) count against the operator,
-    # never against the phone typed: so many in the window stop that operator's checks.
-    console_check_failures: int = Field(default=5, ge=1, le=100)
+    # never against the gateway's lockout of the phone typed: so many in the window stop
+    # that operator's checks (below Massar's own 3 per phone, which the gateway cannot skip).
+    console_check_failures: int = Field(default=2, ge=1, le=100)
     console_check_lock_s: int = Field(default=15 * 60, ge=60, le=86400)
     # How long a child's data stays shown in the session of the agent who checked it.
     console_reveal_s: int = Field(default=15 * 60, ge=60, le=3600)

@@ -57,7 +57,8 @@ def test_the_cookie_holds_an_opaque_id_and_a_new_one_at_every_sign_in(
     assert len(first) == 43  # 256 random bits, nothing else
     sign_in(console, "amina")  # a session fixation would keep the id it was handed
     second = console.cookies.get(SESSION_COOKIE, path="/console")
-    assert second is not None and second != first
+    assert second is not None
+    assert second != first
     stale = another(console)
     stale.cookies.set(SESSION_COOKIE, first, domain="gw.test", path="/console")
     assert stale.get("/console/lookup", follow_redirects=False).status_code == 303
@@ -315,7 +316,9 @@ def test_a_supervisors_password_alone_opens_no_session(console: TestClient) -> N
     assert SESSION_COOKIE not in step.headers.get("set-cookie", "")
     assert console.get("/console/dashboard", follow_redirects=False).status_code == 303
     page = console.get("/console/signin/totp")
-    wrong = console.post("/console/signin/totp", data={"csrf": csrf_of(page.text), "code": "000000"})
+    wrong = console.post(
+        "/console/signin/totp", data={"csrf": csrf_of(page.text), "code": "000000"}
+    )
     assert wrong.status_code == 401
     assert said("Wrong code: type the 6 digits your authenticator app shows now.") in wrong.text
     assert console.get("/console/dashboard", follow_redirects=False).status_code == 303
@@ -347,7 +350,7 @@ def test_a_supervisor_without_a_second_factor_enrols_from_a_qr_code(
     password_step(console, "samir")
     page = console.get("/console/signin/totp")
     assert page.status_code == 200
-    assert '<svg' in page.text.split('id="totp-qr"')[1][:200]  # drawn on the server
+    assert "<svg" in page.text.split('id="totp-qr"')[1][:200]  # drawn on the server
     secret = page.text.split('id="totp-secret" dir="ltr">')[1].split("<")[0]
     assert len(secret) == 32
     done = console.post(
