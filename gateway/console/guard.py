@@ -3,13 +3,14 @@
 - `/console` answers only the networks of `GATEWAY_CONSOLE_NETWORKS` (unset: any); the
   client's address is the socket's peer, as uvicorn sets it (X-Forwarded-For only from the
   proxies of `forwarded_allow_ips`);
-- every response gets `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`,
+- every response gets `X-Content-Type-Options: nosniff`, `Referrer-Policy: same-origin`
+  (`no-referrer` would make browsers send `Origin: null`, which the forms refuse),
   `X-Frame-Options: DENY`, and in production `Strict-Transport-Security`;
 - every HTML page of the console gets a Content-Security-Policy with no script and no inline
   style at all (`default-src 'none'`: the pages have no script, and their one style sheet is
-  the gateway's own file), `frame-ancestors 'none'` (not `/docs`, whose page loads its script from
-  a CDN); console pages and `/admin` answers, which hold personal data, `Cache-Control:
-  no-store`.
+  the gateway's own file) and `frame-ancestors 'none'` (not `/docs`, whose page loads its
+  script from a CDN); console pages and `/admin` answers, which hold personal data, get
+  `Cache-Control: no-store`.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ CSP = (
 HSTS = "max-age=31536000; includeSubDomains"
 _COMMON = [
     (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
+    (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
 ]
 _NO_STORE = (b"cache-control", b"no-store")

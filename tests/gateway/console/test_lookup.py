@@ -296,7 +296,7 @@ def test_console_pages_carry_the_security_headers(supervisor: TestClient) -> Non
     assert "frame-ancestors 'none'" in csp
     assert page.headers["x-frame-options"] == "DENY"
     assert page.headers["x-content-type-options"] == "nosniff"
-    assert page.headers["referrer-policy"] == "no-referrer"
+    assert page.headers["referrer-policy"] == "same-origin"
     assert page.headers["cache-control"] == "no-store"
     assert "strict-transport-security" not in page.headers  # production only
     for path in ("/console/signin", "/console/actions/audit", "/console/dashboard"):
