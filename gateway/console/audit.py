@@ -1,6 +1,7 @@
 """Every operator action, in `console_audit`: who, what, when, which phone (masked), which
 child (its opaque id, when the child's data was shown), why.
 
+Lines are kept 12 months (DOMAIN.md §6): older ones are deleted as new ones are written.
 Every field is stripped of control characters (and of the bidirectional overrides that can
 make a line read otherwise than it is stored) before it is written. Lines a stranger can
 cause (failed sign-ins, refused simulator numbers) are written at a bounded rate: past
@@ -14,7 +15,7 @@ import hmac
 import time
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 import anyio.to_thread
@@ -27,6 +28,8 @@ from gateway.schema import console_audit
 
 __all__ = ["AuditEntry", "AuditLog", "clean"]
 
+RETENTION = timedelta(days=365)  # the audit's 12 months (DOMAIN.md §6)
+PURGE_EVERY_S = 3600
 # Bidirectional embeddings, overrides and isolates (format characters, not controls).
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
@@ -64,6 +67,7 @@ class AuditLog:
         self.anonymous_per_minute = anonymous_per_minute
         # One deployment's counter (two sharing a Redis never count each other's lines).
         self._ns = hmac.new(key_secret, b"audit-anonymous", hashlib.sha256).hexdigest()[:12]
+        self._purged_at: float | None = None
 
     async def write(
         self,
@@ -114,6 +118,11 @@ class AuditLog:
     def _write(self, row: dict[str, object]) -> None:
         with self.engine.begin() as conn:
             conn.execute(sa.insert(console_audit).values(**row))
+            due = self._purged_at is None or time.monotonic() - self._purged_at > PURGE_EVERY_S
+            if due:  # at most hourly
+                self._purged_at = time.monotonic()
+                cutoff = datetime.now(UTC) - RETENTION
+                conn.execute(sa.delete(console_audit).where(console_audit.c.at < cutoff))
 
     async def recent(self, limit: int = 100) -> list[AuditEntry]:
         return await anyio.to_thread.run_sync(partial(self._recent, limit))

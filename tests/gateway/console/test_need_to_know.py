@@ -371,3 +371,32 @@ def test_a_chat_answer_about_a_child_is_tagged_with_that_child(
     assert asked.text  # the prompts before: about no child yet
     prompts = [m for m in desk.queued(phone.address) if m.text == asked.text]
     assert prompts[0].student is None
+
+
+# --- retention (DOMAIN.md §6) ----------------------------------------------------------------
+
+
+def test_delivery_records_go_after_90_days_and_audit_lines_after_12_months(
+    make_gateway: Callable[..., TestClient],
+) -> None:
+    from datetime import timedelta
+
+    from gateway.console.audit import AuditLog
+    from gateway.schema import console_audit
+
+    client = make_gateway()
+    state = client.app.state  # type: ignore[attr-defined]
+    record(client, "an old absence", "stu_x", MessageKind.ALERT)
+    later = datetime.now(UTC) + timedelta(days=91)
+    client.portal.call(state.records.purge_bodies, later)  # type: ignore[union-attr]
+    assert client.portal.call(state.records.for_address, KHADIJA) == []  # type: ignore[union-attr]
+    with state.db.begin() as conn:
+        conn.execute(
+            sa.insert(console_audit).values(
+                at=datetime.now(UTC) - timedelta(days=366), operator="old", action="lookup"
+            )
+        )
+    log = AuditLog(state.db)
+    client.portal.call(log.write, "samir", "lookup")  # type: ignore[union-attr]
+    operators = [e.operator for e in client.portal.call(log.recent, 10)]  # type: ignore[union-attr]
+    assert operators == ["samir"]
