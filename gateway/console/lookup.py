@@ -34,7 +34,15 @@ from backend_client.errors import (
 )
 from backend_client.models import AbsencesPage, Grades, GuardianLookup, StudentSummary
 from gateway.alerts.preferences import AlertPreference
-from gateway.console.web import Operator, OperatorDep, check_form, form_of, page, t_of
+from gateway.console.web import (
+    ConsoleDenied,
+    Operator,
+    OperatorDep,
+    check_form,
+    form_of,
+    page,
+    t_of,
+)
 from gateway.dialogs.conversation import BINDING_VALIDITY
 from gateway.dialogs.inputs import parse_birth_date, parse_massar_code
 from gateway.dialogs.model import ChannelKind
@@ -341,7 +349,8 @@ async def verify(request: Request, operator: OperatorDep) -> Response:
             view=view,
             checked={"error": t.gettext(result["error"])},
         )
-    assert operator.session is not None  # noqa: S101 - OperatorDep has a session
+    if operator.session is None:  # cannot be: an operator here comes from a session
+        raise ConsoleDenied(401, "signin")
     seconds = state.settings.console_reveal_s
     await state.console_sessions.reveal(operator.session, _phone_h(state, phone), child.id, seconds)
     reason = " ".join(form.get("reason", "").split())[:500] or DEFAULT_REASON

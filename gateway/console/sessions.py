@@ -33,6 +33,7 @@ from gateway.outbox.queue import as_text
 __all__ = ["CheckCounter", "ConsoleSessions", "SessionData", "SigninGate"]
 
 _P = "mg:{console}"
+_OPERATOR = "operator\0"  # the label of an operator name's keyed hash
 SID_BYTES = 32
 
 
@@ -54,7 +55,7 @@ class ConsoleSessions:
         return self.keys.digest(sid, label="console-session\0")
 
     def name_h(self, name: str) -> str:
-        return self.keys.digest(name.strip().lower(), label="operator\0")
+        return self.keys.digest(name.strip().lower(), label=_OPERATOR)
 
     def _key(self, sid_h: str) -> str:
         return f"{_P}:s:{sid_h}"
@@ -215,7 +216,7 @@ class SigninGate:
         self._succeeded = redis.register_script(_SUCCEEDED)
 
     def _keys(self, name: str, address: str) -> list[str]:
-        name_h = self.keys.digest(name.strip().lower(), label="operator\0")
+        name_h = self.keys.digest(name.strip().lower(), label=_OPERATOR)
         address_h = self.keys.digest(address, label="address\0")
         return [
             f"{_P}:f:pair:{name_h}:{address_h}",
@@ -255,7 +256,7 @@ class CheckCounter:
         self._check = redis.register_script(_CHECK)
 
     def _key(self, name: str) -> str:
-        return f"{_P}:checks:{self.keys.digest(name.strip().lower(), label='operator' + chr(0))}"
+        return f"{_P}:checks:{self.keys.digest(name.strip().lower(), label=_OPERATOR)}"
 
     async def reserve(self, name: str) -> bool:
         """True: the check may run (it is counted as a failure until `succeeded`)."""

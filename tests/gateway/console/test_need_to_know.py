@@ -5,7 +5,6 @@ an unlisted network, an answer about a child left untagged."""
 
 from __future__ import annotations
 
-import json
 import random
 import string
 import subprocess
@@ -73,7 +72,7 @@ def test_the_simulator_refuses_a_real_bound_phone_and_audits_it(
     rows = [r for r in audit_rows(client) if r.action == "simulator_refused"]
     assert len(rows) == 2
     assert rows[0].phone_masked == "+212*******67"
-    assert REAL not in json.dumps([r.__dict__ if hasattr(r, "__dict__") else str(r) for r in rows])
+    assert REAL not in str(rows)
     records = client.portal.call(state.records.for_address, REAL)  # type: ignore[union-attr]
     assert records == []  # nothing was sent as that phone, nothing queued to it
 
