@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.dev-installed
 BENCH_STAMP := $(VENV)/.bench-installed
 
 .PHONY: run test lint format catalogs bench bench-sandbox bench-outbox bench-kannel bench-voice \
-	bench-alerts bench-ussd-kannel profile clean \
+	bench-alerts bench-ussd-kannel bench-body-limit profile clean \
 	kannel-packages leaflet-packages browser-packages
 
 run: $(RUN_STAMP)
@@ -131,6 +131,10 @@ bench-kannel: $(DEV_STAMP)
 
 bench-ussd-kannel: $(DEV_STAMP)
 	$(BIN)/python bench/ussd_kannel.py $(BENCH_ARGS)
+
+# A worker's RSS while 10 MB and 200 MB bodies are POSTed to every webhook route (issue #21).
+bench-body-limit: $(DEV_STAMP)
+	$(BIN)/python bench/body_limit.py $(BENCH_ARGS)
 
 # Message catalogs: extract msgids from the code, merge them into ar and fr, compile to .mo.
 catalogs: $(DEV_STAMP)

@@ -25,6 +25,7 @@ from backend_client.errors import BackendError
 from gateway import admin, console, logs
 from gateway.channels import (
     kannel_sms,
+    limits,
     meta_whatsapp,
     telegram,
     twilio_sms,
@@ -43,6 +44,7 @@ from gateway.runtime import (
     run_embedded_sender,
 )
 from gateway.settings import Channel, SenderName, Settings
+from gateway.surface import metrics_allowed
 
 log = structlog.get_logger("gateway")
 
@@ -135,7 +137,12 @@ def create_app(
         version="0.1.0",
         description="Reach Massar from any phone: SMS, USSD, WhatsApp, Telegram and voice.",
         lifespan=lifespan,
+        # Off in production unless GATEWAY_API_DOCS says otherwise (issue #21).
+        docs_url="/docs" if settings.docs_on else None,
+        redoc_url="/redoc" if settings.docs_on else None,
+        openapi_url="/openapi.json" if settings.docs_on else None,
     )
+    limits.install(app)  # webhook bodies bounded before any route reads them (a 413)
     app.add_middleware(RequestLogMiddleware)
     for router in ussd.routers(settings.channels):  # one per USSD provider switched on
         app.include_router(router)
@@ -178,8 +185,17 @@ def create_app(
             status_code=200 if ready else 503,
         )
 
-    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics (no personal data in labels)")
+    @app.get(
+        "/metrics",
+        tags=["ops"],
+        summary="Prometheus metrics (no personal data in labels)",
+        description="In production only from GATEWAY_METRICS_ALLOWED_IPS or with "
+        "`Authorization: Bearer` GATEWAY_METRICS_TOKEN (403 otherwise).",
+        responses={403: {"description": "Not an allowed address and no valid token"}},
+    )
     async def metrics_text(request: Request) -> Response:
+        if not metrics_allowed(request, settings):  # production: its addresses or token
+            return Response("forbidden", status_code=403, media_type="text/plain")
         state = request.app.state
         with contextlib.suppress(RedisError, OSError):
             await state.breaker.state()  # refreshes the gauge from the shared state

@@ -205,6 +205,14 @@ def alerts(args: argparse.Namespace) -> int:
     return 0
 
 
+def secret(args: argparse.Namespace) -> int:
+    """Print a fresh secret (256 random bits, URL-safe) for a setting the deployment chooses."""
+    from gateway.settings.secrets import new_secret
+
+    print(new_secret())  # noqa: T201
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gateway", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -219,6 +227,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "migrate", help="bring the database (GATEWAY_DATABASE_URL) to the newest schema revision"
     )
     p_migrate.set_defaults(func=migrate)
+
+    p_secret = sub.add_parser(
+        "secret",
+        help="print a fresh secret for GATEWAY_ADMIN_TOKEN, GATEWAY_IDENTITY_KEY, the tokens "
+        "in Kannel's and the aggregators' URLs, Telegram's webhook secret…",
+    )
+    p_secret.set_defaults(func=secret)
 
     p_demo = sub.add_parser("demo", help="run the sandbox backend and the gateway together")
     p_demo.set_defaults(func=demo)

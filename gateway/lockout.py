@@ -9,6 +9,20 @@ collect what is no longer needed. Keys hold keyed hashes, never a phone number o
 
     mg:{vp:<hmac of phone>}:fails   mg:{vp:<hmac of phone>}:until
     mg:{vc:<hmac of code>}:fails    mg:{vc:<hmac of code>}:until
+
+Lockouts no stranger can turn against a family (issue #21):
+
+- A voice call's caller ID proves nothing (anyone on a SIP trunk picks it): a failure on a
+  call (`call=` its id) locks that call and the caller ID's *voice* attempts, never the
+  phone's own counter, which only channels whose operator vouches for the number (SMS, USSD,
+  WhatsApp, Telegram) move. Two failures lock either for 24 h: the backend's own per-phone
+  counter sees the claimed number too, and starts its cool-off at the third.
+
+      mg:{vv:<hmac of phone>}:fails|until   the caller ID's voice attempts
+      mg:{vk:<hmac of call id>}:fails|until the call
+
+- A locked code does not block a phone Massar links to that child (`holder=True`): its own
+  counter (the phone's, or on a call the call's and the caller ID's) still applies.
 """
 
 from __future__ import annotations
@@ -28,6 +42,7 @@ log = structlog.get_logger("gateway.lockout")
 
 DAY_S = 24 * 3600
 _CODE_LABEL = "massar-code\0"
+_CALL_LABEL = "voice-call\0"
 
 # KEYS: failure times (sorted set), lock end (string, ms). ARGV: now ms, a unique member,
 # window ms, how many failures to keep, then (threshold, duration ms) pairs, highest first.
@@ -74,9 +89,15 @@ class RedisLockout:
         phone_lock_s: int = DAY_S,
         code_lock_after: int = 10,
         code_lock_s: int = DAY_S,
+        voice_lock_after: int = 2,
+        voice_lock_s: int = DAY_S,
         window_s: int = DAY_S,
     ) -> None:
-        if not 0 < phone_cooloff_after <= phone_lock_after or code_lock_after <= 0:
+        if (
+            not 0 < phone_cooloff_after <= phone_lock_after
+            or code_lock_after <= 0
+            or voice_lock_after <= 0
+        ):
             raise ValueError("thresholds must be positive, the cool-off's not above the lock's")
         self.redis = redis
         self.keys = Keys(key_secret, prefix=prefix)
@@ -87,11 +108,18 @@ class RedisLockout:
             (phone_cooloff_after, phone_cooloff_s),
         )
         self._code_rules: Rules = ((code_lock_after, code_lock_s),)
+        self._voice_rules: Rules = ((voice_lock_after, voice_lock_s),)
         self._fail = redis.register_script(_FAIL_LUA)
 
     def _phone_tag(self, phone: str) -> str:
         # The same hash as the phone's session keys: its first 12 characters are the logs' phone_h.
         return f"{self.keys.prefix}:{{vp:{self.keys.digest(phone)}}}"
+
+    def _voice_tag(self, phone: str) -> str:
+        return f"{self.keys.prefix}:{{vv:{self.keys.digest(phone)}}}"
+
+    def _call_tag(self, call: str) -> str:
+        return f"{self.keys.prefix}:{{vk:{self.keys.digest(call, label=_CALL_LABEL)}}}"
 
     def _code_digest(self, code: str) -> str:
         return self.keys.digest(code.strip().upper(), label=_CODE_LABEL)
@@ -102,10 +130,34 @@ class RedisLockout:
     def _now_ms(self) -> int:
         return round(self._clock() * 1000)
 
-    async def is_locked(self, phone: str, code: str | None = None) -> bool:
-        """True while the phone is cooling off or locked, or `code` is locked."""
-        keys = [self._phone_tag(phone) + ":until"]
-        if code is not None:
+    def _own_tags(self, phone: str, call: str | None) -> list[tuple[str, Rules]]:
+        """The subjects a failure counts against besides the code: the phone where the
+        operator vouches for it; on a call, the call and the caller ID's voice attempts."""
+        if call is None:
+            return [(self._phone_tag(phone), self._phone_rules)]
+        tags = [(self._call_tag(call), self._voice_rules)]
+        if phone:  # a withheld caller ID is nobody's: only the call counts
+            tags.append((self._voice_tag(phone), self._voice_rules))
+        return tags
+
+    async def is_locked(
+        self,
+        phone: str,
+        code: str | None = None,
+        *,
+        call: str | None = None,
+        holder: bool = False,
+    ) -> bool:
+        """True while the phone is cooling off or locked, or `code` is locked.
+
+        `call`: the voice call asking (its caller ID is only a claim); its own and the caller
+        ID's voice locks apply, as does the phone's (which only vouched channels set).
+        `holder`: Massar links this phone to the code's child; a locked code does not stop it.
+        """
+        keys = [self._phone_tag(phone) + ":until"] if phone else []
+        if call is not None:
+            keys += [tag + ":until" for tag, _ in self._own_tags(phone, call)]
+        if code is not None and not holder:
             keys.append(self._code_tag(code) + ":until")
         now = self._now_ms()
         for key in keys:  # one GET each: the keys live in different cluster slots
@@ -114,10 +166,16 @@ class RedisLockout:
                 return True
         return False
 
-    async def record_failure(self, phone: str, code: str) -> bool:
-        """Count one failed verification; True when the phone or the code is now locked."""
+    async def record_failure(
+        self, phone: str, code: str, *, call: str | None = None, holder: bool = False
+    ) -> bool:
+        """Count one failed verification; True when this caller is now locked out: its own
+        counters (see `is_locked`), or the code unless the phone is the child's `holder`."""
         now = self._now_ms()
-        _, _, phone_until = await self._count(self._phone_tag(phone), now, self._phone_rules)
+        own_until = 0
+        for tag, rules in self._own_tags(phone, call):
+            _, _, until = await self._count(tag, now, rules)
+            own_until = max(own_until, until)
         failures, code_before, code_until = await self._count(
             self._code_tag(code), now, self._code_rules
         )
@@ -129,7 +187,7 @@ class RedisLockout:
                 failures=failures,
                 locked_s=(code_until - now) // 1000,
             )
-        return phone_until > now or code_until > now
+        return own_until > now or (code_until > now and not holder)
 
     async def _count(self, tag: str, now: int, rules: Rules) -> tuple[int, int, int]:
         args: list[int | str] = [
@@ -155,6 +213,7 @@ class RedisLockout:
         return int(count), ends / 1000 if ends is not None else None
 
     async def clear_phone(self, phone: str) -> None:
-        """Forget the phone's failures and lock (a supervisor's decision, audited)."""
-        tag = self._phone_tag(phone)
-        await self.redis.delete(tag + ":fails", tag + ":until")
+        """Forget the phone's failures and lock, its voice attempts' too (a supervisor's
+        decision, audited)."""
+        for tag in (self._phone_tag(phone), self._voice_tag(phone)):
+            await self.redis.delete(tag + ":fails", tag + ":until")  # one slot per tag

@@ -24,6 +24,9 @@ from gateway.dialogs.model import Option
 from gateway.settings import Settings
 
 MAX_BODY_BYTES = 32 * 1024  # a provider form is a few hundred bytes; 2,000 chars of text fit
+# A provider's JSON is a few levels deep (Meta's: entry > changes > value > messages > …);
+# deeper is an attack on the parser, refused before anything walks it.
+MAX_JSON_DEPTH = 32
 
 
 class ChannelError(Exception):
@@ -55,6 +58,33 @@ async def read_form(request: Request) -> FormData:
         raise PayloadError("body is not UTF-8") from None
     pairs: list[tuple[str, str | UploadFile]] = list(parse_qsl(text, keep_blank_values=True))
     return FormData(pairs)
+
+
+def read_json(body: bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """A JSON body, at most `max_depth` arrays or objects deep; PayloadError otherwise (never
+    a RecursionError: the decoder's own limit is caught, and the depth checked without
+    recursion before any code walks the document)."""
+    try:
+        doc = json.loads(body)
+    except (ValueError, RecursionError):
+        raise PayloadError("not JSON") from None
+    if json_depth(doc) > max_depth:
+        raise PayloadError("JSON nested too deep")
+    return doc
+
+
+def json_depth(doc: Any) -> int:
+    """How many arrays and objects deep `doc` is (a scalar: 0), without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(doc, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            node = list(node.values())
+        if isinstance(node, list):
+            deepest = max(deepest, depth + 1)
+            stack.extend((child, depth + 1) for child in node)
+    return deepest
 
 
 def fields(form: FormData) -> dict[str, str]:

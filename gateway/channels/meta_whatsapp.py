@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -48,7 +47,7 @@ from gateway.channels.chat import (
     try_again,
     user_lang,
 )
-from gateway.channels.common import SignatureError, is_setting
+from gateway.channels.common import PayloadError, SignatureError, is_setting, read_json
 from gateway.dialogs import texts
 from gateway.dialogs.model import ChannelKind
 from gateway.outbox.model import OutChannel
@@ -175,12 +174,10 @@ async def whatsapp_meta(request: Request) -> Response:
     except SignatureError as exc:
         log.info("meta_refused", reason=exc.reason)
         return PlainTextResponse(exc.reason, status_code=403)
-    if len(body) > MAX_BODY_BYTES:
-        return PlainTextResponse("ignored: body too large")
-    try:
-        doc = json.loads(body)
-    except ValueError:
-        return PlainTextResponse("ignored: not JSON")
+    try:  # its size was bounded before the signature (`limits.BodyLimit`)
+        doc = read_json(body)
+    except PayloadError as exc:
+        return PlainTextResponse(f"ignored: {exc.reason}")  # Meta expects a 200 (§3)
     messages, statuses = parse_notification(doc)
     now = datetime.now(UTC)
     for status in statuses:

@@ -24,7 +24,6 @@ Docs: https://core.telegram.org/bots/api#setwebhook, https://core.telegram.org/b
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,7 +43,7 @@ from gateway.channels.chat import (
     try_again,
     user_lang,
 )
-from gateway.channels.common import is_setting
+from gateway.channels.common import PayloadError, is_setting, read_json
 from gateway.dialogs import texts
 from gateway.dialogs.model import ChannelKind, Lang, Option
 from gateway.outbox.model import OutChannel
@@ -76,12 +75,10 @@ async def telegram_webhook(request: Request) -> Response:
     if not is_setting(request.headers.get(SECRET_HEADER), secret):
         log.info("telegram_refused")
         return PlainTextResponse("bad secret token", status_code=403)
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        return PlainTextResponse("ignored: body too large")
+    body = await request.body()  # bounded before the secret is compared (`limits.BodyLimit`)
     try:
-        update = Update.de_json(json.loads(body), None)
-    except (ValueError, TypeError, KeyError, AttributeError):
+        update = Update.de_json(read_json(body), None)
+    except (PayloadError, ValueError, TypeError, KeyError, AttributeError):
         return PlainTextResponse("ignored: not an update")
     try:
         return await _handle(request, update, datetime.now(UTC))

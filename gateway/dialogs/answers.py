@@ -202,28 +202,39 @@ async def answer_reregistration(conv: Conversation) -> Reply:
 
 
 async def verify(conv: Conversation, code: str, birth_date: date) -> Reply:
-    """Check a Massar code and birth date against the backend; bind the child on a match."""
+    """Check a Massar code and birth date against the backend; bind the child on a match.
+
+    A phone Massar links to no child whose masked code fits `code` cannot pass the backend's
+    check (it needs that link): it gets the same mismatch without the backend being asked,
+    so strangers never move the backend's counters. A locked code does not stop a phone
+    linked to its child; a voice call counts against the call, not the number (`Lockout`).
+    """
     t, turn, phone = conv.t, conv.turn, conv.inbound.sender
-    if await turn.lockout.is_locked(phone, code):
+    holder, maybe = await conv.holds_code(code)
+    call = conv.call_id()
+    if await turn.lockout.is_locked(phone, code, call=call, holder=holder):
         return await locked(conv)
-    try:
-        result = await turn.backend.verify_student(code, birth_date, phone, deadline=turn.deadline)
-    except (VerificationLocked, RateLimited):
-        return await locked(conv)
-    found = await conv.lookup()
-    linked = {s.id: s for s in found.students} if found else {}
-    if result.match and result.student_id in linked:
-        await turn.bindings.bind(phone, result.student_id, turn.now)
-        # Where the caller ID proves nothing, only the children checked in this session count.
-        verified = [str(x) for x in conv.data.get("verified", [])]
-        conv.data["verified"] = sorted({*verified, result.student_id})
-        conv._bound = None
-        conv.events.append(Event(kind="child_bound"))
-        child = linked[result.student_id]
-        if "intent" in conv.data:
-            return await open_intent(conv, child, auto=True)
-        return await home(conv, note=t.gettext(texts.BOUND, name=conv.name(child)))
+    if holder or maybe:
+        try:
+            result = await turn.backend.verify_student(
+                code, birth_date, phone, deadline=turn.deadline
+            )
+        except (VerificationLocked, RateLimited):
+            return await locked(conv)
+        found = await conv.lookup()
+        linked = {s.id: s for s in found.students} if found else {}
+        if result.match and result.student_id in linked:
+            await turn.bindings.bind(phone, result.student_id, turn.now)
+            # Where the caller ID proves nothing, only the children checked in this session count.
+            verified = [str(x) for x in conv.data.get("verified", [])]
+            conv.data["verified"] = sorted({*verified, result.student_id})
+            conv._bound = None
+            conv.events.append(Event(kind="child_bound"))
+            child = linked[result.student_id]
+            if "intent" in conv.data:
+                return await open_intent(conv, child, auto=True)
+            return await home(conv, note=t.gettext(texts.BOUND, name=conv.name(child)))
     conv.events.append(Event(kind="verification_failed"))
-    if await turn.lockout.record_failure(phone, code):
+    if await turn.lockout.record_failure(phone, code, call=call, holder=holder):
         return await locked(conv)
     return await show(conv, State.BIND_CODE, note=t.gettext(texts.NO_MATCH))

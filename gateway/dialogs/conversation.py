@@ -14,6 +14,7 @@ from backend_client import Deadline
 from backend_client.errors import NotFound, NotLinked
 from backend_client.models import GuardianLookup, Meta, StudentSummary
 from gateway.dialogs import texts
+from gateway.dialogs.inputs import code_fits_mask
 from gateway.dialogs.model import (
     Awaits,
     ChannelProfile,
@@ -191,6 +192,21 @@ class Conversation:
         if sid is None:
             return None
         return next((s for s in await self.children() if s.id == sid), None)
+
+    async def holds_code(self, code: str) -> tuple[bool, bool]:
+        """(holder, maybe): whether Massar links this phone to the child of `code` (a child
+        of its lookup whose masked code fits), and whether it could be (a mask this cannot
+        read). Neither: the backend's check can only fail, so it is not asked."""
+        found = await self.lookup()
+        fits = [code_fits_mask(code, s.massar_code_masked) for s in found.students] if found else []
+        return any(f is True for f in fits), any(f is None for f in fits)
+
+    def call_id(self) -> str | None:
+        """The voice call whose failures count, where the sender id is only a claim (a
+        caller ID); None where the operator vouches for the number."""
+        if self.turn.profile.caller_id_trusted:
+            return None
+        return self.inbound.session_id or self.inbound.message_id
 
     async def guardian_id(self) -> str:
         found = await self.lookup()

@@ -20,6 +20,20 @@ def parse_massar_code(norm: str) -> str | None:
     return (match.group(1).upper() + match.group(2)) if match else None
 
 
+def code_fits_mask(code: str, masked: str) -> bool | None:
+    """Whether a typed Massar code (or its nine digits, from a keypad) can be the one the
+    backend shows masked ("Z99****123"); None when the mask is not one this reads."""
+    masked = masked.strip().upper()
+    hidden = [not ch.isascii() or not ch.isalnum() for ch in masked]
+    if len(masked) != 10 or not any(hidden) or all(hidden):
+        return None
+    if len(code) == 9:
+        masked, hidden = masked[1:], hidden[1:]
+    if len(code) != len(masked):
+        return None
+    return all(h or m == c for m, h, c in zip(masked, hidden, code.upper(), strict=True))
+
+
 def parse_application_number(norm: str) -> str | None:
     """'pre-2026-0000001', 'PRE20260000001' or '20260000001' -> 'PRE-2026-0000001'."""
     match = _APPLICATION.match(norm.replace(" ", ""))

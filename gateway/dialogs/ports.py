@@ -85,12 +85,27 @@ class Bindings(Protocol):
 
 
 class Lockout(Protocol):
-    """Failed-verification counters (DOMAIN §3): per phone and per Massar code."""
+    """Failed-verification counters (DOMAIN §3): per phone and per Massar code.
 
-    async def is_locked(self, phone: str, code: str | None = None) -> bool: ...
+    `call`: the voice call asking, whose caller ID is only a claim: its failures lock the call
+    and the caller ID's voice attempts, never the phone on the channels its operator vouches
+    for. `holder`: Massar links the phone to the code's child, so a locked code (strangers'
+    failures) does not stop it; its own counters still do.
+    """
 
-    async def record_failure(self, phone: str, code: str) -> bool:
-        """Count one failure; True when the phone or the code is now locked."""
+    async def is_locked(
+        self,
+        phone: str,
+        code: str | None = None,
+        *,
+        call: str | None = None,
+        holder: bool = False,
+    ) -> bool: ...
+
+    async def record_failure(
+        self, phone: str, code: str, *, call: str | None = None, holder: bool = False
+    ) -> bool:
+        """Count one failure; True when this caller is now locked out."""
         ...
 
 

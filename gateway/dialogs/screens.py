@@ -60,7 +60,7 @@ async def screen_child(conv: Conversation) -> Reply:
 
 
 async def screen_bind_code(conv: Conversation) -> Reply:
-    if await conv.turn.lockout.is_locked(conv.inbound.sender):
+    if await conv.turn.lockout.is_locked(conv.inbound.sender, call=conv.call_id()):
         return await locked(conv)
     return conv.reply(conv.t.gettext(texts.ASK_CODE), [conv.back_option()], awaits=Awaits.CODE)
 

@@ -25,6 +25,8 @@ from gateway.settings.names import (
     SenderName,
 )
 from gateway.settings.parts import AlertSettings, ChatSettings, ConsoleSettings, VoiceSettings
+from gateway.settings.secrets import COMMAND, SELF_CHOSEN, weakness
+from gateway.settings.surface import SurfaceSettings
 
 __all__ = [
     "CHANNEL_SECRETS",
@@ -41,7 +43,9 @@ __all__ = [
 ]
 
 
-class Settings(KannelSettings, VoiceSettings, ChatSettings, AlertSettings, ConsoleSettings):
+class Settings(
+    KannelSettings, VoiceSettings, ChatSettings, AlertSettings, ConsoleSettings, SurfaceSettings
+):
     """Every setting; the channels' and the alerts' own are in their parts' classes."""
 
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore", frozen=True)
@@ -164,6 +168,11 @@ class Settings(KannelSettings, VoiceSettings, ChatSettings, AlertSettings, Conso
         }
 
     @property
+    def docs_on(self) -> bool:
+        """`/docs`, `/redoc`, `/openapi.json`: GATEWAY_API_DOCS, else off in production."""
+        return self.api_docs if self.api_docs is not None else self.env is not Env.PRODUCTION
+
+    @property
     def json_logs(self) -> bool:
         if self.log_format is not None:
             return self.log_format == "json"
@@ -246,9 +255,12 @@ class Settings(KannelSettings, VoiceSettings, ChatSettings, AlertSettings, Conso
             elif value in DEMO_SECRETS:
                 problems.append(f"GATEWAY_{name.upper()} holds a demo value")
             elif len(value) < MIN_SECRET_CHARS:
+                how = f": make one with `{COMMAND}`" if name in SELF_CHOSEN else ""
                 problems.append(
-                    f"GATEWAY_{name.upper()} is shorter than {MIN_SECRET_CHARS} characters"
+                    f"GATEWAY_{name.upper()} is shorter than {MIN_SECRET_CHARS} characters{how}"
                 )
+            elif (weak := weakness(name, value)) is not None:  # self-chosen: 128 bits
+                problems.append(weak)
 
         for name in ("backend_token", "admin_token", "identity_key"):
             check(name)
@@ -259,6 +271,8 @@ class Settings(KannelSettings, VoiceSettings, ChatSettings, AlertSettings, Conso
             check("twilio_webhook_shared_key")
         if self.ussd_orange_token is not None:
             check("ussd_orange_token")
+        if self.metrics_token is not None:
+            check("metrics_token")
         if self.sms_sender is SenderName.SINK:
             problems.append("GATEWAY_SMS_SENDER=sink records messages instead of sending them")
         elif self.sms_sender is SenderName.TWILIO:

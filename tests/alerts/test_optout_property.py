@@ -98,10 +98,19 @@ class NoBindings:
 
 
 class NoLockout:
-    async def is_locked(self, phone: str, code: str | None = None) -> bool:
+    async def is_locked(
+        self,
+        phone: str,
+        code: str | None = None,
+        *,
+        call: str | None = None,
+        holder: bool = False,
+    ) -> bool:
         return False
 
-    async def record_failure(self, phone: str, code: str) -> bool:
+    async def record_failure(
+        self, phone: str, code: str, *, call: str | None = None, holder: bool = False
+    ) -> bool:
         return False
 
 

@@ -12,15 +12,15 @@ STRONG = {
     "redis_url": "redis://10.0.0.5:6379/0",
     "public_url": "https://gateway.example.ma",
     "backend_token": "b" * 32,
-    "admin_token": "a" * 32,
-    "identity_key": "k" * 32,
-    "at_ussd_token": "u" * 32,
+    "admin_token": "37Abfg881QUYQbHjMvYsAOkajxikEAUk3xBMNV2ynVI",
+    "identity_key": "W0-n1xrKl1vb4TCG-IjxrFx8xN_b-GtrY_1IeKN1psQ",
+    "at_ussd_token": "8fJugtaEaTH8BYvsQfEyKY1VMtLcxITGsk5M05gehIo",
     "twilio_auth_token": "t" * 32,
-    "kannel_callback_token": "c" * 32,
+    "kannel_callback_token": "ACwL7adRqAs1CgQU8GpXxwe-Fg24_Q0Fe-aUALJ5wA8",
     "meta_app_secret": "m" * 32,
-    "meta_verify_token": "v" * 32,
+    "meta_verify_token": "zUmpeaXN_RZMvDOtnkXdT8S6iXlm-5yQTXyQx9Ix2DA",
     "telegram_bot_token": "123456:" + "A" * 35,
-    "telegram_webhook_secret": "s" * 32,
+    "telegram_webhook_secret": "vRpsTFoAt0m1VBbpiIJqa1-FT8gYJJWIg_fCQHDEtFU",
     "sms_sender": "twilio",
     "twilio_account_sid": "AC" + "0" * 32,
     "twilio_sms_from": "+212522000000",
@@ -116,8 +116,10 @@ def test_an_outbox_lease_must_end_before_a_takeover_and_after_composing(
         Settings(**values)  # type: ignore[arg-type]
 
 
-def test_a_secret_of_exactly_sixteen_characters_is_accepted() -> None:
-    assert Settings(**{**STRONG, "admin_token": "a" * 16}).admin_token.get_secret_value()
+def test_a_provider_token_of_sixteen_characters_is_accepted() -> None:
+    """Tokens a provider issues are checked against demo and known values, not measured."""
+    settings = Settings(**{**STRONG, "twilio_auth_token": "t" * 16})
+    assert settings.twilio_auth_token is not None
 
 
 def test_production_ignores_the_secrets_of_a_disabled_channel() -> None:
@@ -146,7 +148,7 @@ KANNEL = {
     **STRONG,
     "sms_sender": "kannel",
     "kannel_sendsms_user": "massar",
-    "kannel_sendsms_password": "p" * 32,
+    "kannel_sendsms_password": "xlMnvGD6ZU3kUt2nyiUdNS-oxoCDkE67oe0Lb6NagIQ",
     "kannel_sms_from": "2020",
 }
 

@@ -9,6 +9,7 @@ import structlog
 from redis.asyncio import Redis
 
 from gateway.dialogs.ports import Lockout
+from gateway.keys import Keys
 from gateway.lockout import RedisLockout
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
@@ -156,3 +157,78 @@ async def test_nonsense_thresholds_are_refused(redis: Redis, key_secret: bytes) 
         RedisLockout(redis, key_secret=key_secret, phone_cooloff_after=6, phone_lock_after=5)
     with pytest.raises(ValueError, match="thresholds"):
         RedisLockout(redis, key_secret=key_secret, code_lock_after=0)
+
+
+# --- issue #21: lockouts no stranger can turn against a family ---------------------------
+
+CALL = "CA0123456789abcdef0123456789abcdef"
+
+
+async def test_todays_keys_keep_their_names(
+    lockout: Lockout, redis: Redis, prefix: str, key_secret: bytes
+) -> None:
+    """Locks already in Redis when this release deploys keep holding."""
+    keys = Keys(key_secret, prefix=prefix)
+    await fail(lockout, 1)
+    phone_tag = f"{prefix}:{{vp:{keys.digest(PHONE)}}}"
+    code_tag = f"{prefix}:{{vc:{keys.digest(CODE, label='massar-code' + chr(0))}}}"
+    found = {key.decode() async for key in redis.scan_iter(match=f"{prefix}:*")}
+    assert found == {phone_tag + ":fails", code_tag + ":fails"}
+    await redis.set(phone_tag + ":until", str(int((1_750_000_000.0 + HOUR) * 1000)))
+    assert await lockout.is_locked(PHONE)
+
+
+async def test_voice_failures_lock_the_call_and_its_caller_ids_voice_attempts_only(
+    lockout: Lockout, clock: Clock
+) -> None:
+    failed = [await lockout.record_failure(PHONE, CODE, call=CALL) for _ in range(2)]
+    assert failed == [False, True]
+    assert await lockout.is_locked(PHONE, call=CALL)
+    assert await lockout.is_locked(PHONE, call="CA-another-call")  # the caller ID's voice
+    assert await lockout.is_locked("+212600000777", call=CALL)  # the call, whoever it claims
+    assert not await lockout.is_locked(PHONE)  # SMS, USSD, WhatsApp, Telegram: not locked
+    assert not await lockout.is_locked(PHONE, CODE)
+    clock.advance(24 * HOUR)
+    assert not await lockout.is_locked(PHONE, call="CA-another-call")
+
+
+async def test_a_withheld_caller_id_counts_against_the_call_only(lockout: Lockout) -> None:
+    await lockout.record_failure("", CODE, call=CALL)
+    await lockout.record_failure("", CODE, call=CALL)
+    assert await lockout.is_locked("", call=CALL)
+    assert not await lockout.is_locked("", call="CA-another-withheld-call")
+
+
+async def test_a_phone_locked_where_its_operator_vouches_is_locked_on_voice_too(
+    lockout: Lockout,
+) -> None:
+    await fail(lockout, 3)
+    assert await lockout.is_locked(PHONE, call=CALL)
+
+
+async def test_a_locked_code_does_not_stop_its_holder(lockout: Lockout) -> None:
+    for i in range(10):
+        await lockout.record_failure(f"+2126990000{i:02d}", CODE)
+    assert await lockout.is_locked(PHONE, CODE)
+    assert not await lockout.is_locked(PHONE, CODE, holder=True)
+    assert not await lockout.is_locked(PHONE, CODE, call=CALL, holder=True)
+    # The holder's own failures count as anyone's, and lock it by its own counter only.
+    assert await fail_holder(lockout, 3) == [False, False, True]
+    assert await lockout.is_locked(PHONE, CODE, holder=True)
+
+
+async def fail_holder(lockout: Lockout, times: int) -> list[bool]:
+    return [await lockout.record_failure(PHONE, CODE, holder=True) for _ in range(times)]
+
+
+async def test_clearing_a_phone_clears_its_voice_attempts_too(
+    make: Callable[..., RedisLockout],
+) -> None:
+    lockout = make()
+    await fail(lockout, 3)
+    for _ in range(2):
+        await lockout.record_failure(PHONE, CODE, call=CALL)
+    await lockout.clear_phone(PHONE)
+    assert not await lockout.is_locked(PHONE)
+    assert not await lockout.is_locked(PHONE, call="CA-another-call")
+    assert await lockout.is_locked(PHONE, call=CALL)  # the call itself stays locked

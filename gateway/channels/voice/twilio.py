@@ -232,6 +232,7 @@ async def _dialog_turn(
             text=value if kind in ("input", "option") else "",
             option_id=None if kind in ("input", "option") else "repeat",
             message_id=f"{call.call_sid}:{state.turn}",
+            session_id=call.call_sid,  # failed checks lock the call, not the caller ID's phone
             received_at=now,
         )
         return inbound, session

@@ -77,6 +77,11 @@ class SpareGuardian:
     birth_date: str  # DDMMYYYY, as typed at the prompt
 
 
+def wrong_date(spare: SpareGuardian) -> str:
+    """A birth date (DDMMYYYY) that is not the spare's child's."""
+    return "01012015" if spare.birth_date != "01012015" else "02012015"
+
+
 @pytest.fixture
 def spare_guardians(sandbox_database: str) -> list[SpareGuardian]:
     """Seeded (non-demo) guardian phones with one child each, that no other test uses.

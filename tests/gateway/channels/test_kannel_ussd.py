@@ -372,12 +372,15 @@ def test_an_input_of_200_characters_gets_a_screen_that_fits(ussd: TestClient) ->
     assert fits(answer) is None
 
 
-def test_a_body_past_the_limit_is_cut_not_refused(ussd: TestClient) -> None:
+def test_a_body_past_the_cut_is_cut_and_past_the_limit_refused(ussd: TestClient) -> None:
+    """Past 2 KiB the body is cut (a screen still comes back); past the route's limit (8 KiB,
+    issue #21) it gets 413 before anything is read or checked."""
     phone = OperatorPhone(ussd, FR_GUARDIAN)
     phone.dial()
-    answer = phone.press("7" * 100_000)
+    answer = phone.press("7" * 4_000)
     assert (answer.status, answer.op) == (200, RESPONSE)
     assert fits(answer) is None
+    assert phone.press("7" * 100_000).status == 413
 
 
 @pytest.mark.parametrize(
