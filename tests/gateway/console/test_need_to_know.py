@@ -6,6 +6,7 @@ an unlisted network, an answer about a child left untagged."""
 from __future__ import annotations
 
 import random
+import secrets
 import string
 import subprocess
 import sys
@@ -35,6 +36,7 @@ from tests.gateway.test_settings import STRONG
 KHADIJA = "+212600000001"
 NAIMA = "+212600000002"
 REAL = "+212661234567"  # a real family's phone, bound to a child
+MONITOR = secrets.token_urlsafe(24)  # a client's own token for /admin/messages
 
 
 def audit_rows(client: TestClient) -> list[Any]:
@@ -55,7 +57,7 @@ def test_the_simulator_refuses_a_real_bound_phone_and_audits_it(
     client = make_gateway(env="development")
     state = client.app.state  # type: ignore[attr-defined]
     client.portal.call(state.turns.bindings.bind, REAL, "stu_real", datetime.now(UTC))  # type: ignore[union-attr]
-    page = client.get("/console/simulator", params={"channel": "sms", "phone": REAL})
+    page = client.get("/console/simulator", params={"channel": "sms", "phone": REAL, "lang": "fr"})
     assert page.status_code == 403
     refused = said(
         "The simulator only talks as the demo phones or the test numbers "
@@ -128,8 +130,8 @@ def production(tmp_path: Path, redis_url: str | None, sandbox_app: object) -> It
             "redis_url": redis_url,
             "database_url": f"sqlite:///{tmp_path}/gateway.db",
             "var_dir": tmp_path / "var",
-            "identity_key": "p" * 20 + nonce() + "Q" * 10,
-            "admin_tokens": f"simulator:{'S' * 24}x1,monitor:{'M' * 24}y2",
+            "identity_key": secrets.token_urlsafe(32),
+            "admin_tokens": f"simulator:{secrets.token_urlsafe(24)},monitor:{MONITOR}",
             "admin_messages": True,
         }
     )
@@ -164,7 +166,7 @@ def test_admin_messages_names_each_client_and_audits_every_call(production: Test
     ok = production.get(
         "/admin/messages",
         params={"to": KHADIJA},
-        headers={"Authorization": f"Bearer {'M' * 24}y2"},
+        headers={"Authorization": f"Bearer {MONITOR}"},
     )
     assert ok.status_code == 200
     assert ok.json() == {"items": []}
@@ -185,7 +187,7 @@ def test_admin_messages_is_off_in_production_unless_enabled(
             **STRONG,
             "redis_url": redis_url,
             "database_url": f"sqlite:///{tmp_path}/gateway.db",
-            "identity_key": "z" * 20 + nonce() + "W" * 10,
+            "identity_key": secrets.token_urlsafe(32),
         }
     )
     app = create_app(
