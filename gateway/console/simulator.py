@@ -90,7 +90,7 @@ def open_to_all(settings: Settings) -> bool:
     return settings.env is Env.DEVELOPMENT
 
 
-def test_phone(settings: Settings, phone: str) -> bool:
+def allowed_phone(settings: Settings, phone: str) -> bool:
     """Whether a handset may use `phone`: a demo phone, or one of the test numbers."""
     if phone in DEMO_PHONES:
         return True
@@ -195,7 +195,7 @@ async def simulator(request: Request) -> Response:
     channel, phone = _choice(request, dict(request.query_params))
     t = t_of(request)
     error = None if phone else t.gettext(NOT_A_PHONE)
-    refused = phone is not None and not test_phone(request.app.state.settings, phone)
+    refused = phone is not None and not allowed_phone(request.app.state.settings, phone)
     if refused:
         await _refuse(request, phone or "", channel)
         phone, error = None, t.gettext(REFUSED)
@@ -240,7 +240,7 @@ async def send(request: Request) -> Response:
     target = f"/console/simulator?channel={channel}&phone={quote(phone or '')}"
     if phone is None:
         return RedirectResponse(target, status_code=303)
-    if not test_phone(request.app.state.settings, phone):
+    if not allowed_phone(request.app.state.settings, phone):
         await _refuse(request, phone, channel)
         raise ConsoleDenied(403, REFUSED)
     handsets = _handsets(request)
