@@ -244,6 +244,7 @@ async def open_runtime(
             outbox=outbox,
             expiry_s=settings.helpdesk_expiry_s,
             hotline=settings.leaflet_hotline,
+            closed_keep_s=settings.helpdesk_closed_keep_s,
         )
         turns = TurnRunner(
             sessions=sessions,

@@ -86,6 +86,10 @@ outbound_message = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
     sa.Column("sent_at", UtcDateTime, nullable=True),
+    # The child the message is about (the backend's opaque student id), where the code that
+    # queued it knew: alerts, answers about one child. The console shows the text of such a
+    # message only after an agent's check of that child (issue #21).
+    sa.Column("student_id", sa.String(64), nullable=True),
     sa.Index("ix_outbound_message_to_h_created_at", "to_h", "created_at"),
     sa.Index("ix_outbound_message_provider_id", "provider_id"),
     sa.Index("ix_outbound_message_created_at", "created_at"),
@@ -168,7 +172,10 @@ def dialect_insert(engine: sa.Engine) -> Any:
 
 # --- The operators' console (issue #16) -------------------------------------------------------
 
-# A hotline agent or supervisor: the password is an argon2id hash (argon2-cffi).
+# A hotline agent or supervisor: the password is an argon2id hash (argon2-cffi); a disabled
+# operator cannot sign in; sessions begun before `sessions_after` (a password change, a
+# disable) are over; a supervisor's TOTP secret is sealed (AES-GCM, a key derived from the
+# identity key), NULL until enrolled.
 console_operator = sa.Table(
     "console_operator",
     metadata,
@@ -176,9 +183,13 @@ console_operator = sa.Table(
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("password_hash", sa.Text, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("disabled_at", UtcDateTime, nullable=True),
+    sa.Column("sessions_after", UtcDateTime, nullable=True),
+    sa.Column("totp_box", sa.String(128), nullable=True),
 )
 
-# Every operator action: who, what, when, which phone (masked only), the reason given.
+# Every operator action: who, what, when, which phone (masked only), which child (its opaque
+# id, when a child's data was shown), the reason given.
 console_audit = sa.Table(
     "console_audit",
     metadata,
@@ -189,5 +200,6 @@ console_audit = sa.Table(
     sa.Column("phone_masked", sa.String(32), nullable=True),
     sa.Column("reason", sa.String(500), nullable=True),
     sa.Column("detail", sa.String(200), nullable=True),
+    sa.Column("child", sa.String(64), nullable=True),
     sa.Index("ix_console_audit_at", "at"),
 )

@@ -39,7 +39,7 @@ from redis.exceptions import RedisError
 
 from backend_client import Deadline
 from gateway.dialogs import texts
-from gateway.dialogs.conversation import Step, Turn
+from gateway.dialogs.conversation import Step, Turn, child_shown
 from gateway.dialogs.engine import step
 from gateway.dialogs.model import ChannelKind, ChannelProfile, Event, Inbound, Reply, Session
 from gateway.dialogs.pages import gsm_fold
@@ -346,7 +346,8 @@ class TurnRunner:
         if last.options and not last.end_session:
             await self._hand_over_to_sms(msg.to, result.session)
         text = "\n".join(reply.text for reply in result.replies)
-        return replace(msg, text=text, options=() if last.end_session else last.options)
+        options = () if last.end_session else last.options
+        return replace(msg, text=text, options=options, student=child_shown(result.session))
 
     async def _hand_over_to_sms(self, phone: str, session: Session) -> None:
         # rev 0 writes only where no SMS session exists: one under way keeps its own state.

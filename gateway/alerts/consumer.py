@@ -223,12 +223,13 @@ class AlertsConsumer:
                 continue  # opted out during the night
             parts = [self._morning(items, phone, pref) for items in wanted]
             if not pref.digest:
-                for key, (kind, payloads) in parts:
+                for items, (key, (kind, payloads)) in zip(wanted, parts, strict=True):
                     first = not pref.welcomed and phone not in welcomed
                     if first:
                         welcomed.append(phone)
                     text = compose(kind, payloads, language(contact, pref), first=first)
-                    messages.append(self._message(key, phone, pref, text, now))
+                    student = items[0].alert.student_id  # one message per child
+                    messages.append(self._message(key, phone, pref, text, now, student))
                 continue
             # A daily digest: one message for all of this phone's children.
             first = not pref.welcomed
@@ -264,7 +265,12 @@ class AlertsConsumer:
 
     @staticmethod
     def _message(
-        key: str, phone: str, pref: AlertPreference, text: str, now: datetime
+        key: str,
+        phone: str,
+        pref: AlertPreference,
+        text: str,
+        now: datetime,
+        student: str | None = None,
     ) -> OutMessage:
         channel, to = route(phone, pref)
-        return message(key=key, channel=channel, to=to, text=text, now=now)
+        return message(key=key, channel=channel, to=to, text=text, now=now, student=student)

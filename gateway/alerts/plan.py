@@ -135,8 +135,17 @@ def alert_key(group: str, phone: str, channel: OutChannel) -> str:
     return f"alert:{group}:{phone}:{channel.value}"
 
 
-def message(*, key: str, channel: OutChannel, to: str, text: str, now: datetime) -> OutMessage:
-    """An alert for the outbox: bulk priority, behind interactive replies."""
+def message(
+    *,
+    key: str,
+    channel: OutChannel,
+    to: str,
+    text: str,
+    now: datetime,
+    student: str | None = None,
+) -> OutMessage:
+    """An alert for the outbox: bulk priority, behind interactive replies; `student` is the
+    child it is about (None: a digest about several)."""
     return OutMessage(
         id=uuid.uuid4().hex,
         key=key,
@@ -146,6 +155,7 @@ def message(*, key: str, channel: OutChannel, to: str, text: str, now: datetime)
         kind=MessageKind.ALERT,
         priority=Priority.BULK,
         created_at=now,
+        student=student,
     )
 
 
@@ -202,6 +212,7 @@ def plan(
                             alert.kind, [alert.payload], language(contact, pref), first=first
                         ),
                         now=now,
+                        student=alert.student_id,
                     )
                 )
     return out

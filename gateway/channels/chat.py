@@ -12,7 +12,7 @@ sticker…) gets one short sentence in the user's language.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from fastapi import Request
@@ -20,7 +20,7 @@ from fastapi.responses import PlainTextResponse, Response
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
-from gateway.channels.common import remembered_reply, reply_parts
+from gateway.channels.common import remembered_reply, reply_child, reply_parts
 from gateway.channels.twilio_sms import MAX_INPUT_CHARS
 from gateway.dialogs.model import ChannelKind, ChannelProfile, Inbound, Lang, Option, Session
 from gateway.i18n import translator
@@ -154,9 +154,8 @@ async def run_and_queue(
         )
         text, options = reply_parts(rendered)
         channel = OutChannel(profile.kind.value)
-        await state.outbox.enqueue(
-            reply_message(channel=channel, to=to, key=key, text=text, options=options, now=now)
-        )
+        reply = reply_message(channel=channel, to=to, key=key, text=text, options=options, now=now)
+        await state.outbox.enqueue(replace(reply, student=reply_child(rendered)))
     except (RedisError, SQLAlchemyError):
         return try_again()
     return None

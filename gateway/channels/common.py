@@ -19,7 +19,7 @@ from pydantic import SecretStr
 from starlette.datastructures import FormData, UploadFile
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 
-from gateway.dialogs.conversation import Step
+from gateway.dialogs.conversation import Step, child_shown
 from gateway.dialogs.model import Option
 from gateway.settings import Settings
 
@@ -138,7 +138,11 @@ def remembered_reply(step: Step) -> str:
     through the outbox: the last reply's text and options, as JSON (`reply_parts` reads it)."""
     reply = step.replies[-1]
     options = [[o.key, o.id, o.label] for o in reply.options]
-    return json.dumps({"text": reply.text, "options": options}, ensure_ascii=False)
+    doc: dict[str, Any] = {"text": reply.text, "options": options}
+    child = child_shown(step.session)
+    if child is not None:
+        doc["child"] = child  # the child the text is about (`reply_child`)
+    return json.dumps(doc, ensure_ascii=False)
 
 
 def reply_parts(rendered: str) -> tuple[str, tuple[Option, ...]]:
@@ -146,3 +150,9 @@ def reply_parts(rendered: str) -> tuple[str, tuple[Option, ...]]:
     doc: dict[str, Any] = json.loads(rendered)
     options = tuple(Option(key=k, id=i, label=label) for k, i, label in doc["options"])
     return str(doc["text"]), options
+
+
+def reply_child(rendered: str) -> str | None:
+    """The child (opaque id) a `remembered_reply` is about, if one (issue #21)."""
+    child = json.loads(rendered).get("child")
+    return str(child) if child is not None else None

@@ -50,6 +50,7 @@ from gateway.channels.common import (
     PayloadError,
     SignatureError,
     remembered_reply,
+    reply_child,
     reply_parts,
     same_secret,
 )
@@ -209,6 +210,7 @@ def reply_message(rendered: str, sms: KannelSms, now: datetime) -> OutMessage:
         created_at=now,
         sender_id=sms.to,
         route=sms.smsc,
+        student=reply_child(rendered),
     )
 
 

@@ -1,5 +1,6 @@
 """The operators' console at `/console`: sign-in, phone lookup, supervisor actions, the channel
-simulator, the dashboard, the helpdesk queue and the printable leaflet (issue #16).
+simulator, the dashboard, the helpdesk queue and the printable leaflet (issue #16), with
+need-to-know access to children's data and hardened sign-in (issue #21).
 
 Pages are rendered on the server (Jinja2, texts from the gateway's catalogs), with no script
 and one style sheet served by the gateway itself, so it works on a network with no internet.
@@ -12,14 +13,33 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
-from gateway.console import actions, dashboard, helpdesk, leaflet, lookup, signin, simulator
+from gateway.console import (
+    actions,
+    dashboard,
+    helpdesk,
+    leaflet,
+    lookup,
+    signin,
+    simulator,
+    team,
+)
 from gateway.console.audit import AuditLog
-from gateway.console.operators import OperatorStore, SigninLock
+from gateway.console.guard import ConsoleGuard
+from gateway.console.operators import OperatorStore
+from gateway.console.sessions import CheckCounter, ConsoleSessions, SigninGate
 from gateway.console.web import ConsoleDenied, denied
+from gateway.settings import Env, Settings
 
-__all__ = ["install"]
+__all__ = ["demo_operators", "ensure_services", "install"]
 
 STATIC = Path(__file__).parent / "static"
+
+
+def demo_operators(settings: Settings) -> bool:
+    """Whether the demo accounts are made (unset: in development only)."""
+    if settings.console_demo_operators is not None:
+        return settings.console_demo_operators and settings.env is not Env.PRODUCTION
+    return settings.env is Env.DEVELOPMENT
 
 
 def ensure_services(request: Request) -> None:
@@ -27,22 +47,48 @@ def ensure_services(request: Request) -> None:
     state = request.app.state
     if getattr(state, "console_operators", None) is not None:
         return
-    settings = state.settings
-    state.console_audit = AuditLog(state.db)
-    state.console_signin_lock = SigninLock(
+    settings: Settings = state.settings
+    secret = settings.identity_key.get_secret_value().encode()
+    state.console_audit = AuditLog(
+        state.db,
         state.redis,
-        key_secret=settings.identity_key.get_secret_value().encode(),
-        limit=settings.console_signin_failures,
-        lock_s=settings.console_signin_lock_s,
+        anonymous_per_minute=settings.console_audit_anonymous_per_minute,
+        key_secret=secret,
     )
-    state.console_operators = OperatorStore(state.db)
+    state.console_sessions = ConsoleSessions(
+        state.redis,
+        key_secret=secret,
+        idle_s=settings.console_idle_timeout_s,
+        max_s=settings.console_session_max_s,
+    )
+    state.console_signin_gate = SigninGate(
+        state.redis,
+        key_secret=secret,
+        limit=settings.console_signin_failures,
+        address_limit=settings.console_signin_address_failures,
+        lock_s=settings.console_signin_lock_s,
+        slow_after=settings.console_signin_name_slow_after,
+        interval_s=settings.console_signin_name_interval_s,
+    )
+    state.console_checks = CheckCounter(
+        state.redis,
+        key_secret=secret,
+        limit=settings.console_check_failures,
+        window_s=settings.console_check_lock_s,
+    )
+    operators = OperatorStore(state.db, key_secret=secret)
+    if demo_operators(settings):
+        operators.ensure_demo()
+    state.console_operators = operators
 
 
 def install(app: FastAPI) -> None:
-    """Mount the console's pages and its static files on `app`."""
+    """Mount the console's pages and its static files on `app`, behind its guard (the
+    networks it answers, the security headers of every response)."""
     pages = APIRouter(dependencies=[Depends(ensure_services)])
-    for module in (signin, lookup, actions, simulator, dashboard, helpdesk, leaflet):
+    for module in (signin, lookup, actions, team, simulator, dashboard, helpdesk, leaflet):
         pages.include_router(module.router)
     app.include_router(pages)
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
     app.add_exception_handler(ConsoleDenied, denied)  # type: ignore[arg-type]
+    app.add_middleware(ConsoleGuard)

@@ -11,7 +11,8 @@ from fastapi.responses import HTMLResponse, Response
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
-from gateway.console.lookup import last_alert, phone_view
+from gateway.console.forget import forget_number
+from gateway.console.lookup import NOT_A_PHONE, last_alert, render_lookup
 from gateway.console.web import (
     Operator,
     OperatorDep,
@@ -44,9 +45,9 @@ async def _asked(request: Request, operator: Operator) -> Asked | Response:
     t = t_of(request)
     phone = to_e164(form.get("phone", "")[:64])
     if phone is None:
-        error = t.gettext("This is not a phone number: type it as the caller says it.")
+        error = t.gettext(NOT_A_PHONE)
         return page(request, "lookup.html", status_code=400, query="", view=None, error=error)
-    reason = form.get("reason", "").strip()[:500]
+    reason = " ".join(form.get("reason", "").split())[:500]
     if len(reason) < MIN_REASON_CHARS:
         return await _done(request, phone, error=t.gettext("Give a reason for this action."))
     return Asked(form, phone, reason)
@@ -55,10 +56,11 @@ async def _asked(request: Request, operator: Operator) -> Asked | Response:
 async def _done(
     request: Request, phone: str, *, note: str | None = None, error: str | None = None
 ) -> Response:
-    view = await phone_view(request.app.state, phone)
+    """The lookup page again (the action itself is the audit line)."""
+    operator: Operator = request.state.console_operator
     status = 400 if error else 200
-    return page(
-        request, "lookup.html", status_code=status, query=phone, view=view, note=note, error=error
+    return await render_lookup(
+        request, operator, phone, status_code=status, audit=False, note=note, error=error
     )
 
 
@@ -174,6 +176,34 @@ async def resend_alert(request: Request, operator: SupervisorDep) -> Response:
         detail=f"record {record['id']} as {msg.id}",
     )
     return await _done(request, asked.phone, note=t.gettext("The last alert is queued again."))
+
+
+@router.post("/forget", response_class=HTMLResponse)
+async def forget(request: Request, operator: SupervisorDep) -> Response:
+    """Erase what the gateway keeps about this number, at the parent's request (Law 09-08)."""
+    asked = await _asked(request, operator)
+    if isinstance(asked, Response):
+        return asked
+    t, state = t_of(request), request.app.state
+    if asked.form.get("confirm") != "1":
+        return await _done(request, asked.phone, error=t.gettext("Tick the box to confirm."))
+    try:
+        forgotten = await forget_number(state, asked.phone)
+    except (SQLAlchemyError, RedisError, OSError):
+        error = t.gettext("The database does not answer now: try again in a moment.")
+        return await _done(request, asked.phone, error=error)
+    await state.console_audit.write(
+        operator.name,
+        "forget_number",
+        phone=asked.phone,
+        reason=asked.reason,
+        detail=forgotten.summary(),
+    )
+    note = t.gettext(
+        "This number is forgotten: its bindings, alert preferences, helpdesk messages, "
+        "message texts, Telegram link and conversations are erased."
+    )
+    return await _done(request, asked.phone, note=note)
 
 
 @router.get("/audit", response_class=HTMLResponse)

@@ -5,9 +5,16 @@ channel, in the parent's language. An item nobody answered within GATEWAY_HELPDE
 is closed with a polite message pointing to the hotline.
 
 Redis, under one hash tag: `mg:{helpdesk}:open` (item ids by creation time, ms),
-`mg:{helpdesk}:item:<id>` (the item as JSON, expiring a day after the queue's own expiry) and
-`mg:{helpdesk}:phone:<hmac>` (a phone's open item: a second message joins it). The parent's
-words are kept only while the item is open.
+`mg:{helpdesk}:item:<id>` (the item as JSON), `mg:{helpdesk}:phone:<channel>:<hmac>` (a
+phone's open item: a second message joins it) and `mg:{helpdesk}:byphone:<hmac>` (every item
+of a phone, for "forget this number").
+
+Retention (issue #21): the full number and the parent's words only while the item is open.
+Closing it (answered, or expired) is one atomic step (whoever takes it out of the open set
+closes it; a closed item can no longer be taken or answered): the number is masked, the
+address to answer dropped, and the item with its texts is deleted
+`GATEWAY_HELPDESK_CLOSED_KEEP_S` later (24 h). An item never closed (nobody read the queue)
+is deleted that long after it should have expired.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from gateway.console.lookup import render_lookup
 from gateway.console.web import OperatorDep, check_form, form_of, page, t_of
 from gateway.dialogs.model import Inbound
 from gateway.dialogs.texts import N_
@@ -59,8 +67,10 @@ class Item:
     taken_by: str | None
     messages: list[dict[str, Any]]
     # Where the answer goes on `channel`: the phone on SMS and WhatsApp, the chat on Telegram
-    # (`telegram:<chat id>`); "" in an item queued before the field existed (the phone).
+    # (`telegram:<chat id>`); "" in an item queued before the field existed (the phone), and
+    # in a closed item.
     address: str = ""
+    closed: bool = False  # answered or expired: `phone` is masked, nothing can be sent
 
     @property
     def to(self) -> str:
@@ -83,10 +93,24 @@ class HelpdeskQueue:
     """The `Handover` of `gateway.unmatched`, and what the console's queue pages read."""
 
     def __init__(
-        self, redis: Redis, *, key_secret: bytes, outbox: Outbox, expiry_s: int, hotline: str
+        self,
+        redis: Redis,
+        *,
+        key_secret: bytes,
+        outbox: Outbox,
+        expiry_s: int,
+        hotline: str,
+        closed_keep_s: int = 86400,
     ) -> None:
         self.redis, self.keys, self.outbox = redis, Keys(key_secret), outbox
-        self.expiry_s, self.hotline = expiry_s, hotline
+        self.expiry_s, self.hotline, self.closed_keep_s = expiry_s, hotline, closed_keep_s
+
+    @property
+    def open_ttl_s(self) -> int:
+        return self.expiry_s + self.closed_keep_s
+
+    def _by_phone_key(self, phone: str) -> str:
+        return f"mg:{{helpdesk}}:byphone:{self.keys.digest(phone, label='helpdesk')}"
 
     def _item_key(self, item_id: str) -> str:
         return f"mg:{{helpdesk}}:item:{item_id}"
@@ -118,7 +142,10 @@ class HelpdeskQueue:
                 )
                 await self.redis.zadd(_OPEN, {item.id: int(item.created * 1000)})
                 phone_key = self._phone_key(item.phone, channel)
-                await self.redis.set(phone_key, item.id, ex=self.expiry_s + 86400)
+                await self.redis.set(phone_key, item.id, ex=self.open_ttl_s)
+                by_phone = self._by_phone_key(item.phone)
+                await self.redis.sadd(by_phone, item.id)
+                await self.redis.expire(by_phone, self.open_ttl_s)
             item.messages.append(message)
             await self._save(item)
         except RedisError as exc:
@@ -140,8 +167,10 @@ class HelpdeskQueue:
             "taken_by": item.taken_by,
             "messages": item.messages[-MAX_MESSAGES:],
             "address": item.address,
+            "closed": item.closed,
         }
-        await self.redis.set(self._item_key(item.id), json.dumps(doc), ex=self.expiry_s + 86400)
+        ttl = self.closed_keep_s if item.closed else self.open_ttl_s
+        await self.redis.set(self._item_key(item.id), json.dumps(doc), ex=ttl)
 
     async def get(self, item_id: str) -> Item | None:
         if not item_id.isalnum() or len(item_id) != 32:
@@ -159,17 +188,31 @@ class HelpdeskQueue:
         items = [await self.get(i.decode() if isinstance(i, bytes) else str(i)) for i in ids]
         return [item for item in items if item is not None]
 
-    async def take(self, item: Item, operator: str) -> Item:
+    async def take(self, item: Item, operator: str) -> Item | None:
+        """The item taken by `operator`; None when it is closed."""
+        if item.closed or not await self.is_open(item.id):
+            return None
         taken = Item(**{**_fields(item), "taken_by": operator})
         await self._save(taken)
         return taken
 
-    async def answer(self, item: Item, operator: str, text: str) -> None:
-        """Send `text` to the parent through the outbox on their channel, then close the item."""
+    async def is_open(self, item_id: str) -> bool:
+        return await self.redis.zscore(_OPEN, item_id) is not None
+
+    async def answer(self, item: Item, operator: str, text: str) -> bool:
+        """Send `text` to the parent through the outbox on their channel, closing the item;
+        False when it was closed already (answered by someone else, or expired)."""
+        if item.closed or not await self._claim(item):
+            return False
         await self._send(item, text, key=f"helpdesk:{item.id}:{len(item.messages)}")
         item.messages.append({"from": operator, "text": text, "at": time.time()})
-        await self._save(item)
         await self._close(item)
+        return True
+
+    async def _claim(self, item: Item) -> bool:
+        """Take the item out of the open set: whoever does closes it (one of two agents
+        answering at once, or the expiry)."""
+        return bool(await self.redis.zrem(_OPEN, item.id))
 
     async def expire(self, now: float | None = None) -> int:
         """Close the items older than the expiry with the hotline message; how many."""
@@ -182,6 +225,8 @@ class HelpdeskQueue:
             if item is None:
                 await self.redis.zrem(_OPEN, item_id)
                 continue
+            if item.closed or not await self._claim(item):
+                continue  # answered meanwhile
             text = translator(item.lang).gettext(EXPIRED_TEXT, hotline=self.hotline)
             await self._send(item, text, key=f"helpdesk:{item.id}:expired")
             await self._close(item)
@@ -203,8 +248,31 @@ class HelpdeskQueue:
         )
 
     async def _close(self, item: Item) -> None:
+        """Out of the queue: the number masked, the address dropped, the texts kept
+        `closed_keep_s` more (then the item is deleted)."""
         await self.redis.zrem(_OPEN, item.id)
         await self.redis.delete(self._phone_key(item.phone, item.channel))
+        closed = Item(
+            **{**_fields(item), "phone": mask_address(item.phone), "address": "", "closed": True}
+        )
+        await self._save(closed)
+
+    async def forget(self, phone: str) -> int:
+        """Delete every item of `phone`, open or closed ("forget this number"); how many."""
+        by_phone = self._by_phone_key(phone)
+        ids = [
+            i.decode() if isinstance(i, bytes) else str(i)
+            for i in await self.redis.smembers(by_phone)
+        ]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for item_id in ids:
+                pipe.zrem(_OPEN, item_id)
+                pipe.delete(self._item_key(item_id))
+            for channel in TEXT_CHANNELS:
+                pipe.delete(self._phone_key(phone, channel))
+            pipe.delete(by_phone)
+            await pipe.execute()
+        return len(ids)
 
 
 def _fields(item: Item) -> dict[str, Any]:
@@ -237,6 +305,20 @@ async def item_page(request: Request, item_id: str, operator: OperatorDep) -> Re
     return page(request, "helpdesk_item.html", item=item)
 
 
+@router.get("/{item_id}/lookup", response_class=HTMLResponse)
+async def item_lookup(request: Request, item_id: str, operator: OperatorDep) -> Response:
+    """The lookup of an open item's number: linked by the item's id, never by the number."""
+    item = await _queue(request).get(item_id[:64])
+    if item is None or item.closed:
+        return _gone(request)
+    return await render_lookup(request, operator, item.phone)
+
+
+def _closed(request: Request, item: Item) -> Response:
+    message = t_of(request).gettext("This message is closed: it can no longer be answered.")
+    return page(request, "message.html", status_code=409, message=message)
+
+
 def _gone(request: Request) -> Response:
     message = t_of(request).gettext("This message was answered or has expired.")
     return page(request, "message.html", status_code=404, message=message)
@@ -255,9 +337,8 @@ async def _posted(
 @router.post("/{item_id}/take")
 async def take(request: Request, item_id: str, operator: OperatorDep) -> Response:
     _, queue, item = await _posted(request, item_id, operator)
-    if item is None:
+    if item is None or await queue.take(item, operator.name) is None:
         return _gone(request)
-    await queue.take(item, operator.name)
     await request.app.state.console_audit.write(operator.name, "helpdesk_take", phone=item.phone)
     return RedirectResponse(f"/console/helpdesk/{item.id}", status_code=303)
 
@@ -268,11 +349,13 @@ async def answer(request: Request, item_id: str, operator: OperatorDep) -> Respo
     if item is None:
         return _gone(request)
     text = " ".join(form.get("text", "").split())[:MAX_ANSWER_CHARS]
-    if not text:
+    if not text and not item.closed:
         error = t_of(request).gettext("Type an answer first.")
         return page(request, "helpdesk_item.html", status_code=400, item=item, error=error)
-    await queue.answer(item, operator.name, text)
+    phone = item.phone
+    if not await queue.answer(item, operator.name, text):
+        return _closed(request, item)
     await request.app.state.console_audit.write(
-        operator.name, "helpdesk_answer", phone=item.phone, detail=f"{len(text)} characters"
+        operator.name, "helpdesk_answer", phone=phone, detail=f"{len(text)} characters"
     )
     return RedirectResponse("/console/helpdesk", status_code=303)

@@ -1,40 +1,65 @@
-"""Console operators in SQL (`console_operator`), their argon2id passwords, sign-in lockout.
+"""Console operators in SQL (`console_operator`): argon2id passwords, disabling, a
+supervisor's sealed TOTP secret, the demo accounts, and `python -m gateway operators`.
 
-`python -m gateway operators add NAME --role agent|supervisor` reads the password from
-standard input when it is not a terminal (else asks twice). Failed sign-ins are counted in
-Redis per name (a keyed hash of it, whether or not the name exists), so a guessed name and a
-wrong password get the same answer and the same lockout.
+`operators add NAME --role agent|supervisor` and `operators reset-password NAME` read the
+password from standard input when it is not a terminal (else ask twice); `operators list`,
+`disable NAME`, `enable NAME` and `reset-totp NAME` need nothing more. Every change is a line
+in the console's audit (operator `cli`). A disabled operator, or one whose password changed,
+loses every session at its next request: sessions begun before `sessions_after` are over.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import getpass
+import hashlib
+import hmac
+import os
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
+from typing import Any
 
 import anyio.to_thread
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from redis.asyncio import Redis
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from gateway.keys import Keys
-from gateway.schema import console_operator
+from gateway.console.audit import clean
+from gateway.schema import console_audit, console_operator
 
-__all__ = ["OperatorStore", "SigninLock", "register"]
+__all__ = [
+    "DEMO_OPERATORS",
+    "DEMO_PASSWORDS",
+    "DEMO_TOTP_SECRET",
+    "OperatorStore",
+    "StoredOperator",
+    "register",
+]
 
 ROLES = ("agent", "supervisor")
 MIN_PASSWORD_CHARS = 10
-_NAME_LABEL = "operator\0"
 _hasher = PasswordHasher()
 # Verified when the name is unknown, so that answer takes as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("not-a-password-of-anyone")
+_NONCE_BYTES = 12
+
+# The demo's accounts (README), made at start-up in development only; production refuses
+# their passwords and this TOTP secret even in a database copied from a demo.
+DEMO_TOTP_SECRET = "MASSARDEMOTOTPSECRETDEVONLY23456"  # noqa: S105 - base32, 160 bits
+DEMO_OPERATORS = {"amina": "agent", "samir": "supervisor"}
+DEMO_PASSWORDS = {"amina": "demo-agent-password", "samir": "demo-supervisor-password"}
 
 
 class OperatorExists(ValueError):
+    pass
+
+
+class NoSuchOperator(LookupError):
     pass
 
 
@@ -42,24 +67,71 @@ class OperatorExists(ValueError):
 class StoredOperator:
     name: str
     role: str
+    disabled_at: datetime | None = None
+    sessions_after: datetime | None = None
+    totp_secret: str | None = None  # opened; None: not enrolled
+    created_at: datetime | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.disabled_at is None
+
+    def session_valid(self, created: float) -> bool:
+        """Whether a session begun at `created` (epoch s) may go on."""
+        if self.disabled_at is not None:
+            return False
+        return self.sessions_after is None or created >= self.sessions_after.timestamp()
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise ValueError(f"a password has at least {MIN_PASSWORD_CHARS} characters")
 
 
 class OperatorStore:
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, *, key_secret: bytes = b"") -> None:
         self.engine = engine
+        self._secret = key_secret
 
-    def add(self, name: str, role: str, password: str) -> None:
+    # --- the TOTP secret, sealed --------------------------------------------------------
+
+    def _cipher(self, name: str) -> AESGCM:
+        if not self._secret:
+            raise ValueError("sealing a TOTP secret needs the identity key")
+        key = hmac.new(self._secret, f"console-totp\0{name}".encode(), hashlib.sha256)
+        return AESGCM(key.digest())
+
+    def seal(self, name: str, secret: str) -> str:
+        nonce = os.urandom(_NONCE_BYTES)
+        box = self._cipher(name).encrypt(nonce, secret.encode(), b"console_operator")
+        return base64.urlsafe_b64encode(nonce + box).decode()
+
+    def open(self, name: str, sealed: str | None) -> str | None:
+        if not sealed or not self._secret:
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(sealed.encode())
+            plain = self._cipher(name).decrypt(
+                raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], b"console_operator"
+            )
+        except (InvalidTag, ValueError):
+            return None
+        return plain.decode()
+
+    # --- writes ---------------------------------------------------------------------------
+
+    def add(self, name: str, role: str, password: str, *, totp_secret: str | None = None) -> None:
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
         if not name or len(name) > 64 or not name.replace("-", "").replace(".", "").isalnum():
             raise ValueError("a name is 1-64 letters, digits, '.' or '-'")
-        if len(password) < MIN_PASSWORD_CHARS:
-            raise ValueError(f"a password has at least {MIN_PASSWORD_CHARS} characters")
+        check_password(password)
         row = {
             "name": name,
             "role": role,
             "password_hash": _hasher.hash(password),
             "created_at": datetime.now(UTC),
+            "totp_box": self.seal(name, totp_secret) if totp_secret else None,
         }
         with self.engine.begin() as conn:
             found = conn.execute(
@@ -68,6 +140,59 @@ class OperatorStore:
             if found is not None:
                 raise OperatorExists(name)
             conn.execute(sa.insert(console_operator).values(**row))
+
+    def _update(self, name: str, **values: Any) -> None:
+        statement = (
+            sa.update(console_operator).where(console_operator.c.name == name).values(**values)
+        )
+        with self.engine.begin() as conn:
+            if conn.execute(statement).rowcount == 0:
+                raise NoSuchOperator(name)
+
+    def set_password(self, name: str, password: str) -> None:
+        """A new password; every session of the operator ends."""
+        check_password(password)
+        now = datetime.now(UTC)
+        self._update(name, password_hash=_hasher.hash(password), sessions_after=now)
+
+    def disable(self, name: str) -> None:
+        now = datetime.now(UTC)
+        self._update(name, disabled_at=now, sessions_after=now)
+
+    def enable(self, name: str) -> None:
+        self._update(name, disabled_at=None)
+
+    def set_totp(self, name: str, secret: str | None) -> None:
+        """Enrol (a secret) or clear (None: enrolled again at the next sign-in)."""
+        box = self.seal(name, secret) if secret else None
+        if secret is None:
+            self._update(name, totp_box=None, sessions_after=datetime.now(UTC))
+        else:
+            self._update(name, totp_box=box)
+
+    def ensure_demo(self) -> list[str]:
+        """The demo accounts that are missing, made (development only: the caller's check)."""
+        made = []
+        for name, role in DEMO_OPERATORS.items():
+            secret = DEMO_TOTP_SECRET if role == "supervisor" else None
+            try:
+                self.add(name, role, DEMO_PASSWORDS[name], totp_secret=secret)
+            except OperatorExists:
+                continue
+            made.append(name)
+        return made
+
+    # --- reads ----------------------------------------------------------------------------
+
+    def _stored(self, row: Any) -> StoredOperator:
+        return StoredOperator(
+            name=row.name,
+            role=row.role,
+            disabled_at=row.disabled_at,
+            sessions_after=row.sessions_after,
+            totp_secret=self.open(row.name, row.totp_box),
+            created_at=row.created_at,
+        )
 
     async def check(self, name: str, password: str) -> StoredOperator | None:
         """The operator if `password` is theirs; None otherwise (unknown name included)."""
@@ -81,73 +206,127 @@ class OperatorStore:
             _hasher.verify(row.password_hash if row else _DUMMY_HASH, password)
         except (VerificationError, InvalidHashError):
             return None
-        return StoredOperator(row.name, row.role) if row is not None else None
+        return self._stored(row) if row is not None else None
+
+    async def state(self, name: str) -> StoredOperator | None:
+        """The operator as stored now (read on every console request)."""
+        return await anyio.to_thread.run_sync(partial(self.get, name))
+
+    def get(self, name: str) -> StoredOperator | None:
+        query = sa.select(console_operator).where(console_operator.c.name == name[:64])
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return self._stored(row) if row is not None else None
+
+    def all(self) -> list[StoredOperator]:
+        query = sa.select(console_operator).order_by(console_operator.c.name)
+        with self.engine.connect() as conn:
+            return [self._stored(row) for row in conn.execute(query)]
 
 
-class SigninLock:
-    """Failed sign-ins per name in a window; locked from the `limit`-th until the window ends."""
-
-    def __init__(self, redis: Redis, *, key_secret: bytes, limit: int, lock_s: int) -> None:
-        self.redis, self.keys, self.limit, self.lock_s = redis, Keys(key_secret), limit, lock_s
-
-    def _key(self, name: str) -> str:
-        digest = self.keys.digest(name.strip().lower(), label=_NAME_LABEL)
-        return f"mg:{{console:{digest}}}:fails"
-
-    async def locked(self, name: str) -> bool:
-        count = await self.redis.get(self._key(name))
-        return count is not None and int(count) >= self.limit
-
-    async def failed(self, name: str) -> None:
-        key = self._key(name)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.incr(key)
-            pipe.expire(key, self.lock_s)
-            await pipe.execute()
-
-    async def succeeded(self, name: str) -> None:
-        await self.redis.delete(self._key(name))
+# --- python -m gateway operators ------------------------------------------------------------
 
 
-def _add(args: argparse.Namespace) -> int:
-    from gateway.cli import _load_settings
-    from gateway.store import open_database
-
+def _password() -> str | None:
     if sys.stdin.isatty():
         password = getpass.getpass("password: ")
         if getpass.getpass("again: ") != password:
             print("massar-gateway: the passwords differ", file=sys.stderr)  # noqa: T201
-            return 2
-    else:
-        password = sys.stdin.readline().rstrip("\r\n")
+            return None
+        return password
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _audit_cli(engine: sa.Engine, action: str, name: str, reason: str | None) -> None:
+    """The line the console's audit keeps for a change made from the command line."""
+    row = {
+        "at": datetime.now(UTC),
+        "operator": "cli",
+        "action": action,
+        "reason": clean(reason or "", 500) or None,
+        "detail": clean(f"operator {name}", 200),
+    }
+    with engine.begin() as conn:
+        conn.execute(sa.insert(console_audit).values(**row))
+
+
+def _run(args: argparse.Namespace) -> int:
+    from gateway.cli import _load_settings
+    from gateway.store import open_database
+
     settings = _load_settings()
     engine = open_database(settings.database_url)
+    store = OperatorStore(engine, key_secret=settings.identity_key.get_secret_value().encode())
+    command: str = args.operators_command
     try:
-        OperatorStore(engine).add(args.name, args.role, password)
+        return _command(store, engine, command, args)
     except OperatorExists:
         print(f"massar-gateway: operator {args.name!r} exists already", file=sys.stderr)  # noqa: T201
+        return 1
+    except NoSuchOperator:
+        print(f"massar-gateway: no operator {args.name!r}", file=sys.stderr)  # noqa: T201
         return 1
     except ValueError as exc:
         print(f"massar-gateway: {exc}", file=sys.stderr)  # noqa: T201
         return 2
     except sa.exc.SQLAlchemyError as exc:
         print(  # noqa: T201
-            f"massar-gateway: cannot write the operator ({type(exc).__name__}); "
+            f"massar-gateway: cannot read or write the operators ({type(exc).__name__}); "
             "run `python -m gateway migrate` first",
             file=sys.stderr,
         )
         return 1
     finally:
         engine.dispose()
-    print(f"massar-gateway: operator {args.name} added ({args.role})")  # noqa: T201
+
+
+def _command(
+    store: OperatorStore, engine: sa.Engine, command: str, args: argparse.Namespace
+) -> int:
+    reason = getattr(args, "reason", None)
+    if command == "list":
+        for op in store.all():
+            state = "disabled" if op.disabled_at else "active"
+            second = "totp" if op.totp_secret else "-"
+            print(f"{op.name}\t{op.role}\t{state}\t{second}")  # noqa: T201
+        return 0
+    if command in ("add", "reset-password"):
+        password = _password()
+        if password is None:
+            return 2
+        if command == "add":
+            store.add(args.name, args.role, password)
+            _audit_cli(engine, "operator_add", args.name, f"role {args.role}")
+            print(f"massar-gateway: operator {args.name} added ({args.role})")  # noqa: T201
+            return 0
+        store.set_password(args.name, password)
+    elif command == "disable":
+        store.disable(args.name)
+    elif command == "enable":
+        store.enable(args.name)
+    elif command == "reset-totp":
+        store.set_totp(args.name, None)
+    _audit_cli(engine, f"operator_{command.replace('-', '_')}", args.name, reason)
+    print(f"massar-gateway: operator {args.name}: {command} done")  # noqa: T201
     return 0
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """`operators add NAME --role agent|supervisor`."""
+    """`operators add|list|disable|enable|reset-password|reset-totp`."""
     p_ops = sub.add_parser("operators", help="the console's operators (hotline agents)")
     ops = p_ops.add_subparsers(dest="operators_command", required=True)
     p_add = ops.add_parser("add", help="add an operator; the password comes from standard input")
     p_add.add_argument("name")
     p_add.add_argument("--role", choices=ROLES, required=True)
-    p_add.set_defaults(func=_add)
+    ops.add_parser("list", help="name, role, active or disabled, second factor")
+    helps = {
+        "disable": "disable an operator: every session of theirs ends",
+        "enable": "enable a disabled operator again",
+        "reset-password": "a new password from standard input: every session ends",
+        "reset-totp": "forget a supervisor's TOTP: enrolled again at the next sign-in",
+    }
+    for command, text in helps.items():
+        parser = ops.add_parser(command, help=text)
+        parser.add_argument("name")
+        parser.add_argument("--reason", default=None, help="kept in the audit")
+    p_ops.set_defaults(func=_run)

@@ -3,6 +3,12 @@ server-side through the gateway's real webhook routes, signed by the handsets' o
 providers sign. Beside the phone: the session JSON and the turn's log lines (already masked by
 `gateway.logs`). Open without sign-in only in development (GATEWAY_CONSOLE_OPEN_SIMULATOR).
 
+The simulator never reads a real family's data (issue #21): its handsets use only the
+sandbox's demo phones, or the test numbers of GATEWAY_CONSOLE_SIMULATOR_PHONES; any other
+number is refused, saying so, and audited. In production there is no simulator at all: it
+would sign the providers' webhooks with the real secrets and queue real messages to real
+phones (production also refuses to start with GATEWAY_CONSOLE_OPEN_SIMULATOR on).
+
 A handset and its transcript live in this process's memory, keyed by a browser cookie; a
 bounded number of them are kept (the least recently used go first).
 """
@@ -15,6 +21,7 @@ import secrets
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import anyio
 import httpx
@@ -22,8 +29,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from gateway.channels.common import same_secret
+from gateway.console.lookup import NOT_A_PHONE
 from gateway.console.web import ConsoleDenied, form_of, page, read_session, t_of
 from gateway.dialogs.model import ChannelKind
+from gateway.dialogs.texts import N_
 from gateway.phones import to_e164
 from gateway.settings import Env, Settings
 from gateway.simulate import PHONES, Inbox, Phone, SentMessage
@@ -37,7 +46,13 @@ SIM_COOKIE = "console_sim"
 MAX_HANDSETS = 500
 MAX_INPUT_CHARS = 2000
 MAX_LOG_LINES = 40
-DEMO_PHONES = ("+212600000001", "+212600000002", "+212600000099")
+# The sandbox's demo guardians (sandbox/demo.py): the only numbers a handset may use, with
+# GATEWAY_CONSOLE_SIMULATOR_PHONES.
+DEMO_PHONES = ("+212600000001", "+212600000002", "+212600000099", "+212700000001")
+REFUSED = N_(
+    "The simulator only talks as the demo phones or the test numbers "
+    "(GATEWAY_CONSOLE_SIMULATOR_PHONES): this number is refused."
+)
 
 _capturing: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
     "console_sim_capture", default=None
@@ -68,18 +83,42 @@ class Handset:
 
 
 def open_to_all(settings: Settings) -> bool:
+    if settings.env is Env.PRODUCTION:
+        return False
     if settings.console_open_simulator is not None:
         return settings.console_open_simulator
     return settings.env is Env.DEVELOPMENT
 
 
-def _allowed(request: Request) -> None:
-    if open_to_all(request.app.state.settings):
-        return
-    operator, expired = read_session(request)
-    if operator is None:
+def allowed_phone(settings: Settings, phone: str) -> bool:
+    """Whether a handset may use `phone`: a demo phone, or one of the test numbers."""
+    if phone in DEMO_PHONES:
+        return True
+    return any(
+        phone.startswith(entry[:-1]) if entry.endswith("*") else phone == entry
+        for entry in settings.console_simulator_phones
+    )
+
+
+async def _allowed(request: Request) -> None:
+    settings: Settings = request.app.state.settings
+    if settings.env is Env.PRODUCTION:
+        raise ConsoleDenied(404, N_("There is no simulator in production."))
+    operator, expired = await read_session(request)
+    if operator is not None:
+        request.state.console_operator = operator
+    elif not open_to_all(settings):
         raise ConsoleDenied(401, "expired" if expired else "signin")
-    request.state.console_operator = operator
+
+
+async def _refuse(request: Request, phone: str, channel: str) -> None:
+    """Audit a refused number (at a bounded rate when nobody is signed in)."""
+    audit = request.app.state.console_audit
+    operator = getattr(request.state, "console_operator", None)
+    if operator is not None:
+        await audit.write(operator.name, "simulator_refused", phone=phone, detail=channel)
+    else:
+        await audit.write_bounded("anonymous", "simulator_refused", phone=phone, detail=channel)
 
 
 def _handsets(request: Request) -> OrderedDict[tuple[str, str, str], Handset]:
@@ -152,8 +191,14 @@ async def _run(request: Request, handset: Handset, action: Any) -> Any:
 
 @router.get("", response_class=HTMLResponse)
 async def simulator(request: Request) -> Response:
-    _allowed(request)
+    await _allowed(request)
     channel, phone = _choice(request, dict(request.query_params))
+    t = t_of(request)
+    error = None if phone else t.gettext(NOT_A_PHONE)
+    refused = phone is not None and not allowed_phone(request.app.state.settings, phone)
+    if refused:
+        await _refuse(request, phone or "", channel)
+        phone, error = None, t.gettext(REFUSED)
     sim = request.cookies.get(SIM_COOKIE) or secrets.token_urlsafe(18)
     handset = _handsets(request).get((sim, channel, phone or ""))
     if handset is not None and handset.started:
@@ -165,8 +210,6 @@ async def simulator(request: Request) -> Response:
         kind = ChannelKind(PHONES[channel].session_channel)
         session = await request.app.state.sessions.load(kind, phone)
         session_json = session.model_dump_json(indent=2) if session else ""
-    t = t_of(request)
-    not_phone = t.gettext("This is not a phone number: type it as the caller says it.")
     response = page(
         request,
         "simulator.html",
@@ -179,7 +222,8 @@ async def simulator(request: Request) -> Response:
         handset=handset,
         session_json=session_json,
         sim_csrf=sim,
-        error=None if phone else not_phone,
+        error=error,
+        status_code=403 if refused else 200,
     )
     response.set_cookie(SIM_COOKIE, sim, path="/console", httponly=True, samesite="strict")
     return response
@@ -187,15 +231,18 @@ async def simulator(request: Request) -> Response:
 
 @router.post("/send")
 async def send(request: Request) -> Response:
-    _allowed(request)
+    await _allowed(request)
     form = await form_of(request)
     sim = request.cookies.get(SIM_COOKIE, "")
     if not sim or not same_secret(form.get("csrf", ""), sim):
         raise ConsoleDenied(403, "This form has expired or was not sent from the console.")
     channel, phone = _choice(request, form)
-    target = f"/console/simulator?channel={channel}&phone={phone or ''}"
+    target = f"/console/simulator?channel={channel}&phone={quote(phone or '')}"
     if phone is None:
         return RedirectResponse(target, status_code=303)
+    if not allowed_phone(request.app.state.settings, phone):
+        await _refuse(request, phone, channel)
+        raise ConsoleDenied(403, REFUSED)
     handsets = _handsets(request)
     key = (sim, channel, phone)
     text = form.get("text", "")[:MAX_INPUT_CHARS]

@@ -1,28 +1,26 @@
-"""What every console page shares: templates, language, the signed session cookie, CSRF.
+"""What every console page shares: templates, language, the server-side session, CSRF.
 
-The session is a cookie signed with a key derived from `GATEWAY_IDENTITY_KEY` (itsdangerous):
-`{"n": operator, "r": role, "c": csrf token, "t": last seen}`. It is HttpOnly,
-SameSite=Strict, Secure in production, and ends after `GATEWAY_CONSOLE_IDLE_TIMEOUT_S` idle
-seconds; each page renews it. Every form carries the session's CSRF token (the sign-in form, a
-token of its own cookie), and a POST whose `Origin` names another site is refused.
+A session lives in Redis (`gateway.console.sessions`); the cookie holds only its opaque id
+(HttpOnly, SameSite=Strict, Secure in production), a new one at every sign-in. It ends at
+sign-out, after `GATEWAY_CONSOLE_IDLE_TIMEOUT_S` idle seconds, and at once when the operator
+is disabled or their password changes (the operator's row is read on every request). Every
+form carries the session's CSRF token (the sign-in form, a token of its own cookie), and a
+POST whose `Origin` names another site is refused.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
-import time
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from gateway.channels.common import same_secret
+from gateway.console.sessions import SessionData
 from gateway.dialogs.texts import N_
 from gateway.i18n import LANGS, Translator, translator
 from gateway.settings import Env, Settings
@@ -37,8 +35,11 @@ __all__ = [
 TEMPLATES = Path(__file__).parent / "templates"
 SESSION_COOKIE = "console_session"
 SIGNIN_CSRF_COOKIE = "console_signin_csrf"
+PENDING_COOKIE = "console_pending"
 LANG_COOKIE = "console_lang"
 ROLES = ("agent", "supervisor")
+# What a session id looks like (`secrets.token_urlsafe(32)`): anything else is no session.
+_SID = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 _env = Environment(
     loader=FileSystemLoader(TEMPLATES),
@@ -54,6 +55,7 @@ class Operator:
     name: str
     role: str
     csrf: str
+    session: SessionData | None = None  # None only for pages shown without a session
 
     @property
     def supervisor(self) -> bool:
@@ -74,11 +76,10 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-def _serializer(settings: Settings) -> URLSafeSerializer:
-    key = hmac.new(
-        settings.identity_key.get_secret_value().encode(), b"console-session", hashlib.sha256
-    ).hexdigest()
-    return URLSafeSerializer(key, salt="console-session")
+def client_address(request: Request) -> str:
+    """The client's address: the socket's peer, which uvicorn replaces with X-Forwarded-For's
+    only when the peer is a trusted proxy (`forwarded_allow_ips`); never the header itself."""
+    return request.client.host if request.client is not None else "unknown"
 
 
 def lang_of(request: Request) -> str:
@@ -94,46 +95,55 @@ def t_of(request: Request) -> Translator:
     return translator(lang_of(request))
 
 
-def read_session(request: Request) -> tuple[Operator | None, bool]:
-    """The signed-in operator, if any; and whether a session existed but ran idle too long."""
-    raw = request.cookies.get(SESSION_COOKIE)
-    if not raw:
+async def read_session(request: Request) -> tuple[Operator | None, bool]:
+    """The signed-in operator, if any; and whether a session cookie was there but its session
+    is over (idle, too old, signed out elsewhere, the operator disabled)."""
+    sid = request.cookies.get(SESSION_COOKIE)
+    if not sid:
         return None, False
-    settings = _settings(request)
-    try:
-        data = _serializer(settings).loads(raw)
-    except BadSignature:
+    if not _SID.match(sid):
         return None, False
-    if not isinstance(data, dict) or data.get("r") not in ROLES:
-        return None, False
-    if time.time() - float(data.get("t", 0)) > settings.console_idle_timeout_s:
+    state = request.app.state
+    data = await state.console_sessions.get(sid)
+    if data is None or data.role not in ROLES:
         return None, True
-    return Operator(str(data["n"]), str(data["r"]), str(data["c"])), False
+    stored = await state.console_operators.state(data.name)
+    if stored is None or not stored.session_valid(data.created):
+        await state.console_sessions.end(sid)
+        return None, True
+    return Operator(stored.name, stored.role, data.csrf, data), False
 
 
-def require_operator(request: Request) -> Operator:
-    """The signed-in operator (kept on `request.state` so pages renew the cookie)."""
-    operator, expired = read_session(request)
+async def require_operator(request: Request) -> Operator:
+    """The signed-in operator (kept on `request.state` for the page's header)."""
+    operator, expired = await read_session(request)
     if operator is None:
         raise ConsoleDenied(401, "expired" if expired else "signin")
     request.state.console_operator = operator
     return operator
 
 
-def require_supervisor(request: Request) -> Operator:
-    operator = require_operator(request)
+async def require_supervisor(request: Request) -> Operator:
+    operator = await require_operator(request)
     if not operator.supervisor:
         raise ConsoleDenied(403, N_("This action is for supervisors."))
     return operator
 
 
-def check_form(request: Request, form: dict[str, str], operator: Operator | None) -> None:
-    """403 unless the form's CSRF token is the session's (or the sign-in cookie's) and the
-    request does not come from another site."""
+def check_form(
+    request: Request,
+    form: dict[str, str],
+    operator: Operator | None,
+    *,
+    expected: str | None = None,
+) -> None:
+    """403 unless the form's CSRF token is the session's (or `expected`, else the sign-in
+    cookie's) and the request does not come from another site."""
     origin = request.headers.get("origin")
     if origin and origin not in (_settings(request).public_url, _own_origin(request)):
         raise ConsoleDenied(403, N_("This form was sent from another site."))
-    expected = operator.csrf if operator else request.cookies.get(SIGNIN_CSRF_COOKIE)
+    if expected is None:
+        expected = operator.csrf if operator else request.cookies.get(SIGNIN_CSRF_COOKIE)
     if not expected or not same_secret(form.get("csrf", ""), expected):
         raise ConsoleDenied(403, N_("This form has expired or was not sent from the console."))
 
@@ -142,24 +152,17 @@ def _own_origin(request: Request) -> str:
     return f"{request.url.scheme}://{request.url.netloc}"
 
 
-def set_session(request: Request, response: Response, operator: Operator) -> None:
+def set_session(request: Request, response: Response, sid: str) -> None:
     settings = _settings(request)
-    value = _serializer(settings).dumps(
-        {"n": operator.name, "r": operator.role, "c": operator.csrf, "t": int(time.time())}
-    )
     response.set_cookie(
         SESSION_COOKIE,
-        value,
-        max_age=settings.console_idle_timeout_s,
+        sid,
+        max_age=settings.console_session_max_s,
         path="/console",
         httponly=True,
         samesite="strict",
         secure=settings.env is Env.PRODUCTION,
     )
-
-
-def new_operator_session(name: str, role: str) -> Operator:
-    return Operator(name, role, secrets.token_urlsafe(24))
 
 
 def clear_session(response: Response) -> None:
@@ -169,11 +172,12 @@ def clear_session(response: Response) -> None:
 def page(
     request: Request, template: str, *, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
-    """A page in the request's language; a signed-in operator's cookie is renewed."""
+    """A page in the request's language."""
     lang = lang_of(request)
     t = translator(lang)
     operator: Operator | None = getattr(request.state, "console_operator", None)
     context.setdefault("csrf", operator.csrf if operator else "")
+    context.setdefault("simulator_shown", _settings(request).env is not Env.PRODUCTION)
     html = _env.get_template(template).render(
         _=t.gettext,
         lang=lang,
@@ -186,8 +190,6 @@ def page(
     response = HTMLResponse(html, status_code=status_code)
     if request.query_params.get("lang") in LANGS:
         response.set_cookie(LANG_COOKIE, lang, path="/console", samesite="strict")
-    if operator is not None:
-        set_session(request, response, operator)
     return response
 
 

@@ -55,6 +55,20 @@ class State(StrEnum):
     ASK_AGENT = "ask_agent"  # the next message goes to a person (the helpdesk queue)
 
 
+# Screens that show one child's data: the child's opaque id is in the session's `child`.
+CHILD_SCREENS = frozenset({State.ABSENCES, State.SEMESTER, State.GRADES, State.REREG})
+
+
+def child_shown(session: Session) -> str | None:
+    """The child (opaque id) whose data the session's screen shows, else None. A message
+    holding that screen is tagged with it, so the console shows its text only after an
+    agent's check of that child (issue #21)."""
+    child = session.data.get("child")
+    if session.state in CHILD_SCREENS and isinstance(child, str):
+        return child
+    return None
+
+
 class Intent(StrEnum):
     ABSENCES = "abs"
     GRADES = "notes"

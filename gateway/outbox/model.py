@@ -56,6 +56,9 @@ class OutMessage:
     # operator link its SMS came in on (Kannel's `to` and smsc-id). None: the sender's choice.
     sender_id: str | None = None
     route: str | None = None
+    # The child the text is about (the backend's opaque student id), when the code that
+    # queued it knows: the console shows such a text only after an agent checked that child.
+    student: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -138,6 +138,8 @@ def encode(
         doc["from"] = msg.sender_id
     if msg.route is not None:
         doc["via"] = msg.route
+    if msg.student is not None:
+        doc["stu"] = msg.student
     if job is not None:
         doc["job"] = job
     if guard is not None:
@@ -168,6 +170,7 @@ def decode(stream: str, entry_id: str, fields: Mapping[bytes | str, bytes | str]
             attempt=int(doc.get("n", 0)),
             sender_id=_optional(doc.get("from")),
             route=_optional(doc.get("via")),
+            student=_optional(doc.get("stu")),
         )
         job = doc.get("job")
         if job is not None and not isinstance(job, dict):

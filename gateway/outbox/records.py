@@ -9,7 +9,8 @@ Workers write outcomes in batches (one transaction per batch); provider status c
 move a record by its provider id (Twilio), or by its own id when the provider's report names
 ours (Kannel's `dlr-url`). Bodies (`text`, `options`) are kept for
 `GATEWAY_MESSAGE_BODY_RETENTION_H` hours: reads hide older ones and `purge_bodies` empties
-them. Calls run in a worker thread so the event loop never waits on the database.
+them; records themselves (delivery records) are deleted after `RECORD_RETENTION` (90 days,
+DOMAIN.md §6). Calls run in a worker thread so the event loop never waits on the database.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from gateway.schema import address_h, dialect_insert, outbound_message
 __all__ = ["RANK", "MessageRecords", "Outcome", "mask_address"]
 
 RANK = {"queued": 0, "sent": 1, "delivered": 2, "failed": 2, "read": 3}
+RECORD_RETENTION = timedelta(days=90)  # delivery records (DOMAIN.md §6)
 
 
 def mask_address(address: str) -> str:
@@ -84,6 +86,7 @@ class MessageRecords:
                 "options": sa.func.coalesce(excluded.options, table.c.options),
                 "updated_at": excluded.updated_at,
                 "sent_at": sa.func.coalesce(table.c.sent_at, excluded.sent_at),
+                "student_id": sa.func.coalesce(excluded.student_id, table.c.student_id),
             },
             # Forward only; a queued record may still be rewritten (attempts, late text).
             where=(table.c.status_rank < excluded.status_rank) | (table.c.status_rank == 0),
@@ -117,6 +120,7 @@ class MessageRecords:
             "created_at": msg.created_at,
             "updated_at": outcome.at,
             "sent_at": outcome.at if outcome.status == "sent" else None,
+            "student_id": msg.student,
         }
 
     async def status_callback(
@@ -164,11 +168,14 @@ class MessageRecords:
         return False if found is not None else None
 
     async def purge_bodies(self, now: datetime | None = None) -> int:
-        """Empty the bodies older than the retention; how many records were emptied."""
-        cutoff = (now or datetime.now(UTC)) - self.retention
-        return await anyio.to_thread.run_sync(partial(self._purge, cutoff))
+        """Empty the bodies older than the retention, delete the records older than 90 days;
+        how many records were emptied."""
+        now = now or datetime.now(UTC)
+        return await anyio.to_thread.run_sync(
+            partial(self._purge, now - self.retention, now - RECORD_RETENTION)
+        )
 
-    def _purge(self, cutoff: datetime) -> int:
+    def _purge(self, cutoff: datetime, records_cutoff: datetime) -> int:
         table = outbound_message
         statement = (
             sa.update(table)
@@ -179,6 +186,7 @@ class MessageRecords:
             .values(text=None, options=None)
         )
         with self.engine.begin() as conn:
+            conn.execute(sa.delete(table).where(table.c.created_at < records_cutoff))
             return conn.execute(statement).rowcount
 
     # --- reads ------------------------------------------------------------------------------
@@ -226,6 +234,7 @@ def _item(row: sa.Row[Any], address: str, cutoff: datetime) -> dict[str, Any]:
         "options": json.loads(row.options) if kept and row.options else [],
         "status": row.status,
         "error": row.error,
+        "student": row.student_id,
         "created_at": row.created_at.isoformat(),
         "updated_at": row.updated_at.isoformat(),
     }

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from datetime import time
+from ipaddress import ip_network
 from pathlib import Path
+from typing import Annotated, Self
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode
 
-from gateway.settings.names import DEMO_AGENTS_NUMBER, SenderName
+from gateway.settings.names import (
+    DEMO_AGENTS_NUMBER,
+    DEMO_SECRETS,
+    MIN_SECRET_CHARS,
+    InsecureSettings,
+    SenderName,
+)
 
 
 class VoiceSettings(BaseSettings):
@@ -72,14 +81,45 @@ class AlertSettings(BaseSettings):
 
 
 class ConsoleSettings(BaseSettings):
-    # The operators' console (/console, issue #16).
-    # Sign-in: the session cookie is signed with a key derived from GATEWAY_IDENTITY_KEY; it
-    # ends after this many idle seconds; so many failed sign-ins lock a name for a while.
+    # The operators' console (/console, issue #16; need-to-know and sign-in, issue #21).
+    # Sessions live in Redis (an opaque id in the cookie); one ends after this many idle
+    # seconds, and after `console_session_max_s` whatever happens.
     console_idle_timeout_s: int = Field(default=15 * 60, ge=60, le=8 * 3600)
+    console_session_max_s: int = Field(default=12 * 3600, ge=300, le=7 * 86400)
+    # Sign-in: so many failures from one address for one name lock that pair, so many from
+    # one address lock the address, for `console_signin_lock_s`; a name alone is never
+    # locked (anyone could lock every operator on results day) but, past
+    # `console_signin_name_slow_after` failures from anywhere, is checked at most once per
+    # `console_signin_name_interval_s`.
     console_signin_failures: int = Field(default=5, ge=1, le=100)
+    console_signin_address_failures: int = Field(default=20, ge=1, le=10000)
     console_signin_lock_s: int = Field(default=15 * 60, ge=1, le=86400)
-    # The channel simulator without sign-in; unset: only in development.
+    console_signin_name_slow_after: int = Field(default=10, ge=1, le=10000)
+    console_signin_name_interval_s: float = Field(default=2.0, gt=0, le=60)
+    # Failed sign-ins are audited, at most this many lines a minute (beyond: one line saying
+    # so), so an anonymous flood cannot fill the audit table.
+    console_audit_anonymous_per_minute: int = Field(default=30, ge=1, le=10000)
+    # An agent's failed checks of a child (code + birth date) count against the operator,
+    # never against the gateway's lockout of the phone typed: so many in the window stop
+    # that operator's checks (below Massar's own 3 per phone, which the gateway cannot skip).
+    console_check_failures: int = Field(default=2, ge=1, le=100)
+    console_check_lock_s: int = Field(default=15 * 60, ge=60, le=86400)
+    # How long a child's data stays shown in the session of the agent who checked it.
+    console_reveal_s: int = Field(default=15 * 60, ge=60, le=3600)
+    # Networks the console answers (`10.0.0.0/8,192.168.1.0/24`); unset: any. The client's
+    # address is the socket's, or X-Forwarded-For's when uvicorn trusts the proxy
+    # (`--forwarded-allow-ips` / FORWARDED_ALLOW_IPS, loopback by default).
+    console_networks: Annotated[tuple[str, ...], NoDecode] = ()
+    # Demo accounts (agent `amina`, supervisor `samir`, README) made at start-up; unset: only
+    # in development. Production refuses them, and their passwords and TOTP secret.
+    console_demo_operators: bool | None = None
+    # The channel simulator without sign-in; unset: only in development. Production refuses
+    # it on, and has no simulator at all (it would sign provider webhooks and queue real
+    # messages to real phones).
     console_open_simulator: bool | None = None
+    # Numbers the simulator's handsets may use besides the sandbox's demo phones: E.164
+    # numbers, or prefixes ending in `*` (`+2126999*`), comma-separated.
+    console_simulator_phones: Annotated[tuple[str, ...], NoDecode] = ()
     # What the printable leaflet tells parents (and the simulator dials).
     leaflet_ussd_code: str = Field(default="*2020#", max_length=20)
     leaflet_sms_number: str = Field(default="2020", max_length=20)
@@ -87,5 +127,74 @@ class ConsoleSettings(BaseSettings):
     leaflet_telegram: str = Field(default="@MassarGatewayBot", max_length=40)
     leaflet_hotline: str = Field(default="0800 00 11 22", max_length=40)
     # A message in the helpdesk queue that nobody answered is closed after this long, with a
-    # message pointing to the hotline.
+    # message pointing to the hotline. A closed item keeps only the masked number, and its
+    # texts this long, then nothing.
     helpdesk_expiry_s: int = Field(default=4 * 3600, ge=60, le=7 * 86400)
+    helpdesk_closed_keep_s: int = Field(default=24 * 3600, ge=60, le=7 * 86400)
+    # `GET /admin/messages`: unset, on outside production only; its texts likewise. Each
+    # client has its own token (`name:token,name2:token2`), named in the audit line of each
+    # call; outside production GATEWAY_ADMIN_TOKEN is accepted too, as the client `admin`.
+    admin_messages: bool | None = None
+    admin_messages_texts: bool | None = None
+    admin_tokens: Annotated[dict[str, SecretStr], NoDecode] = Field(default_factory=dict)
+
+    @field_validator("console_networks", "console_simulator_phones", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("console_networks")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for network in value:
+            ip_network(network, strict=False)  # raises ValueError naming what is wrong
+        return value
+
+    @field_validator("console_simulator_phones")
+    @classmethod
+    def _test_phones(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            if not re.fullmatch(r"\+[0-9]{4,15}\*?", entry):
+                raise ValueError(f"{entry!r} is not an E.164 number or prefix (`+2126999*`)")
+        return value
+
+    @field_validator("admin_tokens", mode="before")
+    @classmethod
+    def _named_tokens(cls, value: object) -> object:
+        """`name:token,name2:token2` (a name: letters, digits, `.`, `_`, `-`)."""
+        if not isinstance(value, str):
+            return value
+        tokens: dict[str, str] = {}
+        for part in (p.strip() for p in value.split(",") if p.strip()):
+            name, sep, token = part.partition(":")
+            if not sep or not re.fullmatch(r"[A-Za-z0-9._-]{1,32}", name) or not token:
+                raise ValueError("GATEWAY_ADMIN_TOKENS is `name:token,name2:token2`")
+            if name in tokens:
+                raise ValueError(f"GATEWAY_ADMIN_TOKENS names {name!r} twice")
+            tokens[name] = token
+        return tokens
+
+    @model_validator(mode="after")
+    def _console_in_production(self) -> Self:
+        """Production refuses the open simulator, the demo accounts and weak admin tokens."""
+        if str(getattr(self, "env", "")) != "production":
+            return self
+        problems = []
+        if self.console_open_simulator:
+            problems.append("GATEWAY_CONSOLE_OPEN_SIMULATOR must be off in production")
+        if self.console_demo_operators:
+            problems.append("GATEWAY_CONSOLE_DEMO_OPERATORS must be off in production")
+        for name, token in sorted(self.admin_tokens.items()):
+            value = token.get_secret_value()
+            if value in DEMO_SECRETS or len(value) < MIN_SECRET_CHARS:
+                problems.append(
+                    f"GATEWAY_ADMIN_TOKENS: {name}'s token is a demo value or shorter "
+                    f"than {MIN_SECRET_CHARS} characters"
+                )
+        if len({t.get_secret_value() for t in self.admin_tokens.values()}) < len(self.admin_tokens):
+            problems.append("GATEWAY_ADMIN_TOKENS: two clients share a token")
+        if problems:
+            raise InsecureSettings(problems)
+        return self

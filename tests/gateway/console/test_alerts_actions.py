@@ -12,13 +12,14 @@ from fastapi.testclient import TestClient
 
 from tests.gateway.conftest import SmsPhone
 from tests.gateway.console.conftest import add_operators, csrf_of, said, sign_in
+from tests.gateway.console.conftest import lookup as post_lookup
 from tests.gateway.test_alerts_demo import alerts_for, cursor, eventually, record_absence
 
 KHADIJA = "+212600000001"
 
 
 def lookup(client: TestClient, phone: str = KHADIJA) -> str:
-    page = client.get("/console/lookup", params={"phone": phone})
+    page = post_lookup(client, phone)
     assert page.status_code == 200
     return page.text
 
@@ -103,6 +104,9 @@ def test_an_alert_is_labelled_re_sent_once_and_counted_on_the_dashboard(
     record_absence(sandbox, found["students"][1]["id"], "08:30")
     eventually(lambda: len(alerts_for(gateway, KHADIJA)) == 1, "Khadija's alert")
     first = alerts_for(gateway, KHADIJA)[0]
+    records = gateway.app.state.records  # type: ignore[attr-defined]
+    stored = gateway.portal.call(records.get, first["id"])  # type: ignore[union-attr]
+    assert stored["student_id"] == found["students"][1]["id"]  # the child it is about
     assert sign_in(gateway, "samir").status_code == 303
 
     dashboard = gateway.get("/console/dashboard").text

@@ -26,8 +26,8 @@ from gateway.app import create_app
 from gateway.console.operators import OperatorStore
 from tests.conftest import REAL_REDIS, REDIS_URL
 from tests.databases import migrated
-from tests.gateway.conftest import gateway_settings
-from tests.gateway.console.conftest import PASSWORDS, ROLES, said
+from tests.gateway.conftest import TWILIO_TOKEN, gateway_settings, sign_twilio
+from tests.gateway.console.conftest import PASSWORDS, ROLES, TOTP_SECRETS, said, totp_codes
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -84,8 +84,9 @@ def server(seeded_sandbox_file: Path, tmp_path_factory: pytest.TempPathFactory) 
     from gateway.store import open_database
 
     engine = open_database(settings.database_url)
+    store = OperatorStore(engine, key_secret=settings.identity_key.get_secret_value().encode())
     for name, role in ROLES.items():
-        OperatorStore(engine).add(name, role, PASSWORDS[name])
+        store.add(name, role, PASSWORDS[name], totp_secret=TOTP_SECRETS.get(name))
     engine.dispose()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
     uv = uvicorn.Server(config)
@@ -162,11 +163,46 @@ def fill(browser: Any, form: str, **fields: str) -> None:
 
 
 def sign_in(browser: Any, server: str, name: str, lang: str) -> None:
+    """Name and password; a supervisor then types the code of his authenticator app (the
+    next one when this one was used by an earlier sign-in)."""
     browser.delete_all_cookies()
     browser.get(f"{server}/console/signin?lang={lang}")
     fill(browser, "#signin", name=name, password=PASSWORDS[name])
     click(browser, "#signin button")
+    if name in TOTP_SECRETS:
+        for code in totp_codes(TOTP_SECRETS[name]):
+            assert browser.find_elements("css selector", "#totp-form")
+            fill(browser, "#totp-form", code=code)
+            click(browser, "#totp-form button")
+            if not browser.find_elements("css selector", "#totp-form"):
+                break
     assert css(browser, "#operator").text.startswith(name)
+
+
+def look_up(browser: Any, server: str, phone: str) -> None:
+    """The lookup as an agent does it: the number typed into the form (a POST)."""
+    browser.get(f"{server}/console/lookup")
+    fill(browser, "#lookup-form", phone=phone)
+    click(browser, "#lookup-form button")
+
+
+def wrong_sms_answers(server: str, phone: str, times: int) -> None:
+    """The parent's own wrong code and birth date by SMS (Twilio's signed webhook): the
+    gateway's lockout of that phone counts them."""
+    url = f"{server}/channels/sms/twilio"
+    for i in range(times):
+        params = {
+            "MessageSid": f"SM{phone[-4:]}{i}{int(time.time() * 1000)}",
+            "AccountSid": "AC" + "1" * 32,
+            "From": phone,
+            "To": "+212500000000",
+            "Body": "Z990000003 01012001",
+            "NumMedia": "0",
+            "NumSegments": "1",
+        }
+        signature = sign_twilio(url, params, TWILIO_TOKEN)
+        response = httpx.post(url, data=params, headers={"X-Twilio-Signature": signature})
+        assert response.status_code == 200, response.text
 
 
 def assert_direction(browser: Any, lang: str) -> None:
@@ -193,22 +229,28 @@ def test_an_agent_looks_up_the_demo_phone_and_checks_a_child(
     fill(browser, "#lookup-form", phone="06 00 00 00 01")
     click(browser, "#lookup-form button")
     assert "+212*******01" in css(browser, "#phone h2").text
+    assert "0600000001" not in browser.current_url  # a POST: no number in the history
     assert_direction(browser, lang)
-    assert "2AP" in css(browser, "#children").text
+    before = css(browser, "main").text
+    for name in ("Khadija", "خديجة", "Youssef", "يوسف", "Salma", "سلمى"):
+        assert name not in before, name
+    assert not browser.find_elements("css selector", "#absences")
+    shot(browser, f"lookup-before-check-{lang}")
     fill(browser, "#verify", code="Z990000001", birth_date="14/09/2018")
     click(browser, "#verify button")
     assert css(browser, "#absences").is_displayed()
+    assert ("يوسف" if lang == "ar" else "Youssef") in css(browser, ".revealed h4").text
     shot(browser, f"lookup-checked-{lang}")
 
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_a_supervisor_clears_a_lockout(server: str, browser: Any, lang: str) -> None:
-    phone = "+212600000099" if lang == "ar" else "+212600000077"  # not the simulator's
+    # Two of the parent's own wrong answers by SMS: counted by the gateway's lockout (and by
+    # Massar's, which locks at the third: the other tests still check these phones' children).
+    phone = "+212700000001" if lang == "ar" else "+212600000002"
+    wrong_sms_answers(server, phone, 2)
     sign_in(browser, server, "samir", lang)
-    browser.get(f"{server}/console/lookup?phone={phone.replace('+', '%2B')}")
-    for _ in range(3):
-        fill(browser, "#verify", code="Z990000003", birth_date="01/01/2001")
-        click(browser, "#verify button")
+    look_up(browser, server, phone)
     assert css(browser, "#clear-lockout").is_displayed()
     shot(browser, f"lockout-{lang}")
     fill(browser, "#clear-lockout", reason="Le parent a confondu les dates")
@@ -286,7 +328,7 @@ def live_buttons(browser: Any) -> list[Any]:
 def test_an_unclear_sms_is_answered_from_the_queue(server: str, browser: Any, lang: str) -> None:
     word = f"zq{lang}{int(time.time() * 1000) % 10**8}"
     sign_in(browser, server, "amina", lang)
-    sms = f"{server}/console/simulator?channel=sms&phone=%2B212600000002&lang={lang}"
+    sms = f"{server}/console/simulator?channel=sms&phone=%2B212600000099&lang={lang}"
     browser.get(sms)
     fill(browser, "#send", text=f"{word} xqzzy")
     click(browser, "#send-button")
@@ -325,7 +367,7 @@ def test_script_typed_into_fields_is_shown_never_run(server: str, browser: Any) 
     fill(browser, "#lookup-form", phone=evil)
     click(browser, "#lookup-form button")
     assert css(browser, "[name=phone]").get_attribute("value") == evil[:64]  # maxlength
-    browser.get(f"{server}/console/lookup?phone=%2B212600000099")
+    look_up(browser, server, "+212600000099")
     fill(browser, "#verify", code=evil, birth_date=evil)
     click(browser, "#verify button")
     browser.get(f"{server}/console/helpdesk")
