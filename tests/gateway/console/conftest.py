@@ -17,12 +17,32 @@ from markupsafe import escape
 
 from gateway.console.operators import OperatorStore
 from gateway.i18n import translator
+from tests.conftest import REAL_REDIS, REDIS_URL
 from tests.gateway.conftest import PUBLIC_URL
 
 PASSWORDS = {"amina": "agent-password-1", "samir": "supervisor-password-1"}
 ROLES = {"amina": "agent", "samir": "supervisor"}
 TOTP_SECRETS = {"samir": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"}
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+@pytest.fixture(autouse=True)
+def _empty_helpdesk_queue() -> None:
+    """Start each test with no helpdesk item in the real test Redis.
+
+    The queue's keys (`mg:{helpdesk}:…`) are not per deployment, so an item an earlier test or
+    run left open would be closed, and its notice sent, by a later test's `expire`."""
+    if not REAL_REDIS:
+        return
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        keys = list(client.scan_iter(match="mg:{helpdesk}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
 
 
 def csrf_of(html: str) -> str:
