@@ -13,7 +13,7 @@
 Errors form one tree under `BackendError`; see `backend_client.errors`.
 """
 
-from .client import DEFAULT_LIMITS, DEFAULT_TIMEOUT, GUARDIANS_BATCH_MAX, MassarClient, RetryPolicy
+from .client import DEFAULT_LIMITS, DEFAULT_TIMEOUT, GUARDIANS_BATCH_MAX, MassarClient
 from .deadline import Clock, Deadline
 from .errors import (
     BackendError,
@@ -72,6 +72,7 @@ from .models import (
     VerifyResult,
     YearResult,
 )
+from .policy import RetryPolicy
 from .routes import ROUTES, Route
 
 __all__ = [

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import Any, Final, TypeVar
 
 import anyio
 import httpx
@@ -31,16 +31,12 @@ from .errors import (
     Unauthorized,
     VerificationLocked,
 )
+from .policy import RetryPolicy, Sleep
 from .routes import Route
-
-if TYPE_CHECKING:
-    from .client import RetryPolicy
 
 __all__: list[str] = []
 
 M = TypeVar("M", bound=BaseModel)
-
-Sleep = Callable[[float], Awaitable[None]]
 
 
 _REJECTIONS: Final[dict[int, type[BackendRejected]]] = {

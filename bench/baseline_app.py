@@ -22,8 +22,8 @@ from redis.asyncio import Redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gateway.channels.at_ussd import parse_payload
 from gateway.channels.common import ChannelError, fields, read_form
+from gateway.channels.ussd.africastalking import parse_payload
 
 MENU = "CON Services Massar :\n1. Absences\n2. Notes\n3. Inscription\n4. Aide\n5. Arabe"
 SESSION_TTL_S = 180

@@ -41,8 +41,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import loadgen
@@ -281,14 +279,6 @@ def median_cost(runs: Sequence[dict[str, Any]]) -> dict[str, object]:
     }
     out["redis_calls_by_command"] = costs[0].get("redis_calls_by_command", {})
     return out
-
-
-def metrics_snapshot(port: int) -> str | None:
-    try:
-        resp = httpx.get(f"http://{HOST}:{port}/metrics", timeout=2)
-    except httpx.HTTPError:
-        return None
-    return resp.text if resp.status_code == 200 else None
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

@@ -13,8 +13,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from gateway.channels import at_ussd
 from gateway.channels.common import MAX_BODY_BYTES, PayloadError
+from gateway.channels.ussd import africastalking
 from gateway.dialogs import texts
 from gateway.dialogs.pages import gsm_fold
 from gateway.i18n import translator
@@ -30,7 +30,7 @@ from tests.gateway.channels.conftest import (
 )
 from tests.gateway.conftest import AT_TOKEN, UssdPhone
 
-ROUTE = at_ussd.ROUTE
+ROUTE = africastalking.ROUTE
 GUARDIAN = "+212600000001"  # prefers Arabic; Youssef Z990000001 (14/09/2018), Salma Z990000002
 FR_GUARDIAN = "+212600000002"  # prefers French; Adam Z990000003 (14/03/2012)
 UNLINKED = "+212600000099"  # a guardian record with no student
@@ -111,7 +111,7 @@ def test_parse_payload_reads_the_recorded_forms(
     name: str, changes: dict[str, str], phone: str, text: str
 ) -> None:
     form = {**fixture("africastalking", name), **changes}
-    req = at_ussd.parse_payload(form)
+    req = africastalking.parse_payload(form)
     assert req.session_id == form["sessionId"]
     assert req.service_code == "*2020#"
     assert req.phone == phone
@@ -143,7 +143,7 @@ def test_parse_payload_refuses_a_form_without_a_session_or_phone(
         else:
             form[field] = value
     with pytest.raises(PayloadError) as caught:
-        at_ussd.parse_payload(form)
+        africastalking.parse_payload(form)
     assert caught.value.reason == reason
 
 
