@@ -31,6 +31,7 @@ from gateway.console.web import (
     page,
     t_of,
 )
+from gateway.dialogs.absences import absence_figures
 from gateway.dialogs.conversation import BINDING_VALIDITY
 from gateway.dialogs.inputs import parse_birth_date, parse_massar_code
 from gateway.dialogs.model import ChannelKind
@@ -221,4 +222,5 @@ async def check_child(state: Any, view: PhoneView, code: str, birth: Any) -> dic
         pass
     except BackendError:
         return {"child": child, "error": N_("Massar does not answer now: try again in a moment.")}
-    return {"child": child, "absences": absences, "grades": grades}
+    figures = absence_figures(absences) if absences is not None else None  # the channels' rule
+    return {"child": child, "absences": absences, "figures": figures, "grades": grades}

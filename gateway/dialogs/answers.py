@@ -7,12 +7,12 @@ from datetime import date
 
 from backend_client.errors import NotFound, RateLimited, VerificationLocked
 from backend_client.models import (
-    AbsenceStatus,
     ApplicationKind,
     EnrolmentApplication,
     StudentSummary,
 )
 from gateway.dialogs import texts
+from gateway.dialogs.absences import absence_figures
 from gateway.dialogs.conversation import ABSENCES_READ, Conversation, Intent, State
 from gateway.dialogs.model import Event, Lang, Reply
 from gateway.dialogs.navigation import home, show
@@ -74,22 +74,19 @@ async def answer_absences(conv: Conversation) -> Reply:
         limit=ABSENCES_READ,
         deadline=turn.deadline,
     )
-    totals = page.totals
-    unjustified = sorted(
-        (a for a in page.items if a.status is AbsenceStatus.UNJUSTIFIED),
-        key=lambda a: (a.date, a.start_time),
-        reverse=True,
-    )
-    count = len(unjustified)
+    figures = absence_figures(page)  # the one rule (DOMAIN.md §4): rejected excuses count
+    count = figures.unjustified_count
     header = t.ngettext(
         texts.ABSENCES_HEADER,
         count,
         name=conv.name(child),
-        hours=t.number(totals.unjustified_hours),
+        hours=t.number(figures.unjustified_hours),
         since=t.day(since),
     )
-    lines = [absence_line(t, a) for a in unjustified]
-    footer_parts = [t.gettext(texts.JUSTIFIED_HOURS, hours=t.number(totals.justified_hours))]
+    lines = [absence_line(t, a) for a in figures.unjustified]
+    footer_parts = [t.gettext(texts.JUSTIFIED_HOURS, hours=t.number(figures.justified_hours))]
+    if figures.late_count:
+        footer_parts.append(t.ngettext(texts.LATE_COUNT, figures.late_count))
     if count:
         footer_parts.append(t.gettext(texts.HOW_TO_JUSTIFY))
     return conv.paged(lines, header=header, footer=" ".join(footer_parts))

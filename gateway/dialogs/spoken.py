@@ -35,6 +35,10 @@ ABSENCE_LINE = Np_(
     "%(day)s, %(hours)s hours of absence.",
 )
 LATE_LINE = N_("%(day)s, late.")
+ABSENCE_LINE_REFUSED = Np_(
+    "%(day)s, %(hours)s hour of absence, excuse refused.",
+    "%(day)s, %(hours)s hours of absence, excuse refused.",
+)
 JUSTIFIED_HOURS = Np_(
     "Justified absences, %(hours)s hour in all.",
     "Justified absences, %(hours)s hours in all.",
@@ -76,6 +80,7 @@ VARIANTS: dict[str | tuple[str, str], str | tuple[str, str] | Counted] = {
     texts.ABSENCES_HEADER: ABSENCES_HEADER,
     texts.ABSENCE_LINE: Counted(ABSENCE_LINE, by="hours"),
     texts.LATE_LINE: LATE_LINE,
+    texts.ABSENCE_LINE_REFUSED: Counted(ABSENCE_LINE_REFUSED, by="hours"),
     texts.JUSTIFIED_HOURS: Counted(JUSTIFIED_HOURS, by="hours"),
     texts.MARKS_HEADER: MARKS_HEADER,
     texts.SUBJECT_LINE: SUBJECT_LINE,

@@ -69,6 +69,8 @@ ABSENCES_HEADER = Np_(
 )
 ABSENCE_LINE = N_("%(day)s: %(hours)s h")
 LATE_LINE = N_("%(day)s: late")
+ABSENCE_LINE_REFUSED = N_("%(day)s: %(hours)s h (excuse refused)")
+LATE_COUNT = Np_("%(n)s late arrival.", "%(n)s late arrivals.")
 JUSTIFIED_HOURS = N_("Justified: %(hours)s h.")
 HOW_TO_JUSTIFY = N_("To justify, contact the school.")
 
