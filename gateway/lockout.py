@@ -114,6 +114,17 @@ class RedisLockout:
                 return True
         return False
 
+    async def locked_until(self, phone: str, code: str | None = None) -> float | None:
+        """When the latest lock on the phone (or `code`) ends, epoch s; None when unlocked.
+        A read for the refusal's wording ("try again in 15 minutes"), no rule of its own."""
+        keys = [self._phone_tag(phone) + ":until"]
+        if code is not None:
+            keys.append(self._code_tag(code) + ":until")
+        now = self._now_ms()
+        ends = [int(v) for v in [await self.redis.get(k) for k in keys] if v is not None]
+        latest = max((e for e in ends if e > now), default=None)
+        return latest / 1000 if latest is not None else None
+
     async def record_failure(self, phone: str, code: str) -> bool:
         """Count one failed verification; True when the phone or the code is now locked."""
         now = self._now_ms()

@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from gateway.channels.common import remembered_reply, reply_parts
 from gateway.channels.twilio_sms import MAX_INPUT_CHARS
 from gateway.dialogs.model import ChannelKind, ChannelProfile, Inbound, Lang, Option, Session
+from gateway.failures import part_down, part_of
 from gateway.i18n import translator
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
 from gateway.store import SessionStore
@@ -157,7 +158,8 @@ async def run_and_queue(
         await state.outbox.enqueue(
             reply_message(channel=channel, to=to, key=key, text=text, options=options, now=now)
         )
-    except (RedisError, SQLAlchemyError):
+    except (RedisError, SQLAlchemyError) as exc:
+        part_down(part_of(exc) or "redis", "chat_turn", exc)
         return try_again()
     return None
 

@@ -3,6 +3,7 @@ verification that binds a child to a phone; `want` opens a request for the right
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 from backend_client.errors import NotFound, RateLimited, VerificationLocked
@@ -26,10 +27,32 @@ from gateway.dialogs.wording import (
 )
 
 
-async def locked(conv: Conversation) -> Reply:
+async def locked(
+    conv: Conversation, code: str | None = None, *, retry_after: float | None = None
+) -> Reply:
+    """The refusal of a locked phone or code: how long to wait, and the hotline."""
     conv.events.append(Event(kind="verification_locked"))
-    conv.go(State.RESULT, lines=[conv.t.gettext(texts.LOCKED)])
-    return conv.reply(conv.t.gettext(texts.LOCKED), end=True)
+    text = locked_text(conv, await wait_s(conv, code, retry_after))
+    conv.go(State.RESULT, lines=[text])
+    return conv.reply(text, end=True)
+
+
+async def wait_s(conv: Conversation, code: str | None, retry_after: float | None) -> float | None:
+    """Seconds until the lock ends: the gateway's own counters, else the backend's hint."""
+    until = await conv.turn.lockout.locked_until(conv.inbound.sender, code)
+    if until is not None:
+        return until - conv.turn.now.timestamp()
+    return retry_after
+
+
+def locked_text(conv: Conversation, seconds: float | None) -> str:
+    t = conv.t
+    if seconds is None or seconds <= 0:
+        return t.gettext(texts.LOCKED)
+    minutes = max(1, round(seconds / 60))  # the turn began a moment before the count
+    if minutes <= 90:
+        return t.ngettext(texts.LOCKED_MINUTES, minutes)
+    return t.ngettext(texts.LOCKED_HOURS, math.ceil(minutes / 60))
 
 
 async def want(conv: Conversation, intent: Intent) -> Reply:
@@ -171,8 +194,8 @@ async def answer_application(conv: Conversation, number: str, birth_date: date) 
         app = await turn.backend.lookup_application(number, birth_date, deadline=turn.deadline)
     except NotFound:
         return await show(conv, State.APP_NUMBER, note=t.gettext(texts.APPLICATION_NOT_FOUND))
-    except (RateLimited, VerificationLocked):
-        return await locked(conv)
+    except (RateLimited, VerificationLocked) as exc:
+        return await locked(conv, retry_after=exc.retry_after)
     return await show(conv, State.RESULT, lines=application_lines(conv, app))
 
 
@@ -202,11 +225,11 @@ async def verify(conv: Conversation, code: str, birth_date: date) -> Reply:
     """Check a Massar code and birth date against the backend; bind the child on a match."""
     t, turn, phone = conv.t, conv.turn, conv.inbound.sender
     if await turn.lockout.is_locked(phone, code):
-        return await locked(conv)
+        return await locked(conv, code)
     try:
         result = await turn.backend.verify_student(code, birth_date, phone, deadline=turn.deadline)
-    except (VerificationLocked, RateLimited):
-        return await locked(conv)
+    except (VerificationLocked, RateLimited) as exc:
+        return await locked(conv, code, retry_after=exc.retry_after)
     found = await conv.lookup()
     linked = {s.id: s for s in found.students} if found else {}
     if result.match and result.student_id in linked:
@@ -222,5 +245,5 @@ async def verify(conv: Conversation, code: str, birth_date: date) -> Reply:
         return await home(conv, note=t.gettext(texts.BOUND, name=conv.name(child)))
     conv.events.append(Event(kind="verification_failed"))
     if await turn.lockout.record_failure(phone, code):
-        return await locked(conv)
+        return await locked(conv, code)
     return await show(conv, State.BIND_CODE, note=t.gettext(texts.NO_MATCH))

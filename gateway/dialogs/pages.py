@@ -83,11 +83,14 @@ def paginate(
     reserve: str,
     header: str = "",
     footer: str = "",
+    reserve_last: str | None = None,
 ) -> list[str]:
     """Group `lines` into pages that fit the budget once `reserve` (option lines) is added.
 
     The header opens the first page and the footer closes the last; a line is never split
-    unless it alone is longer than a page, and then it is cut at a word.
+    unless it alone is longer than a page, and then it is cut at a word. `reserve_last` is
+    what the last page shows instead ("0. Menu" without "9. More"): the footer may use the
+    room that leaves.
     """
     pages: list[str] = []
     current: list[str] = [header] if header else []
@@ -110,7 +113,9 @@ def paginate(
             limit = budget_for(profile, line + reserve) - screen_length(reserve) - 1
             current = [shorten(line, max(10, limit))]
     if footer:
-        if room([*current, footer]):
+        last = reserve if reserve_last is None else reserve_last
+        body = text_of([*current, footer])
+        if fits(profile, f"{body}\n{last}" if last else body):
             current.append(footer)
         else:
             pages.append(text_of(current))

@@ -89,6 +89,10 @@ class Lockout(Protocol):
 
     async def is_locked(self, phone: str, code: str | None = None) -> bool: ...
 
+    async def locked_until(self, phone: str, code: str | None = None) -> float | None:
+        """When the phone's (or the code's) lock ends, epoch seconds; None when unlocked."""
+        ...
+
     async def record_failure(self, phone: str, code: str) -> bool:
         """Count one failure; True when the phone or the code is now locked."""
         ...

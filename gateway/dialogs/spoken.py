@@ -71,6 +71,24 @@ MENTION_ASSEZ_BIEN = N_("Quite good.")
 MENTION_BIEN = N_("Good.")
 MENTION_TRES_BIEN = N_("Very good.")
 TOO_MANY = N_("Too many calls. Please wait a minute and call again.")
+# The caller is on the hotline already: "press zero" instead of its number.
+LOCKED = N_("Too many attempts. Please try again later, or press zero to speak to an agent.")
+LOCKED_MINUTES = Np_(
+    "Too many attempts. Please try again in %(n)s minute, or press zero to speak to an agent.",
+    "Too many attempts. Please try again in %(n)s minutes, or press zero to speak to an agent.",
+)
+LOCKED_HOURS = Np_(
+    "Too many attempts. Please try again in %(n)s hour, or press zero to speak to an agent.",
+    "Too many attempts. Please try again in %(n)s hours, or press zero to speak to an agent.",
+)
+NOT_REGISTERED = N_(
+    "This number is not registered with any school. Ask your child's school to add it,"
+    " or press zero to speak to an agent."
+)
+OUT_OF_SCOPE = N_(
+    "This line gives only absences, marks and enrolment files."
+    " For anything else, press zero to speak to an agent."
+)
 
 VARIANTS: dict[str | tuple[str, str], str | tuple[str, str] | Counted] = {
     texts.ASK_CODE: ASK_CODE,
@@ -105,4 +123,9 @@ VARIANTS: dict[str | tuple[str, str], str | tuple[str, str] | Counted] = {
     texts.MENTION_BIEN: MENTION_BIEN,
     texts.MENTION_TRES_BIEN: MENTION_TRES_BIEN,
     texts.TOO_MANY: TOO_MANY,
+    texts.LOCKED: LOCKED,
+    texts.LOCKED_MINUTES: LOCKED_MINUTES,
+    texts.LOCKED_HOURS: LOCKED_HOURS,
+    texts.NOT_REGISTERED: NOT_REGISTERED,
+    texts.OUT_OF_SCOPE: OUT_OF_SCOPE,
 }

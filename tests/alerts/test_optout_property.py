@@ -101,6 +101,9 @@ class NoLockout:
     async def is_locked(self, phone: str, code: str | None = None) -> bool:
         return False
 
+    async def locked_until(self, phone: str, code: str | None = None) -> float | None:
+        return None
+
     async def record_failure(self, phone: str, code: str) -> bool:
         return False
 
