@@ -18,6 +18,9 @@ prompt; in a sentence ("stop les notes") those words decide nothing.
 
 from __future__ import annotations
 
+import contextlib
+
+from backend_client.errors import BackendError
 from gateway.dialogs import texts
 from gateway.dialogs.answers import answer_application, open_intent, verify, want
 from gateway.dialogs.conversation import Conversation, Intent, State
@@ -149,10 +152,11 @@ def is_bot_start(inbound: Inbound) -> bool:
     return words[0] == "/start" or words[0].startswith("/start@")  # "/start@SomeBot"
 
 
-async def alerts_switch(conv: Conversation) -> Reply | None:
+async def alerts_switch(conv: Conversation, *, settled: bool = True) -> Reply | None:
     """The answer to a message that is only STOP or START (alerts off or on again for the
-    sender's phone), or None. Asked before anything reads the backend: it works while
-    Massar is down, and from a phone the backend does not know."""
+    sender's phone), or None. Done before anything reads the backend: it works while
+    Massar is down, and from a phone the backend does not know. Unless the language is
+    `settled`, the confirmation then tries Massar's `preferred_lang` for the guardian."""
     if conv.inbound.option_id is not None or is_bot_start(conv.inbound):
         return None  # Telegram's /start opens the chat: it turns nothing on by itself
     reading = understand(conv.inbound.text)
@@ -174,6 +178,11 @@ async def alerts_switch(conv: Conversation) -> Reply | None:
             channel = inbound.channel.value if chat else ChannelKind.SMS.value
             address = inbound.reply_to if telegram else None
             await prefs.set_channel(inbound.sender, channel, address, conv.turn.now)
+    if not settled:
+        with contextlib.suppress(BackendError):  # Massar down: the words typed decide
+            found = await conv.lookup()
+            if found is not None:
+                conv.set_lang(Lang(found.guardian.preferred_lang.value), chosen=False)
     conv.events.append(Event(kind="alerts_stopped" if stop else "alerts_started"))
     conv.go(State.START)
     said = texts.ALERTS_STOPPED if stop else texts.ALERTS_HERE if chat else texts.ALERTS_STARTED

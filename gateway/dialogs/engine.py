@@ -181,7 +181,7 @@ async def _dispatch(conv: Conversation, norm: str, *, fresh: bool, expired: bool
         if stored is not None:
             conv.set_lang(Lang(stored), chosen=True)
             settled = True
-    switched = await alerts_switch(conv)
+    switched = await alerts_switch(conv, settled=settled)
     if switched is not None:
         return switched
     found = await conv.lookup()

@@ -35,6 +35,7 @@ ABSENCE_LINE = Np_(
     "%(day)s, %(hours)s hours of absence.",
 )
 LATE_LINE = N_("%(day)s, late.")
+LATE_COUNT = Np_("And %(n)s late arrival.", "And %(n)s late arrivals.")
 ABSENCE_LINE_REFUSED = Np_(
     "%(day)s, %(hours)s hour of absence, excuse refused.",
     "%(day)s, %(hours)s hours of absence, excuse refused.",
@@ -98,6 +99,7 @@ VARIANTS: dict[str | tuple[str, str], str | tuple[str, str] | Counted] = {
     texts.ABSENCES_HEADER: ABSENCES_HEADER,
     texts.ABSENCE_LINE: Counted(ABSENCE_LINE, by="hours"),
     texts.LATE_LINE: LATE_LINE,
+    texts.LATE_COUNT: LATE_COUNT,
     texts.ABSENCE_LINE_REFUSED: Counted(ABSENCE_LINE_REFUSED, by="hours"),
     texts.JUSTIFIED_HOURS: Counted(JUSTIFIED_HOURS, by="hours"),
     texts.MARKS_HEADER: MARKS_HEADER,
