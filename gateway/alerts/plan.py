@@ -75,7 +75,8 @@ def alert_of(event: ChangeEvent) -> Alert | None:
     data = event.data
     names = {"name_fr": event.student_first_name_fr, "name_ar": event.student_first_name_ar}
     if event.type == ChangeType.ABSENCE_CREATED:
-        if not counts_as_unjustified(data.get("kind", "absence"), data.get("status", "")):
+        kind, status = str(data.get("kind", "absence")), str(data.get("status", ""))
+        if not counts_as_unjustified(kind, status):
             return None  # the one rule (DOMAIN.md §4): a lateness or a justified one is no alert
         keep = ("date", "start_time", "end_time", "hours")
         kind, payload = "absence", {**names, **{k: data.get(k) for k in keep}}

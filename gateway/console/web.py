@@ -23,6 +23,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from gateway.channels.common import same_secret
+from gateway.console.display import FILTERS
 from gateway.dialogs.texts import N_
 from gateway.i18n import LANGS, Translator, translator
 from gateway.settings import Env, Settings
@@ -47,6 +48,7 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_env.filters.update(FILTERS)  # statuses, channels, numbers and times as agents read them
 
 
 @dataclass(frozen=True, slots=True)
