@@ -9,21 +9,25 @@ from datetime import date
 from backend_client.errors import NotFound, RateLimited, VerificationLocked
 from backend_client.models import (
     ApplicationKind,
+    AssessmentKind,
+    SubjectGrades,
     EnrolmentApplication,
     StudentSummary,
 )
 from gateway.dialogs import texts
 from gateway.dialogs.absences import absence_figures
+from gateway.dialogs.subjects import short_name
 from gateway.dialogs.conversation import ABSENCES_READ, Conversation, Intent, State
 from gateway.dialogs.model import Event, Lang, Reply
 from gateway.dialogs.navigation import home, show
+
+USSD_UCS2_CHARS = 80  # a USSD screen in Arabic (CHANNELS.md §5): room for averages only
 from gateway.dialogs.wording import (
     MENTIONS,
     REASON_TEXTS,
     STATUS_TEXTS,
     absence_line,
     school_year_start,
-    short_subject,
 )
 
 
@@ -134,29 +138,12 @@ async def answer_grades(conv: Conversation) -> Reply:
         text = t.gettext(texts.MARKS_NOT_PUBLISHED, name=conv.name(child), semester=semester)
         return conv.reply(text, [conv.back_option()])
     conv.data["semester"] = semester
-    header = t.gettext(texts.MARKS_HEADER, name=conv.name(child), semester=semester)
-    lines = []
-    for subject in grades.subjects:
-        marks = t.join(
-            [
-                t.gettext(texts.ABSENT_MARK) if a.absent or a.score is None else t.number(a.score)
-                for a in subject.assessments
-            ]
-        )
-        scale = max((a.max_score for a in subject.assessments), default=20)
-        label = subject.name_ar if conv.lang is Lang.AR else subject.name_fr
-        if conv.lang is Lang.FR and not conv.turn.profile.speech:  # a voice says it whole
-            label = short_subject(subject.name_fr, subject.code)
-        average = "-" if subject.average is None else t.number(subject.average)
-        lines.append(
-            t.gettext(
-                texts.SUBJECT_LINE,
-                subject=label,
-                marks=marks,
-                average=average,
-                scale=t.number(scale),  # the spoken variant says "out of twenty"
-            )
-        )
+    # A USSD screen (80 Arabic characters) holds Massar's subject averages only; channels
+    # with room show the tests, the activities mark labelled, and Massar's average.
+    compact = conv.turn.profile.max_chars_ucs2 <= USSD_UCS2_CHARS
+    heading = texts.MARKS_HEADER_COMPACT if compact else texts.MARKS_HEADER
+    header = t.gettext(heading, name=conv.name(child), semester=semester)
+    lines = [subject_line(conv, subject, compact=compact) for subject in grades.subjects]
     footer = ""
     if grades.semester_average is not None:
         mention = t.gettext(MENTIONS[grades.mention.value]) if grades.mention else ""
@@ -164,6 +151,33 @@ async def answer_grades(conv: Conversation) -> Reply:
             texts.SEMESTER_AVERAGE, average=t.number(grades.semester_average), mention=mention
         ).strip()
     return conv.paged(lines, header=header, footer=footer)
+
+
+def subject_line(conv: Conversation, subject: SubjectGrades, *, compact: bool) -> str:
+    """One subject: its name, then Massar's average (never recomputed, DOMAIN.md §2); with
+    room, the tests first and the activities mark labelled as such."""
+    t = conv.t
+    average = "-" if subject.average is None else t.number(subject.average)
+    label = subject.name_ar if conv.lang is Lang.AR else subject.name_fr
+    if not conv.turn.profile.speech and (compact or conv.lang is Lang.FR):  # a voice says it whole
+        label = short_name(subject.code, conv.lang.value, label)
+    if compact:
+        return t.gettext(texts.SUBJECT_AVERAGE_LINE, subject=label, average=average)
+    tests, activities = [], []
+    for a in subject.assessments:
+        mark = t.gettext(texts.ABSENT_MARK) if a.absent or a.score is None else t.number(a.score)
+        if a.kind is AssessmentKind.ACTIVITES:
+            activities.append(t.gettext(texts.ACTIVITIES_MARK, mark=mark))
+        else:
+            tests.append(mark)
+    scale = max((a.max_score for a in subject.assessments), default=20)
+    return t.gettext(
+        texts.SUBJECT_LINE,
+        subject=label,
+        marks=t.join(tests + activities),
+        average=average,
+        scale=t.number(scale),  # the spoken variant says "out of twenty"
+    )
 
 
 def application_lines(conv: Conversation, app: EnrolmentApplication) -> list[str]:

@@ -47,6 +47,7 @@ JUSTIFIED_HOURS = Np_(
 MARKS_HEADER = N_("Marks of %(name)s, semester %(semester)s.")
 SUBJECT_LINE = N_("%(subject)s, marks %(marks)s, average %(average)s out of %(scale)s.")
 ABSENT_MARK = N_("absent")
+ACTIVITIES_MARK = N_("activities, %(mark)s")
 SEMESTER_AVERAGE = N_("Average of the semester, %(average)s. %(mention)s")
 ASK_APPLICATION = N_(
     "Type the eleven digits of the application number: the year, then the seven other digits."
@@ -105,6 +106,7 @@ VARIANTS: dict[str | tuple[str, str], str | tuple[str, str] | Counted] = {
     texts.MARKS_HEADER: MARKS_HEADER,
     texts.SUBJECT_LINE: SUBJECT_LINE,
     texts.ABSENT_MARK: ABSENT_MARK,
+    texts.ACTIVITIES_MARK: ACTIVITIES_MARK,
     texts.SEMESTER_AVERAGE: SEMESTER_AVERAGE,
     texts.ASK_APPLICATION: ASK_APPLICATION,
     texts.NOT_AN_APPLICATION: NOT_AN_APPLICATION,

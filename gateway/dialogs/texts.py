@@ -89,9 +89,12 @@ HOW_TO_JUSTIFY = N_("To justify, contact the school.")
 
 # Marks
 MARKS_HEADER = N_("%(name)s, semester %(semester)s:")
+MARKS_HEADER_COMPACT = N_("%(name)s, semester %(semester)s, Massar averages:")
 SUBJECT_LINE = N_("%(subject)s: %(marks)s = %(average)s")
+SUBJECT_AVERAGE_LINE = N_("%(subject)s %(average)s")
+ACTIVITIES_MARK = N_("act. %(mark)s")
 ABSENT_MARK = N_("abs")
-SEMESTER_AVERAGE = N_("Average: %(average)s %(mention)s")
+SEMESTER_AVERAGE = N_("Massar average: %(average)s %(mention)s")
 MARKS_NOT_PUBLISHED = N_("%(name)s: semester %(semester)s marks are not published yet.")
 MENTION_INSUFFISANT = N_("(Insufficient)")
 MENTION_PASSABLE = N_("(Fair)")

@@ -34,10 +34,6 @@ MENTIONS = {
 }
 
 
-def short_subject(name: str, code: str) -> str:
-    return name if len(name) <= 14 else code
-
-
 STATUS_TEXTS = {
     "submitted": texts.STATUS_SUBMITTED,
     "under_review": texts.STATUS_UNDER_REVIEW,
