@@ -10,18 +10,16 @@ from backend_client.errors import NotFound, RateLimited, VerificationLocked
 from backend_client.models import (
     ApplicationKind,
     AssessmentKind,
-    SubjectGrades,
     EnrolmentApplication,
     StudentSummary,
+    SubjectGrades,
 )
 from gateway.dialogs import texts
 from gateway.dialogs.absences import absence_figures
-from gateway.dialogs.subjects import short_name
 from gateway.dialogs.conversation import ABSENCES_READ, Conversation, Intent, State
 from gateway.dialogs.model import Event, Lang, Reply
 from gateway.dialogs.navigation import home, show
-
-USSD_UCS2_CHARS = 80  # a USSD screen in Arabic (CHANNELS.md §5): room for averages only
+from gateway.dialogs.subjects import short_name
 from gateway.dialogs.wording import (
     MENTIONS,
     REASON_TEXTS,
@@ -29,6 +27,8 @@ from gateway.dialogs.wording import (
     absence_line,
     school_year_start,
 )
+
+USSD_UCS2_CHARS = 80  # a USSD screen in Arabic (CHANNELS.md §5): room for averages only
 
 
 async def locked(
