@@ -8,7 +8,8 @@ from gateway.dialogs.model import ChannelProfile, Option
 from gateway.text import is_gsm7, screen_length
 
 # Letters French uses that GSM-7 lacks, folded to their nearest GSM-7 letter so one accent does
-# not turn a 160-character SMS into a 70-character one (CHANNELS.md §8).
+# not turn a 160-character SMS into a 70-character one (CHANNELS.md §8). Only these: é, è, à,
+# ù, É and Ç are GSM 03.38 letters and stay; chat apps and voice fold nothing.
 _GSM_FOLD = str.maketrans(
     {
         "ç": "c",
