@@ -17,6 +17,8 @@ import pydantic
 from gateway.settings import Settings
 
 STOP_GRACE_S = 10.0
+# What the migrations and the stores are written and tested for.
+SUPPORTED_DATABASES = ("sqlite:", "sqlite+pysqlite:", "postgresql:", "postgresql+psycopg:")
 
 
 def _load_settings() -> Settings:
@@ -35,9 +37,17 @@ def _upgrade(database_url: str) -> str | None:
 
     from gateway.migrate import head_revision, upgrade
 
+    if not database_url.startswith(SUPPORTED_DATABASES):
+        scheme = database_url.split(":", 1)[0][:24]  # never the rest: it may hold a password
+        print(  # noqa: T201
+            f"massar-gateway: cannot migrate the database: unsupported URL scheme {scheme!r}"
+            " (GATEWAY_DATABASE_URL: sqlite:///PATH or postgresql+psycopg://USER@HOST/NAME)",
+            file=sys.stderr,
+        )
+        return None
     try:
         upgrade(database_url)
-    except (sa.exc.SQLAlchemyError, CommandError, OSError) as exc:
+    except (sa.exc.SQLAlchemyError, CommandError, OSError, ImportError) as exc:
         print(f"massar-gateway: cannot migrate the database: {_reason(exc)}", file=sys.stderr)  # noqa: T201
         return None
     return head_revision()
@@ -213,14 +223,36 @@ def secret(args: argparse.Namespace) -> int:
     return 0
 
 
+def describe(parser: argparse.ArgumentParser) -> None:
+    """Give every subcommand's `--help` its one-line help as description (else it is empty)."""
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        for choice in action._choices_actions:
+            child = action.choices[choice.dest]
+            if not child.description:
+                child.description = choice.help
+            describe(child)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("massar-gateway")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gateway", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"massar-gateway {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p_serve = sub.add_parser("serve", help="run the gateway (settings from GATEWAY_* variables)")
     p_serve.add_argument("--host", default=None, help="default: GATEWAY_HOST or 127.0.0.1")
     p_serve.add_argument("--port", type=int, default=None, help="default: GATEWAY_PORT or 8000")
-    p_serve.add_argument("--workers", type=int, default=1)
+    p_serve.add_argument("--workers", type=int, default=1, help="server processes (default: 1)")
     p_serve.set_defaults(func=serve)
 
     p_migrate = sub.add_parser(
@@ -252,8 +284,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from gateway.simulate.phones import PHONES
 
     p_sim = sub.add_parser("simulate", help="talk to the gateway as a user of one channel")
-    p_sim.add_argument("--channel", choices=sorted(PHONES), default="ussd")
-    p_sim.add_argument("--phone", default="+212600000001")
+    p_sim.add_argument(
+        "--channel", choices=sorted(PHONES), default="ussd", help="the handset (default: ussd)"
+    )
+    p_sim.add_argument(
+        "--phone", default="+212600000001", help="the phone it calls from (default: a demo one)"
+    )
     p_sim.add_argument(
         "--url", default=None, help="a running gateway (default: an in-process one with a sandbox)"
     )
@@ -277,6 +313,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     register_operators(sub)  # operators add (the console's accounts, issue #16)
 
+    describe(parser)
     args = parser.parse_args(argv)
     result: int = args.func(args)
     return result

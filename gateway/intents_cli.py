@@ -23,11 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gateway.dialogs.intents import understand
+from gateway.dialogs.scope import out_of_scope
 from gateway.dialogs.vocabulary import Command
 
 AMBIGUOUS = "ambiguous"
 NONE = "none"
-LABELS = frozenset({*(c.value for c in Command), AMBIGUOUS, NONE})
+ELSEWHERE = "elsewhere"  # a question the gateway does not serve: no data answer (scope.py)
+LABELS = frozenset({*(c.value for c in Command), AMBIGUOUS, NONE, ELSEWHERE})
 # A wrong answer of this kind shows one thing for the other: the worst a parent can get.
 SWAPS = frozenset({("absences", "marks"), ("marks", "absences")})
 
@@ -56,6 +58,8 @@ class Score:
 
 def got(text: str) -> str:
     """What the gateway does with `text` as a first message: a request, ambiguous or none."""
+    if out_of_scope(text) is not None:
+        return ELSEWHERE
     reading = understand(text)
     if reading.choices:
         return AMBIGUOUS
@@ -86,7 +90,7 @@ def score(cases: Iterable[Case]) -> tuple[dict[str, Score], list[tuple[Case, str
             s.right += 1
             continue
         misses.append((case, outcome))
-        if outcome not in (NONE, AMBIGUOUS):  # an answer, and not the one asked for
+        if outcome not in (NONE, AMBIGUOUS, ELSEWHERE):  # an answer, not the one asked for
             s.wrong += 1
             s.swaps += (case.expected, outcome) in SWAPS
     return dict(scores), misses
@@ -109,7 +113,9 @@ def understand_command(args: argparse.Namespace) -> int:
         reading = understand(text)
         choices = ", ".join(c.value for c in reading.choices)
         what = f"ask: {choices}" if choices else got(text)
-        print(f"{text!r} -> {what} ({reading.lang or '?'})")  # noqa: T201
+        scope = out_of_scope(text)
+        why = f": {scope.why()} (the menu and the hotline, logged as unmatched)" if scope else ""
+        print(f"{text!r} -> {what} ({reading.lang or '?'}){why}")  # noqa: T201
     return 0
 
 

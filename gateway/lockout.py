@@ -140,6 +140,16 @@ class RedisLockout:
             tags.append((self._voice_tag(phone), self._voice_rules))
         return tags
 
+    def _until_keys(
+        self, phone: str, code: str | None, call: str | None, holder: bool
+    ) -> list[str]:
+        keys = [self._phone_tag(phone) + ":until"] if phone else []
+        if call is not None:
+            keys += [tag + ":until" for tag, _ in self._own_tags(phone, call)]
+        if code is not None and not holder:
+            keys.append(self._code_tag(code) + ":until")
+        return keys
+
     async def is_locked(
         self,
         phone: str,
@@ -154,17 +164,24 @@ class RedisLockout:
         ID's voice locks apply, as does the phone's (which only vouched channels set).
         `holder`: Massar links this phone to the code's child; a locked code does not stop it.
         """
-        keys = [self._phone_tag(phone) + ":until"] if phone else []
-        if call is not None:
-            keys += [tag + ":until" for tag, _ in self._own_tags(phone, call)]
-        if code is not None and not holder:
-            keys.append(self._code_tag(code) + ":until")
-        now = self._now_ms()
-        for key in keys:  # one GET each: the keys live in different cluster slots
-            until = await self.redis.get(key)
+        return await self.locked_until(phone, code, call=call, holder=holder) is not None
+
+    async def locked_until(
+        self,
+        phone: str,
+        code: str | None = None,
+        *,
+        call: str | None = None,
+        holder: bool = False,
+    ) -> float | None:
+        """When the latest lock that `is_locked` would see ends, epoch s; None when unlocked.
+        Also read for the refusal's wording ("try again in 15 minutes")."""
+        now, latest = self._now_ms(), 0
+        for key in self._until_keys(phone, code, call, holder):
+            until = await self.redis.get(key)  # one GET each: the keys live in different slots
             if until is not None and int(until) > now:
-                return True
-        return False
+                latest = max(latest, int(until))
+        return latest / 1000 if latest else None
 
     async def record_failure(
         self, phone: str, code: str, *, call: str | None = None, holder: bool = False

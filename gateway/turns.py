@@ -44,6 +44,7 @@ from gateway.dialogs.engine import step
 from gateway.dialogs.model import ChannelKind, ChannelProfile, Event, Inbound, Reply, Session
 from gateway.dialogs.pages import gsm_fold
 from gateway.dialogs.ports import Backend, Bindings, Lockout, Preferences
+from gateway.failures import part_down
 from gateway.i18n import translator
 from gateway.langs import LanguageMemo, remembered
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
@@ -77,6 +78,8 @@ LIVE_CHANNELS = frozenset({ChannelKind.USSD, ChannelKind.VOICE})
 SHED_EVENTS = frozenset({"backend_unavailable", "backend_timeout", "turn_over_budget"})
 # What a follow-up can wait out: the backend answers again later.
 FOLLOW_EVENTS = frozenset({"backend_unavailable", "backend_timeout"})
+# Massar's API did not answer (down, too slow, or an answer out of contract).
+BACKEND_DOWN = frozenset({"backend_unavailable", "backend_timeout", "backend_bad_response"})
 # A composed answer still unusable: try again later.
 UNANSWERED_EVENTS = SHED_EVENTS | {"backend_bad_response"}
 
@@ -140,7 +143,7 @@ class TurnRunner:
         try:
             return await self._run(prepare, profile, user, budget_s, message_id, render, remember_s)
         except RedisError as exc:
-            log.warning("turn_store_unavailable", channel=kind.value, error=type(exc).__name__)
+            part_down("redis", "turn", exc, channel=kind.value)  # the sessions' store
             self._count_shed(kind)
             return render(notice_step(prepare(None)[0], None, texts.BUSY, "store_unavailable"))
         finally:
@@ -228,6 +231,8 @@ class TurnRunner:
             begin_turn()
             result = await step(session, inbound, turn)
             kinds = {event.kind for event in result.events}
+            if kinds & BACKEND_DOWN:
+                part_down("backend", "turn", channel=profile.kind.value, events=sorted(kinds))
             if kinds & FOLLOW_EVENTS and await self._follow_later(
                 profile, inbound, session, message_id
             ):
@@ -329,6 +334,7 @@ class TurnRunner:
             message_id=msg.key,
             received_at=datetime.fromtimestamp(float(job["at"]), UTC),
             network=job.get("net"),
+            new_session=bool(job.get("new", False)),
         )
         stored = job.get("session")
         session = Session.model_validate_json(stored) if stored else None
@@ -384,13 +390,17 @@ def followup_job(inbound: Inbound, session: Session | None) -> dict[str, Any]:
         "opt": inbound.option_id,  # a button's id (a voice caller's "repeat")
         "net": inbound.network,
         "at": inbound.received_at.timestamp(),
+        "new": inbound.new_session,  # a dial opens a session: the language is found again
         "session": session.model_dump_json(exclude_defaults=True) if session else None,
     }
 
 
 def question_key(inbound: Inbound, session: Session | None) -> str:
-    """One pending follow-up per phone and question: who, where in the menus, what input."""
-    where = [session.state, session.data] if session is not None else ["start", {}]
+    """One pending follow-up per phone and question: who, where in the menus, what input
+    (two dials while Massar is slow are one question: one menu by SMS, not two)."""
+    # A new dial asks for the menu, whatever state the last session ended in.
+    fresh = session is None or inbound.new_session
+    where = ["start", {}] if session is None or fresh else [session.state, session.data]
     return json.dumps([inbound.sender, *where, inbound.text.strip()], sort_keys=True)
 
 
@@ -398,7 +408,8 @@ def notice_step(inbound: Inbound, session: Session | None, message: str, event: 
     """A closing one-line answer (`message` from the catalogs) in the user's language."""
     lang = (session.lang if session is not None else None) or script_of(inbound.text) or "ar"
     text = translator(lang).gettext(message)
-    if lang == "fr" and inbound.channel is not ChannelKind.VOICE:  # a voice keeps its accents
+    # Only SMS and USSD fold (to GSM-7 letters); chat apps and a voice keep every accent.
+    if lang == "fr" and inbound.channel in (ChannelKind.SMS, ChannelKind.USSD):
         text = gsm_fold(text)
     return Step(
         session=session or Session(),

@@ -48,6 +48,7 @@ from gateway.alerts.preferences import AlertPreference, SqlPreferences
 from gateway.alerts.quiet import QuietHours, next_local
 from gateway.alerts.store import AlertStore, Held
 from gateway.alerts.texts import compose, digest
+from gateway.failures import part_down, part_of
 from gateway.outbox.model import OutMessage
 from gateway.outbox.queue import Outbox
 from gateway.resilience.cache import Cache
@@ -127,7 +128,11 @@ class AlertsConsumer:
             await self.release_due()
             more = await self.step()
         except (BackendError, RedisError, SQLAlchemyError, OSError) as exc:
-            log.warning("alerts_round_failed", error=type(exc).__name__)
+            part = part_of(exc)
+            if part is not None:
+                part_down(part, "alerts_round", exc)
+            else:
+                log.warning("alerts_round_failed", error=type(exc).__name__)
             return self.config.retry_s
         return 0.0 if more else self.config.poll_s
 

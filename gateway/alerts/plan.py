@@ -24,6 +24,7 @@ from typing import Any
 from backend_client.models import ChangeEvent, ChangeType, GuardianContact
 from gateway.alerts.preferences import AlertPreference
 from gateway.alerts.texts import compose, is_decision
+from gateway.dialogs.absences import counts_as_unjustified
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
 
 __all__ = ["Alert", "Hold", "Plan", "alert_key", "alert_of", "message", "plan"]
@@ -74,8 +75,9 @@ def alert_of(event: ChangeEvent) -> Alert | None:
     data = event.data
     names = {"name_fr": event.student_first_name_fr, "name_ar": event.student_first_name_ar}
     if event.type == ChangeType.ABSENCE_CREATED:
-        if data.get("status") != "unjustified" or data.get("kind", "absence") != "absence":
-            return None
+        kind, status = str(data.get("kind", "absence")), str(data.get("status", ""))
+        if not counts_as_unjustified(kind, status):
+            return None  # the one rule (DOMAIN.md §4): a lateness or a justified one is no alert
         keep = ("date", "start_time", "end_time", "hours")
         kind, payload = "absence", {**names, **{k: data.get(k) for k in keep}}
         if not _is_day(data.get("date")):

@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from gateway.channels.common import remembered_reply, reply_child, reply_parts
 from gateway.channels.twilio_sms import MAX_INPUT_CHARS
 from gateway.dialogs.model import ChannelKind, ChannelProfile, Inbound, Lang, Option, Session
+from gateway.failures import part_down, part_of
 from gateway.i18n import translator
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
 from gateway.store import SessionStore
@@ -156,7 +157,8 @@ async def run_and_queue(
         channel = OutChannel(profile.kind.value)
         reply = reply_message(channel=channel, to=to, key=key, text=text, options=options, now=now)
         await state.outbox.enqueue(replace(reply, student=reply_child(rendered)))
-    except (RedisError, SQLAlchemyError):
+    except (RedisError, SQLAlchemyError) as exc:
+        part_down(part_of(exc) or "redis", "chat_turn", exc)
         return try_again()
     return None
 

@@ -43,6 +43,7 @@ from gateway.console.web import (
     page,
     t_of,
 )
+from gateway.dialogs.absences import AbsenceFigures, absence_figures
 from gateway.dialogs.conversation import BINDING_VALIDITY
 from gateway.dialogs.inputs import parse_birth_date, parse_massar_code
 from gateway.dialogs.model import ChannelKind
@@ -72,6 +73,7 @@ class Revealed:
     class_label: str
     until: datetime
     absences: AbsencesPage | None = None
+    figures: AbsenceFigures | None = None  # the channels' rule, from `absences`
     grades: Grades | None = None
     error: str | None = None  # a msgid
 
@@ -91,7 +93,7 @@ class ChildRow:
 
 @dataclass(frozen=True, slots=True)
 class MessageRow:
-    at: str
+    at: datetime
     channel: str
     kind: str
     status: str
@@ -179,10 +181,14 @@ async def phone_view(state: Any, phone: str, operator: Operator | None = None) -
     return view
 
 
+def _utc(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)  # SQLite gives naive UTC times
+
+
 def _message_row(record: dict[str, Any], visible: set[str]) -> MessageRow:
     shown = record.get("student") in visible
     return MessageRow(
-        at=str(record["created_at"])[:16].replace("T", " "),
+        at=_utc(datetime.fromisoformat(str(record["created_at"]))),
         channel=str(record["channel"]),
         kind=str(record["kind"]),
         status=str(record["status"]),
@@ -235,7 +241,10 @@ async def _child_data(
     except BackendError:
         error = N_("Massar does not answer now: try again in a moment.")
         return Revealed(**{**_fields(shown), "error": error})
-    return Revealed(**{**_fields(shown), "absences": absences, "grades": grades})
+    figures = absence_figures(absences) if absences is not None else None
+    return Revealed(
+        **{**_fields(shown), "absences": absences, "figures": figures, "grades": grades}
+    )
 
 
 def _fields(shown: Revealed) -> dict[str, Any]:
@@ -331,7 +340,7 @@ async def verify(request: Request, operator: OperatorDep) -> Response:
     code = parse_massar_code(normalise(form.get("code", "")[:40]))
     birth = parse_birth_date(normalise(form.get("birth_date", "")[:20]))
     if code is None or birth is None:
-        error = t.gettext("Type the Massar code and the birth date (DD/MM/YYYY).")
+        error = t.gettext("Type the Massar code and the birth date (DDMMYYYY).")
         return page(request, "lookup.html", query="", view=view, checked={"error": error})
     result = await check_child(state, view, operator, code, birth)
     await state.console_audit.write(

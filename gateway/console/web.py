@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from gateway.channels.common import same_secret
+from gateway.console.display import FILTERS
 from gateway.console.sessions import SessionData
 from gateway.dialogs.texts import N_
 from gateway.i18n import LANGS, Translator, translator
@@ -48,6 +49,7 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_env.filters.update(FILTERS)  # statuses, channels, numbers and times as agents read them
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,33 +3,68 @@ verification that binds a child to a phone; `want` opens a request for the right
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 from backend_client.errors import NotFound, RateLimited, VerificationLocked
 from backend_client.models import (
-    AbsenceStatus,
     ApplicationKind,
+    AssessmentKind,
     EnrolmentApplication,
     StudentSummary,
+    SubjectGrades,
 )
 from gateway.dialogs import texts
+from gateway.dialogs.absences import absence_figures
 from gateway.dialogs.conversation import ABSENCES_READ, Conversation, Intent, State
 from gateway.dialogs.model import Event, Lang, Reply
 from gateway.dialogs.navigation import home, show
+from gateway.dialogs.subjects import short_name
 from gateway.dialogs.wording import (
     MENTIONS,
     REASON_TEXTS,
     STATUS_TEXTS,
     absence_line,
     school_year_start,
-    short_subject,
 )
 
+USSD_UCS2_CHARS = 80  # a USSD screen in Arabic (CHANNELS.md §5): room for averages only
 
-async def locked(conv: Conversation) -> Reply:
+
+async def locked(
+    conv: Conversation,
+    code: str | None = None,
+    *,
+    holder: bool = False,
+    retry_after: float | None = None,
+) -> Reply:
+    """The refusal of a locked phone or code: how long to wait, and the hotline."""
     conv.events.append(Event(kind="verification_locked"))
-    conv.go(State.RESULT, lines=[conv.t.gettext(texts.LOCKED)])
-    return conv.reply(conv.t.gettext(texts.LOCKED), end=True)
+    text = locked_text(conv, await wait_s(conv, code, holder, retry_after))
+    conv.go(State.RESULT, lines=[text])
+    return conv.reply(text, end=True)
+
+
+async def wait_s(
+    conv: Conversation, code: str | None, holder: bool, retry_after: float | None
+) -> float | None:
+    """Seconds until the lock ends: the gateway's own counters, else the backend's hint."""
+    until = await conv.turn.lockout.locked_until(
+        conv.inbound.sender, code, call=conv.call_id(), holder=holder
+    )
+    if until is not None:
+        return until - conv.turn.now.timestamp()
+    return retry_after
+
+
+def locked_text(conv: Conversation, seconds: float | None) -> str:
+    t = conv.t
+    if seconds is None or seconds <= 0:
+        return t.gettext(texts.LOCKED)
+    minutes = max(1, round(seconds / 60))  # the turn began a moment before the count
+    if minutes <= 90:
+        return t.ngettext(texts.LOCKED_MINUTES, minutes)
+    return t.ngettext(texts.LOCKED_HOURS, math.ceil(minutes / 60))
 
 
 async def want(conv: Conversation, intent: Intent) -> Reply:
@@ -74,22 +109,19 @@ async def answer_absences(conv: Conversation) -> Reply:
         limit=ABSENCES_READ,
         deadline=turn.deadline,
     )
-    totals = page.totals
-    unjustified = sorted(
-        (a for a in page.items if a.status is AbsenceStatus.UNJUSTIFIED),
-        key=lambda a: (a.date, a.start_time),
-        reverse=True,
-    )
-    count = len(unjustified)
+    figures = absence_figures(page)  # the one rule (DOMAIN.md §4): rejected excuses count
+    count = figures.unjustified_count
     header = t.ngettext(
         texts.ABSENCES_HEADER,
         count,
         name=conv.name(child),
-        hours=t.number(totals.unjustified_hours),
+        hours=t.number(figures.unjustified_hours),
         since=t.day(since),
     )
-    lines = [absence_line(t, a) for a in unjustified]
-    footer_parts = [t.gettext(texts.JUSTIFIED_HOURS, hours=t.number(totals.justified_hours))]
+    lines = [absence_line(t, a) for a in figures.unjustified]
+    footer_parts = [t.gettext(texts.JUSTIFIED_HOURS, hours=t.number(figures.justified_hours))]
+    if figures.late_count:
+        footer_parts.append(t.ngettext(texts.LATE_COUNT, figures.late_count))
     if count:
         footer_parts.append(t.gettext(texts.HOW_TO_JUSTIFY))
     return conv.paged(lines, header=header, footer=" ".join(footer_parts))
@@ -114,29 +146,12 @@ async def answer_grades(conv: Conversation) -> Reply:
         text = t.gettext(texts.MARKS_NOT_PUBLISHED, name=conv.name(child), semester=semester)
         return conv.reply(text, [conv.back_option()])
     conv.data["semester"] = semester
-    header = t.gettext(texts.MARKS_HEADER, name=conv.name(child), semester=semester)
-    lines = []
-    for subject in grades.subjects:
-        marks = t.join(
-            [
-                t.gettext(texts.ABSENT_MARK) if a.absent or a.score is None else t.number(a.score)
-                for a in subject.assessments
-            ]
-        )
-        scale = max((a.max_score for a in subject.assessments), default=20)
-        label = subject.name_ar if conv.lang is Lang.AR else subject.name_fr
-        if conv.lang is Lang.FR and not conv.turn.profile.speech:  # a voice says it whole
-            label = short_subject(subject.name_fr, subject.code)
-        average = "-" if subject.average is None else t.number(subject.average)
-        lines.append(
-            t.gettext(
-                texts.SUBJECT_LINE,
-                subject=label,
-                marks=marks,
-                average=average,
-                scale=t.number(scale),  # the spoken variant says "out of twenty"
-            )
-        )
+    # A USSD screen (80 Arabic characters) holds Massar's subject averages only; channels
+    # with room show the tests, the activities mark labelled, and Massar's average.
+    compact = conv.turn.profile.max_chars_ucs2 <= USSD_UCS2_CHARS
+    heading = texts.MARKS_HEADER_COMPACT if compact else texts.MARKS_HEADER
+    header = t.gettext(heading, name=conv.name(child), semester=semester)
+    lines = [subject_line(conv, subject, compact=compact) for subject in grades.subjects]
     footer = ""
     if grades.semester_average is not None:
         mention = t.gettext(MENTIONS[grades.mention.value]) if grades.mention else ""
@@ -144,6 +159,33 @@ async def answer_grades(conv: Conversation) -> Reply:
             texts.SEMESTER_AVERAGE, average=t.number(grades.semester_average), mention=mention
         ).strip()
     return conv.paged(lines, header=header, footer=footer)
+
+
+def subject_line(conv: Conversation, subject: SubjectGrades, *, compact: bool) -> str:
+    """One subject: its name, then Massar's average (never recomputed, DOMAIN.md §2); with
+    room, the tests first and the activities mark labelled as such."""
+    t = conv.t
+    average = "-" if subject.average is None else t.number(subject.average)
+    label = subject.name_ar if conv.lang is Lang.AR else subject.name_fr
+    if not conv.turn.profile.speech and (compact or conv.lang is Lang.FR):  # a voice says it whole
+        label = short_name(subject.code, conv.lang.value, label)
+    if compact:
+        return t.gettext(texts.SUBJECT_AVERAGE_LINE, subject=label, average=average)
+    tests, activities = [], []
+    for a in subject.assessments:
+        mark = t.gettext(texts.ABSENT_MARK) if a.absent or a.score is None else t.number(a.score)
+        if a.kind is AssessmentKind.ACTIVITES:
+            activities.append(t.gettext(texts.ACTIVITIES_MARK, mark=mark))
+        else:
+            tests.append(mark)
+    scale = max((a.max_score for a in subject.assessments), default=20)
+    return t.gettext(
+        texts.SUBJECT_LINE,
+        subject=label,
+        marks=t.join(tests + activities),
+        average=average,
+        scale=t.number(scale),  # the spoken variant says "out of twenty"
+    )
 
 
 def application_lines(conv: Conversation, app: EnrolmentApplication) -> list[str]:
@@ -174,8 +216,8 @@ async def answer_application(conv: Conversation, number: str, birth_date: date) 
         app = await turn.backend.lookup_application(number, birth_date, deadline=turn.deadline)
     except NotFound:
         return await show(conv, State.APP_NUMBER, note=t.gettext(texts.APPLICATION_NOT_FOUND))
-    except (RateLimited, VerificationLocked):
-        return await locked(conv)
+    except (RateLimited, VerificationLocked) as exc:
+        return await locked(conv, retry_after=exc.retry_after)
     return await show(conv, State.RESULT, lines=application_lines(conv, app))
 
 
@@ -213,14 +255,14 @@ async def verify(conv: Conversation, code: str, birth_date: date) -> Reply:
     holder, maybe = await conv.holds_code(code)
     call = conv.call_id()
     if await turn.lockout.is_locked(phone, code, call=call, holder=holder):
-        return await locked(conv)
+        return await locked(conv, code, holder=holder)
     if holder or maybe:
         try:
             result = await turn.backend.verify_student(
                 code, birth_date, phone, deadline=turn.deadline
             )
-        except (VerificationLocked, RateLimited):
-            return await locked(conv)
+        except (VerificationLocked, RateLimited) as exc:
+            return await locked(conv, code, holder=holder, retry_after=exc.retry_after)
         found = await conv.lookup()
         linked = {s.id: s for s in found.students} if found else {}
         if result.match and result.student_id in linked:
@@ -236,5 +278,5 @@ async def verify(conv: Conversation, code: str, birth_date: date) -> Reply:
             return await home(conv, note=t.gettext(texts.BOUND, name=conv.name(child)))
     conv.events.append(Event(kind="verification_failed"))
     if await turn.lockout.record_failure(phone, code, call=call, holder=holder):
-        return await locked(conv)
+        return await locked(conv, code, holder=holder)
     return await show(conv, State.BIND_CODE, note=t.gettext(texts.NO_MATCH))

@@ -18,6 +18,9 @@ prompt; in a sentence ("stop les notes") those words decide nothing.
 
 from __future__ import annotations
 
+import contextlib
+
+from backend_client.errors import BackendError
 from gateway.dialogs import texts
 from gateway.dialogs.answers import answer_application, open_intent, verify, want
 from gateway.dialogs.conversation import Conversation, Intent, State
@@ -28,8 +31,10 @@ from gateway.dialogs.inputs import (
     split_pair,
 )
 from gateway.dialogs.intents import Reading, understand
-from gateway.dialogs.model import ChannelKind, Event, Lang, Reply
+from gateway.dialogs.masking import mask
+from gateway.dialogs.model import ChannelKind, Event, Inbound, Lang, Reply
 from gateway.dialogs.navigation import home, show
+from gateway.dialogs.scope import out_of_scope
 from gateway.dialogs.vocabulary import Command
 from gateway.dialogs.words import is_word
 
@@ -51,6 +56,9 @@ async def command(conv: Conversation, norm: str) -> Reply | None:
     reading = understand(conv.inbound.text)
     if reading.command in ALERT_SWITCHES:
         return None  # in a sentence: not a switch (`alerts_switch` took the bare word)
+    refused = await elsewhere(conv)
+    if refused is not None:
+        return refused
     if conv.state not in APPLICATION_PROMPTS:
         pair = split_pair(norm)
         number = application_command(norm, pair)
@@ -78,7 +86,12 @@ async def _massar_code(conv: Conversation, norm: str, reading: Reading) -> Reply
         return None
     found = await conv.lookup()
     if found is None or not found.students:
-        return None
+        # No child is linked to this phone: a code (and date) can bind nothing. Say why and
+        # what to do; no backend verification, so nothing about the code is confirmed.
+        conv.events.append(Event(kind="unregistered_phone"))
+        text = conv.t.gettext(texts.NOT_REGISTERED)
+        conv.go(State.RESULT, lines=[text])
+        return conv.reply(text, end=True)
     if request is not None:
         conv.data["intent"] = request.value
     birth_date = parse_birth_date(rest) if rest else None
@@ -131,12 +144,21 @@ async def run(conv: Conversation, cmd: Command) -> Reply:
     return await home(conv)  # Command.MENU
 
 
-async def alerts_switch(conv: Conversation) -> Reply | None:
+def is_bot_start(inbound: Inbound) -> bool:
+    """Telegram's `/start` (the app sends it when a user opens the bot, maybe with a payload)."""
+    words = inbound.text.strip().lower().split()
+    if inbound.channel is not ChannelKind.TELEGRAM or not words:
+        return False
+    return words[0] == "/start" or words[0].startswith("/start@")  # "/start@SomeBot"
+
+
+async def alerts_switch(conv: Conversation, *, settled: bool = True) -> Reply | None:
     """The answer to a message that is only STOP or START (alerts off or on again for the
-    sender's phone), or None. Asked before anything reads the backend: it works while
-    Massar is down, and from a phone the backend does not know."""
-    if conv.inbound.option_id is not None:
-        return None
+    sender's phone), or None. Done before anything reads the backend: it works while
+    Massar is down, and from a phone the backend does not know. Unless the language is
+    `settled`, the confirmation then tries Massar's `preferred_lang` for the guardian."""
+    if conv.inbound.option_id is not None or is_bot_start(conv.inbound):
+        return None  # Telegram's /start opens the chat: it turns nothing on by itself
     reading = understand(conv.inbound.text)
     if reading.command not in ALERT_SWITCHES:
         return None
@@ -156,7 +178,33 @@ async def alerts_switch(conv: Conversation) -> Reply | None:
             channel = inbound.channel.value if chat else ChannelKind.SMS.value
             address = inbound.reply_to if telegram else None
             await prefs.set_channel(inbound.sender, channel, address, conv.turn.now)
+    if not settled:
+        with contextlib.suppress(BackendError):  # Massar down: the words typed decide
+            found = await conv.lookup()
+            if found is not None:
+                conv.set_lang(Lang(found.guardian.preferred_lang.value), chosen=False)
     conv.events.append(Event(kind="alerts_stopped" if stop else "alerts_started"))
     conv.go(State.START)
     said = texts.ALERTS_STOPPED if stop else texts.ALERTS_HERE if chat else texts.ALERTS_STARTED
     return conv.reply(conv.t.gettext(said), end=True)
+
+
+def unmatched(conv: Conversation, *, reason: str = "") -> None:
+    """Ask the outside world to count and keep (masked) a message with words nothing read
+    (or words read as a question the gateway does not serve: `reason`)."""
+    text = conv.inbound.text
+    if conv.inbound.option_id is None and understand(text).words:
+        data = {"text": mask(text, conv.known_names()), "state": conv.state.value}
+        data["lang"] = conv.lang.value
+        if reason:
+            data["reason"] = reason
+        conv.events.append(Event(kind="unmatched", data=data))
+
+
+async def elsewhere(conv: Conversation) -> Reply | None:
+    """A question about something the gateway has no data for (`scope.py`): what it can do
+    and the hotline, with the menu; never a data answer."""
+    if conv.inbound.option_id is not None or out_of_scope(conv.inbound.text) is None:
+        return None
+    unmatched(conv, reason="out_of_scope")
+    return await home(conv, note=conv.t.gettext(texts.OUT_OF_SCOPE))

@@ -256,7 +256,8 @@ class Conversation:
         more = Option(key="9", id="more", label=self.t.gettext(texts.MORE))
         back = self.back_option()
         # Buttons are drawn outside the text: only numbered options take room on the page.
-        reserve = render_options([more, back]) if self.turn.profile.numbered_options else ""
+        numbered = self.turn.profile.numbered_options
+        reserve = render_options([more, back]) if numbered else ""
         header = self.as_of(header)
         pages = paginate(
             [self.fold(x) for x in lines],
@@ -264,6 +265,7 @@ class Conversation:
             reserve=reserve,
             header=self.fold(header),
             footer=self.fold(footer),
+            reserve_last=render_options([back]) if numbered else "",
         )
         page = min(page, len(pages) - 1)
         self.data["page"] = page

@@ -25,12 +25,10 @@ from backend_client.errors import (
 )
 from gateway.dialogs import texts
 from gateway.dialogs.answers import open_intent, want
-from gateway.dialogs.commands import alerts_switch, command, run
+from gateway.dialogs.commands import alerts_switch, command, is_bot_start, run, unmatched
 from gateway.dialogs.conversation import Conversation, Intent, State, Step, Turn
 from gateway.dialogs.inputs import language_hint
-from gateway.dialogs.intents import understand
-from gateway.dialogs.masking import mask
-from gateway.dialogs.model import Event, Inbound, Lang, Option, Reply, Session
+from gateway.dialogs.model import ChannelKind, Event, Inbound, Lang, Option, Reply, Session
 from gateway.dialogs.navigation import home, show
 from gateway.dialogs.prompts import INPUT_HANDLERS
 from gateway.dialogs.screens import CHOICES, SCREENS
@@ -91,6 +89,11 @@ async def on_option(conv: Conversation, pick: str) -> Reply:
         return await SCREENS[conv.state](conv)
     if pick == "lang":
         conv.set_lang(Lang.FR if conv.lang is Lang.AR else Lang.AR, chosen=True)
+        # The next sessions start in it too (not from a caller ID anyone can forge).
+        if conv.turn.preferences is not None and conv.turn.profile.caller_id_trusted:
+            await conv.turn.preferences.set_lang(
+                conv.inbound.sender, conv.lang.value, conv.turn.now
+            )
         return await show(conv, conv.state, **conv.data)
     if pick in ("abs", "notes", "rereg"):
         return await want(conv, Intent(pick))
@@ -116,17 +119,13 @@ async def on_option(conv: Conversation, pick: str) -> Reply:
 # --- the step ---------------------------------------------------------------------------------
 
 
-def initial_lang(session: Session | None, text: str) -> Lang:
-    """A chosen language, else the input's, else the session's; the guardian's preference
-    replaces the Arabic default once the lookup is done (`_dispatch`)."""
-    if session is not None and session.lang_chosen and session.lang is not None:
+def initial_lang(session: Session | None, text: str, *, fresh: bool) -> Lang:
+    """The session's language; else, until the stored preference and the guardian's are
+    read (`_dispatch`), the language of what was typed, else Arabic."""
+    if not fresh and session is not None and session.lang is not None:
         return session.lang
     script = language_hint(text)
-    if script is not None:
-        return Lang(script)
-    if session is not None and session.lang is not None:
-        return session.lang
-    return Lang.AR
+    return Lang(script) if script is not None else Lang.AR
 
 
 # A stored state an older release used and this one does not know restarts the conversation.
@@ -143,8 +142,8 @@ async def step(session: Session | None, inbound: Inbound, turn: Turn) -> Step:
         inbound=inbound,
         turn=turn,
         state=State.START if fresh or current.state not in KNOWN_STATES else State(current.state),
-        lang=initial_lang(session, raw),
-        lang_chosen=current.lang_chosen,
+        lang=initial_lang(session, raw, fresh=fresh),
+        lang_chosen=current.lang_chosen and not fresh,
         data=dict(current.data) if not fresh else {},
         base=current,
     )
@@ -172,18 +171,27 @@ async def step(session: Session | None, inbound: Inbound, turn: Turn) -> Step:
 
 
 async def _dispatch(conv: Conversation, norm: str, *, fresh: bool, expired: bool) -> Reply:
+    # The one language rule (issue 22): the session's language, else the language stored for
+    # the phone (AR/FR chosen before), else Massar's `preferred_lang` for the guardian, else
+    # the script typed. It wins over the language of a keyword ("ABS" in an Arabic session).
     prefs = conv.turn.preferences
-    if fresh and not conv.lang_chosen and prefs is not None:
-        chosen = await prefs.lang(conv.inbound.sender)  # AR/FR typed in an earlier session
-        if chosen is not None:
-            conv.set_lang(Lang(chosen), chosen=True)
-    switched = await alerts_switch(conv)
+    settled = not fresh and conv.base.lang is not None
+    if not settled and prefs is not None:
+        stored = await prefs.lang(conv.inbound.sender)
+        if stored is not None:
+            conv.set_lang(Lang(stored), chosen=True)
+            settled = True
+    switched = await alerts_switch(conv, settled=settled)
     if switched is not None:
         return switched
     found = await conv.lookup()
-    hinted = language_hint(conv.inbound.text) is not None
-    if fresh and found is not None and not conv.lang_chosen and not hinted:
+    if not settled and found is not None:
         conv.set_lang(Lang(found.guardian.preferred_lang.value), chosen=False)
+    if chat_opened(conv.inbound, norm):
+        # Telegram's /start, or a phone number just shared: the welcome and the menu, and
+        # alerts in this chat only if asked for (chat apps are opt-in, DOMAIN.md §6).
+        offer = conv.t.gettext(texts.ALERTS_OFFER_CHAT) if found and found.students else ""
+        return await home(conv, note=f"{conv.t.gettext(texts.WELCOME)} {offer}".strip())
     if conv.inbound.option_id == "repeat":  # the current screen again, as it stands now
         if conv.state is State.START:
             return await home(conv)
@@ -210,17 +218,8 @@ async def _dispatch(conv: Conversation, norm: str, *, fresh: bool, expired: bool
     return await handle_menu(conv, norm)
 
 
-def unmatched(conv: Conversation) -> None:
-    """Ask the outside world to count and keep (masked) a message with words nothing read."""
-    text = conv.inbound.text
-    if conv.inbound.option_id is None and understand(text).words:
-        conv.events.append(
-            Event(
-                kind="unmatched",
-                data={
-                    "text": mask(text, conv.known_names()),
-                    "state": conv.state.value,
-                    "lang": conv.lang.value,
-                },
-            )
-        )
+def chat_opened(inbound: Inbound, norm: str) -> bool:
+    """A Telegram chat starts: the bot's `/start` command, or the contact just shared."""
+    if inbound.channel is not ChannelKind.TELEGRAM:
+        return False
+    return is_bot_start(inbound) or (inbound.new_session and not norm)

@@ -8,7 +8,8 @@ from gateway.dialogs.model import ChannelProfile, Option
 from gateway.text import is_gsm7, screen_length
 
 # Letters French uses that GSM-7 lacks, folded to their nearest GSM-7 letter so one accent does
-# not turn a 160-character SMS into a 70-character one (CHANNELS.md §8).
+# not turn a 160-character SMS into a 70-character one (CHANNELS.md §8). Only these: é, è, à,
+# ù, É and Ç are GSM 03.38 letters and stay; chat apps and voice fold nothing.
 _GSM_FOLD = str.maketrans(
     {
         "ç": "c",
@@ -83,11 +84,14 @@ def paginate(
     reserve: str,
     header: str = "",
     footer: str = "",
+    reserve_last: str | None = None,
 ) -> list[str]:
     """Group `lines` into pages that fit the budget once `reserve` (option lines) is added.
 
     The header opens the first page and the footer closes the last; a line is never split
-    unless it alone is longer than a page, and then it is cut at a word.
+    unless it alone is longer than a page, and then it is cut at a word. `reserve_last` is
+    what the last page shows instead ("0. Menu" without "9. More"): the footer may use the
+    room that leaves.
     """
     pages: list[str] = []
     current: list[str] = [header] if header else []
@@ -110,7 +114,9 @@ def paginate(
             limit = budget_for(profile, line + reserve) - screen_length(reserve) - 1
             current = [shorten(line, max(10, limit))]
     if footer:
-        if room([*current, footer]):
+        last = reserve if reserve_last is None else reserve_last
+        body = text_of([*current, footer])
+        if fits(profile, f"{body}\n{last}" if last else body):
             current.append(footer)
         else:
             pages.append(text_of(current))

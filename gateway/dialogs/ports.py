@@ -102,6 +102,17 @@ class Lockout(Protocol):
         holder: bool = False,
     ) -> bool: ...
 
+    async def locked_until(
+        self,
+        phone: str,
+        code: str | None = None,
+        *,
+        call: str | None = None,
+        holder: bool = False,
+    ) -> float | None:
+        """When the lock `is_locked` sees ends, epoch seconds; None when unlocked."""
+        ...
+
     async def record_failure(
         self, phone: str, code: str, *, call: str | None = None, holder: bool = False
     ) -> bool:

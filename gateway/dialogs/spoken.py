@@ -35,6 +35,11 @@ ABSENCE_LINE = Np_(
     "%(day)s, %(hours)s hours of absence.",
 )
 LATE_LINE = N_("%(day)s, late.")
+LATE_COUNT = Np_("And %(n)s late arrival.", "And %(n)s late arrivals.")
+ABSENCE_LINE_REFUSED = Np_(
+    "%(day)s, %(hours)s hour of absence, excuse refused.",
+    "%(day)s, %(hours)s hours of absence, excuse refused.",
+)
 JUSTIFIED_HOURS = Np_(
     "Justified absences, %(hours)s hour in all.",
     "Justified absences, %(hours)s hours in all.",
@@ -42,6 +47,7 @@ JUSTIFIED_HOURS = Np_(
 MARKS_HEADER = N_("Marks of %(name)s, semester %(semester)s.")
 SUBJECT_LINE = N_("%(subject)s, marks %(marks)s, average %(average)s out of %(scale)s.")
 ABSENT_MARK = N_("absent")
+ACTIVITIES_MARK = N_("activities, %(mark)s")
 SEMESTER_AVERAGE = N_("Average of the semester, %(average)s. %(mention)s")
 ASK_APPLICATION = N_(
     "Type the eleven digits of the application number: the year, then the seven other digits."
@@ -67,6 +73,24 @@ MENTION_ASSEZ_BIEN = N_("Quite good.")
 MENTION_BIEN = N_("Good.")
 MENTION_TRES_BIEN = N_("Very good.")
 TOO_MANY = N_("Too many calls. Please wait a minute and call again.")
+# The caller is on the hotline already: "press zero" instead of its number.
+LOCKED = N_("Too many attempts. Please try again later, or press zero to speak to an agent.")
+LOCKED_MINUTES = Np_(
+    "Too many attempts. Please try again in %(n)s minute, or press zero to speak to an agent.",
+    "Too many attempts. Please try again in %(n)s minutes, or press zero to speak to an agent.",
+)
+LOCKED_HOURS = Np_(
+    "Too many attempts. Please try again in %(n)s hour, or press zero to speak to an agent.",
+    "Too many attempts. Please try again in %(n)s hours, or press zero to speak to an agent.",
+)
+NOT_REGISTERED = N_(
+    "This number is not registered with any school. Ask your child's school to add it,"
+    " or press zero to speak to an agent."
+)
+OUT_OF_SCOPE = N_(
+    "This line gives only absences, marks and enrolment files."
+    " For anything else, press zero to speak to an agent."
+)
 
 VARIANTS: dict[str | tuple[str, str], str | tuple[str, str] | Counted] = {
     texts.ASK_CODE: ASK_CODE,
@@ -76,10 +100,13 @@ VARIANTS: dict[str | tuple[str, str], str | tuple[str, str] | Counted] = {
     texts.ABSENCES_HEADER: ABSENCES_HEADER,
     texts.ABSENCE_LINE: Counted(ABSENCE_LINE, by="hours"),
     texts.LATE_LINE: LATE_LINE,
+    texts.LATE_COUNT: LATE_COUNT,
+    texts.ABSENCE_LINE_REFUSED: Counted(ABSENCE_LINE_REFUSED, by="hours"),
     texts.JUSTIFIED_HOURS: Counted(JUSTIFIED_HOURS, by="hours"),
     texts.MARKS_HEADER: MARKS_HEADER,
     texts.SUBJECT_LINE: SUBJECT_LINE,
     texts.ABSENT_MARK: ABSENT_MARK,
+    texts.ACTIVITIES_MARK: ACTIVITIES_MARK,
     texts.SEMESTER_AVERAGE: SEMESTER_AVERAGE,
     texts.ASK_APPLICATION: ASK_APPLICATION,
     texts.NOT_AN_APPLICATION: NOT_AN_APPLICATION,
@@ -100,4 +127,9 @@ VARIANTS: dict[str | tuple[str, str], str | tuple[str, str] | Counted] = {
     texts.MENTION_BIEN: MENTION_BIEN,
     texts.MENTION_TRES_BIEN: MENTION_TRES_BIEN,
     texts.TOO_MANY: TOO_MANY,
+    texts.LOCKED: LOCKED,
+    texts.LOCKED_MINUTES: LOCKED_MINUTES,
+    texts.LOCKED_HOURS: LOCKED_HOURS,
+    texts.NOT_REGISTERED: NOT_REGISTERED,
+    texts.OUT_OF_SCOPE: OUT_OF_SCOPE,
 }

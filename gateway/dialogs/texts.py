@@ -47,7 +47,19 @@ ASK_CHILD_DOB = N_("Child's birth date, as DDMMYYYY:")
 NOT_A_CODE = N_("A Massar code is a letter and 9 digits.")
 NOT_A_DATE = N_("Write the date as DDMMYYYY, e.g. 25122015.")
 NO_MATCH = N_("This does not match the school's records.")
-LOCKED = N_("Too many attempts. Try again later or ask the school.")
+LOCKED = N_("Too many attempts. Try again later or call 0800 00 11 22 (free).")
+LOCKED_MINUTES = Np_(
+    "Too many attempts. Try again in %(n)s minute or call 0800 00 11 22 (free).",
+    "Too many attempts. Try again in %(n)s minutes or call 0800 00 11 22 (free).",
+)
+LOCKED_HOURS = Np_(
+    "Too many attempts. Try again in %(n)s hour or call 0800 00 11 22 (free).",
+    "Too many attempts. Try again in %(n)s hours or call 0800 00 11 22 (free).",
+)
+NOT_REGISTERED = N_(
+    "This number is not registered with any school. Ask your child's school to add it,"
+    " or call 0800 00 11 22 (free)."
+)
 BOUND = N_("%(name)s is now linked to this number.")
 NOT_AVAILABLE = N_("This information is not available.")
 BUSY = N_("Massar is busy. Please try again in a few minutes.")
@@ -58,6 +70,7 @@ AS_OF = N_("As of %(when)s:")
 # Alerts switched off and on (STOP / START, on any channel)
 ALERTS_STOPPED = N_("You will no longer get Massar alerts on this number. Send START to resume.")
 ALERTS_STARTED = N_("Massar alerts are on again for this number. Send STOP to stop them.")
+ALERTS_OFFER_CHAT = N_("To get Massar alerts in this chat, send START.")
 ALERTS_HERE = N_(
     "Massar alerts will now come here. Send STOP to stop them, or START by SMS to get them by SMS."
 )
@@ -69,14 +82,19 @@ ABSENCES_HEADER = Np_(
 )
 ABSENCE_LINE = N_("%(day)s: %(hours)s h")
 LATE_LINE = N_("%(day)s: late")
+ABSENCE_LINE_REFUSED = N_("%(day)s: %(hours)s h (excuse refused)")
+LATE_COUNT = Np_("%(n)s late arrival.", "%(n)s late arrivals.")
 JUSTIFIED_HOURS = N_("Justified: %(hours)s h.")
 HOW_TO_JUSTIFY = N_("To justify, contact the school.")
 
 # Marks
 MARKS_HEADER = N_("%(name)s, semester %(semester)s:")
+MARKS_HEADER_COMPACT = N_("%(name)s, semester %(semester)s, Massar averages:")
 SUBJECT_LINE = N_("%(subject)s: %(marks)s = %(average)s")
+SUBJECT_AVERAGE_LINE = N_("%(subject)s %(average)s")
+ACTIVITIES_MARK = N_("act. %(mark)s")
 ABSENT_MARK = N_("abs")
-SEMESTER_AVERAGE = N_("Average: %(average)s %(mention)s")
+SEMESTER_AVERAGE = N_("Massar average: %(average)s %(mention)s")
 MARKS_NOT_PUBLISHED = N_("%(name)s: semester %(semester)s marks are not published yet.")
 MENTION_INSUFFISANT = N_("(Insufficient)")
 MENTION_PASSABLE = N_("(Fair)")
@@ -115,6 +133,9 @@ REASON_DUPLICATE = N_("duplicate application")
 REASON_CAPACITY = N_("school full")
 
 # Help
+OUT_OF_SCOPE = N_(
+    "I can only give absences, marks and enrolment files. For anything else: 0800 00 11 22 (free)."
+)
 HELP_TEXT = N_("Free hotline: 0800 00 11 22. By SMS: ABS, NOTES, INSCRIPTION, AR, FR.")
 
 # Chat apps (WhatsApp, Telegram): what only a channel with buttons and attachments says

@@ -7,12 +7,16 @@ from datetime import date
 
 from backend_client.models import AbsenceKind, AbsenceRecord
 from gateway.dialogs import texts
+from gateway.dialogs.absences import excuse_refused
 from gateway.i18n import Translator
 
 
 def absence_line(t: Translator, absence: AbsenceRecord) -> str:
     if absence.kind is AbsenceKind.LATE:
         return t.gettext(texts.LATE_LINE, day=t.day(absence.date))
+    if excuse_refused(absence):
+        hours = t.number(absence.hours)
+        return t.gettext(texts.ABSENCE_LINE_REFUSED, day=t.day(absence.date), hours=hours)
     return t.gettext(texts.ABSENCE_LINE, day=t.day(absence.date), hours=t.number(absence.hours))
 
 
@@ -28,10 +32,6 @@ MENTIONS = {
     "bien": texts.MENTION_BIEN,
     "tres_bien": texts.MENTION_TRES_BIEN,
 }
-
-
-def short_subject(name: str, code: str) -> str:
-    return name if len(name) <= 14 else code
 
 
 STATUS_TEXTS = {

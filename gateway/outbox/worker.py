@@ -34,6 +34,7 @@ from anyio.abc import TaskGroup
 from redis.exceptions import RedisError, ResponseError
 from sqlalchemy.exc import SQLAlchemyError
 
+from gateway.failures import part_down
 from gateway.outbox.model import OutChannel, OutMessage, Priority, SendError
 from gateway.outbox.queue import GROUP, Claim, Entry, Malformed, Outbox, as_text, decode
 from gateway.outbox.records import MessageRecords, Outcome
@@ -146,7 +147,7 @@ class OutboxWorker:
                     log.warning("outbox_group_missing")
                     await self.outbox.ensure_group()
                 else:
-                    log.warning("outbox_read_failed", error=type(exc).__name__)
+                    part_down("redis", "outbox_read", exc)
                     await anyio.sleep(1.0)
                 continue
             for entry in entries:
@@ -422,7 +423,7 @@ class OutboxWorker:
                     if purged:
                         log.info("outbox_bodies_purged", count=purged)
                 except SQLAlchemyError as exc:
-                    log.warning("outbox_purge_failed", error=type(exc).__name__)
+                    part_down("database", "outbox_purge", exc)
             await anyio.sleep(0.2)
 
     async def _reclaim(self, tg: TaskGroup) -> None:

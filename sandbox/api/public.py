@@ -248,14 +248,15 @@ def student_absences(
         where.append(a.c.status == status)
     if kind:
         where.append(a.c.kind == kind)
+    # DOMAIN.md §4 "What counts" (the gateway's `gateway/dialogs/absences.py` is the same
+    # rule): a rejected excuse leaves an absence unjustified; a lateness is never an hour.
+    absence = a.c.kind == "absence"
+    unjustified = sa.and_(absence, a.c.status.in_(("unjustified", "rejected")))
+    justified = sa.and_(absence, a.c.status == "justified")
     totals = conn.execute(
         sa.select(
-            sa.func.coalesce(
-                sa.func.sum(sa.case((a.c.status == "unjustified", a.c.hours), else_=0)), 0
-            ),
-            sa.func.coalesce(
-                sa.func.sum(sa.case((a.c.status == "justified", a.c.hours), else_=0)), 0
-            ),
+            sa.func.coalesce(sa.func.sum(sa.case((unjustified, a.c.hours), else_=0)), 0),
+            sa.func.coalesce(sa.func.sum(sa.case((justified, a.c.hours), else_=0)), 0),
             sa.func.coalesce(sa.func.sum(sa.case((a.c.kind == "late", 1), else_=0)), 0),
         ).where(*where)
     ).one()

@@ -108,6 +108,16 @@ class NoLockout:
     ) -> bool:
         return False
 
+    async def locked_until(
+        self,
+        phone: str,
+        code: str | None = None,
+        *,
+        call: str | None = None,
+        holder: bool = False,
+    ) -> float | None:
+        return None
+
     async def record_failure(
         self, phone: str, code: str, *, call: str | None = None, holder: bool = False
     ) -> bool:

@@ -5,6 +5,7 @@ starts the sandbox and the gateway, and one Ctrl-C stops both."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -12,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import redirect_stdout
 from pathlib import Path
 
 import httpx
@@ -80,8 +82,12 @@ def test_migrate_brings_the_database_to_the_newest_revision(tmp_path: Path) -> N
 @pytest.mark.parametrize("command", ["migrate", "serve"])
 @pytest.mark.parametrize(
     "database_url",
-    ["postgresql+psycopg://gateway@127.0.0.1:1/gateway", "not a database url"],
-    ids=["nothing-listens", "not-a-url"],
+    [
+        "postgresql+psycopg://gateway@127.0.0.1:1/gateway",
+        "not a database url",
+        "mysql://gateway:secret@127.0.0.1/gateway",
+    ],
+    ids=["nothing-listens", "not-a-url", "unsupported-driver"],
 )
 def test_a_database_that_cannot_be_migrated_is_one_line_and_exit_1(
     command: str, database_url: str
@@ -93,6 +99,29 @@ def test_a_database_that_cannot_be_migrated_is_one_line_and_exit_1(
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("massar-gateway: cannot migrate the database: ")
     assert "Traceback" not in result.stderr
+    assert "secret" not in result.stderr
+
+
+def test_version_and_a_one_line_help_for_every_subcommand() -> None:
+    env = _clean_env()
+    version = _run("--version", env=env)
+    assert version.returncode == 0
+    assert version.stdout.startswith("massar-gateway ")
+    from gateway.cli import main
+
+    commands = [
+        ["serve"], ["migrate"], ["demo"], ["worker"], ["simulate"], ["unmatched"],
+        ["understand"], ["voice"], ["voice", "prompts"], ["alerts"], ["telegram"],
+        ["telegram", "set-webhook"], ["operators"], ["operators", "add"],
+    ]  # fmt: skip
+    for command in commands:
+        with pytest.raises(SystemExit) as done, redirect_stdout(io.StringIO()) as out:
+            main([*command, "--help"])
+        assert done.value.code == 0
+        text = out.getvalue()
+        description = text.split("\n\n")[1].strip()  # after the usage paragraph
+        assert description, (command, text)
+        assert not description.startswith(("options:", "positional")), (command, text)
 
 
 def test_a_sender_worker_refuses_an_unmigrated_database(tmp_path: Path) -> None:

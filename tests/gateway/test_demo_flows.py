@@ -46,8 +46,8 @@ def test_ussd_arabic_absences_then_french_marks_of_both_children(gateway: TestCl
     assert "Services Massar" in menu_fr
 
     marks = bind_by_ussd(phone, "Z990000002", "02052008", menu_key="2")
-    assert "semestre 1 :" in marks
-    assert " = " in marks  # "<subject> : <marks> = <average>"
+    assert "semestre 1, moyennes Massar :" in marks  # USSD: Massar's averages only
+    assert "Maths 14,12" in marks
     more = phone.press("9")
     assert more.startswith("CON ")
     assert more != marks
@@ -66,10 +66,13 @@ def test_ussd_arabic_absences_then_french_marks_of_both_children(gateway: TestCl
 
 def test_sms_french_and_arabic_for_both_children(gateway: TestClient) -> None:
     sms = SmsPhone(gateway, GUARDIAN)
-    assert "Code Massar" in sms.send("ABS")  # French word: French answer
+    # The guardian's language (Massar: Arabic) wins over the keyword's (issue 22).
+    assert "رمز مسار" in sms.send("ABS")
     first = sms.send("Z990000001 14092018")  # code and birth date in one message
-    assert first.startswith("Youssef : ")
-    assert "non justifi" in first
+    assert first.startswith("يوسف: ")
+    assert "غير مبرر" in first
+    assert "Services Massar" in sms.send("FR")  # chosen: French from now on
+    assert sms.send("ABS").startswith("Quel enfant ?")  # one bound child, one to add
 
     assert "خدمات مسار" in sms.send("AR")
     assert "أي طفل؟" in sms.send("نقط")  # one bound child, one still to add
@@ -87,7 +90,8 @@ def test_sms_french_and_arabic_for_both_children(gateway: TestClient) -> None:
 def test_unlinked_phone_reads_a_pre_registration_status(gateway: TestClient) -> None:
     sms = SmsPhone(gateway, UNLINKED)
     explained = sms.send("ABS")
-    assert "n'est pas dans Massar" in explained
+    assert "رقمك غير مسجل في مسار" in explained  # the guardian record's language: Arabic
+    assert "Services Massar" not in sms.send("FR")  # no menu of services for this phone
     answer = sms.send("PRE-2026-0000001 01062020")
     assert answer.startswith("PRE-2026-0000001 : en cours de traitement")
 

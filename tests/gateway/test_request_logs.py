@@ -23,7 +23,7 @@ def test_a_conversations_logs_hold_no_phone_code_date_or_name(
     capsys.readouterr()
     sms = SmsPhone(gateway, PHONE)
     sms.send("ABS")
-    assert sms.send("Z990000001 14092018").startswith("Youssef")  # "ABS" was French
+    assert sms.send("Z990000001 14092018").startswith("يوسف")  # the guardian's Arabic
     ussd = UssdPhone(gateway, PHONE)
     ussd.dial()
     ussd.press("1")

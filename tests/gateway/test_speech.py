@@ -98,7 +98,7 @@ def test_every_spoken_variant_is_translated_and_leaves_no_digit() -> None:
             else:
                 text = t.gettext(
                     key, name="Y", day=t.day(date(2026, 5, 18)), hours=t.number(2),
-                    n=2, semester=2, subject="X", marks=t.join([t.number(12.5)]),
+                    n=2, semester=2, subject="X", marks=t.join([t.number(12.5)]), mark=t.number(11),
                     average=t.number(12.5), scale=t.number(20), mention="",
                     number="PRE-2026-0000001", status="x", year="2025-2026",
                     when=t.time(datetime(2026, 5, 18, 10, 5)),  # noqa: DTZ001

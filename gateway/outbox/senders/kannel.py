@@ -39,6 +39,7 @@ from urllib.parse import urlencode
 import httpx
 import structlog
 
+from gateway.failures import part_down
 from gateway.outbox.model import OutMessage, Receipt, SendError
 from gateway.outbox.senders.base import require, sms_text, transport_error
 from gateway.settings import KannelRoute
@@ -156,6 +157,7 @@ class KannelSender:
         try:
             response = await self._http.send(request)
         except httpx.TransportError as exc:
+            part_down("kannel", "sendsms", exc)  # no answer at all: the box, not the message
             raise self._failed(msg, transport_error(exc)) from exc
         if response.status_code in (200, 202):
             queued = response.text.startswith("3:")  # the operator link is down: stored

@@ -180,12 +180,14 @@ class Row:
 
 
 ROWS = [
-    Row("text ABS", "mo_text", phone=GUARDIAN, lang="fr"),
+    Row(
+        "text ABS", "mo_text", phone=GUARDIAN, lang="ar"
+    ),  # the guardian's Arabic, not the keyword's
     Row("Arabic in UTF-16BE (mo-recode off)", "mo_ucs2", phone=GUARDIAN, lang="ar"),
     Row("Arabic re-coded to UTF-8", "mo_ucs2_recoded", phone=GUARDIAN, lang="ar"),
     Row("national sender number", "mo_national_sender", phone=FR_GUARDIAN, lang="fr"),
     Row("concatenated, re-assembled", "mo_concatenated", phone=FR_GUARDIAN, lang="fr"),
-    Row("get-url text", "get_text", phone=GUARDIAN, lang="fr"),
+    Row("get-url text", "get_text", phone=GUARDIAN, lang="ar"),
     Row("get-url Arabic bytes", "get_ucs2", phone=GUARDIAN, lang="ar"),
     Row("get-url reserved characters", "get_reserved_characters", phone=FR_GUARDIAN, lang="fr"),
     Row(

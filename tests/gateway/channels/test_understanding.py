@@ -51,18 +51,20 @@ def naima(gateway: TestClient) -> SmsPhone:
         ("Absence svp", "fr", absences_of_adam("fr")),
         ("absense", "fr", absences_of_adam("fr")),
         ("absences de mon fils?", "fr", absences_of_adam("fr")),
-        ("\u200fالغياب\u200f", "ar", absences_of_adam("ar")),
-        ("الغياب ديال ولدي", "ar", absences_of_adam("ar")),
-        ("lghiyab", "ar", absences_of_adam("ar")),
-        ("النتائج", "ar", "الدورة"),
-        ("notat", "ar", "الدورة"),
+        # Naima's session is in French (Massar's preferred_lang): words in Arabic script or
+        # in Darija are understood and answered in it (issue 22: one language rule).
+        ("\u200fالغياب\u200f", "fr", absences_of_adam("fr")),
+        ("الغياب ديال ولدي", "fr", absences_of_adam("fr")),
+        ("lghiyab", "fr", absences_of_adam("fr")),
+        ("النتائج", "fr", marks_of_adam("fr")),
+        ("notat", "fr", marks_of_adam("fr")),
         ("?", "fr", say("fr", texts.HELP_TEXT)),
         ("pré-inscription", "fr", say("fr", texts.ASK_APPLICATION)),
         ("réinscription", "fr", "Adam"),
         ("inscription", "fr", say("fr", texts.ENROLMENT_TITLE)),
         ("Bonjour", "fr", say("fr", texts.WELCOME)),
-        ("salam", "ar", say("ar", texts.WELCOME)),
-        ("السلام عليكم", "ar", say("ar", texts.WELCOME)),
+        ("salam", "fr", say("fr", texts.WELCOME)),
+        ("السلام عليكم", "fr", say("fr", texts.WELCOME)),
     ],
 )
 def test_a_first_message_after_binding_reaches_its_answer(

@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 
 from gateway.alerts.plan import route
+from gateway.dialogs import texts
+from gateway.i18n import translator
 from gateway.outbox.model import OutChannel
 from tests.gateway.chat.handsets import ChatGateway, MetaHandset, TelegramHandset
 from tests.gateway.conftest import SmsPhone
@@ -29,7 +31,8 @@ def test_start_in_a_telegram_chat_sends_alerts_to_that_chat_and_by_sms_back(
     handset = TelegramHandset(chat, GUARDIAN)
     handset.share_contact()
     confirmed = handset.type("START")
-    assert "SMS" in confirmed.text  # how to get them by SMS again
+    # How to stop them, and how to get them by SMS again, in the guardian's Arabic.
+    assert confirmed.text == translator("ar").gettext(texts.ALERTS_HERE)
     assert "STOP" in confirmed.text
     assert where_alerts_go(chat) == (OutChannel.TELEGRAM, handset.address)
 

@@ -118,7 +118,9 @@ def test_simulator_on_telegram_shares_the_contact_and_taps_buttons(
 ) -> None:
     shown = "\n".join(printed_by("telegram", "FR\n1\nZ990000001\n14092018\n", tmp_path, redis_url))
     assert "(contact shared: +212600000001)" in shown
-    assert "[Telegram] خدمات مسار:" in shown  # the menu, in the guardian's language
+    # The welcome, the offer of alerts in this chat (opt-in), the menu: the guardian's language.
+    assert "[Telegram] مرحبا بكم في مسار. لتلقي تنبيهات مسار في هذه المحادثة، أرسل START." in shown
+    assert "\nخدمات مسار:" in shown
     assert "[1: Absences]" in shown  # an inline keyboard, drawn
     assert "Youssef : " in shown
     assert "non justifiées" in shown  # French keeps its accents on a chat app
@@ -139,6 +141,6 @@ def test_simulator_on_whatsapp_twilio_shows_numbered_options(
     tmp_path: Path, redis_url: str | None
 ) -> None:
     shown = printed_by("whatsapp", "ABS\n", tmp_path, redis_url)
-    fr = translator("fr")
+    fr = translator("ar")  # the guardian's language, whatever the keyword's (issue 22)
     assert shown[0] == "> ABS"
     assert shown[1] == f"{fr.gettext(texts.ASK_CODE)}\n0. {fr.gettext(texts.MENU)}"

@@ -59,7 +59,9 @@ def test_a_refused_request_is_not_even_parsed(chat: ChatGateway) -> None:
 def test_own_contact_links_the_phone_and_opens_the_menu(chat: ChatGateway) -> None:
     phone = TelegramHandset(chat, GUARDIAN)
     menu = phone.share_contact()
-    assert menu.text == ar.gettext(texts.MAIN_TITLE)  # the guardian's language
+    # The welcome, the offer of alerts here (chat apps are opt-in), the menu: in Arabic.
+    welcome = f"{ar.gettext(texts.WELCOME)} {ar.gettext(texts.ALERTS_OFFER_CHAT)}"
+    assert menu.text == f"{welcome}\n{ar.gettext(texts.MAIN_TITLE)}"
     assert menu.ids[:4] == ["abs", "notes", "enrol", "help"]
     assert chat.call(chat.state.telegram_links.phone, phone.chat_id) == GUARDIAN
     # The phone is the identity, as on SMS: its session is the phone's.

@@ -71,7 +71,8 @@ def test_a_signed_text_is_answered_through_the_outbox(chat: ChatGateway) -> None
         MessageKind.REPLY,
         Priority.INTERACTIVE,
     )
-    assert reply.text == translator("fr").gettext(texts.ASK_CODE)  # French word, French answer
+    # The guardian's language (Arabic), whatever the keyword's (issue 22).
+    assert reply.text == translator("ar").gettext(texts.ASK_CODE)
     assert [o.id for o in reply.options] == ["menu"]
 
 
@@ -147,7 +148,7 @@ def test_what_the_service_cannot_read_gets_a_short_answer_in_the_users_language(
     chat: ChatGateway, fixture: str
 ) -> None:
     phone = MetaHandset(chat, GUARDIAN)
-    phone.type("Bonjour")  # the session is French from now on
+    phone.type("FR")  # French chosen: the session is French from now on
     response = meta_post(chat.client, meta_doc(fixture, phone=GUARDIAN))
     assert response.status_code == 200
     reply = chat.queued(GUARDIAN)[-1]
@@ -216,7 +217,7 @@ def test_statuses_move_the_message_record(
 
 def test_a_wrong_pick_on_buttons_asks_to_choose_not_to_type_a_number(chat: ChatGateway) -> None:
     phone = MetaHandset(chat, GUARDIAN)
-    phone.type("Bonjour")
+    phone.type("FR")  # French chosen
     again = phone.type("7")  # no seventh option
     assert again.text.startswith(translator("fr").gettext(texts.PICK_A_BUTTON))
     assert translator("fr").gettext(texts.PICK_AN_OPTION) not in again.text

@@ -78,7 +78,7 @@ def test_a_phone_in_any_format_finds_the_guardians_children_by_initial(
 ) -> None:
     page = lookup(agent, typed)
     assert page.status_code == 200
-    assert 'id="children-count">2<' in page.text
+    assert 'id="children-count"><bdi dir="ltr">2</bdi><' in page.text
     assert 'id="preferred-lang">العربية' in page.text  # Khadija prefers Arabic
     children = page.text.split('id="children"')[1].split("</table>")[0]
     assert "<td>Y.</td>" in children
@@ -224,7 +224,7 @@ def test_a_phone_locked_on_its_channels_is_locked_in_the_console_and_a_superviso
     assert said("The lockout of this number is cleared.") in cleared.text
     assert said("Not locked (%(n)s wrong answers in the last 24 hours).", n=0) in cleared.text
     audit = supervisor.get("/console/actions/audit").text
-    assert "clear_lockout" in audit
+    assert said("cleared a lockout") in audit
     assert "the caller mistyped" in audit
     assert "+212*******01" in audit
     assert "+212600000001" not in audit
