@@ -74,6 +74,23 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     ]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_redis_test_database() -> None:
+    """Start every run on an empty Redis test database: keys an earlier run left (sessions,
+    the language a phone chose, helpdesk items, outbox markers under a fixed test key) would
+    otherwise change what this run's conversations see. Database 0 is never emptied."""
+    if not REAL_REDIS:
+        return
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_timeout=5)
+    try:
+        if client.connection_pool.connection_kwargs.get("db", 0) != 0:
+            client.flushdb()
+    finally:
+        client.close()
+
+
 @pytest.fixture
 def redis_url() -> str | None:
     """The real Redis test database URL, or None to use the in-process stand-in."""

@@ -11,6 +11,7 @@ POST whose `Origin` names another site is refused.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,6 +19,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from gateway.channels.common import same_secret
 from gateway.console.display import FILTERS
@@ -171,6 +173,17 @@ def clear_session(response: Response) -> None:
     response.delete_cookie(SESSION_COOKIE, path="/console")
 
 
+def _markup_gettext(t: Translator) -> Callable[..., Markup]:
+    """`_()` for templates: the translated text escaped, then its values put in, each escaped
+    unless it is already markup (a figure a filter isolated left to right stays a `<bdi>`)."""
+
+    def gettext(message: str, **values: object) -> Markup:
+        text = escape(t.gettext(message))
+        return text % values if values else text
+
+    return gettext
+
+
 def page(
     request: Request, template: str, *, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
@@ -181,7 +194,7 @@ def page(
     context.setdefault("csrf", operator.csrf if operator else "")
     context.setdefault("simulator_shown", _settings(request).env is not Env.PRODUCTION)
     html = _env.get_template(template).render(
-        _=t.gettext,
+        _=_markup_gettext(t),
         lang=lang,
         dir="rtl" if lang == "ar" else "ltr",
         other_lang="fr" if lang == "ar" else "ar",

@@ -7,6 +7,7 @@ import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -41,9 +42,9 @@ def test_stop_by_sms_shows_and_a_supervisor_opts_the_number_back_in(
     SmsPhone(supervisor, KHADIJA).send("STOP")
     after = lookup(supervisor)
     assert 'id="opted-out"' in after
-    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    today = datetime.now(ZoneInfo("Africa/Casablanca")).strftime("%d/%m/%Y")  # as the page writes
     assert today in after.split('id="opted-out"')[1].split("</span>")[0]
-    assert 'id="alert-channel">sms<' in after
+    assert f'id="alert-channel">{said("SMS")}<' in after
     assert said("Send alerts again") in after
 
     answered = act(supervisor, "opt-in")
