@@ -33,8 +33,8 @@ from twilio.request_validator import RequestValidator
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import write_result
+from gateway.cli.simulate import in_process_gateway
 from gateway.settings import Settings
-from gateway.simulate import in_process_gateway
 
 GUARDIAN = "+212600000002"  # Naima: one child, Adam Z990000003 (14/03/2012)
 

@@ -33,6 +33,7 @@ from gateway.channels import (
     ussd,
 )
 from gateway.channels.voice import twilio as twilio_voice
+from gateway.checks import check_settings
 from gateway.resilience import Breaker, BreakerState
 from gateway.resilience.metrics import CONTENT_TYPE_LATEST
 from gateway.runtime import (
@@ -97,6 +98,7 @@ def create_app(
     """Build the gateway; tests may pass `backend_transport` (the sandbox over ASGI, a mock)
     and `provider_transport` (what the senders call instead of Twilio's API)."""
     settings = settings or Settings()
+    check_settings(settings)  # a value its reader refuses stops the start (BadSetting)
     logs.configure(json_logs=settings.json_logs, level=settings.log_level, file=settings.log_file)
 
     @asynccontextmanager

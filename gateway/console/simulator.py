@@ -35,8 +35,7 @@ from gateway.dialogs.model import ChannelKind
 from gateway.dialogs.texts import N_
 from gateway.phones import to_e164
 from gateway.settings import Env, Settings
-from gateway.simulate import PHONES, Inbox, Phone, SentMessage
-from gateway.simulate.session import REPLY_POLL_S, REPLY_WAIT_S
+from gateway.simulate import PHONES, REPLY_POLL_S, REPLY_WAIT_S, Inbox, Phone, SentMessage
 from gateway.text import segments
 
 __all__ = ["router"]
@@ -166,7 +165,7 @@ def _entry(
 
 async def _show_replies(handset: Handset) -> None:
     """What the outbox sent the phone; a chat app's answer (sent by the outbox's worker after
-    the turn) is awaited a few seconds, as `gateway.simulate.session` does."""
+    the turn) is awaited a few seconds, as `gateway.cli.simulate` does."""
     printed = await handset.inbox.show_new()
     with anyio.move_on_after(REPLY_WAIT_S if handset.phone.replies_later else 0):
         while not printed and handset.inbox.enabled:

@@ -10,8 +10,6 @@ from typing import Annotated
 from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode
 
-from gateway.channels.ussd.ops import UssdOps
-
 # A sender address operators accept: a short code or long number, or an alphanumeric sender
 # ID (at most 11 characters). Kannel link names (`smsc-id`) are plain words.
 SENDER_ADDRESS = re.compile(r"\+?[0-9]{2,16}|[A-Za-z0-9._-]{1,11}")
@@ -71,11 +69,12 @@ class KannelSettings(BaseSettings):
     # USSD through operators (issue 13, CHANNELS.md §15.A): smsbox posts each USSD step of an
     # operator's SMPP link to /channels/ussd/kannel, with the Kannel callback token and from
     # an allowed address (the GATEWAY_KANNEL_ settings above). The `ussd_service_op` values
-    # differ by the operator's vendor: `;`-separated UssdOps entries, one per link that
-    # differs from the common practice (GATEWAY_USSD_KANNEL_OPS="INWI-USSD:continue=2").
+    # differ by the operator's vendor: `;`-separated entries, one per link that differs from
+    # the common practice (GATEWAY_USSD_KANNEL_OPS="INWI-USSD:continue=2"), kept as written
+    # here and read by `gateway/channels/ussd/ops.py` (checked at start-up, gateway/checks.py).
     # A result with nothing to choose but the menu ends the session (the handset shows an
     # error when an operator's session times out); false keeps it open for "0. Menu".
-    ussd_kannel_ops: Annotated[tuple[UssdOps, ...], NoDecode] = ()
+    ussd_kannel_ops: str = ""
     ussd_kannel_end_on_result: bool = True
     # An operator's xHTML USSD API (#303#-style, gateway/channels/ussd/orange.py): the secret
     # in the service URL registered with the operator. Unset: the route refuses every call.
@@ -96,21 +95,6 @@ class KannelSettings(BaseSettings):
         if isinstance(value, str):
             value = tuple(KannelRoute.parse(part) for part in value.split(",") if part.strip())
         return value
-
-    @field_validator("ussd_kannel_ops", mode="before")
-    @classmethod
-    def _split_ussd_ops(cls, value: object) -> object:
-        if isinstance(value, str):
-            value = tuple(UssdOps.parse(part) for part in value.split(";") if part.strip())
-        for ops in value if isinstance(value, tuple) else ():
-            if ops.smsc is not None and not SMSC_ID.fullmatch(ops.smsc):
-                raise ValueError(f"USSD ops smsc must be a Kannel smsc-id: {ops.smsc!r}")
-        return value
-
-    def ussd_ops(self, smsc: str | None) -> UssdOps:
-        """The `ussd_service_op` values of Kannel link `smsc`."""
-        named = {ops.smsc: ops for ops in self.ussd_kannel_ops}
-        return named.get(smsc) or named.get(None) or UssdOps()
 
     @field_validator("kannel_sms_from")
     @classmethod

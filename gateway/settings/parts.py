@@ -60,7 +60,8 @@ class AlertSettings(BaseSettings):
     # Alerts (issue 15): the change-feed consumer (`python -m gateway alerts`; one inside the
     # app with the embedded stand-ins, like the sender), one active among many processes (a
     # Redis lease), and quiet hours when alerts wait for the morning (local time,
-    # Africa/Casablanca; "none" turns them off).
+    # Africa/Casablanca; "none" turns them off), read by `gateway/alerts/quiet.py` (checked
+    # at start-up, gateway/checks.py).
     quiet_hours: str = "21:00-07:00"
     alerts_batch: int = Field(default=200, ge=1, le=200)  # events per feed read (API max 200)
     alerts_poll_s: float = Field(default=1.0, gt=0, le=60)  # pause once the feed is read
@@ -70,14 +71,6 @@ class AlertSettings(BaseSettings):
     # A consumer inside the app's own process; unset: on when Redis is the in-process
     # stand-in (the demo), as the embedded sender.
     embedded_alerts: bool | None = None
-
-    @field_validator("quiet_hours")
-    @classmethod
-    def _quiet_hours(cls, value: str) -> str:
-        from gateway.alerts.quiet import QuietHours
-
-        QuietHours.parse(value)  # raises ValueError with what is wrong
-        return value
 
 
 class ConsoleSettings(BaseSettings):

@@ -13,6 +13,9 @@ from gateway.settings import Settings
 
 MESSAGES_ROUTE = "/admin/messages"
 POLL_TIMEOUT_S = 2.0
+# A chat app's answer leaves through the outbox: how long a turn waits for it to show.
+REPLY_WAIT_S = 5.0
+REPLY_POLL_S = 0.1
 
 
 class _SentOption(pydantic.BaseModel):

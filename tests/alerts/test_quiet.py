@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pydantic
 import pytest
 
 from gateway.alerts.quiet import LOCAL_TZ, QuietHours
+from gateway.app import create_app
+from gateway.checks import BadSetting
 from gateway.settings import Settings
 
 NIGHT = QuietHours.parse("21:00-07:00")
@@ -51,6 +52,6 @@ def test_a_window_within_one_day_and_none() -> None:
 
 @pytest.mark.parametrize("value", ["21h-7h", "21:00", "07:00-07:00", "25:00-07:00"])
 def test_settings_refuse_what_is_not_a_window(value: str) -> None:
-    with pytest.raises(pydantic.ValidationError, match="quiet_hours"):
-        Settings(env="test", quiet_hours=value)  # type: ignore[arg-type]
+    with pytest.raises(BadSetting, match="quiet_hours"):
+        create_app(Settings(env="test", quiet_hours=value))  # type: ignore[arg-type]
     assert Settings(env="test", quiet_hours="none").quiet_hours == "none"  # type: ignore[arg-type]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.intents_cli import load_corpus, score
+from gateway.cli.understand import load_corpus, score
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "intents"
 CORPUS = load_corpus(FIXTURES / "corpus.tsv")

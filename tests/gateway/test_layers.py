@@ -1,4 +1,7 @@
-"""Dependencies point inward: the dialogs know no HTTP, Redis or provider (ARCHITECTURE.md)."""
+"""Dependencies point inward (ARCHITECTURE.md): the dialogs know no HTTP, Redis or provider;
+no import cycle among the modules of `gateway`, `backend_client` and `sandbox` (imports in
+functions count, those under `if TYPE_CHECKING:` do not); nothing imports the CLI; settings
+import nothing of the gateway."""
 
 from __future__ import annotations
 
@@ -35,3 +38,169 @@ def test_dialogs_import_no_transport_or_storage(path: Path) -> None:
 @pytest.mark.parametrize("path", sorted((ROOT / "backend_client").glob("*.py")), ids=str)
 def test_backend_client_knows_nothing_of_the_gateway(path: Path) -> None:
     assert not {n for n in imports_of(path) if n.startswith(("gateway", "sandbox"))}
+
+
+# --- no import cycle; nothing imports the CLI ------------------------------------------------
+
+PACKAGES = ("gateway", "backend_client", "sandbox")
+
+
+def modules_of(root: Path, packages: tuple[str, ...] = PACKAGES) -> dict[str, Path]:
+    """Every module of `packages` under `root` by dotted name (a package by its `__init__`)."""
+    found: dict[str, Path] = {}
+    for package in packages:
+        for path in sorted((root / package).rglob("*.py")):
+            parts = path.relative_to(root).with_suffix("").parts
+            found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return found
+
+
+def _type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def import_nodes(tree: ast.AST) -> list[ast.Import | ast.ImportFrom]:
+    """Every import that runs: in functions too, not under `if TYPE_CHECKING:` (its `else:`
+    runs)."""
+    found: list[ast.Import | ast.ImportFrom] = []
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.If) and _type_checking(node.test):
+            stack.extend(node.orelse)
+            continue
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            found.append(node)
+        stack.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def edges_of(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
+    """The modules of `modules` that module `name` imports (`from p import m` names module
+    `p.m` when there is one, else `p`)."""
+    package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+    targets: list[str] = []
+    for node in import_nodes(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            targets.extend(alias.name for alias in node.names)
+            continue
+        base = node.module or ""
+        if node.level:  # relative: from the package, up `level - 1` packages
+            anchor = package[: len(package) - node.level + 1]
+            base = ".".join([*anchor, base] if base else anchor)
+        for alias in node.names:
+            sub = f"{base}.{alias.name}"
+            targets.append(sub if sub in modules else base)
+    edges = set()
+    for target in targets:
+        while target and target not in modules:  # `import a.b.c` of an object: its module
+            target = target.rpartition(".")[0]
+        if target and target != name:
+            edges.add(target)
+    return edges
+
+
+def import_graph(root: Path, packages: tuple[str, ...] = PACKAGES) -> dict[str, set[str]]:
+    modules = modules_of(root, packages)
+    return {name: edges_of(name, path, modules) for name, path in modules.items()}
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle as the path `a -> b -> … -> a`, or None (depth-first, iterative)."""
+    done: set[str] = set()
+    for start in sorted(graph):
+        if start in done:
+            continue
+        path = [start]
+        on_path = {start}
+        pending = [iter(sorted(graph[start]))]
+        while pending:
+            following = next(pending[-1], None)
+            if following is None:  # every import of path[-1] walked: no cycle through it
+                finished = path.pop()
+                on_path.discard(finished)
+                done.add(finished)
+                pending.pop()
+                continue
+            if following in on_path:
+                return [*path[path.index(following) :], following]
+            if following in done:
+                continue
+            path.append(following)
+            on_path.add(following)
+            pending.append(iter(sorted(graph[following])))
+    return None
+
+
+def test_no_import_cycle_among_the_modules() -> None:
+    cycle = find_cycle(import_graph(ROOT))
+    assert cycle is None, "import cycle: " + " -> ".join(cycle or ())
+
+
+def test_nothing_imports_the_cli() -> None:
+    """Only `gateway/cli/` itself and `gateway/__main__.py` import `gateway.cli`."""
+    graph = import_graph(ROOT)
+    callers = {
+        name
+        for name, edges in graph.items()
+        if any(e == "gateway.cli" or e.startswith("gateway.cli.") for e in edges)
+        and not (name == "gateway.cli" or name.startswith("gateway.cli."))
+    }
+    assert callers == {"gateway.__main__"}
+
+
+def test_settings_import_nothing_of_the_gateway() -> None:
+    graph = import_graph(ROOT)
+    outside = {
+        (name, edge)
+        for name, edges in graph.items()
+        if name.startswith("gateway.settings")
+        for edge in edges
+        if not edge.startswith("gateway.settings")
+    }
+    assert not outside
+
+
+def _package(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def test_the_walk_names_a_cycle_hidden_in_a_function(tmp_path: Path) -> None:
+    root = _package(
+        tmp_path,
+        {
+            "gateway/__init__.py": "",
+            "gateway/a.py": "from gateway import b\n",
+            "gateway/b.py": "def f():\n    from .sub.c import g\n",
+            "gateway/sub/__init__.py": "",
+            "gateway/sub/c.py": "def g():\n    import gateway.a\n",
+        },
+    )
+    cycle = find_cycle(import_graph(root, ("gateway",)))
+    assert cycle == ["gateway.a", "gateway.b", "gateway.sub.c", "gateway.a"]
+
+
+def test_the_walk_ignores_type_checking_imports(tmp_path: Path) -> None:
+    root = _package(
+        tmp_path,
+        {
+            "gateway/__init__.py": "",
+            "gateway/a.py": "from gateway.b import B\n",
+            "gateway/b.py": (
+                "from typing import TYPE_CHECKING\n"
+                "if TYPE_CHECKING:\n    from gateway.a import A\n"
+                "else:\n    import json\n"
+                "class B: ...\n"
+            ),
+        },
+    )
+    graph = import_graph(root, ("gateway",))
+    assert graph["gateway.a"] == {"gateway.b"}
+    assert graph["gateway.b"] == set()
+    assert find_cycle(graph) is None

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from gateway.cli.understand import ELSEWHERE, got
 from gateway.dialogs import texts
 from gateway.dialogs.pages import gsm_fold
 from gateway.dialogs.scope import out_of_scope
 from gateway.i18n import translator
-from gateway.intents_cli import ELSEWHERE, got
 from tests.gateway.conftest import SmsPhone
 
 OUT_OF_SCOPE = [

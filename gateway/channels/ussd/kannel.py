@@ -53,7 +53,7 @@ from gateway.channels.ussd.core import (
     notice,
     refused,
 )
-from gateway.channels.ussd.ops import UssdOps
+from gateway.channels.ussd.ops import UssdOps, ops_for
 from gateway.dialogs import texts
 from gateway.dialogs.model import Session
 from gateway.phones import to_e164
@@ -126,7 +126,9 @@ def parse_payload(data: Mapping[str, str], body: bytes, settings: Settings) -> K
         raise Refused("no its_session_info", None)
     smsc = data.get("smsc", "")
     smsc_id = smsc if SMSC_ID.fullmatch(smsc) else None
-    op = op_of(meta.get("ussd_service_op", b""), session, settings.ussd_ops(smsc_id))
+    op = op_of(
+        meta.get("ussd_service_op", b""), session, ops_for(settings.ussd_kannel_ops, smsc_id)
+    )
     kannel_id = data.get("id", "")
     if not KANNEL_ID.fullmatch(kannel_id):
         raise Refused("id missing", session)
@@ -191,7 +193,7 @@ async def ussd_kannel(request: Request) -> Response:
     # smsbox also sends the meta-data as a header: a post-url without `meta=%D` still works.
     data.setdefault("meta", request.headers.get("x-kannel-meta-data", ""))
     smsc = data.get("smsc", "")
-    ops = settings.ussd_ops(smsc if SMSC_ID.fullmatch(smsc) else None)
+    ops = ops_for(settings.ussd_kannel_ops, smsc if SMSC_ID.fullmatch(smsc) else None)
     try:
         step = parse_payload(data, raw, settings)
     except Refused as exc:

@@ -1,10 +1,13 @@
 """The SMPP `ussd_service_op` values of an operator's USSD gateway, which differ by vendor
-(CHANNELS.md §15.A3), as `GATEWAY_USSD_KANNEL_OPS` gives them; the settings check the link
-names (they import this module, so it imports nothing of theirs)."""
+(CHANNELS.md §15.A3), as `GATEWAY_USSD_KANNEL_OPS` gives them (the settings keep the text;
+`gateway/checks.py` parses it once at start-up, so a bad value stops the gateway there)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+
+from gateway.settings import SMSC_ID
 
 _NAMES = ("new", "continue", "end", "response")
 
@@ -43,3 +46,19 @@ class UssdOps:
         if len({ops.new, ops.continue_, ops.end}) < 3:
             raise ValueError(f"USSD ops new, continue and end must differ: {entry!r}")
         return ops
+
+
+@cache
+def parse_ops(text: str) -> tuple[UssdOps, ...]:
+    """`GATEWAY_USSD_KANNEL_OPS`: `;`-separated `UssdOps` entries (raises ValueError)."""
+    table = tuple(UssdOps.parse(part) for part in text.split(";") if part.strip())
+    for ops in table:
+        if ops.smsc is not None and not SMSC_ID.fullmatch(ops.smsc):
+            raise ValueError(f"USSD ops smsc must be a Kannel smsc-id: {ops.smsc!r}")
+    return table
+
+
+def ops_for(text: str, smsc: str | None) -> UssdOps:
+    """The `ussd_service_op` values of Kannel link `smsc` under `GATEWAY_USSD_KANNEL_OPS`."""
+    named = {ops.smsc: ops for ops in parse_ops(text)}
+    return named.get(smsc) or named.get(None) or UssdOps()

@@ -20,9 +20,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from gateway.app import create_app
 from gateway.channels.ussd import kannel as ussd_kannel
 from gateway.channels.ussd.core import Op
-from gateway.channels.ussd.ops import UssdOps
+from gateway.channels.ussd.ops import UssdOps, ops_for, parse_ops
 from gateway.dialogs import texts
 from gateway.settings import Settings
 from gateway.text import is_gsm7, screen_length
@@ -202,9 +203,9 @@ def test_operator_ops_are_read_from_the_environment(
 ) -> None:
     monkeypatch.setenv("GATEWAY_USSD_KANNEL_OPS", value)
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
-    assert list(settings.ussd_kannel_ops) == (expected if value else [])
-    assert settings.ussd_ops("INWI-USSD") == expected[-1]
-    assert settings.ussd_ops("IAM-USSD") == expected[0]
+    assert list(parse_ops(settings.ussd_kannel_ops)) == (expected if value else [])
+    assert ops_for(settings.ussd_kannel_ops, "INWI-USSD") == expected[-1]
+    assert ops_for(settings.ussd_kannel_ops, "IAM-USSD") == expected[0]
 
 
 @pytest.mark.parametrize(
@@ -214,7 +215,7 @@ def test_operator_ops_are_read_from_the_environment(
 def test_bad_operator_ops_are_refused_at_start(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
     monkeypatch.setenv("GATEWAY_USSD_KANNEL_OPS", value)
     with pytest.raises(ValueError, match="USSD op"):
-        Settings(_env_file=None)  # type: ignore[call-arg]
+        create_app(Settings(_env_file=None))  # type: ignore[call-arg]
 
 
 # --- a session, screen by screen -------------------------------------------------------------

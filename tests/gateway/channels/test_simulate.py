@@ -14,9 +14,9 @@ from pathlib import Path
 import anyio
 import pytest
 
+from gateway.cli.simulate import converse
 from gateway.dialogs import texts
 from gateway.i18n import translator
-from gateway.simulate import converse
 from tests.gateway.conftest import gateway_settings
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -14,8 +14,9 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
+from gateway.cli.simulate import converse
 from gateway.settings import Settings
-from gateway.simulate import MESSAGES_ROUTE, SMS_ROUTE, USSD_ROUTE, converse
+from gateway.simulate import MESSAGES_ROUTE, SMS_ROUTE, USSD_ROUTE
 from tests.gateway.conftest import gateway_settings
 
 PHONE = "+212600000001"

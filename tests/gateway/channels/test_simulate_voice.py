@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from gateway.cli.simulate import converse
 from gateway.settings import DEMO_AGENTS_NUMBER
-from gateway.simulate import converse
 from tests.gateway.channels.test_simulate import conversation
 from tests.gateway.conftest import gateway_settings
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import anyio
 import pytest
 
+from gateway.cli.simulate import converse
 from gateway.dialogs import texts
 from gateway.i18n import translator
-from gateway.simulate import converse
 from tests.gateway.chat.handsets import (
     ChatGateway,
     MetaHandset,

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
 import signal
+import sys
 
 import anyio
 import structlog
 
 from gateway import logs
-from gateway.runtime import open_runtime
+from gateway.cli.settings import load_settings
 from gateway.settings import Settings
 
 log = structlog.get_logger("gateway.outbox")
@@ -18,6 +20,8 @@ async def run_worker(
     settings: Settings, *, consumer: str | None = None, metrics_port: int | None = None
 ) -> None:
     """Send until SIGTERM or SIGINT, then finish the messages in hand and stop."""
+    from gateway.runtime import open_runtime  # not for `--help`: it loads every part
+
     logs.configure(json_logs=settings.json_logs, level=settings.log_level)
     async with open_runtime(settings) as runtime, anyio.create_task_group() as tasks:
         if metrics_port is not None:
@@ -37,3 +41,30 @@ async def stop_on_signal(stop: anyio.Event, event: str) -> None:
             log.info(event)
             stop.set()
             return
+
+
+def worker(args: argparse.Namespace) -> int:
+    from gateway.migrate import SchemaOutdated
+
+    settings = load_settings()
+    try:
+        anyio.run(
+            lambda: run_worker(settings, consumer=args.consumer, metrics_port=args.metrics_port)
+        )
+    except SchemaOutdated as exc:
+        print(f"massar-gateway: {exc}", file=sys.stderr)  # noqa: T201
+        return 1
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p_worker = sub.add_parser(
+        "worker", help="send what the outbox holds (SMS follow-ups, replies, alerts)"
+    )
+    p_worker.add_argument(
+        "--consumer", default=None, help="this worker's name (default: host and process id)"
+    )
+    p_worker.add_argument(
+        "--metrics-port", type=int, default=None, help="serve Prometheus metrics on this port"
+    )
+    p_worker.set_defaults(func=worker)

@@ -15,6 +15,7 @@ dials again; Ctrl-D quits.
 
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Callable
@@ -27,14 +28,12 @@ import anyio
 import httpx
 
 from gateway import logs
+from gateway.cli.settings import load_settings
+from gateway.phones import to_e164
 from gateway.settings import Settings
-from gateway.simulate.inbox import Inbox
-from gateway.simulate.phones import PHONES
+from gateway.simulate import PHONES, REPLY_POLL_S, REPLY_WAIT_S, Inbox
 
 POLL_INTERVAL_S = 1.0
-# A chat app's answer leaves through the outbox: how long a turn waits for it to show.
-REPLY_WAIT_S = 5.0
-REPLY_POLL_S = 0.1
 
 
 @asynccontextmanager
@@ -151,3 +150,27 @@ async def converse(
             while line := await anyio.to_thread.run_sync(lines.readline):
                 await turn(line)
             tasks.cancel_scope.cancel()
+
+
+def simulate(args: argparse.Namespace) -> int:
+    phone = to_e164(args.phone)
+    if phone is None:
+        print(f"massar-gateway: {args.phone!r} is not a phone number", file=sys.stderr)  # noqa: T201
+        return 2
+    settings = load_settings()
+    anyio.run(lambda: converse(args.channel, phone, url=args.url, settings=settings))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p_sim = sub.add_parser("simulate", help="talk to the gateway as a user of one channel")
+    p_sim.add_argument(
+        "--channel", choices=sorted(PHONES), default="ussd", help="the handset (default: ussd)"
+    )
+    p_sim.add_argument(
+        "--phone", default="+212600000001", help="the phone it calls from (default: a demo one)"
+    )
+    p_sim.add_argument(
+        "--url", default=None, help="a running gateway (default: an in-process one with a sandbox)"
+    )
+    p_sim.set_defaults(func=simulate)

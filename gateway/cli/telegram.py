@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 import httpx
 
+from gateway.cli.settings import load_settings
 from gateway.settings import Settings
 
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
@@ -55,9 +55,7 @@ def _set_webhook(args: argparse.Namespace) -> int:
     import anyio
     from telegram.error import TelegramError
 
-    from gateway.cli import _load_settings
-
-    settings = _load_settings()
+    settings = load_settings()
     try:
         url = anyio.run(lambda: set_webhook(settings))
     except (ValueError, TelegramError) as exc:
@@ -67,7 +65,7 @@ def _set_webhook(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: Any) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p_telegram = sub.add_parser("telegram", help="Telegram bot administration")
     telegram_sub = p_telegram.add_subparsers(dest="telegram_command", required=True)
     p_set = telegram_sub.add_parser(

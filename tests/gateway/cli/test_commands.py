@@ -21,7 +21,7 @@ import pytest
 
 from gateway.migrate import head_revision
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SERVE_WAIT_S = 60.0
 
 
@@ -246,3 +246,30 @@ def test_demo_starts_both_servers_and_ctrl_c_stops_them(tmp_path: Path) -> None:
     assert not _port_open(gateway_port)
     assert "in-process stand-in (fakeredis)" in output
     assert "Traceback" not in output
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "line"),
+    [
+        (
+            "GATEWAY_QUIET_HOURS",
+            "21:00",
+            "massar-gateway: Value error, quiet hours look like 21:00-07:00, or none",
+        ),
+        (
+            "GATEWAY_USSD_KANNEL_OPS",
+            "new=256",
+            "massar-gateway: Value error, USSD op new must fit one octet: 256",
+        ),
+    ],
+)
+def test_a_value_its_reader_refuses_stops_the_start_in_one_line(
+    tmp_path: Path, variable: str, value: str, line: str
+) -> None:
+    """Settings keep these as text; the start reads them, before anything opens."""
+    env = _clean_env(GATEWAY_DATABASE_URL=f"sqlite:///{tmp_path}/gateway.db", **{variable: value})
+    for command in ("serve", "worker", "alerts"):
+        result = _run(command, env=env)
+        assert (result.returncode, result.stdout) == (2, ""), result.stderr
+        assert result.stderr.splitlines() == [line]
+    assert not (tmp_path / "gateway.db").exists()  # refused before migrating anything

@@ -18,11 +18,10 @@ import sys
 
 from gateway.channels.voice.prompts import DARIJA, all_prompts, darija_prompts
 from gateway.i18n import LANGS
+from gateway.settings import Settings
 
 
 def prompts_command(args: argparse.Namespace) -> int:
-    from gateway.settings import Settings
-
     folder = Settings().voice_prompts_dir
     out = sys.stdout
     shown = 0

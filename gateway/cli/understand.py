@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from gateway.cli.settings import load_settings
 from gateway.dialogs.intents import understand
 from gateway.dialogs.scope import out_of_scope
 from gateway.dialogs.vocabulary import Command
@@ -122,7 +123,6 @@ def understand_command(args: argparse.Namespace) -> int:
 def unmatched_command(args: argparse.Namespace) -> int:
     import anyio
 
-    from gateway.cli import _load_settings
     from gateway.store import open_redis
     from gateway.unmatched import UnmatchedLog, parse_duration
 
@@ -131,7 +131,7 @@ def unmatched_command(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"massar-gateway: {exc}", file=sys.stderr)  # noqa: T201
         return 2
-    settings = _load_settings()  # a bad variable is one line on stderr, not a traceback
+    settings = load_settings()  # a bad variable is one line on stderr, not a traceback
     if settings.redis_url is None:
         print(  # noqa: T201
             "massar-gateway: GATEWAY_REDIS_URL is unset; the gateway's in-process stand-in "

@@ -1,0 +1,64 @@
+"""`python -m gateway migrate`: bring GATEWAY_DATABASE_URL to the newest schema revision (and
+`serve` does it first, once, before its workers start)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from gateway.cli.settings import load_settings
+
+# What the migrations and the stores are written and tested for.
+SUPPORTED_DATABASES = ("sqlite:", "sqlite+pysqlite:", "postgresql:", "postgresql+psycopg:")
+
+
+def upgrade(database_url: str) -> str | None:
+    """Bring the database to the newest revision: that revision, or None once said why not."""
+    import sqlalchemy as sa
+    from alembic.util import CommandError
+
+    from gateway.migrate import head_revision
+    from gateway.migrate import upgrade as upgrade_schema
+
+    if not database_url.startswith(SUPPORTED_DATABASES):
+        scheme = database_url.split(":", 1)[0][:24]  # never the rest: it may hold a password
+        print(  # noqa: T201
+            f"massar-gateway: cannot migrate the database: unsupported URL scheme {scheme!r}"
+            " (GATEWAY_DATABASE_URL: sqlite:///PATH or postgresql+psycopg://USER@HOST/NAME)",
+            file=sys.stderr,
+        )
+        return None
+    try:
+        upgrade_schema(database_url)
+    except (sa.exc.SQLAlchemyError, CommandError, OSError, ImportError) as exc:
+        print(f"massar-gateway: cannot migrate the database: {_reason(exc)}", file=sys.stderr)  # noqa: T201
+        return None
+    return head_revision()
+
+
+def _reason(exc: Exception) -> str:
+    """The first line of what went wrong, from the driver when it spoke (no SQL, no URL)."""
+    import sqlalchemy as sa
+
+    cause: BaseException = exc
+    if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None:
+        cause = exc.orig
+    lines = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {lines[0]}" if lines else type(cause).__name__
+
+
+def migrate(args: argparse.Namespace) -> int:
+    """Bring GATEWAY_DATABASE_URL to the newest schema revision, once, before any worker starts."""
+    settings = load_settings()
+    revision = upgrade(settings.database_url)
+    if revision is None:
+        return 1
+    print(f"massar-gateway: database schema at revision {revision} (the newest)")  # noqa: T201
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p_migrate = sub.add_parser(
+        "migrate", help="bring the database (GATEWAY_DATABASE_URL) to the newest schema revision"
+    )
+    p_migrate.set_defaults(func=migrate)
