@@ -37,10 +37,10 @@ from gateway.console.web import OperatorDep, check_form, form_of, page, t_of
 from gateway.dialogs.model import Inbound
 from gateway.dialogs.texts import N_
 from gateway.i18n import LANGS, translator
-from gateway.keys import Keys
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
 from gateway.outbox.queue import Outbox
 from gateway.outbox.records import mask_address
+from gateway.state.keys import Keys
 
 __all__ = ["HelpdeskQueue", "router"]
 
@@ -54,7 +54,6 @@ MAX_ANSWER_CHARS = 600
 EXPIRED_TEXT = N_(
     "Sorry, nobody could answer your message in time. Please call the hotline: %(hotline)s"
 )
-_OPEN = "mg:{helpdesk}:open"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,15 +109,14 @@ class HelpdeskQueue:
         return self.expiry_s + self.closed_keep_s
 
     def _by_phone_key(self, phone: str) -> str:
-        return f"mg:{{helpdesk}}:byphone:{self.keys.digest(phone, label='helpdesk')}"
+        return self.keys.helpdesk_by_phone(phone)
 
     def _item_key(self, item_id: str) -> str:
-        return f"mg:{{helpdesk}}:item:{item_id}"
+        return self.keys.helpdesk_item(item_id)
 
     def _phone_key(self, phone: str, channel: str) -> str:
         """A phone's open item on one channel (the answer goes back where the parent wrote)."""
-        digest = self.keys.digest(phone, label="helpdesk")
-        return f"mg:{{helpdesk}}:phone:{channel}:{digest}"
+        return self.keys.helpdesk_phone(phone, channel)
 
     async def unmatched(self, inbound: Inbound, lang: str) -> None:
         """Queue (or add to the phone's open item on that channel) a text message nobody
@@ -140,7 +138,7 @@ class HelpdeskQueue:
                     messages=[],
                     address=inbound.reply_to or inbound.sender,
                 )
-                await self.redis.zadd(_OPEN, {item.id: int(item.created * 1000)})
+                await self.redis.zadd(self.keys.helpdesk_open, {item.id: int(item.created * 1000)})
                 phone_key = self._phone_key(item.phone, channel)
                 await self.redis.set(phone_key, item.id, ex=self.open_ttl_s)
                 by_phone = self._by_phone_key(item.phone)
@@ -184,7 +182,7 @@ class HelpdeskQueue:
     async def open_items(self, now: float | None = None) -> list[Item]:
         """Open items, oldest first, after closing those past the expiry."""
         await self.expire(now)
-        ids = await self.redis.zrange(_OPEN, 0, 199)
+        ids = await self.redis.zrange(self.keys.helpdesk_open, 0, 199)
         items = [await self.get(i.decode() if isinstance(i, bytes) else str(i)) for i in ids]
         return [item for item in items if item is not None]
 
@@ -197,7 +195,7 @@ class HelpdeskQueue:
         return taken
 
     async def is_open(self, item_id: str) -> bool:
-        return await self.redis.zscore(_OPEN, item_id) is not None
+        return await self.redis.zscore(self.keys.helpdesk_open, item_id) is not None
 
     async def answer(self, item: Item, operator: str, text: str) -> bool:
         """Send `text` to the parent through the outbox on their channel, closing the item;
@@ -212,18 +210,18 @@ class HelpdeskQueue:
     async def _claim(self, item: Item) -> bool:
         """Take the item out of the open set: whoever does closes it (one of two agents
         answering at once, or the expiry)."""
-        return bool(await self.redis.zrem(_OPEN, item.id))
+        return bool(await self.redis.zrem(self.keys.helpdesk_open, item.id))
 
     async def expire(self, now: float | None = None) -> int:
         """Close the items older than the expiry with the hotline message; how many."""
         cutoff_ms = int(((now or time.time()) - self.expiry_s) * 1000)
-        ids = await self.redis.zrangebyscore(_OPEN, "-inf", cutoff_ms)
+        ids = await self.redis.zrangebyscore(self.keys.helpdesk_open, "-inf", cutoff_ms)
         closed = 0
         for raw in ids:
             item_id = raw.decode() if isinstance(raw, bytes) else str(raw)
             item = await self.get(item_id)
             if item is None:
-                await self.redis.zrem(_OPEN, item_id)
+                await self.redis.zrem(self.keys.helpdesk_open, item_id)
                 continue
             if item.closed or not await self._claim(item):
                 continue  # answered meanwhile
@@ -250,7 +248,7 @@ class HelpdeskQueue:
     async def _close(self, item: Item) -> None:
         """Out of the queue: the number masked, the address dropped, the texts kept
         `closed_keep_s` more (then the item is deleted)."""
-        await self.redis.zrem(_OPEN, item.id)
+        await self.redis.zrem(self.keys.helpdesk_open, item.id)
         await self.redis.delete(self._phone_key(item.phone, item.channel))
         closed = Item(
             **{**_fields(item), "phone": mask_address(item.phone), "address": "", "closed": True}
@@ -266,7 +264,7 @@ class HelpdeskQueue:
         ]
         async with self.redis.pipeline(transaction=False) as pipe:
             for item_id in ids:
-                pipe.zrem(_OPEN, item_id)
+                pipe.zrem(self.keys.helpdesk_open, item_id)
                 pipe.delete(self._item_key(item_id))
             for channel in TEXT_CHANNELS:
                 pipe.delete(self._phone_key(phone, channel))

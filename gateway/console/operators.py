@@ -30,7 +30,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from gateway.console.audit import clean
-from gateway.schema import console_audit, console_operator
+from gateway.state.schema import console_audit, console_operator
 
 __all__ = [
     "DEMO_OPERATORS",
@@ -252,7 +252,7 @@ def _audit_cli(engine: sa.Engine, action: str, name: str, reason: str | None) ->
 
 def _run(args: argparse.Namespace) -> int:
     from gateway.cli import _load_settings
-    from gateway.store import open_database
+    from gateway.state.connections import open_database
 
     settings = _load_settings()
     engine = open_database(settings.database_url)
