@@ -23,7 +23,6 @@ from backend_client import MassarClient
 from gateway.alerts.consumer import AlertsConfig, AlertsConsumer
 from gateway.alerts.quiet import QuietHours
 from gateway.channels.twilio_sms import SMS_PROFILE
-from gateway.console.helpdesk import HelpdeskQueue
 from gateway.migrate import ensure_at_head
 from gateway.outbox.model import OutChannel
 from gateway.outbox.queue import Outbox
@@ -50,6 +49,7 @@ from gateway.state.alerts.store import AlertStore
 from gateway.state.bindings import SqlBindings
 from gateway.state.connections import open_database, open_redis, warm_up
 from gateway.state.delivery import DeliveryLog
+from gateway.state.helpdesk import HelpdeskQueue
 from gateway.state.keys import Keys
 from gateway.state.langs import LanguageMemo
 from gateway.state.lockout import RedisLockout

@@ -29,7 +29,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from gateway.console.audit import clean
+from gateway.state.console.audit import clean
 from gateway.state.schema import console_audit, console_operator
 
 __all__ = [

@@ -100,7 +100,7 @@ class Keys:
         """The Massar code's failed checks, from every phone."""
         return f"{self.prefix}:{{vc:{self.code_digest(code)}}}"
 
-    # ---- the console (`gateway.console.sessions`, `gateway.console.audit`): one hash tag ----
+    # ---- the console (`gateway.state.console`): one hash tag ----
 
     def operator_h(self, name: str) -> str:
         """The keyed hash of an operator's name, whatever its case and surrounding blanks."""
@@ -146,7 +146,7 @@ class Keys:
         """The count of one minute's audit lines a stranger caused (`ns`: the deployment's)."""
         return f"{prefix}:{{console}}:audit-anon:{ns}:{minute}"
 
-    # ---- the helpdesk queue (`gateway.console.helpdesk`): one hash tag ----
+    # ---- the helpdesk queue (`gateway.state.helpdesk`): one hash tag ----
 
     @property
     def helpdesk_open(self) -> str:

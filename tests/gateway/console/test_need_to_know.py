@@ -382,7 +382,7 @@ def test_delivery_records_go_after_90_days_and_audit_lines_after_12_months(
 ) -> None:
     from datetime import timedelta
 
-    from gateway.console.audit import AuditLog
+    from gateway.state.console.audit import AuditLog
     from gateway.state.schema import console_audit
 
     client = make_gateway()

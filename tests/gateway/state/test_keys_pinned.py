@@ -14,16 +14,16 @@ import sqlalchemy as sa
 from redis.asyncio import Redis
 
 from gateway.channels.ussd.core import EndedSessions, UssdHit
-from gateway.console.audit import AuditLog
-from gateway.console.helpdesk import HelpdeskQueue
-from gateway.console.sessions import CheckCounter, ConsoleSessions, SigninGate
 from gateway.dialogs.model import ChannelKind
 from gateway.outbox.queue import Outbox, Priority
 from gateway.outbox.senders.sink import SinkSender
 from gateway.resilience.breaker import Breaker
 from gateway.resilience.cache import Cache
 from gateway.resilience.limits import RateLimiter
+from gateway.state.console.audit import AuditLog
+from gateway.state.console.sessions import CheckCounter, ConsoleSessions, SigninGate
 from gateway.state.delivery import DeliveryLog
+from gateway.state.helpdesk import HelpdeskQueue
 from gateway.state.keys import UNMATCHED_LOG, Keys
 from gateway.state.lockout import RedisLockout
 from gateway.state.store import SessionStore
