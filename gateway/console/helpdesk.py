@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from redis.exceptions import RedisError
 
 from gateway.console.lookup import render_lookup
 from gateway.console.web import OperatorDep, check_form, form_of, page, t_of
+from gateway.state.errors import StoreUnavailable
 from gateway.state.helpdesk import HelpdeskQueue, Item
 
 __all__ = ["router"]
@@ -32,7 +32,7 @@ def _queue(request: Request) -> HelpdeskQueue:
 async def queue_page(request: Request, operator: OperatorDep) -> Response:
     try:
         items = await _queue(request).open_items()
-    except RedisError:
+    except StoreUnavailable:
         return page(request, "helpdesk.html", items=[], error=_unavailable(request))
     return page(request, "helpdesk.html", items=items)
 

@@ -35,6 +35,7 @@ from gateway.i18n import LANGS, translator
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
 from gateway.outbox.queue import Outbox
 from gateway.outbox.records import mask_address
+from gateway.state.errors import StoreUnavailable
 from gateway.state.keys import Keys
 
 __all__ = ["CHANNEL_NAMES", "EXPIRED_TEXT", "TEXT_CHANNELS", "HelpdeskQueue", "Item"]
@@ -174,10 +175,14 @@ class HelpdeskQueue:
         return Item(**doc)
 
     async def open_items(self, now: float | None = None) -> list[Item]:
-        """Open items, oldest first, after closing those past the expiry."""
-        await self.expire(now)
-        ids = await self.redis.zrange(self.keys.helpdesk_open, 0, 199)
-        items = [await self.get(i.decode() if isinstance(i, bytes) else str(i)) for i in ids]
+        """Open items, oldest first, after closing those past the expiry; `StoreUnavailable`
+        when Redis does not answer."""
+        try:
+            await self.expire(now)
+            ids = await self.redis.zrange(self.keys.helpdesk_open, 0, 199)
+            items = [await self.get(i.decode() if isinstance(i, bytes) else str(i)) for i in ids]
+        except RedisError as exc:
+            raise StoreUnavailable("the helpdesk queue cannot be read") from exc
         return [item for item in items if item is not None]
 
     async def take(self, item: Item, operator: str) -> Item | None:

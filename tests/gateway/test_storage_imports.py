@@ -35,7 +35,6 @@ ALLOWED: dict[str, str] = {
     "gateway/console/actions.py": _CATCHES + " (RedisError, SQLAlchemyError)",
     "gateway/console/dashboard.py": _CATCHES + " (RedisError)",
     "gateway/console/forget.py": "deletes a phone's rows from five tables with SQL of its own",
-    "gateway/console/helpdesk.py": _CATCHES + " (RedisError)",
     "gateway/console/lookup.py": _CATCHES + " (SQLAlchemyError)",
     "gateway/console/operators.py": "`OperatorStore` (SQL) and the CLI's audit line not yet moved",
     "gateway/failures.py": "names the part that failed from the driver's exception types",
