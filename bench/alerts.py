@@ -147,7 +147,7 @@ def set_cursor(env: dict[str, str], cursor: str) -> None:
     """Start the consumer where the feed stood before the new absences (not at its head)."""
     import sqlalchemy as sa
 
-    from gateway.schema import alert_cursor
+    from gateway.state.schema import alert_cursor
 
     engine = sa.create_engine(env["GATEWAY_DATABASE_URL"])
     with engine.begin() as conn:
@@ -159,7 +159,7 @@ def set_cursor(env: dict[str, str], cursor: str) -> None:
 def cursor_of(env: dict[str, str]) -> str | None:
     import sqlalchemy as sa
 
-    from gateway.schema import alert_cursor
+    from gateway.state.schema import alert_cursor
 
     engine = sa.create_engine(env["GATEWAY_DATABASE_URL"])
     with engine.connect() as conn:

@@ -30,7 +30,7 @@ SESSION_TTL_S = 180
 
 
 def create_app() -> FastAPI:
-    # The gateway's pool size (`gateway.connections`): with redis-py's default of 100, an
+    # The gateway's pool size (`gateway.state.connections`): with redis-py's default of 100, an
     # overloaded baseline answers 500 ("too many connections") instead of queueing.
     redis = Redis.from_url(
         os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),

@@ -62,7 +62,7 @@ from bench.common import (
 )
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
 from gateway.outbox.queue import Outbox
-from gateway.store import open_redis
+from gateway.state.connections import open_redis
 from tests.kannel import harness
 
 HOST = "127.0.0.1"

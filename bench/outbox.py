@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import RESULTS, ROOT, clean_env, redis_server, stop, write_result
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
 from gateway.outbox.queue import GROUP, Outbox
-from gateway.store import open_redis
+from gateway.state.connections import open_redis
 
 TEXT = "Youssef : 2 absences non justifiees cette semaine (lun. 18/05, mar. 19/05)."
 

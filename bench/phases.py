@@ -145,7 +145,7 @@ class BadDaysAndSize:
         import redis
 
         from gateway.dialogs.model import ChannelKind
-        from gateway.store import Keys
+        from gateway.state.keys import Keys
 
         gw_port = free_port()
         client = redis.Redis.from_url(self.redis_url)

@@ -20,7 +20,7 @@ Configurations, each one change from the one above it:
                             the code and tests run on RESP3's reply shapes)
     untimed (maint off)     no socket timeout (not taken: within the noise, and only turns
                             have a deadline of their own; /readyz and callbacks would hang)
-    gateway                 what `gateway.connections.open_redis` builds now
+    gateway                 what `gateway.state.connections.open_redis` builds now
 """
 
 from __future__ import annotations
@@ -41,9 +41,9 @@ from redis.maint_notifications import MaintNotificationsConfig
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import redis_server
-from gateway.connections import REDIS_MAX_CONNECTIONS, open_redis
 from gateway.dialogs.model import ChannelKind, Session
-from gateway.store import SessionStore
+from gateway.state.connections import REDIS_MAX_CONNECTIONS, open_redis
+from gateway.state.store import SessionStore
 
 SOCKET = {"socket_timeout": 1.0, "socket_connect_timeout": 1.0}
 SESSION = Session(state="main", data={"page": 0}, channel={"sid": "0" * 16, "plen": "0"})

@@ -23,7 +23,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from gateway.store import open_database
+from gateway.state.connections import open_database
 
 __all__ = [
     "MIGRATE_COMMAND",

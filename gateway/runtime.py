@@ -21,16 +21,8 @@ from redis.exceptions import RedisError
 
 from backend_client import MassarClient
 from gateway.alerts.consumer import AlertsConfig, AlertsConsumer
-from gateway.alerts.lease import Lease
-from gateway.alerts.preferences import SqlPreferences
 from gateway.alerts.quiet import QuietHours
-from gateway.alerts.store import AlertStore
-from gateway.bindings import SqlBindings
 from gateway.channels.twilio_sms import SMS_PROFILE
-from gateway.console.helpdesk import HelpdeskQueue
-from gateway.delivery import DeliveryLog
-from gateway.langs import LanguageMemo
-from gateway.lockout import RedisLockout
 from gateway.migrate import ensure_at_head
 from gateway.outbox.model import OutChannel
 from gateway.outbox.queue import Outbox
@@ -51,10 +43,20 @@ from gateway.resilience import (
     TurnGate,
 )
 from gateway.settings import Settings
-from gateway.store import Keys, SessionStore, open_database, open_redis, warm_up
-from gateway.telegram_links import TelegramLinks
+from gateway.state.alerts.lease import Lease
+from gateway.state.alerts.preferences import SqlPreferences
+from gateway.state.alerts.store import AlertStore
+from gateway.state.bindings import SqlBindings
+from gateway.state.connections import open_database, open_redis, warm_up
+from gateway.state.delivery import DeliveryLog
+from gateway.state.helpdesk import HelpdeskQueue
+from gateway.state.keys import Keys
+from gateway.state.langs import LanguageMemo
+from gateway.state.lockout import RedisLockout
+from gateway.state.store import SessionStore
+from gateway.state.telegram_links import TelegramLinks
+from gateway.state.unmatched import UnmatchedLog
 from gateway.turns import FollowUpConfig, TurnRunner
-from gateway.unmatched import UnmatchedLog
 
 log = structlog.get_logger("gateway")
 

@@ -46,14 +46,14 @@ from gateway.dialogs.pages import gsm_fold
 from gateway.dialogs.ports import Backend, Bindings, Lockout, Preferences
 from gateway.failures import part_down
 from gateway.i18n import translator
-from gateway.langs import LanguageMemo, remembered
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
 from gateway.outbox.queue import Outbox
 from gateway.resilience.backend import begin_turn, unsafe_to_repeat
 from gateway.resilience.cache import Cache
 from gateway.resilience.limits import RateLimiter, TurnGate
 from gateway.resilience.metrics import Metrics
-from gateway.store import (
+from gateway.state.langs import LanguageMemo, remembered
+from gateway.state.store import (
     SESSION_TTL_S,
     LockTimeout,
     Opened,
@@ -61,8 +61,8 @@ from gateway.store import (
     SessionConflict,
     SessionStore,
 )
+from gateway.state.unmatched import UnmatchedLog
 from gateway.text import ascii_digits, script_of
-from gateway.unmatched import UnmatchedLog
 
 log = structlog.get_logger("gateway.turns")
 

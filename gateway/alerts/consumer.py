@@ -33,7 +33,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from backend_client import GUARDIANS_BATCH_MAX, BackendError, CursorExpired
 from backend_client.models import ChangesHead, ChangesPage, GuardianContact
-from gateway.alerts.lease import Lease
 from gateway.alerts.plan import (
     Alert,
     alert_key,
@@ -44,14 +43,15 @@ from gateway.alerts.plan import (
     plan,
     route,
 )
-from gateway.alerts.preferences import AlertPreference, SqlPreferences
 from gateway.alerts.quiet import QuietHours, next_local
-from gateway.alerts.store import AlertStore, Held
 from gateway.alerts.texts import compose, digest
 from gateway.failures import part_down, part_of
 from gateway.outbox.model import OutMessage
 from gateway.outbox.queue import Outbox
 from gateway.resilience.cache import Cache
+from gateway.state.alerts.lease import Lease
+from gateway.state.alerts.preferences import AlertPreference, SqlPreferences
+from gateway.state.alerts.store import AlertStore, Held
 
 __all__ = ["AlertsConfig", "AlertsConsumer", "Feed"]
 

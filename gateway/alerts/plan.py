@@ -22,10 +22,10 @@ from datetime import date, datetime
 from typing import Any
 
 from backend_client.models import ChangeEvent, ChangeType, GuardianContact
-from gateway.alerts.preferences import AlertPreference
 from gateway.alerts.texts import compose, is_decision
 from gateway.dialogs.absences import counts_as_unjustified
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
+from gateway.state.alerts.preferences import AlertPreference
 
 __all__ = ["Alert", "Hold", "Plan", "alert_key", "alert_of", "message", "plan"]
 

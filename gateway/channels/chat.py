@@ -26,7 +26,7 @@ from gateway.dialogs.model import ChannelKind, ChannelProfile, Inbound, Lang, Op
 from gateway.failures import part_down, part_of
 from gateway.i18n import translator
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
-from gateway.store import SessionStore
+from gateway.state.store import SessionStore
 from gateway.turns import Prepare
 
 WHATSAPP_TWILIO_PROFILE = ChannelProfile(

@@ -49,7 +49,7 @@ from gateway.dialogs.model import ChannelKind, Lang, Option
 from gateway.outbox.model import OutChannel
 from gateway.outbox.senders.telegram import REQUEST_CONTACT, chat_address
 from gateway.phones import to_e164
-from gateway.telegram_links import TelegramLinks
+from gateway.state.telegram_links import TelegramLinks
 
 log = structlog.get_logger("gateway.channels.telegram")
 

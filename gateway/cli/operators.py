@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from gateway.cli.settings import load_settings
-from gateway.console.audit import clean
 from gateway.console.operators import ROLES, NoSuchOperator, OperatorExists, OperatorStore
-from gateway.schema import console_audit
-from gateway.store import open_database
+from gateway.state.connections import open_database
+from gateway.state.console.audit import clean
+from gateway.state.schema import console_audit
 
 
 def _password() -> str | None:

@@ -123,8 +123,9 @@ def understand_command(args: argparse.Namespace) -> int:
 def unmatched_command(args: argparse.Namespace) -> int:
     import anyio
 
-    from gateway.store import open_redis
-    from gateway.unmatched import UnmatchedLog, parse_duration
+    from gateway.state.connections import open_redis
+    from gateway.state.unmatched import UnmatchedLog
+    from gateway.unmatched import parse_duration
 
     try:
         seconds = parse_duration(args.since)

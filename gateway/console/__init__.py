@@ -23,12 +23,12 @@ from gateway.console import (
     simulator,
     team,
 )
-from gateway.console.audit import AuditLog
 from gateway.console.guard import ConsoleGuard
 from gateway.console.operators import OperatorStore
-from gateway.console.sessions import CheckCounter, ConsoleSessions, SigninGate
 from gateway.console.web import ConsoleDenied, denied
 from gateway.settings import Env, Settings
+from gateway.state.console.audit import AuditLog
+from gateway.state.console.sessions import CheckCounter, ConsoleSessions, SigninGate
 
 __all__ = ["demo_operators", "ensure_services", "install"]
 

@@ -24,7 +24,7 @@ from typing import Any
 import anyio.to_thread
 import sqlalchemy as sa
 
-from gateway.schema import (
+from gateway.state.schema import (
     address_h,
     alert_held,
     alert_preference,

@@ -33,7 +33,6 @@ from backend_client.errors import (
     VerificationLocked,
 )
 from backend_client.models import AbsencesPage, Grades, GuardianLookup, StudentSummary
-from gateway.alerts.preferences import AlertPreference
 from gateway.console.web import (
     ConsoleDenied,
     Operator,
@@ -50,8 +49,9 @@ from gateway.dialogs.model import ChannelKind
 from gateway.dialogs.texts import N_
 from gateway.outbox.records import mask_address
 from gateway.phones import to_e164
-from gateway.schema import address_h
-from gateway.store import SESSION_TTL_S
+from gateway.state.alerts.preferences import AlertPreference
+from gateway.state.schema import address_h
+from gateway.state.store import SESSION_TTL_S
 from gateway.text import normalise
 
 __all__ = ["render_lookup", "router"]

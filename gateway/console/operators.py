@@ -23,7 +23,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from gateway.schema import console_operator
+from gateway.state.schema import console_operator
 
 __all__ = [
     "DEMO_OPERATORS",

@@ -1,6 +1,6 @@
 """What every console page shares: templates, language, the server-side session, CSRF.
 
-A session lives in Redis (`gateway.console.sessions`); the cookie holds only its opaque id
+A session lives in Redis (`gateway.state.console.sessions`); the cookie holds only its opaque id
 (HttpOnly, SameSite=Strict, Secure in production), a new one at every sign-in. It ends at
 sign-out, after `GATEWAY_CONSOLE_IDLE_TIMEOUT_S` idle seconds, and at once when the operator
 is disabled or their password changes (the operator's row is read on every request). Every
@@ -23,10 +23,10 @@ from markupsafe import Markup, escape
 
 from gateway.channels.common import same_secret
 from gateway.console.display import FILTERS
-from gateway.console.sessions import SessionData
 from gateway.dialogs.texts import N_
 from gateway.i18n import LANGS, Translator, translator
 from gateway.settings import Env, Settings
+from gateway.state.console.sessions import SessionData
 
 __all__ = [
     "ConsoleDenied",

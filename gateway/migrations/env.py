@@ -1,4 +1,4 @@
-"""Alembic's environment for the gateway's schema: `gateway.schema.metadata`.
+"""Alembic's environment for the gateway's schema: `gateway.state.schema.metadata`.
 
 `gateway/migrate.py` hands over an open connection (`config.attributes["connection"]`); the
 `alembic` command line of developers (alembic.ini at the repository root) opens one on
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import context
 
 from gateway.migrate import MIGRATION_LOCK_KEY
-from gateway.schema import metadata
+from gateway.state.schema import metadata
 
 
 def run_migrations(connection: sa.Connection) -> None:
@@ -44,7 +44,7 @@ def main() -> None:
         run_migrations(given)
         return
     from gateway.settings import Settings
-    from gateway.store import open_database
+    from gateway.state.connections import open_database
 
     url = context.config.get_main_option("sqlalchemy.url") or Settings().database_url
     engine = open_database(url)

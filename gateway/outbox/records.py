@@ -26,7 +26,7 @@ import anyio.to_thread
 import sqlalchemy as sa
 
 from gateway.outbox.model import OutMessage
-from gateway.schema import address_h, dialect_insert, outbound_message
+from gateway.state.schema import address_h, dialect_insert, outbound_message
 
 __all__ = ["RANK", "MessageRecords", "Outcome", "mask_address"]
 

@@ -6,7 +6,7 @@ kept up to `stale_s` (at most 24 h, DOMAIN.md §6) so that a failing backend can
 with "as of <date>". Keys hold no phone number or code: `mg:c:{<hmac of kind and args>}`,
 one hash tag per entry so the entry and its single-flight lease share a cluster slot. A
 guardian lookup, whose only argument is the phone, takes the phone's own tag instead
-(`mg:c:{<the phone's hmac>}`, `gateway.keys`): the turn's first script reads it along with
+(`mg:c:{<the phone's hmac>}`, `gateway.state.keys`): the turn's first script reads it along with
 the session and hands it over with `prime`, so a warm turn does not read it again.
 
 Errors: Redis errors (`redis.exceptions.RedisError`) pass through; an unreadable entry
@@ -28,7 +28,7 @@ from typing import Generic, TypeVar, cast
 import pydantic
 from redis.asyncio import Redis
 
-from gateway.keys import Keys
+from gateway.state.keys import Keys
 
 __all__ = ["DEFAULT_TTLS", "MAX_STALE_S", "STUDENT_KINDS", "USER_KINDS", "Cache", "Cached"]
 

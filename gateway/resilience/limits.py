@@ -3,7 +3,7 @@ a per-worker cap on backend calls.
 
 `RateLimiter` keeps, per phone, the instants of its recent turns in a sorted set
 (`mg:{<hmac>}:turns`, scored by Redis server time, under the phone's hash tag like its
-sessions: `gateway.keys`) and refuses a turn when `limit` already fall within the sliding
+sessions: `gateway.state.keys`) and refuses a turn when `limit` already fall within the sliding
 window. A turn counts itself inside its first script (`SessionStore.open_turn`, which uses
 `key`, `limit` and `window_ms` from here); `hit` is the same rule on its own.
 
@@ -29,7 +29,7 @@ from redis.asyncio import Redis
 
 from backend_client import Deadline
 from backend_client.errors import BackendUnavailable
-from gateway.keys import Keys
+from gateway.state.keys import Keys
 
 __all__ = ["BackendSlots", "RateLimiter", "Shed", "TurnGate"]
 

@@ -11,7 +11,7 @@ from typing import Any
 import pydantic
 import pytest
 
-from gateway.alerts.store import AlertStore
+from gateway.state.alerts.store import AlertStore
 from tests.alerts.conftest import ADMIN, KHADIJA, RACHID, World
 
 pytestmark = pytest.mark.anyio

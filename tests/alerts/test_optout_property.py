@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 from backend_client import BackendUnavailable, Deadline, NotFound
 from backend_client.models import ChangeEvent, GuardianContact
 from gateway.alerts.plan import alert_of, plan
-from gateway.alerts.preferences import AlertPreference
 from gateway.channels.twilio_sms import SMS_PROFILE
 from gateway.dialogs.conversation import Turn
 from gateway.dialogs.engine import step
 from gateway.dialogs.model import ChannelKind, Inbound
+from gateway.state.alerts.preferences import AlertPreference
 
 NOW = datetime(2026, 5, 20, 9, 0, tzinfo=UTC)
 PHONES = ["+212600000001", "+212700000001", "+212600000111", "+212600000222"]

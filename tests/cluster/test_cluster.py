@@ -25,11 +25,9 @@ from fastapi.testclient import TestClient
 from backend_client import Deadline
 from backend_client.models import Meta
 from gateway.app import create_app
-from gateway.delivery import DeliveryLog
 from gateway.dialogs import texts
 from gateway.dialogs.model import ChannelKind, Session
 from gateway.i18n import LANGS, translator
-from gateway.lockout import RedisLockout
 from gateway.resilience import (
     Breaker,
     BreakerConfig,
@@ -40,7 +38,10 @@ from gateway.resilience import (
     SingleFlight,
 )
 from gateway.settings import Settings
-from gateway.store import Outcome, SessionStore, open_redis, warm_up
+from gateway.state.connections import open_redis, warm_up
+from gateway.state.delivery import DeliveryLog
+from gateway.state.lockout import RedisLockout
+from gateway.state.store import Outcome, SessionStore
 from tests.databases import migrated
 
 PHONE = "+212600000001"  # a demo guardian with two children (Arabic)
@@ -219,7 +220,7 @@ async def _burst(cluster: redis.asyncio.RedisCluster, n: int) -> int:
 
 
 async def test_a_warmed_cluster_client_survives_a_concurrent_first_burst(cluster_url: str) -> None:
-    """The gateway warms its cluster client at start-up (`gateway.store.warm_up`): without
+    """The gateway warms its cluster client at start-up (`gateway.state.store.warm_up`): without
     it, redis-py 8.1 fails commands that race a node's first connections (AttributeError
     'NoneType' object has no attribute 'writelines'), so a new worker's first burst of turns
     would answer "busy"."""

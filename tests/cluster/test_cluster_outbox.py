@@ -20,8 +20,8 @@ from gateway.outbox.records import MessageRecords
 from gateway.outbox.senders.sink import SinkSender
 from gateway.outbox.throttle import Pacer, TokenBucket
 from gateway.outbox.worker import OutboxWorker, WorkerConfig
-from gateway.schema import metadata
-from gateway.store import open_redis, warm_up
+from gateway.state.connections import open_redis, warm_up
+from gateway.state.schema import metadata
 from tests.cluster.test_cluster import assert_cluster_ready, keys_by_node
 from tests.outbox.conftest import Failing, message
 

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from gateway.dialogs.model import ChannelKind
-from gateway.schema import alert_cursor
+from gateway.state.schema import alert_cursor
 from tests.gateway.conftest import SmsPhone
 
 ADMIN = {"Authorization": "Bearer demo-admin-token"}

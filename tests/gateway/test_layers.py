@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 FORBIDDEN_PACKAGES = {"fastapi", "starlette", "httpx", "redis", "twilio", "telegram", "sqlalchemy"}
-FORBIDDEN_MODULES = ("gateway.channels", "gateway.store", "gateway.app", "gateway.turns")
+FORBIDDEN_MODULES = ("gateway.channels", "gateway.state", "gateway.app", "gateway.turns")
 
 
 def imports_of(path: Path) -> set[str]:

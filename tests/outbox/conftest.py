@@ -28,7 +28,7 @@ from gateway.outbox.senders.sink import SinkSender
 from gateway.outbox.throttle import Pacer, TokenBucket
 from gateway.outbox.worker import Composer, OutboxWorker, WorkerConfig
 from gateway.resilience.metrics import Metrics
-from gateway.store import open_redis
+from gateway.state.connections import open_redis
 
 
 @pytest.fixture

@@ -10,10 +10,10 @@ import anyio
 import pytest
 import sqlalchemy as sa
 
-from gateway.alerts.preferences import SqlPreferences
 from gateway.outbox.model import OutChannel, SendError
 from gateway.outbox.senders.twilio import classify
-from gateway.schema import alert_preference
+from gateway.state.alerts.preferences import SqlPreferences
+from gateway.state.schema import alert_preference
 from tests.outbox.conftest import Rig, message
 from tests.outbox.test_outbox_worker import running, settled, until
 
@@ -64,7 +64,7 @@ async def test_the_gateway_hook_finds_the_phone_behind_a_chat_or_a_whatsapp_addr
     from types import SimpleNamespace
 
     from gateway.runtime import Runtime
-    from gateway.telegram_links import TelegramLinks
+    from gateway.state.telegram_links import TelegramLinks
 
     prefs = SqlPreferences(engine, key_secret=b"hook-test")
     links = TelegramLinks(engine, key_secret=b"hook-test")

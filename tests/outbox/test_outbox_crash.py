@@ -21,7 +21,7 @@ import redis as redis_sync
 import sqlalchemy as sa
 
 from gateway.migrate import upgrade
-from gateway.schema import outbound_message
+from gateway.state.schema import outbound_message
 from tests.conftest import REAL_REDIS, REDIS_URL
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
@@ -72,7 +72,7 @@ def start_worker(env: dict[str, str], name: str) -> subprocess.Popen[bytes]:
 def enqueue_all(env: dict[str, str]) -> list[str]:
     import anyio
 
-    from gateway.store import open_redis
+    from gateway.state.connections import open_redis
     from tests.outbox.conftest import message
 
     async def go() -> list[str]:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from gateway.dialogs.model import Option
 from gateway.migrate import upgrade
 from gateway.outbox.records import MessageRecords, Outcome, mask_address
-from gateway.store import open_database
+from gateway.state.connections import open_database
 from tests.databases import empty_database
 from tests.outbox.conftest import message
 

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from redis.asyncio import Redis
 
 from gateway.app import create_app
-from gateway.store import open_redis
+from gateway.state.connections import open_redis
 from tests.databases import migrated
 from tests.gateway.conftest import (  # noqa: F401 (fixtures)
     PUBLIC_URL,

@@ -11,7 +11,7 @@ on its wire:
 
     provider request ──parse──> UssdHit ──answer()──> Screen(text, end) ──provider──> wire
 
-Sessions are one per phone (`gateway.store`); the provider session they belong to is kept as
+Sessions are one per phone (`gateway.state.store`); the provider session they belong to is kept as
 a hash in the session's channel bookkeeping, so a request from another provider session starts
 a new one. Providers that say what a request is also get the end of a session remembered
 for its provider session: an answer in a session that ended (ours or the network's) gets a
@@ -41,7 +41,7 @@ from gateway.dialogs.model import ChannelKind, ChannelProfile, Inbound, Session
 from gateway.dialogs.pages import gsm_fold
 from gateway.dialogs.prompts import INPUT_HANDLERS
 from gateway.i18n import translator
-from gateway.store import SESSION_TTL_S, SessionStore
+from gateway.state.store import SESSION_TTL_S, SessionStore
 from gateway.text import script_of
 from gateway.turns import Prepare
 
@@ -179,7 +179,8 @@ def notice(lang: str, msgid: str) -> str:
 class EndedSessions:
     """Provider sessions that ended, per phone, for as long as a USSD session lives: which
     request ended each (its repeat still gets its screen) and in which language. Keys sit
-    under the phone's hash tag (`gateway.keys`): `mg:{<hmac>}:ussd:ended:<hmac of session>`."""
+    under the phone's hash tag (`gateway.state.keys`):
+    `mg:{<hmac>}:ussd:ended:<hmac of session>`."""
 
     sessions: SessionStore
 

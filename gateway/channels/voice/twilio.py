@@ -43,7 +43,7 @@ from gateway.dialogs.conversation import Step
 from gateway.dialogs.model import ChannelKind, ChannelProfile, Inbound, Lang, Session
 from gateway.phones import to_e164
 from gateway.settings import Settings
-from gateway.store import SESSION_TTL_S
+from gateway.state.store import SESSION_TTL_S
 
 ROUTE = "/channels/voice/twilio"
 STATUS_ROUTE = "/channels/voice/twilio/status"

@@ -14,8 +14,8 @@ from gateway.dialogs.model import ChannelKind
 from gateway.i18n import translator
 from gateway.outbox.model import OutChannel
 from gateway.outbox.senders.telegram import REQUEST_CONTACT, chat_address
-from gateway.schema import telegram_link
-from gateway.telegram_links import TelegramLinks
+from gateway.state.schema import telegram_link
+from gateway.state.telegram_links import TelegramLinks
 from tests.gateway.chat.handsets import (
     ChatGateway,
     TelegramHandset,

@@ -81,7 +81,7 @@ def server(seeded_sandbox_file: Path, tmp_path_factory: pytest.TempPathFactory) 
         )
     )
     app = create_app(settings, backend_transport=httpx.ASGITransport(app=sandbox))
-    from gateway.store import open_database
+    from gateway.state.connections import open_database
 
     engine = open_database(settings.database_url)
     store = OperatorStore(engine, key_secret=settings.identity_key.get_secret_value().encode())

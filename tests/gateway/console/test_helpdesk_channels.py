@@ -12,11 +12,11 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
-from gateway.console.helpdesk import EXPIRED_TEXT, Item
 from gateway.dialogs import texts
 from gateway.dialogs.pages import gsm_fold
 from gateway.i18n import translator
 from gateway.outbox.model import OutChannel, OutMessage
+from gateway.state.helpdesk import EXPIRED_TEXT, Item
 from tests.gateway.channels.voice_call import VoiceCall
 from tests.gateway.chat.handsets import (
     META_SECRET,

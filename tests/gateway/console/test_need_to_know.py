@@ -24,9 +24,9 @@ from fastapi.testclient import TestClient
 
 from gateway.app import create_app
 from gateway.outbox.model import MessageKind
-from gateway.schema import alert_preference, outbound_message, phone_binding, telegram_link
 from gateway.settings import Settings
-from gateway.telegram_links import TelegramLinks
+from gateway.state.schema import alert_preference, outbound_message, phone_binding, telegram_link
+from gateway.state.telegram_links import TelegramLinks
 from tests.databases import migrated
 from tests.gateway.conftest import PUBLIC_URL, SmsPhone
 from tests.gateway.console.conftest import add_operators, csrf_of, lookup, said, sign_in
@@ -382,8 +382,8 @@ def test_delivery_records_go_after_90_days_and_audit_lines_after_12_months(
 ) -> None:
     from datetime import timedelta
 
-    from gateway.console.audit import AuditLog
-    from gateway.schema import console_audit
+    from gateway.state.console.audit import AuditLog
+    from gateway.state.schema import console_audit
 
     client = make_gateway()
     state = client.app.state  # type: ignore[attr-defined]

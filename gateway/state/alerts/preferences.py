@@ -18,7 +18,7 @@ from typing import Any
 import anyio.to_thread
 import sqlalchemy as sa
 
-from gateway.schema import address_h, alert_preference, dialect_insert
+from gateway.state.schema import address_h, alert_preference, dialect_insert
 
 __all__ = ["ALERT_KINDS", "AlertPreference", "SqlPreferences"]
 

@@ -1,10 +1,10 @@
 """The language a phone chose with AR/FR, remembered in Redis beside its sessions.
 
-The choice lives in SQL (`alert_preference.lang`, `gateway.alerts.preferences`) and is asked
+The choice lives in SQL (`alert_preference.lang`, `gateway.state.alerts.preferences`) and is asked
 for on every new session (`gateway.dialogs.engine`). Asked of SQL each time, that read (a
 query in a worker thread) doubled a USSD dial's CPU (issue #24, `bench/README.md`). So the
 turn's first Redis round trip reads `mg:{<hmac>}:lang` along with the session
-(`gateway.store.SessionStore.open_turn`), and the turn's `Preferences` answer from it:
+(`gateway.state.store.SessionStore.open_turn`), and the turn's `Preferences` answer from it:
 
 - a value (`ar`, `fr`, or `-` for "never chose") is the answer, with no SQL read;
 - no value (first dial of the day, Redis restarted): SQL answers and the value is set with
@@ -24,7 +24,7 @@ from redis.asyncio import Redis
 
 from gateway.dialogs.conversation import Turn
 from gateway.dialogs.ports import Preferences
-from gateway.keys import Keys
+from gateway.state.keys import Keys
 
 __all__ = ["LANG_TTL_S", "LanguageMemo", "RememberedLanguage", "remembered"]
 

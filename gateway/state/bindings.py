@@ -15,7 +15,7 @@ import anyio.to_thread
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from gateway.schema import address_h, metadata, phone_binding
+from gateway.state.schema import address_h, metadata, phone_binding
 
 __all__ = ["SqlBindings", "metadata", "phone_binding"]
 

@@ -27,13 +27,11 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from gateway.keys import Keys
 from gateway.outbox.queue import as_text
+from gateway.state.keys import Keys
 
 __all__ = ["CheckCounter", "ConsoleSessions", "SessionData", "SigninGate"]
 
-_P = "mg:{console}"
-_OPERATOR = "operator\0"  # the label of an operator name's keyed hash
 SID_BYTES = 32
 
 
@@ -55,13 +53,13 @@ class ConsoleSessions:
         return self.keys.digest(sid, label="console-session\0")
 
     def name_h(self, name: str) -> str:
-        return self.keys.digest(name.strip().lower(), label=_OPERATOR)
+        return self.keys.operator_h(name)
 
     def _key(self, sid_h: str) -> str:
-        return f"{_P}:s:{sid_h}"
+        return self.keys.console_session(sid_h)
 
     def _operator_key(self, name: str) -> str:
-        return f"{_P}:op:{self.name_h(name)}"
+        return self.keys.console_operator(name)
 
     async def create(self, name: str, role: str) -> tuple[str, SessionData]:
         """A new session (a fresh id: sign-in never keeps an id it was handed)."""
@@ -107,7 +105,7 @@ class ConsoleSessions:
 
     async def end_hash(self, sid_h: str, name: str | None) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(self._key(sid_h), f"{self._key(sid_h)}:reveal")
+            pipe.delete(self._key(sid_h), self.keys.console_reveals(sid_h))
             if name is not None:
                 pipe.srem(self._operator_key(name), sid_h)
             await pipe.execute()
@@ -118,7 +116,7 @@ class ConsoleSessions:
         hashes = [as_text(m) for m in members]
         async with self.redis.pipeline(transaction=True) as pipe:
             for sid_h in hashes:
-                pipe.delete(self._key(sid_h), f"{self._key(sid_h)}:reveal")
+                pipe.delete(self._key(sid_h), self.keys.console_reveals(sid_h))
             pipe.delete(self._operator_key(name))
             await pipe.execute()
         return len(hashes)
@@ -126,7 +124,7 @@ class ConsoleSessions:
     # --- children shown after a check -----------------------------------------------------
 
     async def reveal(self, data: SessionData, phone_h: str, student: str, seconds: int) -> None:
-        key = f"{self._key(data.sid_h)}:reveal"
+        key = self.keys.console_reveals(data.sid_h)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(key, f"{phone_h}:{student}", str(time.time() + seconds))
             pipe.expire(key, self.idle_s)
@@ -134,7 +132,7 @@ class ConsoleSessions:
 
     async def revealed(self, data: SessionData, phone_h: str) -> dict[str, float]:
         """The children of this phone the session may see, with until when (epoch s)."""
-        raw = await self.redis.hgetall(f"{self._key(data.sid_h)}:reveal")
+        raw = await self.redis.hgetall(self.keys.console_reveals(data.sid_h))
         now, found = time.time(), {}
         for field, value in raw.items():
             owner, _, student = as_text(field).partition(":")
@@ -147,21 +145,23 @@ class ConsoleSessions:
 
     async def hold(self, doc: dict[str, Any], seconds: int = 300) -> str:
         token = secrets.token_urlsafe(SID_BYTES)
-        await self.redis.set(f"{_P}:pending:{self.sid_h(token)}", json.dumps(doc), ex=seconds)
+        await self.redis.set(
+            self.keys.console_pending(self.sid_h(token)), json.dumps(doc), ex=seconds
+        )
         return token
 
     async def held(self, token: str) -> dict[str, Any] | None:
-        raw = await self.redis.get(f"{_P}:pending:{self.sid_h(token)}")
+        raw = await self.redis.get(self.keys.console_pending(self.sid_h(token)))
         doc = json.loads(raw) if raw is not None else None
         return doc if isinstance(doc, dict) else None
 
     async def release(self, token: str) -> None:
-        await self.redis.delete(f"{_P}:pending:{self.sid_h(token)}")
+        await self.redis.delete(self.keys.console_pending(self.sid_h(token)))
 
     async def first_use(self, name: str, step: int) -> bool:
         """Whether TOTP time step `step` is used for the first time by `name` (a code seen
         once, even by a shoulder-surfer, signs in once)."""
-        key = f"{_P}:totp:{self.name_h(name)}:{step}"
+        key = self.keys.console_totp(name, step)
         return bool(await self.redis.set(key, "1", nx=True, ex=180))
 
 
@@ -216,14 +216,7 @@ class SigninGate:
         self._succeeded = redis.register_script(_SUCCEEDED)
 
     def _keys(self, name: str, address: str) -> list[str]:
-        name_h = self.keys.digest(name.strip().lower(), label=_OPERATOR)
-        address_h = self.keys.digest(address, label="address\0")
-        return [
-            f"{_P}:f:pair:{name_h}:{address_h}",
-            f"{_P}:f:addr:{address_h}",
-            f"{_P}:f:name:{name_h}",
-            f"{_P}:f:slot:{name_h}",
-        ]
+        return self.keys.console_signin(name, address)
 
     async def reserve(self, name: str, address: str) -> str:
         """ "go" (check the password: the attempt is counted), "locked" or "slow"."""
@@ -256,7 +249,7 @@ class CheckCounter:
         self._check = redis.register_script(_CHECK)
 
     def _key(self, name: str) -> str:
-        return f"{_P}:checks:{self.keys.digest(name.strip().lower(), label=_OPERATOR)}"
+        return self.keys.console_checks(name)
 
     async def reserve(self, name: str) -> bool:
         """True: the check may run (it is counted as a failure until `succeeded`)."""

@@ -7,7 +7,7 @@ import pytest
 from redis.asyncio import Redis
 
 from gateway.dialogs.model import ChannelKind, Lang, Session
-from gateway.store import SESSION_TTL_S, SessionConflict, SessionStore
+from gateway.state.store import SESSION_TTL_S, SessionConflict, SessionStore
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
 

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from gateway.store import open_redis
+from gateway.state.connections import open_redis
 
 
 @pytest.fixture

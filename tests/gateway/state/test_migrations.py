@@ -1,6 +1,6 @@
 """Alembic migrations of the gateway's schema: an empty database and one made before
 migrations (by `metadata.create_all` at each start) both reach the newest revision, the
-migrated schema is exactly `gateway.schema.metadata`, and the app refuses a database that is
+migrated schema is exactly `gateway.state.schema.metadata`, and the app refuses a database that is
 not migrated. On SQLite (a temporary file) always, on PostgreSQL (a throwaway database) when
 it answers."""
 
@@ -31,9 +31,9 @@ from gateway.migrate import (
     head_revision,
     upgrade,
 )
-from gateway.schema import UtcDateTime, metadata
 from gateway.settings import Settings
-from gateway.store import open_database
+from gateway.state.connections import open_database
+from gateway.state.schema import UtcDateTime, metadata
 from tests.databases import empty_database
 
 pytestmark = pytest.mark.postgres

@@ -1,5 +1,5 @@
-"""The Lua scripts of `gateway.store`. Every key a script touches carries the same user's
-hash tag (`gateway.keys`), so each runs on one Redis Cluster slot; Redis runs a script
+"""The Lua scripts of `gateway.state.store`. Every key a script touches carries the same user's
+hash tag (`gateway.state.keys`), so each runs on one Redis Cluster slot; Redis runs a script
 atomically, so no other command of any worker interleaves with its steps."""
 
 from __future__ import annotations

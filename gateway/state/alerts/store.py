@@ -17,7 +17,7 @@ import anyio.to_thread
 import sqlalchemy as sa
 
 from gateway.alerts.plan import Alert, Hold
-from gateway.schema import address_h, alert_cursor, alert_held, dialect_insert
+from gateway.state.schema import address_h, alert_cursor, alert_held, dialect_insert
 
 __all__ = ["AlertStore", "Held"]
 

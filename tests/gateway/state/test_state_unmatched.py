@@ -13,7 +13,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from gateway.cli import main
 from gateway.dialogs.model import Event
 from gateway.resilience.metrics import Metrics
-from gateway.unmatched import KEY, UnmatchedLog, parse_duration
+from gateway.state.keys import UNMATCHED_LOG
+from gateway.state.unmatched import UnmatchedLog
+from gateway.unmatched import parse_duration
 from tests.conftest import REAL_REDIS, REDIS_URL
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
@@ -95,7 +97,7 @@ async def test_the_command_lists_and_groups_what_was_kept(
 ) -> None:
     nonce = "zq" + uuid.uuid4().hex[:8].translate(str.maketrans("0123456789", "ghijklmnop"))
     log = UnmatchedLog(redis, retention_s=86400)
-    assert log.key == KEY
+    assert log.key == UNMATCHED_LOG
     await log.record([event(f"{nonce} svp"), event(f"{nonce} svp")], channel="sms")
     monkeypatch.setenv("GATEWAY_REDIS_URL", REDIS_URL)
     try:
@@ -108,7 +110,9 @@ async def test_the_command_lists_and_groups_what_was_kept(
         assert f"    2  fr  {nonce} svp" in capsys.readouterr().out
     finally:
         ids = [
-            i for i, f in await redis.xrange(KEY, min="-", max="+") if nonce.encode() in f[b"text"]
+            i
+            for i, f in await redis.xrange(UNMATCHED_LOG, min="-", max="+")
+            if nonce.encode() in f[b"text"]
         ]
         if ids:
-            await redis.xdel(KEY, *ids)
+            await redis.xdel(UNMATCHED_LOG, *ids)

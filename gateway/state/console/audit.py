@@ -24,7 +24,8 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from gateway.outbox.records import mask_address
-from gateway.schema import console_audit
+from gateway.state.keys import Keys
+from gateway.state.schema import console_audit
 
 __all__ = ["AuditEntry", "AuditLog", "clean"]
 
@@ -95,7 +96,7 @@ class AuditLog:
         """A line a stranger can cause: written unless this minute had its share already
         (the first one over says so). Whether it was written."""
         if self.redis is not None:
-            key = f"mg:{{console}}:audit-anon:{self._ns}:{int(time.time() // 60)}"
+            key = Keys.console_audit_anonymous(self._ns, int(time.time() // 60))
             try:
                 async with self.redis.pipeline(transaction=True) as pipe:
                     pipe.incr(key)

@@ -34,15 +34,13 @@ from collections.abc import Callable, Sequence
 import structlog
 from redis.asyncio import Redis
 
-from gateway.store import Keys
+from gateway.state.keys import Keys
 
 __all__ = ["RedisLockout"]
 
 log = structlog.get_logger("gateway.lockout")
 
 DAY_S = 24 * 3600
-_CODE_LABEL = "massar-code\0"
-_CALL_LABEL = "voice-call\0"
 
 # KEYS: failure times (sorted set), lock end (string, ms). ARGV: now ms, a unique member,
 # window ms, how many failures to keep, then (threshold, duration ms) pairs, highest first.
@@ -112,20 +110,19 @@ class RedisLockout:
         self._fail = redis.register_script(_FAIL_LUA)
 
     def _phone_tag(self, phone: str) -> str:
-        # The same hash as the phone's session keys: its first 12 characters are the logs' phone_h.
-        return f"{self.keys.prefix}:{{vp:{self.keys.digest(phone)}}}"
+        return self.keys.lockout_phone(phone)
 
     def _voice_tag(self, phone: str) -> str:
-        return f"{self.keys.prefix}:{{vv:{self.keys.digest(phone)}}}"
+        return self.keys.lockout_voice(phone)
 
     def _call_tag(self, call: str) -> str:
-        return f"{self.keys.prefix}:{{vk:{self.keys.digest(call, label=_CALL_LABEL)}}}"
+        return self.keys.lockout_call(call)
 
     def _code_digest(self, code: str) -> str:
-        return self.keys.digest(code.strip().upper(), label=_CODE_LABEL)
+        return self.keys.code_digest(code)
 
     def _code_tag(self, code: str) -> str:
-        return f"{self.keys.prefix}:{{vc:{self._code_digest(code)}}}"
+        return self.keys.lockout_code(code)
 
     def _now_ms(self) -> int:
         return round(self._clock() * 1000)

@@ -1,4 +1,4 @@
-"""The language chosen with AR/FR, remembered in Redis (`gateway.langs`): a new session reads
+"""The language chosen with AR/FR, remembered in Redis (`gateway.state.langs`): a new session reads
 it in the turn's first round trip instead of asking SQL (issue #24), and a choice written on
 one worker reaches the next session on any other, never overwritten by a stale fill.
 
@@ -17,11 +17,12 @@ import sqlalchemy as sa
 from redis.asyncio import Redis
 from redis.crc import key_slot
 
-from gateway.alerts.preferences import SqlPreferences
 from gateway.dialogs.model import ChannelKind
-from gateway.langs import LanguageMemo, RememberedLanguage
 from gateway.migrate import upgrade
-from gateway.store import Opened, SessionStore, open_database
+from gateway.state.alerts.preferences import SqlPreferences
+from gateway.state.connections import open_database
+from gateway.state.langs import LanguageMemo, RememberedLanguage
+from gateway.state.store import Opened, SessionStore
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis, pytest.mark.postgres]
 

@@ -8,9 +8,10 @@ from redis.asyncio import Redis
 from redis.crc import key_slot
 
 from gateway.dialogs.model import ChannelKind, Session
-from gateway.lockout import RedisLockout
 from gateway.logs import phone_hash
-from gateway.store import Keys, LockTimeout, SessionStore
+from gateway.state.keys import Keys
+from gateway.state.lockout import RedisLockout
+from gateway.state.store import LockTimeout, SessionStore
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
 

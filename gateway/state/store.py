@@ -3,7 +3,7 @@
 `SessionStore` keeps, per channel and user: the session (a hash holding `rev` and the compact
 JSON `doc`, written by a Lua compare-and-set), a lock (a random token with a lease, freed by
 compare-and-delete) and the answers already given to provider message ids (dedupe). A turn
-costs two round trips (`gateway.turns`), each one Lua script (`gateway.store_lua`):
+costs two round trips (`gateway.turns`), each one Lua script (`gateway.state.store_lua`):
 
     open_turn:  remembered answer? -> rate limit -> take the lock -> the session (+ a cache entry)
     (the engine's step)
@@ -13,14 +13,14 @@ A turn that finds the lock taken by another turn polls `open_turn` again (10 ms,
 100 ms) for at most `wait_s`, as `lock()` does; a retry of the message being answered waits
 for its answer that way, and is never counted by the rate limit or refused by it.
 
-Key layout (`gateway.keys`): key names hold no phone number. A user is a keyed HMAC inside a
+Key layout (`gateway.state.keys`): key names hold no phone number. A user is a keyed HMAC inside a
 Redis Cluster hash tag, one tag per user (phone) for all of its keys on every channel, so a
 script may touch any of them on one slot:
 
     mg:{<hmac>}:ussd:session      mg:{<hmac>}:ussd:lock      mg:{<hmac>}:ussd:seen:<hmac of id>
     mg:{<hmac>}:sms:session       ... (one set per channel)
     mg:{<hmac>}:turns             the rate limit, per phone across channels
-    mg:{<hmac>}:lang              the language chosen with AR/FR, from SQL (`gateway.langs`)
+    mg:{<hmac>}:lang              the language chosen with AR/FR, from SQL (`gateway.state.langs`)
     mg:c:{<hmac>}                 the phone's cached guardian lookup (`gateway.resilience.cache`)
 
 Before issue #10 the tag was per channel (`mg:{ussd:<hmac>}:session`) and the rate limit had
@@ -53,23 +53,18 @@ import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from gateway import store_lua
-from gateway.connections import open_database, open_redis, warm_up
 from gateway.dialogs.model import ChannelKind, Session
-from gateway.keys import Keys
+from gateway.state import store_lua
+from gateway.state.errors import StoreError
+from gateway.state.keys import Keys
 
 __all__ = [
     "SESSION_TTL_S",
-    "Keys",
     "LockTimeout",
     "Opened",
     "Outcome",
     "SessionConflict",
     "SessionStore",
-    "StoreError",
-    "open_database",
-    "open_redis",
-    "warm_up",
 ]
 
 log = structlog.get_logger("gateway.store")
@@ -90,10 +85,6 @@ _RELEASE_WITHIN_S = 1.0
 
 
 # ---- errors ------------------------------------------------------------------------------------
-
-
-class StoreError(Exception):
-    """Something about the shared state stopped a write or a wait."""
 
 
 class SessionConflict(StoreError):
@@ -142,7 +133,9 @@ class Opened:
     session: Session | None = None
     answer: bytes | None = None  # REPLAY
     entry: bytes | None = None  # the cache entry asked for, if stored
-    lang: bytes | None = None  # the remembered language asked for, if stored (`gateway.langs`)
+    lang: bytes | None = (
+        None  # the remembered language asked for, if stored (`gateway.state.langs`)
+    )
 
 
 class SessionStore:
@@ -261,7 +254,7 @@ class SessionStore:
         `rate_key` names the user's sorted set of recent turns (`RateLimiter.key`), allowed
         `rate_limit` per `rate_window_ms` (0: no limit); `entry_key` a string key of the same
         hash tag to read along (a cached guardian lookup), `lang_key` another (the language
-        the user chose, `gateway.langs`). While another turn holds the lock
+        the user chose, `gateway.state.langs`). While another turn holds the lock
         the script is run again, for at most `wait_s`; then `LockTimeout`. The lock's lease
         (`lease_s`) frees it if this worker dies; `close_turn` or `release_turn` frees it.
         """

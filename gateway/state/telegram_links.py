@@ -24,7 +24,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.dialects import postgresql, sqlite
 
-from gateway.schema import address_h, telegram_link
+from gateway.state.schema import address_h, telegram_link
 
 __all__ = ["TelegramLinks"]
 

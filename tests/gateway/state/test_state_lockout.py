@@ -9,8 +9,8 @@ import structlog
 from redis.asyncio import Redis
 
 from gateway.dialogs.ports import Lockout
-from gateway.keys import Keys
-from gateway.lockout import RedisLockout
+from gateway.state.keys import Keys
+from gateway.state.lockout import RedisLockout
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from gateway.bindings import SqlBindings, phone_binding
 from gateway.dialogs.ports import Bindings
 from gateway.migrate import upgrade
-from gateway.store import open_database
+from gateway.state.bindings import SqlBindings, phone_binding
+from gateway.state.connections import open_database
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
 
