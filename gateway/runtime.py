@@ -53,7 +53,10 @@ from gateway.resilience import (
 from gateway.settings import Settings
 from gateway.store import Keys, SessionStore, open_database, open_redis, warm_up
 from gateway.telegram_links import TelegramLinks
-from gateway.turns import FollowUpConfig, TurnRunner
+from gateway.turns.composer import FollowUpComposer, FollowUpConfig
+from gateway.turns.followups import FollowUps
+from gateway.turns.ports import DialogPorts, Observers, TurnState
+from gateway.turns.turn import TurnRunner
 from gateway.unmatched import UnmatchedLog
 
 log = structlog.get_logger("gateway")
@@ -116,7 +119,7 @@ class Runtime:
             pacers=pacers,
             records=self.records,
             config=config,
-            composer=self.turns,
+            composer=self.turns.follow_ups.composer if self.turns.follow_ups else None,
             metrics=self.metrics,
             on_opted_out=self._opted_out,
         )
@@ -246,32 +249,48 @@ async def open_runtime(
             hotline=settings.leaflet_hotline,
             closed_keep_s=settings.helpdesk_closed_keep_s,
         )
-        turns = TurnRunner(
+        state = TurnState(
             sessions=sessions,
-            backend=resilient,
-            bindings=SqlBindings(engine, key_secret=key),
-            lockout=RedisLockout(redis, key_secret=key),
             rate_limit=RateLimiter(
                 redis, key_secret=key, limit=settings.rate_limit_per_minute, window_s=60.0
             ),
-            metrics=metrics,
-            gate=TurnGate(settings.max_turns_in_flight),
-            unmatched=UnmatchedLog(
-                redis,
-                retention_s=settings.unmatched_retention_days * 86400,
-                metrics=metrics,
-                handover=helpdesk,
-            ),
             guardian_cache=cache,
-            follow_up=FollowUpConfig(
-                outbox=outbox,
-                backend=patient,
-                profile=SMS_PROFILE,
-                budget_s=settings.followup_budget_s,
-                max_age_s=settings.followup_max_age_s,
-            ),
-            preferences=preferences,
             languages=LanguageMemo(redis, sessions.keys),  # issue 24: no SQL read per dial
+        )
+        dialog = DialogPorts(
+            backend=resilient,
+            bindings=SqlBindings(engine, key_secret=key),
+            lockout=RedisLockout(redis, key_secret=key),
+            preferences=preferences,
+        )
+        follow_up = FollowUpConfig(
+            outbox=outbox,
+            backend=patient,
+            profile=SMS_PROFILE,
+            budget_s=settings.followup_budget_s,
+            max_age_s=settings.followup_max_age_s,
+        )
+        turns = TurnRunner(
+            state=state,
+            dialog=dialog,
+            observers=Observers(
+                metrics=metrics,
+                unmatched=UnmatchedLog(
+                    redis,
+                    retention_s=settings.unmatched_retention_days * 86400,
+                    metrics=metrics,
+                    handover=helpdesk,
+                ),
+            ),
+            gate=TurnGate(settings.max_turns_in_flight),
+            follow_ups=FollowUps(
+                config=follow_up,
+                sessions=sessions,
+                composer=FollowUpComposer(
+                    config=follow_up, dialog=dialog, sessions=sessions, languages=state.languages
+                ),
+                metrics=metrics,
+            ),
         )
         senders = build_senders(settings, redis=redis, outbox=outbox, http=provider_http)
         yield Runtime(
