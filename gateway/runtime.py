@@ -37,8 +37,9 @@ from gateway.outbox.queue import Outbox
 from gateway.outbox.records import MessageRecords
 from gateway.outbox.senders import build_senders
 from gateway.outbox.senders.base import Sender
-from gateway.outbox.throttle import Pacer, TokenBucket
-from gateway.outbox.worker import OutboxWorker, WorkerConfig
+from gateway.outbox.throttle import Pacer
+from gateway.outbox.worker import OutboxWorker
+from gateway.outbox.worker_config import WorkerConfig
 from gateway.resilience import (
     BackendSlots,
     Breaker,
@@ -51,6 +52,7 @@ from gateway.resilience import (
     TurnGate,
 )
 from gateway.settings import Settings
+from gateway.state.outbox.bucket import TokenBucket
 from gateway.store import Keys, SessionStore, open_database, open_redis, warm_up
 from gateway.telegram_links import TelegramLinks
 from gateway.turns.composer import FollowUpComposer, FollowUpConfig

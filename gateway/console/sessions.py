@@ -28,7 +28,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from gateway.keys import Keys
-from gateway.outbox.queue import as_text
+from gateway.state.outbox.streams import as_text
 
 __all__ = ["CheckCounter", "ConsoleSessions", "SessionData", "SigninGate"]
 

@@ -11,7 +11,7 @@ import pytest
 from gateway.dialogs.model import Option
 from gateway.outbox.model import OutChannel, SendError
 from gateway.outbox.senders.telegram import REQUEST_CONTACT
-from gateway.outbox.throttle import TokenBucket
+from gateway.state.outbox.bucket import TokenBucket
 from gateway.telegram_cli import set_webhook
 from tests.gateway.conftest import gateway_settings
 from tests.outbox.chat_fakes import (

@@ -1,0 +1,1 @@
+"""The state layer: every Redis and SQL store, behind small typed ports."""
