@@ -60,7 +60,7 @@ from bench.common import (
     server,
     write_result,
 )
-from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
+from gateway.outbox.model import MessageKind, OutChannel, outbound
 from gateway.outbox.queue import Outbox
 from gateway.state.connections import open_redis
 from tests.kannel import harness
@@ -229,15 +229,13 @@ async def enqueue_alerts(redis_url: str, key: bytes, to: Sequence[str]) -> None:
     now = datetime.now(UTC)
     for phone in to:
         await outbox.enqueue(
-            OutMessage(
-                id=uuid.uuid4().hex,
+            outbound(
+                MessageKind.ALERT,
                 key=f"bench:{uuid.uuid4().hex}",
                 channel=OutChannel.SMS,
                 to=phone,
                 text=ALERT,
-                kind=MessageKind.ALERT,
-                priority=Priority.BULK,
-                created_at=now,
+                now=now,
             )
         )
     await client.aclose()

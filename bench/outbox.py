@@ -30,9 +30,10 @@ import redis as redis_sync
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import RESULTS, ROOT, clean_env, redis_server, stop, write_result
-from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
-from gateway.outbox.queue import GROUP, Outbox
+from gateway.outbox.model import MessageKind, OutChannel, Priority, outbound
+from gateway.outbox.queue import Outbox
 from gateway.state.connections import open_redis
+from gateway.state.outbox.streams import GROUP
 
 TEXT = "Youssef : 2 absences non justifiees cette semaine (lun. 18/05, mar. 19/05)."
 
@@ -45,15 +46,13 @@ async def enqueue(url: str, key: bytes, count: int) -> None:
     for start in range(0, count, batch):
         async with anyio.create_task_group() as tg:
             for n in range(start, min(count, start + batch)):
-                msg = OutMessage(
-                    id=uuid.uuid4().hex,
+                msg = outbound(
+                    MessageKind.ALERT,
                     key=f"bench:{n}",
                     channel=OutChannel.SMS,
                     to=f"+2126{n % 100_000_000:08d}",
                     text=TEXT,
-                    kind=MessageKind.ALERT,
-                    priority=Priority.BULK,
-                    created_at=now,
+                    now=now,
                 )
                 tg.start_soon(outbox.enqueue, msg)
     await client.aclose()

@@ -30,7 +30,7 @@ BUDGET_S = 2.0  # a USSD turn's
 async def main(phone: str, count: int, start_at: float) -> dict[str, object]:
     app = create_app(Settings())
     async with app.router.lifespan_context(app):
-        backend = app.state.turns.backend
+        backend = app.state.turns.dialog.backend
         await asyncio.sleep(max(0.0, start_at - time.time()))
         deadline = Deadline.after(BUDGET_S)
 

@@ -29,8 +29,9 @@ from gateway.outbox.queue import Outbox
 from gateway.outbox.records import MessageRecords
 from gateway.outbox.senders import build_senders
 from gateway.outbox.senders.base import Sender
-from gateway.outbox.throttle import Pacer, TokenBucket
-from gateway.outbox.worker import OutboxWorker, WorkerConfig
+from gateway.outbox.throttle import Pacer
+from gateway.outbox.worker import OutboxWorker
+from gateway.outbox.worker_config import WorkerConfig
 from gateway.resilience import (
     BackendSlots,
     Breaker,
@@ -53,10 +54,14 @@ from gateway.state.helpdesk import HelpdeskQueue
 from gateway.state.keys import Keys
 from gateway.state.langs import LanguageMemo
 from gateway.state.lockout import RedisLockout
+from gateway.state.outbox.bucket import TokenBucket
 from gateway.state.store import SessionStore
 from gateway.state.telegram_links import TelegramLinks
 from gateway.state.unmatched import UnmatchedLog
-from gateway.turns import FollowUpConfig, TurnRunner
+from gateway.turns.composer import FollowUpComposer, FollowUpConfig
+from gateway.turns.followups import FollowUps
+from gateway.turns.ports import DialogPorts, Observers, TurnState
+from gateway.turns.turn import TurnRunner
 
 log = structlog.get_logger("gateway")
 
@@ -118,7 +123,7 @@ class Runtime:
             pacers=pacers,
             records=self.records,
             config=config,
-            composer=self.turns,
+            composer=self.turns.follow_ups.composer if self.turns.follow_ups else None,
             metrics=self.metrics,
             on_opted_out=self._opted_out,
         )
@@ -248,32 +253,48 @@ async def open_runtime(
             hotline=settings.leaflet_hotline,
             closed_keep_s=settings.helpdesk_closed_keep_s,
         )
-        turns = TurnRunner(
+        state = TurnState(
             sessions=sessions,
-            backend=resilient,
-            bindings=SqlBindings(engine, key_secret=key),
-            lockout=RedisLockout(redis, key_secret=key),
             rate_limit=RateLimiter(
                 redis, key_secret=key, limit=settings.rate_limit_per_minute, window_s=60.0
             ),
-            metrics=metrics,
-            gate=TurnGate(settings.max_turns_in_flight),
-            unmatched=UnmatchedLog(
-                redis,
-                retention_s=settings.unmatched_retention_days * 86400,
-                metrics=metrics,
-                handover=helpdesk,
-            ),
             guardian_cache=cache,
-            follow_up=FollowUpConfig(
-                outbox=outbox,
-                backend=patient,
-                profile=SMS_PROFILE,
-                budget_s=settings.followup_budget_s,
-                max_age_s=settings.followup_max_age_s,
-            ),
-            preferences=preferences,
             languages=LanguageMemo(redis, sessions.keys),  # issue 24: no SQL read per dial
+        )
+        dialog = DialogPorts(
+            backend=resilient,
+            bindings=SqlBindings(engine, key_secret=key),
+            lockout=RedisLockout(redis, key_secret=key),
+            preferences=preferences,
+        )
+        follow_up = FollowUpConfig(
+            outbox=outbox,
+            backend=patient,
+            profile=SMS_PROFILE,
+            budget_s=settings.followup_budget_s,
+            max_age_s=settings.followup_max_age_s,
+        )
+        turns = TurnRunner(
+            state=state,
+            dialog=dialog,
+            observers=Observers(
+                metrics=metrics,
+                unmatched=UnmatchedLog(
+                    redis,
+                    retention_s=settings.unmatched_retention_days * 86400,
+                    metrics=metrics,
+                    handover=helpdesk,
+                ),
+            ),
+            gate=TurnGate(settings.max_turns_in_flight),
+            follow_ups=FollowUps(
+                config=follow_up,
+                sessions=sessions,
+                composer=FollowUpComposer(
+                    config=follow_up, dialog=dialog, sessions=sessions, languages=state.languages
+                ),
+                metrics=metrics,
+            ),
         )
         senders = build_senders(settings, redis=redis, outbox=outbox, http=provider_http)
         yield Runtime(

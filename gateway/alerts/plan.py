@@ -15,7 +15,6 @@ and the channel, so a re-read event or a restarted consumer never sends twice.
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -24,7 +23,7 @@ from typing import Any
 from backend_client.models import ChangeEvent, ChangeType, GuardianContact
 from gateway.alerts.texts import compose, is_decision
 from gateway.dialogs.absences import counts_as_unjustified
-from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
+from gateway.outbox.model import MessageKind, OutChannel, OutMessage, outbound
 from gateway.state.alerts.preferences import AlertPreference
 
 __all__ = ["Alert", "Hold", "Plan", "alert_key", "alert_of", "message", "plan"]
@@ -148,16 +147,8 @@ def message(
 ) -> OutMessage:
     """An alert for the outbox: bulk priority, behind interactive replies; `student` is the
     child it is about (None: a digest about several)."""
-    return OutMessage(
-        id=uuid.uuid4().hex,
-        key=key,
-        channel=channel,
-        to=to,
-        text=text,
-        kind=MessageKind.ALERT,
-        priority=Priority.BULK,
-        created_at=now,
-        student=student,
+    return outbound(
+        MessageKind.ALERT, key=key, channel=channel, to=to, text=text, now=now, student=student
     )
 
 

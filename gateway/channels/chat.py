@@ -11,7 +11,6 @@ sticker…) gets one short sentence in the user's language.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -25,9 +24,9 @@ from gateway.channels.twilio_sms import MAX_INPUT_CHARS
 from gateway.dialogs.model import ChannelKind, ChannelProfile, Inbound, Lang, Option, Session
 from gateway.failures import part_down, part_of
 from gateway.i18n import translator
-from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
+from gateway.outbox.model import MessageKind, OutChannel, OutMessage, outbound
 from gateway.state.store import SessionStore
-from gateway.turns import Prepare
+from gateway.turns.turn import Prepare
 
 WHATSAPP_TWILIO_PROFILE = ChannelProfile(
     kind=ChannelKind.WHATSAPP,
@@ -118,16 +117,8 @@ def reply_message(
     options: tuple[Option, ...] = (),
 ) -> OutMessage:
     """An interactive reply for the outbox; `key` makes a redelivered input send nothing."""
-    return OutMessage(
-        id=uuid.uuid4().hex,
-        key=key,
-        channel=channel,
-        to=to,
-        text=text,
-        options=options,
-        kind=MessageKind.REPLY,
-        priority=Priority.INTERACTIVE,
-        created_at=now,
+    return outbound(
+        MessageKind.REPLY, key=key, channel=channel, to=to, text=text, now=now, options=options
     )
 
 

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -55,10 +54,10 @@ from gateway.channels.common import (
     same_secret,
 )
 from gateway.channels.twilio_sms import MAX_INPUT_CHARS, SMS_PROFILE, sms_turn
-from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
+from gateway.outbox.model import MessageKind, OutChannel, OutMessage, outbound
 from gateway.phones import to_e164
 from gateway.settings import SENDER_ADDRESS, SMSC_ID, Settings
-from gateway.turns import Prepare
+from gateway.turns.turn import Prepare
 
 log = structlog.get_logger("gateway.channels.kannel")
 
@@ -198,16 +197,14 @@ def reply_key(sms: KannelSms) -> str:
 
 def reply_message(rendered: str, sms: KannelSms, now: datetime) -> OutMessage:
     text, options = reply_parts(rendered)
-    return OutMessage(
-        id=uuid.uuid4().hex,
+    return outbound(
+        MessageKind.REPLY,
         key=reply_key(sms),
         channel=OutChannel.SMS,
         to=sms.phone,
         text=text,
+        now=now,
         options=options,
-        kind=MessageKind.REPLY,
-        priority=Priority.INTERACTIVE,
-        created_at=now,
         sender_id=sms.to,
         route=sms.smsc,
         student=reply_child(rendered),

@@ -31,7 +31,7 @@ from gateway.dialogs.model import ChannelKind, ChannelProfile, Inbound, Session
 from gateway.dialogs.pages import render_options
 from gateway.phones import to_e164
 from gateway.settings import Settings
-from gateway.turns import Prepare
+from gateway.turns.turn import Prepare
 
 log = structlog.get_logger("gateway.channels.twilio_sms")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -22,7 +21,7 @@ from gateway.console.web import (
     page,
     t_of,
 )
-from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
+from gateway.outbox.model import MessageKind, OutChannel, outbound
 from gateway.phones import to_e164
 
 __all__ = ["router"]
@@ -69,7 +68,7 @@ async def clear_lockout(request: Request, operator: SupervisorDep) -> Response:
     asked = await _asked(request, operator)
     if isinstance(asked, Response):
         return asked
-    await request.app.state.turns.lockout.clear_phone(asked.phone)
+    await request.app.state.turns.dialog.lockout.clear_phone(asked.phone)
     await request.app.state.console_audit.write(
         operator.name, "clear_lockout", phone=asked.phone, reason=asked.reason
     )
@@ -84,7 +83,7 @@ async def revoke_binding(request: Request, operator: SupervisorDep) -> Response:
         return asked
     t = t_of(request)
     student = asked.form.get("student", "")[:64]
-    revoked = await request.app.state.turns.bindings.revoke(asked.phone, student)
+    revoked = await request.app.state.turns.dialog.bindings.revoke(asked.phone, student)
     await request.app.state.console_audit.write(
         operator.name,
         "revoke_binding",
@@ -153,15 +152,13 @@ async def resend_alert(request: Request, operator: SupervisorDep) -> Response:
         error = t.gettext("The text of the last alert is no longer kept: it cannot be sent again.")
         return await _done(request, asked.phone, error=error)
     now = datetime.now(UTC)
-    msg = OutMessage(
-        id=uuid.uuid4().hex,
+    msg = outbound(
+        MessageKind.ALERT,
         key=f"resend:{record['id']}:{now.timestamp():.6f}",
         channel=OutChannel(record["channel"]),
         to=record["to"],
         text=record["text"],
-        kind=MessageKind.ALERT,
-        priority=Priority.BULK,
-        created_at=now,
+        now=now,
     )
     try:
         await state.outbox.enqueue(msg)

@@ -145,7 +145,7 @@ async def phone_view(state: Any, phone: str, operator: Operator | None = None) -
     except BackendError:
         view.backend_error = N_("Massar does not answer now: try again in a moment.")
     revealed = await _revealed_ids(state, phone, operator)
-    bound = await state.turns.bindings.bound_since(phone)
+    bound = await state.turns.dialog.bindings.bound_since(phone)
     if view._guardian is not None:
         view.known = True
         view.preferred_lang = view._guardian.guardian.preferred_lang.value
@@ -165,7 +165,7 @@ async def phone_view(state: Any, phone: str, operator: Operator | None = None) -
                     revealed=shown,
                 )
             )
-    view.failures, until = await state.turns.lockout.phone_state(phone)
+    view.failures, until = await state.turns.dialog.lockout.phone_state(phone)
     view.locked_until = datetime.fromtimestamp(until, UTC) if until else None
     try:
         records = await state.records.for_address(phone, limit=MESSAGES_SHOWN)
@@ -374,7 +374,7 @@ async def check_child(
 ) -> dict[str, Any]:
     """The channels' check, counted against the operator: locked? -> backend verify ->
     linked to this guardian? The child, or an error msgid."""
-    lockout, backend, phone = state.turns.lockout, state.resilient_backend, view.phone
+    lockout, backend, phone = state.turns.dialog.lockout, state.resilient_backend, view.phone
     checks = state.console_checks
     if not await checks.reserve(operator.name):  # counted as a failure until it matches
         return {"error": N_("You made too many wrong checks: wait 15 minutes or ask a supervisor.")}

@@ -11,13 +11,22 @@ it and however often.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum, StrEnum
 
 from gateway.dialogs.model import Option
 
-__all__ = ["MessageKind", "OutChannel", "OutMessage", "Priority", "Receipt", "SendError"]
+__all__ = [
+    "MessageKind",
+    "OutChannel",
+    "OutMessage",
+    "Priority",
+    "Receipt",
+    "SendError",
+    "outbound",
+]
 
 
 class OutChannel(StrEnum):
@@ -59,6 +68,46 @@ class OutMessage:
     # The child the text is about (the backend's opaque student id), when the code that
     # queued it knows: the console shows such a text only after an agent checked that child.
     student: str | None = None
+
+
+# Each kind's place in the queue: replies first, then follow-ups, then alerts.
+KIND_PRIORITY = {
+    MessageKind.REPLY: Priority.INTERACTIVE,
+    MessageKind.FOLLOWUP: Priority.FOLLOWUP,
+    MessageKind.ALERT: Priority.BULK,
+}
+
+
+def outbound(
+    kind: MessageKind,
+    *,
+    key: str,
+    channel: OutChannel,
+    to: str,
+    text: str,
+    now: datetime,
+    options: tuple[Option, ...] = (),
+    sender_id: str | None = None,
+    route: str | None = None,
+    student: str | None = None,
+    message_id: str | None = None,
+) -> OutMessage:
+    """A new message for the outbox, the one way every producer builds one: a fresh id
+    (`message_id` when it already has one), the priority of its `kind`, created `now`."""
+    return OutMessage(
+        id=message_id if message_id is not None else uuid.uuid4().hex,
+        key=key,
+        channel=channel,
+        to=to,
+        text=text,
+        options=options,
+        kind=kind,
+        priority=KIND_PRIORITY[kind],
+        created_at=now,
+        sender_id=sender_id,
+        route=route,
+        student=student,
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

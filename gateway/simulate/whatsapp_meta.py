@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gateway.dialogs.model import Option
-from gateway.outbox.model import OutChannel, OutMessage
+from gateway.outbox.model import MessageKind, OutChannel, outbound
 from gateway.outbox.senders.meta import payload
 from gateway.simulate.inbox import SentMessage, show_message
 from gateway.simulate.phones import Phone, register
@@ -103,14 +103,15 @@ class MetaWhatsAppPhone(Phone):
         if msg.status == "failed" or msg.text is None:
             return show_message(msg)
         options = tuple(Option(key=o.key or "", id=o.id, label=o.label) for o in msg.options)
-        out = OutMessage(
-            id=msg.id,
+        out = outbound(
+            MessageKind.REPLY,
             key="",
             channel=OutChannel.WHATSAPP,
             to=self.phone,
             text=msg.text,
+            now=datetime.now(UTC),
             options=options,
-            created_at=datetime.now(UTC),
+            message_id=msg.id,
         )
         return self.draw(payload(out))
 

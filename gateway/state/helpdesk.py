@@ -32,7 +32,7 @@ from redis.exceptions import RedisError
 from gateway.dialogs.model import Inbound
 from gateway.dialogs.texts import N_
 from gateway.i18n import LANGS, translator
-from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
+from gateway.outbox.model import MessageKind, OutChannel, outbound
 from gateway.outbox.queue import Outbox
 from gateway.outbox.records import mask_address
 from gateway.state.errors import StoreUnavailable
@@ -232,15 +232,13 @@ class HelpdeskQueue:
 
     async def _send(self, item: Item, text: str, *, key: str) -> None:
         await self.outbox.enqueue(
-            OutMessage(
-                id=uuid.uuid4().hex,
+            outbound(
+                MessageKind.REPLY,
                 key=key,
                 channel=OutChannel(item.channel),
                 to=item.to,
                 text=text,
-                kind=MessageKind.REPLY,
-                priority=Priority.INTERACTIVE,
-                created_at=datetime.now(UTC),
+                now=datetime.now(UTC),
             )
         )
 

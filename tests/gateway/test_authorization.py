@@ -40,7 +40,7 @@ def children_of(sandbox_app: object) -> dict[str, dict[str, set[str]]]:
 
 
 def allowed_names(client: TestClient, phone: str, children: dict[str, set[str]]) -> set[str]:
-    bindings = client.app.state.turns.bindings  # type: ignore[attr-defined]
+    bindings = client.app.state.turns.dialog.bindings  # type: ignore[attr-defined]
     bound = client.portal.call(bindings.bound_since, phone)  # type: ignore[union-attr]
     return {name for sid, names in children.items() if sid in bound for name in names}
 
@@ -95,5 +95,5 @@ def test_a_right_code_and_birth_date_of_someone_elses_child_binds_nothing(
     reply = stranger.send("Z990000001 14092018")  # Youssef's real code and birth date
     assert "Youssef" not in reply
     assert "يوسف" not in reply
-    bindings = gateway.app.state.turns.bindings  # type: ignore[attr-defined]
+    bindings = gateway.app.state.turns.dialog.bindings  # type: ignore[attr-defined]
     assert gateway.portal.call(bindings.bound_since, "+212600000002") == {}  # type: ignore[union-attr]

@@ -40,19 +40,20 @@ ALLOWED: dict[str, str] = {
     "gateway/console/operators.py": "`OperatorStore` (SQL) not yet moved under state/",
     "gateway/failures.py": "names the part that failed from the driver's exception types",
     "gateway/migrate.py": "runs Alembic on an engine: to join the migrations or state/",
-    "gateway/outbox/queue.py": "the outbox's streams and scripts (slice C: gateway/state/outbox/)",
+    "gateway/outbox/queue.py": "takes the Redis client it hands to state/outbox (a type only)",
     "gateway/outbox/records.py": "the outbound message records (SQL) not yet under state/",
     "gateway/outbox/senders/__init__.py": "hands a Redis client to the senders it builds",
     "gateway/outbox/senders/sink.py": "the sink's stream (Redis): to go with the outbox's state",
     "gateway/outbox/senders/telegram.py": "a per-chat token bucket on Redis",
-    "gateway/outbox/throttle.py": "the token bucket (slice C: gateway/state/outbox/)",
+    "gateway/outbox/outcomes.py": _CATCHES + " (RedisError, SQLAlchemyError)",
+    "gateway/outbox/sending.py": _CATCHES + " (RedisError, SQLAlchemyError)",
     "gateway/outbox/worker.py": _CATCHES + " (RedisError, ResponseError, SQLAlchemyError)",
     "gateway/resilience/breaker.py": "the breaker's record is a Redis script: to move to state/",
     "gateway/resilience/cache.py": "the response cache on Redis: to move to state/",
     "gateway/resilience/limits.py": "the rate limit's script on Redis: to move to state/",
     "gateway/resilience/singleflight.py": "the single-flight lease on Redis: to move to state/",
     "gateway/runtime.py": "holds the Redis client and the engine it opens through state/",
-    "gateway/turns.py": _CATCHES + " (RedisError)",
+    "gateway/turns/turn.py": _CATCHES + " (RedisError)",
 }
 
 

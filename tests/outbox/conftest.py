@@ -25,10 +25,12 @@ from gateway.outbox.queue import Outbox
 from gateway.outbox.records import MessageRecords
 from gateway.outbox.senders.base import Sender
 from gateway.outbox.senders.sink import SinkSender
-from gateway.outbox.throttle import Pacer, TokenBucket
-from gateway.outbox.worker import Composer, OutboxWorker, WorkerConfig
+from gateway.outbox.throttle import Pacer
+from gateway.outbox.worker import OutboxWorker
+from gateway.outbox.worker_config import Composer, WorkerConfig
 from gateway.resilience.metrics import Metrics
 from gateway.state.connections import open_redis
+from gateway.state.outbox.bucket import TokenBucket
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from gateway.outbox.model import MessageKind, OutChannel, SendError
-from gateway.outbox.throttle import Pacer, TokenBucket
+from gateway.outbox.throttle import Pacer
+from gateway.state.outbox.bucket import TokenBucket
 from tests.outbox.chat_fakes import (
     Recorder,
     chat_message,
@@ -93,7 +94,8 @@ async def test_the_worker_records_a_permanent_refusal_once(
 ) -> None:
     import anyio
 
-    from gateway.outbox.worker import OutboxWorker, WorkerConfig
+    from gateway.outbox.worker import OutboxWorker
+    from gateway.outbox.worker_config import WorkerConfig
 
     status, body = refusal
     recorder = Recorder(lambda request: httpx.Response(status, json=body))

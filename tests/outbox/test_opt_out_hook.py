@@ -40,7 +40,7 @@ async def test_an_opted_out_refusal_marks_the_address_in_the_preferences(
         await prefs.opt_out(address)
 
     worker = rig.worker()
-    worker.on_opted_out = hook
+    worker.sending.on_opted_out = hook  # one message's way: gateway.outbox.sending
     for msg in (refused, invalid):
         await rig.outbox.enqueue(msg)
     async with running(worker):

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gateway.outbox.queue import decode, encode
+from gateway.outbox.entries import decode, encode
 from gateway.outbox.records import Outcome
 from tests.outbox.conftest import Rig, message
 

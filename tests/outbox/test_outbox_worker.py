@@ -16,8 +16,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from gateway.dialogs.model import Option
 from gateway.outbox.model import MessageKind, OutMessage, Priority, Receipt, SendError
-from gateway.outbox.queue import GROUP
 from gateway.outbox.worker import OutboxWorker
+from gateway.state.outbox.streams import GROUP
 from tests.outbox.conftest import Rig, message
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
@@ -272,7 +272,7 @@ async def test_a_reclaimed_entry_already_sent_is_recorded_not_sent_again(rig: Ri
         GROUP, "dead-worker", {rig.outbox.keys.stream(Priority.BULK): ">"}, count=1
     )
     stream, rows = taken[0]
-    from gateway.outbox.queue import decode
+    from gateway.outbox.entries import decode
 
     entry = decode(stream.decode(), rows[0][0].decode(), rows[0][1])
     claim = await rig.outbox.claim(entry, lease_ms=100)

@@ -12,7 +12,7 @@ from gateway.cli.telegram import set_webhook
 from gateway.dialogs.model import Option
 from gateway.outbox.model import OutChannel, SendError
 from gateway.outbox.senders.telegram import REQUEST_CONTACT
-from gateway.outbox.throttle import TokenBucket
+from gateway.state.outbox.bucket import TokenBucket
 from tests.gateway.conftest import gateway_settings
 from tests.outbox.chat_fakes import (
     Recorder,

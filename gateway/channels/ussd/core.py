@@ -43,7 +43,7 @@ from gateway.dialogs.prompts import INPUT_HANDLERS
 from gateway.i18n import translator
 from gateway.state.store import SESSION_TTL_S, SessionStore
 from gateway.text import script_of
-from gateway.turns import Prepare
+from gateway.turns.turn import Prepare
 
 log = structlog.get_logger("gateway.channels.ussd")
 

@@ -15,8 +15,9 @@ from typing import Any
 from redis.asyncio import Redis
 
 from gateway.outbox.model import OutMessage, Receipt, SendError
-from gateway.outbox.queue import SENT_TTL_S, Outbox, as_text
+from gateway.outbox.queue import Outbox
 from gateway.outbox.senders.base import sms_text
+from gateway.state.outbox.streams import SENT_TTL_S, as_text
 
 __all__ = ["SinkSender"]
 

@@ -49,7 +49,7 @@ from gateway.dialogs.model import Option
 from gateway.outbox.model import OutMessage, Receipt, SendError
 from gateway.outbox.queue import Outbox
 from gateway.outbox.senders.base import require
-from gateway.outbox.throttle import TokenBucket
+from gateway.state.outbox.bucket import TokenBucket
 
 __all__ = ["REQUEST_CONTACT", "HttpxRequest", "TelegramSender", "chat_address", "keyboard"]
 

@@ -27,8 +27,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from gateway.outbox.queue import as_text
 from gateway.state.keys import Keys
+from gateway.state.outbox.streams import as_text
 
 __all__ = ["CheckCounter", "ConsoleSessions", "SessionData", "SigninGate"]
 

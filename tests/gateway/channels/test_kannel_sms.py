@@ -29,8 +29,8 @@ from fastapi.testclient import TestClient
 from gateway.app import create_app
 from gateway.channels import kannel_sms
 from gateway.channels.common import PayloadError
+from gateway.outbox.entries import decode
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
-from gateway.outbox.queue import decode
 from gateway.outbox.records import Outcome
 from tests.databases import migrated
 from tests.gateway.channels.conftest import (

@@ -148,7 +148,7 @@ def test_an_unmatched_message_is_counted_and_kept_masked(gateway: TestClient) ->
     word = nonce()
     sms = SmsPhone(gateway, KHADIJA)
     sms.send(f"Youssef {word} wach kayn 0612345678")
-    unmatched = gateway.app.state.turns.unmatched  # type: ignore[attr-defined]
+    unmatched = gateway.app.state.turns.observers.unmatched  # type: ignore[attr-defined]
     entries = gateway.portal.call(unmatched.since, 60)  # type: ignore[union-attr]
     kept = [e for e in entries if word in e.text]
     try:

@@ -24,8 +24,8 @@ import httpx
 from fastapi.testclient import TestClient
 
 from gateway.dialogs.model import ChannelKind, Session
+from gateway.outbox.entries import decode
 from gateway.outbox.model import OutChannel, OutMessage, Priority
-from gateway.outbox.queue import decode
 from gateway.outbox.records import Outcome
 from gateway.outbox.senders.telegram import chat_address
 from gateway.simulate import twiml_text

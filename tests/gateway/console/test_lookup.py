@@ -199,7 +199,7 @@ def test_an_agents_wrong_checks_count_against_the_agent_not_the_family(
             said("The code and the birth date do not match a child of this number.") in wrong.text
         )
         assert 'id="absences"' not in wrong.text
-    lockout = client.app.state.turns.lockout  # type: ignore[attr-defined]
+    lockout = client.app.state.turns.dialog.lockout  # type: ignore[attr-defined]
     assert client.portal.call(lockout.phone_state, KHADIJA) == (0, None)  # type: ignore[union-attr]
     page = lookup(client, KHADIJA).text
     assert not_locked(0) in page
@@ -261,7 +261,7 @@ def test_a_binding_made_by_sms_shows_and_a_supervisor_revokes_it(supervisor: Tes
     )
     assert said("The child is no longer bound to this number.") in revoked.text
     assert said("Revoke the binding") not in revoked.text
-    bindings = supervisor.app.state.turns.bindings  # type: ignore[attr-defined]
+    bindings = supervisor.app.state.turns.dialog.bindings  # type: ignore[attr-defined]
     assert supervisor.portal.call(bindings.bound_since, KHADIJA) == {}  # type: ignore[union-attr]
 
 

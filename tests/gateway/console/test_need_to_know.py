@@ -56,7 +56,7 @@ def test_the_simulator_refuses_a_real_bound_phone_and_audits_it(
 ) -> None:
     client = make_gateway(env="development")
     state = client.app.state  # type: ignore[attr-defined]
-    client.portal.call(state.turns.bindings.bind, REAL, "stu_real", datetime.now(UTC))  # type: ignore[union-attr]
+    client.portal.call(state.turns.dialog.bindings.bind, REAL, "stu_real", datetime.now(UTC))  # type: ignore[union-attr]
     page = client.get("/console/simulator", params={"channel": "sms", "phone": REAL, "lang": "fr"})
     assert page.status_code == 403
     refused = said(

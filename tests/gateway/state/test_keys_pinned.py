@@ -15,7 +15,8 @@ from redis.asyncio import Redis
 
 from gateway.channels.ussd.core import EndedSessions, UssdHit
 from gateway.dialogs.model import ChannelKind
-from gateway.outbox.queue import Outbox, Priority
+from gateway.outbox.model import Priority
+from gateway.outbox.queue import Outbox
 from gateway.outbox.senders.sink import SinkSender
 from gateway.resilience.breaker import Breaker
 from gateway.resilience.cache import Cache

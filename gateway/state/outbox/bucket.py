@@ -1,0 +1,29 @@
+"""A channel's pace, shared by every worker: a token bucket in Redis, on Redis' clock.
+
+The bucket holds at most `burst` tokens and gains `rate` per second (workers' clocks may
+disagree, Redis' is the one). A send takes one token; when none is left the caller learns how
+long to wait. `gateway.outbox.throttle.Pacer` shares one bucket among a worker's sends.
+"""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+
+from gateway.state.outbox.scripts import TAKE
+
+__all__ = ["TokenBucket"]
+
+
+class TokenBucket:
+    """`rate` sends per second, up to `burst` at once, for one channel across all workers."""
+
+    def __init__(self, redis: Redis, key: str, *, rate: float, burst: int) -> None:
+        if rate <= 0 or burst < 1:
+            raise ValueError("rate must be positive and burst at least 1")
+        self.key, self.rate, self.burst = key, rate, burst
+        self._take = redis.register_script(TAKE)
+
+    async def take(self, wanted: int = 1) -> tuple[int, int]:
+        """(tokens taken, at most `wanted`; when none, the milliseconds to wait for one)."""
+        taken, wait_ms = await self._take(keys=[self.key], args=[self.rate, self.burst, wanted])
+        return int(taken), int(wait_ms)

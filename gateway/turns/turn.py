@@ -1,0 +1,237 @@
+"""Runs one user turn within a budget, in two Redis round trips around the engine's step.
+
+Channels call `TurnRunner.run` after verifying and parsing a request; they render the `Step`.
+The first round trip (`SessionStore.open_turn`) replays a remembered answer, counts the rate
+limit, takes the user's lock and loads the session with the caller's cached guardian lookup;
+the second (`close_turn`) saves the session, remembers the answer and frees the lock. Only
+the backend reads the engine asks for beyond that cost more.
+The budget is the channel's (USSD: 2 s): every backend call gets what is left of it, and a
+turn that runs out still answers:
+
+- the backend is too slow, down, or behind an open breaker on a live channel (USSD, voice):
+  "the answer will follow by SMS", and a follow-up waits in the outbox until a sender worker
+  can compose it (`gateway.turns.composer`: the same step, paged for SMS) — one per phone
+  and question, given up after `max_age_s`. Not promised when the turn tried a call the
+  backend counts (a verification) or its input may hold a code, a birth date or an
+  application number: those never wait in a queue. A menu that follows by SMS hands the
+  conversation over to SMS, so the parent can reply to it;
+- elsewhere the breaker, shedding or an outage give the "busy" reply (or, from the engine, a
+  stale answer with its date);
+- too many turns from one phone in a minute: "too many messages, wait a minute";
+- Redis itself fails: the "busy" reply, never an HTTP 500.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import anyio
+import structlog
+from redis.exceptions import RedisError
+
+from backend_client import Deadline
+from gateway.dialogs import texts
+from gateway.dialogs.conversation import Step
+from gateway.dialogs.engine import step
+from gateway.dialogs.model import ChannelKind, ChannelProfile, Inbound, Session
+from gateway.failures import part_down
+from gateway.resilience.backend import begin_turn
+from gateway.resilience.limits import TurnGate
+from gateway.state.langs import remembered
+from gateway.state.store import SESSION_TTL_S, LockTimeout, Opened, Outcome, SessionConflict
+from gateway.turns.events import BACKEND_DOWN, FOLLOW_EVENTS, SAVE_MARGIN_S, SHED_EVENTS
+from gateway.turns.followups import FollowUps
+from gateway.turns.notices import busy_step, notice_step
+from gateway.turns.ports import DialogPorts, Observers, TurnState, dialog_turn
+
+__all__ = ["PHONE_H_CHARS", "Prepare", "TurnRunner"]
+
+log = structlog.get_logger("gateway.turns")
+
+Prepare = Callable[[Session | None], tuple[Inbound, Session | None]]
+"""Builds the turn's input from the stored session (USSD derives the latest input from it)."""
+
+PHONE_H_CHARS = 12  # as `gateway.logs.phone_hash`
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TurnRunner:
+    """One user's turn: the state it opens and closes, the ports its step reads, who watches
+    it, the gate that sheds it, and the follow-up it may promise (`gateway.turns.ports`)."""
+
+    state: TurnState
+    dialog: DialogPorts
+    observers: Observers = field(default_factory=Observers)
+    gate: TurnGate | None = None
+    follow_ups: FollowUps | None = None
+
+    async def run(
+        self,
+        prepare: Prepare,
+        *,
+        profile: ChannelProfile,
+        user: str,
+        budget_s: float,
+        message_id: str,
+        render: Callable[[Step], str],
+        remember_s: int,
+    ) -> str:
+        """One turn for `user` on `profile.kind`, rendered, within `budget_s` seconds.
+
+        `message_id` is the provider's id of the input: a repeat of it, even one that arrives
+        while the first is still being answered, gets the first answer and changes nothing.
+        """
+        kind = profile.kind
+        started = time.perf_counter()
+        # Every line of this request carries the channel and a keyed hash of the caller.
+        structlog.contextvars.bind_contextvars(
+            channel=kind.value, phone_h=self.state.sessions.keys.digest(user)[:PHONE_H_CHARS]
+        )
+        if self.gate is not None and not self.gate.try_enter():
+            log.warning("turn_shed", channel=kind.value, in_flight=self.gate.in_flight)
+            self._count_shed(kind)
+            return render(notice_step(prepare(None)[0], None, texts.BUSY, "turn_shed"))
+        try:
+            return await self._run(prepare, profile, user, budget_s, message_id, render, remember_s)
+        except RedisError as exc:
+            part_down("redis", "turn", exc, channel=kind.value)  # the sessions' store
+            self._count_shed(kind)
+            return render(notice_step(prepare(None)[0], None, texts.BUSY, "store_unavailable"))
+        finally:
+            if self.gate is not None:
+                self.gate.leave()
+            if (metrics := self.observers.metrics) is not None:
+                metrics.turns.labels(channel=kind.value).inc()
+                metrics.turn_seconds.labels(channel=kind.value).observe(
+                    time.perf_counter() - started
+                )
+
+    async def _run(
+        self,
+        prepare: Prepare,
+        profile: ChannelProfile,
+        user: str,
+        budget_s: float,
+        message_id: str,
+        render: Callable[[Step], str],
+        remember_s: int,
+    ) -> str:
+        kind = profile.kind
+        deadline = Deadline.after(budget_s)
+        limiter = self.state.rate_limit
+        cache = self.state.guardian_cache
+        languages = self.state.languages
+        entry_key = cache.key("guardian", [user]) if cache is not None else None
+        opened: Opened | None = None
+        try:
+            with anyio.fail_after(budget_s):
+                # One round trip: a remembered answer, the rate limit, the lock, the session.
+                opened = await self.state.sessions.open_turn(
+                    kind,
+                    user,
+                    message_id,
+                    wait_s=budget_s / 2,
+                    rate_key=limiter.key(user) if limiter is not None else None,
+                    rate_limit=limiter.limit if limiter is not None else 0,
+                    rate_window_ms=limiter.window_ms if limiter is not None else 60_000,
+                    entry_key=entry_key,
+                    lang_key=languages.key(user) if languages is not None else None,
+                )
+                if opened.outcome is Outcome.REPLAY:
+                    return (opened.answer or b"").decode()
+                if opened.outcome is Outcome.LIMITED:
+                    log.info("turn_rate_limited", channel=kind.value)
+                    if (metrics := self.observers.metrics) is not None:
+                        metrics.rate_limited.labels(channel=kind.value).inc()
+                    return render(
+                        notice_step(prepare(None)[0], None, texts.TOO_MANY, "rate_limited")
+                    )
+                if cache is not None and entry_key is not None:
+                    cache.prime(entry_key, opened.entry)
+                return await self._locked_turn(
+                    prepare, profile, user, deadline, opened, message_id, render, remember_s
+                )
+        except (TimeoutError, LockTimeout):
+            log.warning("turn_over_budget", channel=kind.value, budget_s=budget_s)
+            self._count_shed(kind)
+            loaded = opened.session if opened is not None else None
+            return render(busy_step(prepare(None)[0], loaded))
+
+    async def _locked_turn(
+        self,
+        prepare: Prepare,
+        profile: ChannelProfile,
+        user: str,
+        deadline: Deadline,
+        opened: Opened,
+        message_id: str,
+        render: Callable[[Step], str],
+        remember_s: int,
+    ) -> str:
+        """Step, then save, remember the answer and unlock in one round trip; the answer.
+
+        Whatever stops the turn before that (a timeout, a Redis error) frees the lock.
+        """
+        closed = False
+        try:
+            stored = opened.session
+            inbound, session = prepare(stored)
+            turn = dialog_turn(
+                self.dialog, profile, Deadline(deadline.expires_at - SAVE_MARGIN_S, deadline.clock)
+            )
+            memo = self.state.languages
+            turn = replace(turn, preferences=remembered(turn, memo, user, opened.lang))
+            begin_turn()
+            result = await step(session, inbound, turn)
+            kinds = {event.kind for event in result.events}
+            if kinds & BACKEND_DOWN:
+                part_down("backend", "turn", channel=profile.kind.value, events=sorted(kinds))
+            if kinds & FOLLOW_EVENTS and await self._follow_later(
+                profile, inbound, session, message_id
+            ):
+                result = notice_step(inbound, result.session, texts.ANSWER_BY_SMS, "answer_by_sms")
+            elif kinds & SHED_EVENTS:
+                self._count_shed(profile.kind)
+            rev = stored.rev if stored is not None else 0
+            to_save = result.session.with_(rev=rev)
+            saved = to_save.with_(rev=rev + 1)
+            body = render(Step(session=saved, replies=result.replies, events=result.events))
+            try:
+                await self.state.sessions.close_turn(
+                    profile.kind,
+                    user,
+                    message_id,
+                    opened,
+                    to_save,
+                    body.encode(),
+                    remember_s=remember_s,
+                    ttl_s=SESSION_TTL_S[profile.kind],
+                )
+            except SessionConflict:
+                # Cannot happen while we hold the user's lock, unless the lease ran out: the
+                # other writer's state wins and this answer still goes out (it is remembered).
+                log.warning("session_conflict", channel=profile.kind.value)
+                saved = to_save
+            closed = True
+        finally:
+            if not closed:
+                await self.state.sessions.release_turn(profile.kind, user, opened)
+        for event in result.events:
+            log.info("dialog_event", kind=event.kind, state=saved.state)
+        if (unmatched := self.observers.unmatched) is not None:
+            await unmatched.record(result.events, channel=profile.kind.value, inbound=inbound)
+        return body
+
+    def _count_shed(self, kind: ChannelKind) -> None:
+        if (metrics := self.observers.metrics) is not None:
+            metrics.shed_turns.labels(channel=kind.value).inc()
+
+    async def _follow_later(
+        self, profile: ChannelProfile, inbound: Inbound, session: Session | None, message_id: str
+    ) -> bool:
+        """Queue the answer as a follow-up SMS; False when it cannot be promised."""
+        if self.follow_ups is None:
+            return False
+        return await self.follow_ups.promise(profile, inbound, session, message_id)
