@@ -24,45 +24,6 @@ class Malformed(ValueError):
     """A stream entry that cannot be read back as a message (moved aside, counted)."""
 
 
-@dataclass(frozen=True, slots=True)
-class OutboxKeys:
-    """`<prefix>:{outbox:<ns>}:<what>`: one deployment's outbox (`ns` comes from its identity
-    key, so two deployments, or two test runs, sharing a Redis never read each other's)."""
-
-    prefix: str = "mg"
-    ns: str = ""
-
-    @property
-    def tag(self) -> str:
-        return "{outbox:" + self.ns + "}" if self.ns else "{outbox}"
-
-    def stream(self, priority: Priority) -> str:
-        return f"{self.prefix}:{self.tag}:q:{int(priority)}"
-
-    @property
-    def delayed(self) -> str:
-        return f"{self.prefix}:{self.tag}:delayed"
-
-    @property
-    def dead(self) -> str:
-        return f"{self.prefix}:{self.tag}:dead"
-
-    def idem(self, key_h: str) -> str:
-        return f"{self.prefix}:{self.tag}:idem:{key_h}"
-
-    def sent(self, key_h: str) -> str:
-        return f"{self.prefix}:{self.tag}:sent:{key_h}"
-
-    def lease(self, key_h: str) -> str:
-        return f"{self.prefix}:{self.tag}:lease:{key_h}"
-
-    def guard(self, guard_h: str) -> str:
-        return f"{self.prefix}:{self.tag}:guard:{guard_h}"
-
-    def bucket(self, channel: str) -> str:
-        return f"{self.prefix}:{self.tag}:tb:{channel}"
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Entry:
     """One message read from a stream: where it sits, and what it asks."""
