@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import anyio
 import structlog
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -31,6 +32,13 @@ __all__ = ["DEFAULT_LIMIT", "LIMITS", "PREFIX", "BodyLimit", "install", "limit_f
 log = structlog.get_logger("gateway.channels.limits")
 
 PREFIX = "/channels/"
+# The console's forms (sign-in, second factor, lookup, helpdesk answers, the simulator): each
+# field is cut at 4,000 characters, at most 6 bytes each once form-encoded (Arabic), and two
+# of the sign-in's forms are reached before any session: bounded like a webhook.
+CONSOLE_PREFIX = "/console/"
+CONSOLE_LIMIT = 64 * 1024
+# A body that trickles in is cut off: a slow sender holds no connection and task for ever.
+READ_TIMEOUT_S = 10.0
 DEFAULT_LIMIT = common.MAX_BODY_BYTES  # Twilio's and Africa's Talking's forms, the voice menu
 USSD_KANNEL_LIMIT = 8 * 1024  # the route keeps the first 2 KiB (`ussd_kannel.MAX_BODY_BYTES`)
 LIMITS: dict[str, int] = {
@@ -42,7 +50,9 @@ LIMITS: dict[str, int] = {
 
 
 def limit_for(path: str) -> int | None:
-    """The body limit of a route (bytes); None outside the channels' webhooks."""
+    """The body limit of a route (bytes); None outside the webhooks and the console."""
+    if path.startswith(CONSOLE_PREFIX):
+        return CONSOLE_LIMIT
     if not path.startswith(PREFIX):
         return None
     return LIMITS.get(path.rstrip("/"), DEFAULT_LIMIT)
@@ -88,18 +98,22 @@ class BodyLimit:
             return
         chunks: list[bytes] = []
         size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":  # the client left: nothing to answer
-                return
-            chunk: bytes = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                await _too_large(scope, send, limit)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
+        with anyio.move_on_after(READ_TIMEOUT_S) as reading:
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":  # the client left: nothing to answer
+                    return
+                chunk: bytes = message.get("body", b"")
+                size += len(chunk)
+                if size > limit:
+                    await _too_large(scope, send, limit)
+                    return
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
+        if reading.cancelled_caught:
+            await _refuse(scope, send, 408, b"body too slow", "body_too_slow")
+            return
         body = b"".join(chunks)
         del chunks
         replayed = False
@@ -125,11 +139,16 @@ def _content_length(scope: Scope) -> int | None:
 
 async def _too_large(scope: Scope, send: Send, limit: int) -> None:
     log.info("body_too_large", path=scope["path"], limit=limit)
-    text = b"body too large"
+    await _refuse(scope, send, 413, b"body too large", None)
+
+
+async def _refuse(scope: Scope, send: Send, status: int, text: bytes, event: str | None) -> None:
+    if event is not None:
+        log.info(event, path=scope["path"])
     headers = [
         (b"content-type", b"text/plain; charset=utf-8"),
         (b"content-length", str(len(text)).encode()),
         (b"connection", b"close"),  # the rest of the body is never read
     ]
-    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": text, "more_body": False})

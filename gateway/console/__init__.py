@@ -35,6 +35,10 @@ __all__ = ["demo_operators", "ensure_services", "install"]
 STATIC = Path(__file__).parent / "static"
 
 
+TOTP_FAILURES = 10
+TOTP_WINDOW_S = 900  # as the refusal says: "wait 15 minutes"
+
+
 def demo_operators(settings: Settings) -> bool:
     """Whether the demo accounts are made (unset: in development only)."""
     if settings.console_demo_operators is not None:
@@ -75,6 +79,12 @@ def ensure_services(request: Request) -> None:
         key_secret=secret,
         limit=settings.console_check_failures,
         window_s=settings.console_check_lock_s,
+    )
+    # A name whose password is proven may be locked: 10 wrong codes in 15 minutes stop its second
+    # factor (the (name, address) gate alone would let an attacker with the password guess
+    # from many addresses).
+    state.console_totp_checks = CheckCounter(
+        state.redis, key_secret=secret, limit=TOTP_FAILURES, window_s=TOTP_WINDOW_S, what="totp"
     )
     operators = OperatorStore(state.db, key_secret=secret)
     if demo_operators(settings):

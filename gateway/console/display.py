@@ -25,6 +25,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
+from gateway.dialogs.masking import mask
 from gateway.dialogs.texts import N_
 from gateway.i18n import translator
 
@@ -92,6 +93,8 @@ LABELS: dict[str, dict[str, str]] = {
         "signin_demo_refused": N_("sign-in refused: demo account"),
         "signin_totp_failed": N_("wrong second-factor code"),
         "signin_totp_reused": N_("second-factor code used twice"),
+        "signin_totp_locked": N_("second factor refused: too many wrong codes"),
+        "signin_totp_unreadable": N_("second factor unreadable: enrol it again"),
         "totp_enrolled": N_("enrolled a second factor"),
         "verify_child": N_("checked a child's code and birth date"),
         "reveal_child": N_("saw a child's data after the check"),
@@ -202,4 +205,6 @@ FILTERS: dict[str, Any] = {
     "ms": ms,
     "percent": percent,
     "ltr": ltr,
+    # a parent's words as any agent may read them: no digits (codes, dates, phones), no names
+    "masked": mask,
 }

@@ -62,6 +62,7 @@ class StoredOperator:
     disabled_at: datetime | None = None
     sessions_after: datetime | None = None
     totp_secret: str | None = None  # opened; None: not enrolled
+    totp_unreadable: bool = False  # enrolled, but the box does not open (key rotated, damaged)
     created_at: datetime | None = None
 
     @property
@@ -182,7 +183,8 @@ class OperatorStore:
             role=row.role,
             disabled_at=row.disabled_at,
             sessions_after=row.sessions_after,
-            totp_secret=self.open(row.name, row.totp_box),
+            totp_secret=(secret := self.open(row.name, row.totp_box)),
+            totp_unreadable=bool(row.totp_box) and secret is None,
             created_at=row.created_at,
         )
 

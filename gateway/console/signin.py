@@ -44,6 +44,7 @@ SLOW = N_("Too many sign-ins for this name: try again in a few seconds.")
 WRONG = N_("Wrong name or password.")
 _GATE = {"locked": LOCKED, "slow": SLOW}
 WRONG_CODE = N_("Wrong code: type the 6 digits your authenticator app shows now.")
+TOTP_UNREADABLE = N_("Your second factor cannot be read: ask another supervisor to enrol it again.")
 
 
 def _secure(request: Request) -> bool:
@@ -103,9 +104,13 @@ async def signin(request: Request) -> Response:
     if found is None or refused is not None:
         await _audit_failure(request, name, refused or "signin_failed")
         return _signin_page(request, error=t.gettext(WRONG), status=401)
-    await state.console_signin_gate.succeeded(name, address)
     if found.role == "supervisor":
+        if found.totp_unreadable:  # never offer a new enrolment to whoever has the password
+            await _audit_failure(request, name, "signin_totp_unreadable")
+            return _signin_page(request, error=t.gettext(TOTP_UNREADABLE), status=401)
+        # the password counts as a try of the (name, address) gate until the code passes
         return await _second_factor(request, found)
+    await state.console_signin_gate.succeeded(name, address)
     return await _open_session(request, found)
 
 
@@ -232,6 +237,10 @@ async def totp_check(request: Request) -> Response:
         await _audit_failure(request, name, "signin_locked")
         await state.console_sessions.release(token)
         return _signin_page(request, error=t.gettext(_GATE[gate]), status=429)
+    if not await state.console_totp_checks.reserve(name):  # counted until the code passes
+        await _audit_failure(request, name, "signin_totp_locked")
+        await state.console_sessions.release(token)
+        return _signin_page(request, error=t.gettext(LOCKED), status=429)
     found = await state.console_operators.state(name)
     secret = doc.get("enrol") or (_enrolled_secret(request, found) if found else None)
     step = _matching_step(secret, form.get("code", "")[:16], time.time()) if secret else None
@@ -242,6 +251,7 @@ async def totp_check(request: Request) -> Response:
         await _audit_failure(request, name, "signin_totp_reused")
         return _totp_page(request, doc, error=t.gettext(WRONG_CODE), status=401)
     await state.console_signin_gate.succeeded(name, address)
+    await state.console_totp_checks.succeeded(name)
     await state.console_sessions.release(token)
     if doc.get("enrol"):
         await _enrol(request, name, str(doc["enrol"]))

@@ -141,6 +141,10 @@ class Keys:
         """An operator's failed checks of a child."""
         return f"{self.prefix}:{{console}}:checks:{self.operator_h(name)}"
 
+    def console_totp_failures(self, name: str) -> str:
+        """A supervisor's wrong second-factor codes (their password already proven)."""
+        return f"{self.prefix}:{{console}}:totp-fails:{self.operator_h(name)}"
+
     @staticmethod
     def console_audit_anonymous(ns: str, minute: int, *, prefix: str = "mg") -> str:
         """The count of one minute's audit lines a stranger caused (`ns`: the deployment's)."""

@@ -244,12 +244,18 @@ class CheckCounter:
     console's failures count against the operator, never against the phone typed, so an
     agent cannot lock a family out, nor try codes without end (issue #21 item 5)."""
 
-    def __init__(self, redis: Redis, *, key_secret: bytes, limit: int, window_s: int) -> None:
+    def __init__(
+        self, redis: Redis, *, key_secret: bytes, limit: int, window_s: int, what: str = "checks"
+    ) -> None:
         self.redis, self.keys, self.limit, self.window_s = redis, Keys(key_secret), limit, window_s
         self._check = redis.register_script(_CHECK)
+        # "checks": a child's code and birth date; "totp": a supervisor's second-factor codes
+        self._key_of = (
+            self.keys.console_checks if what == "checks" else self.keys.console_totp_failures
+        )
 
     def _key(self, name: str) -> str:
-        return self.keys.console_checks(name)
+        return self._key_of(name)
 
     async def reserve(self, name: str) -> bool:
         """True: the check may run (it is counted as a failure until `succeeded`)."""

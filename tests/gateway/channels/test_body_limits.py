@@ -10,12 +10,13 @@ import hmac
 import json
 from collections.abc import Iterator
 
+import anyio
 import pytest
 from fastapi.testclient import TestClient
-from starlette.types import ASGIApp, Message
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.channels import meta_whatsapp, telegram
-from gateway.channels.limits import DEFAULT_LIMIT, limit_for
+from gateway.channels import limits, meta_whatsapp, telegram
+from gateway.channels.limits import CONSOLE_LIMIT, DEFAULT_LIMIT, BodyLimit, limit_for
 
 META_SECRET = "demo-meta-app-secret"  # the test settings' defaults
 TELEGRAM_SECRET = "demo-telegram-webhook-secret"
@@ -42,7 +43,8 @@ def test_every_channel_route_has_a_limit(gateway: TestClient) -> None:
     assert limit_for(meta_whatsapp.ROUTE) == 1024 * 1024  # Meta batches up to 1 MiB
     assert limit_for(telegram.ROUTE) == 64 * 1024
     assert all(limit_for(path) is not None for path in paths)
-    assert limit_for("/console/signin") is None  # only the webhooks
+    assert limit_for("/console/signin") == CONSOLE_LIMIT  # reached before any session
+    assert limit_for("/healthz") is None
     described = gateway.app.openapi()["paths"]  # type: ignore[attr-defined]
     assert all("413" in described[path]["post"]["responses"] for path in paths)
 
@@ -91,6 +93,45 @@ def test_a_body_within_the_limit_reaches_the_route(gateway: TestClient) -> None:
         meta_whatsapp.ROUTE, content=body, headers={"x-hub-signature-256": "sha256=" + "0" * 64}
     )
     assert response.status_code == 403  # within the limit, the signature is checked
+
+
+def test_an_oversized_console_form_gets_413_before_its_csrf_is_read(gateway: TestClient) -> None:
+    """The sign-in forms are reached with no session: their bodies are bounded too."""
+    for path in ("/console/signin", "/console/signin/totp", "/console/lookup"):
+        body = b"name=amina&password=" + b"x" * CONSOLE_LIMIT
+        response = gateway.post(
+            path, content=body, headers={"content-type": "application/x-www-form-urlencoded"}
+        )
+        assert response.status_code == 413, path  # not 403 (CSRF) nor 400: never parsed
+
+
+@pytest.mark.anyio
+async def test_a_body_that_trickles_in_is_cut_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sender that starts a body and never finishes it gets 408; the route never runs."""
+    monkeypatch.setattr(limits, "READ_TIMEOUT_S", 0.05)
+    reached: list[str] = []
+
+    async def route(scope: Scope, receive: Receive, send: Send) -> None:
+        reached.append(scope["path"])
+
+    sent: list[Message] = []
+    first = True
+
+    async def receive() -> Message:
+        nonlocal first
+        if first:
+            first = False
+            return {"type": "http.request", "body": b"x", "more_body": True}
+        await anyio.sleep_forever()  # the rest never comes
+        raise AssertionError("unreachable")
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "path": "/channels/sms/twilio", "headers": []}
+    await BodyLimit(route)(scope, receive, send)
+    assert sent[0]["status"] == 408
+    assert reached == []
 
 
 @pytest.mark.parametrize("depth", [40, 100_000])

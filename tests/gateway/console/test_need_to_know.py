@@ -29,7 +29,14 @@ from gateway.state.schema import alert_preference, outbound_message, phone_bindi
 from gateway.state.telegram_links import TelegramLinks
 from tests.databases import migrated
 from tests.gateway.conftest import PUBLIC_URL, SmsPhone
-from tests.gateway.console.conftest import add_operators, csrf_of, lookup, said, sign_in
+from tests.gateway.console.conftest import (
+    add_operators,
+    another,
+    csrf_of,
+    lookup,
+    said,
+    sign_in,
+)
 from tests.gateway.console.test_lookup import record
 from tests.gateway.test_settings import STRONG
 
@@ -228,6 +235,35 @@ def open_item(client: TestClient, phone: str, word: str) -> Any:
     items = client.portal.call(queue.open_items)  # type: ignore[union-attr]
     mine = [i for i in items if i.phone == phone and any(word in m["text"] for m in i.messages)]
     return mine[0] if mine else None
+
+
+def test_the_helpdesk_queue_hides_a_childs_code_date_and_name_until_an_agent_takes_it(
+    make_gateway: Callable[..., TestClient],
+) -> None:
+    """Parents write their child's code and birth date to a person: the queue every agent
+    reads shows neither (nor a name); the agent who takes the item reads the whole message."""
+    client = make_gateway()
+    add_operators(client)
+    word = nonce()
+    sms = SmsPhone(client, NAIMA)
+    sms.send("MENU")
+    sms.send("6")  # talk to a person: the next message goes to the queue as typed
+    sms.send(f"{word} mon fils Adam Z990000003 né le 14032012 est absent ?")
+    item = open_item(client, NAIMA, word)
+    assert item is not None
+    secrets_typed = ("Z990000003", "14032012", "Adam")
+    other = another(client)
+    assert sign_in(other, "samir").status_code == 303  # a second operator, looking on
+    assert sign_in(client, "amina").status_code == 303
+    for page in (client.get("/console/helpdesk"), client.get(f"/console/helpdesk/{item.id}")):
+        assert word in page.text  # the message is there, masked
+        assert not any(s in page.text for s in secrets_typed), page.text
+    csrf = csrf_of(client.get(f"/console/helpdesk/{item.id}").text)
+    client.post(f"/console/helpdesk/{item.id}/take", data={"csrf": csrf})
+    taken = client.get(f"/console/helpdesk/{item.id}").text
+    assert all(s in taken for s in secrets_typed)  # the taker reads it whole
+    onlooker = other.get(f"/console/helpdesk/{item.id}").text
+    assert not any(s in onlooker for s in secrets_typed)
 
 
 def test_a_closed_helpdesk_item_cannot_be_answered_and_keeps_no_number(

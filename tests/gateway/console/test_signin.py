@@ -12,10 +12,12 @@ from typing import Any
 import httpx
 import pyotp
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from gateway.console.web import SESSION_COOKIE
+from gateway.state.schema import console_operator
 from tests.gateway.conftest import PUBLIC_URL
 from tests.gateway.console.conftest import (
     PASSWORDS,
@@ -340,6 +342,51 @@ def test_a_totp_code_signs_in_once(console: TestClient) -> None:
     page = console.get("/console/signin/totp")
     replay = console.post("/console/signin/totp", data={"csrf": csrf_of(page.text), "code": code})
     assert replay.status_code == 401  # a code seen over a shoulder signs in once
+
+
+def test_a_known_password_guessing_codes_from_many_addresses_is_stopped(
+    make_gateway: Callable[..., TestClient],
+) -> None:
+    """The attacker has samir's password and many addresses: each (name, address) allows a few
+    tries, but the name's wrong codes are capped, so even the right code is refused after.
+    (The name's slow-down is set aside here, to show the cap alone.)"""
+    console = make_gateway(console_signin_name_slow_after=1000)
+    add_operators(console)
+    for n in range(10):
+        browser = another(console, f"203.0.113.{n + 1}")
+        assert password_step(browser, "samir").status_code == 303
+        page = browser.get("/console/signin/totp")
+        wrong = browser.post(
+            "/console/signin/totp", data={"csrf": csrf_of(page.text), "code": "000000"}
+        )
+        assert wrong.status_code == 401, n
+    browser = another(console, "198.51.100.7")
+    password_step(browser, "samir")
+    page = browser.get("/console/signin/totp")
+    code = pyotp.TOTP(TOTP_SECRETS["samir"]).now()
+    stopped = browser.post("/console/signin/totp", data={"csrf": csrf_of(page.text), "code": code})
+    assert stopped.status_code == 429
+    assert browser.get("/console/dashboard", follow_redirects=False).status_code == 303
+    assert any(r.action == "signin_totp_locked" for r in audit_rows(console))
+
+
+def test_an_unreadable_second_factor_is_refused_not_enrolled_again(console: TestClient) -> None:
+    """A sealed TOTP secret that no longer opens (the key rotated, the row damaged) must not
+    offer a new enrolment to whoever has the password."""
+    store = store_of(console)
+    with store.engine.begin() as conn:
+        conn.execute(
+            sa.update(console_operator)
+            .where(console_operator.c.name == "samir")
+            .values(totp_box="bm90IGEgYm94IHRoYXQgb3BlbnM=")
+        )
+    step = password_step(console, "samir")
+    assert step.status_code == 401
+    assert said("Your second factor cannot be read: ask another supervisor to enrol it again.") in (
+        step.text
+    )
+    assert 'id="totp-qr"' not in console.get("/console/signin/totp").text
+    assert any(r.action == "signin_totp_unreadable" for r in audit_rows(console))
 
 
 def test_a_supervisor_without_a_second_factor_enrols_from_a_qr_code(

@@ -162,6 +162,8 @@ def test_console_keys(redis: Redis) -> None:
     ]
     counter = CheckCounter(redis, key_secret=SECRET, limit=1, window_s=1)
     assert counter._key("Amina ") == "mg:{console}:checks:5a0bd13054125a6ae1a538caf56abfb3"
+    totp = CheckCounter(redis, key_secret=SECRET, limit=1, window_s=1, what="totp")
+    assert totp._key("Amina ") == "mg:{console}:totp-fails:5a0bd13054125a6ae1a538caf56abfb3"
     audit = AuditLog(sa.create_engine("sqlite://"), redis, key_secret=SECRET)
     assert Keys.console_audit_anonymous(audit._ns, 28_000_000) == (
         "mg:{console}:audit-anon:109c2c4bab28:28000000"
