@@ -271,7 +271,7 @@ def test_an_idle_session_expires_and_says_so(
     assert sign_in(client, "amina").status_code == 303
     sid = client.cookies.get(SESSION_COOKIE, path="/console")
     sessions = client.app.state.console_sessions  # type: ignore[attr-defined]
-    key = f"mg:{{console}}:s:{sessions.sid_h(sid)}"
+    key = sessions.keys.console_session(sessions.sid_h(sid))  # the state layer's own key
     client.portal.call(client.app.state.redis.delete, key)  # type: ignore[attr-defined,union-attr]
     response = client.get("/console/lookup", follow_redirects=False)
     assert response.status_code == 303
@@ -566,7 +566,7 @@ def test_sessions_do_not_outlive_their_maximum(make_gateway: Callable[..., TestC
     assert sign_in(client, "amina").status_code == 303
     sid = client.cookies.get(SESSION_COOKIE, path="/console")
     sessions = client.app.state.console_sessions  # type: ignore[attr-defined]
-    key = f"mg:{{console}}:s:{sessions.sid_h(sid)}"
+    key = sessions.keys.console_session(sessions.sid_h(sid))  # the state layer's own key
     redis = client.app.state.redis  # type: ignore[attr-defined]
     client.portal.call(redis.hset, key, "created", str(time.time() - 301))  # type: ignore[union-attr]
     assert client.get("/console/lookup", follow_redirects=False).status_code == 303
