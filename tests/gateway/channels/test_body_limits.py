@@ -129,7 +129,8 @@ async def test_a_body_that_trickles_in_is_cut_off(monkeypatch: pytest.MonkeyPatc
         sent.append(message)
 
     scope = {"type": "http", "path": "/channels/sms/twilio", "headers": []}
-    await BodyLimit(route)(scope, receive, send)
+    with anyio.fail_after(5):  # without the guard's own timeout this would wait for ever
+        await BodyLimit(route)(scope, receive, send)
     assert sent[0]["status"] == 408
     assert reached == []
 
