@@ -11,6 +11,7 @@ POST whose `Origin` names another site is refused.
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,6 +201,9 @@ def page(
         other_lang="fr" if lang == "ar" else "ar",
         operator=operator,
         path=request.url.path,
+        # Each rendering's own mark on <html data-page>: a browser test waits for a new one
+        # after a click rather than for the old page's nodes to go stale.
+        page_id=secrets.token_hex(6),
         **context,
     )
     response = HTMLResponse(html, status_code=status_code)

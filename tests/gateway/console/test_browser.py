@@ -19,7 +19,6 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from gateway.app import create_app
@@ -129,30 +128,34 @@ def css(browser: Any, selector: str) -> Any:
     return browser.find_element(By.CSS_SELECTOR, selector)
 
 
-def loaded(browser: Any) -> None:
-    """Wait until the page the browser is on has finished loading."""
-    WebDriverWait(browser, 15).until(
-        lambda b: b.execute_script("return document.readyState") == "complete"
-    )
-
-
 def click(browser: Any, selector: str) -> None:
-    """Click a submit button and wait for the next page to replace this one. A page still
-    being replaced when the button is looked for (Chrome: "node does not belong to the
-    document") is waited for and the button looked for again."""
-    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+    """Click a submit button (or link) and wait for the next page to replace this one."""
+    follow(browser, lambda: css(browser, selector))
 
-    for attempt in range(3):
-        loaded(browser)
-        try:
-            page = css(browser, "html")
-            css(browser, selector).click()
-            break
-        except (StaleElementReferenceException, WebDriverException) as exc:
-            stale = isinstance(exc, StaleElementReferenceException)
-            if attempt == 2 or not (stale or "does not belong to the document" in str(exc)):
-                raise
-    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(page))
+
+def page_mark(browser: Any) -> str | None:
+    """The mark the console puts on each page it renders (`<html data-page>`), once that
+    page has finished loading; None while a page is still coming."""
+    mark = browser.execute_script(
+        "return document.readyState === 'complete'"
+        " ? document.documentElement.getAttribute('data-page') : null;"
+    )
+    return str(mark) if mark else None
+
+
+def follow(browser: Any, find: Any) -> None:
+    """Click what `find()` returns on a page that has loaded, then wait for the next page's
+    own mark: a new rendering, drawn in full. Nothing here asks about the old page's nodes
+    while it is being replaced; while the browser is between pages, its answers to the
+    mark's question are errors, which the wait reads as "not yet"."""
+    from selenium.common.exceptions import WebDriverException
+
+    between_pages = (WebDriverException,)
+    before = WebDriverWait(browser, 15, ignored_exceptions=between_pages).until(page_mark)
+    find().click()
+    WebDriverWait(browser, 15, ignored_exceptions=between_pages).until(
+        lambda b: page_mark(b) not in (None, before)
+    )
 
 
 def fill(browser: Any, form: str, **fields: str) -> None:
@@ -340,9 +343,7 @@ def test_an_unclear_sms_is_answered_from_the_queue(server: str, browser: Any, la
         for row in browser.find_elements("css selector", "#queue tr")
         if word in row.text
     )
-    page = css(browser, "html")
-    link.click()
-    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(page))
+    follow(browser, lambda: link)
     click(browser, "#take button")
     answer = "Envoyez ABS pour les absences." if lang == "fr" else "أرسلوا غياب لمعرفة الغياب."
     fill(browser, "#answer", text=answer)
