@@ -13,7 +13,6 @@ from uuid import uuid4
 import anyio
 import anyio.to_thread
 import httpx
-import sqlalchemy as sa
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -45,6 +44,7 @@ from gateway.runtime import (
     run_embedded_sender,
 )
 from gateway.settings import Channel, SenderName, Settings
+from gateway.state.health import describe_database, describe_redis, ping_database, ping_redis
 from gateway.surface import metrics_allowed
 
 log = structlog.get_logger("gateway")
@@ -122,11 +122,12 @@ def create_app(
             log.info(
                 "gateway starting",
                 env=settings.env.value,
-                redis=runtime.redis_kind,
-                database=runtime.db.url.get_backend_name(),
-                backend=settings.backend_url,
+                redis=describe_redis(settings.redis_url),
+                database=describe_database(settings.database_url),
+                backend=logs.bare_url(settings.backend_url),
                 channels=sorted(c.value for c in settings.channels),
                 sender="in-process" if embedded_sender(settings) else "separate workers",
+                alerts="in-process" if embedded_alerts(settings) else "separate consumers",
             )
             try:
                 yield
@@ -172,18 +173,30 @@ def create_app(
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["ops"], summary="Readiness: Redis, database and backend answer")
+    @app.get(
+        "/readyz",
+        tags=["ops"],
+        summary="Readiness: can take traffic (Redis and database answer)",
+        description="200 when Redis and the database answer, 503 when either does not: "
+        "`checks` holds those two. `info` shows the backend (Massar) and the circuit breaker "
+        "for people, and never makes this fail: with Massar down or the breaker open the "
+        "gateway still answers from its cache and promises the rest by SMS, so a load "
+        "balancer must keep it in rotation. Liveness is `/healthz`.",
+        responses={503: {"description": "Redis or the database does not answer"}},
+    )
     async def readyz(request: Request) -> JSONResponse:
         state = request.app.state
         checks: dict[str, dict[str, Any]] = {
-            "redis": await _check_redis(state.redis, state.redis_kind),
-            "database": await anyio.to_thread.run_sync(_check_database, state.db),
+            "redis": await ping_redis(state.redis, state.redis_kind),
+            "database": await anyio.to_thread.run_sync(ping_database, state.db),
+        }
+        info: dict[str, dict[str, Any]] = {
             "backend": await _check_backend(state.backend),
             "breaker": await _check_breaker(state.breaker),
         }
         ready = all(check["ok"] for check in checks.values())
         return JSONResponse(
-            {"status": "ready" if ready else "unready", "checks": checks},
+            {"status": "ready" if ready else "unready", "checks": checks, "info": info},
             status_code=200 if ready else 503,
         )
 
@@ -207,30 +220,13 @@ def create_app(
 
 
 async def _check_breaker(breaker: Breaker) -> dict[str, Any]:
-    """An open breaker means the backend is not being called: not ok until it half-opens."""
+    """An open breaker means the backend is not being called: not ok until it half-opens
+    (information: readiness does not depend on it)."""
     try:
         state = await breaker.state()
     except (RedisError, OSError) as exc:
         return {"ok": False, "error": type(exc).__name__}
     return {"ok": state is not BreakerState.OPEN, "state": state.name.lower()}
-
-
-async def _check_redis(redis: Any, kind: str) -> dict[str, Any]:
-    started = time.perf_counter()
-    try:
-        ok = bool(await redis.ping())
-    except (RedisError, OSError) as exc:
-        return {"ok": False, "kind": kind, "error": type(exc).__name__}
-    return {"ok": ok, "kind": kind, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
-
-
-def _check_database(engine: sa.Engine) -> dict[str, Any]:
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text("select 1"))
-    except sa.exc.SQLAlchemyError as exc:
-        return {"ok": False, "kind": engine.url.get_backend_name(), "error": type(exc).__name__}
-    return {"ok": True, "kind": engine.url.get_backend_name()}
 
 
 async def _check_backend(backend: MassarClient) -> dict[str, Any]:
