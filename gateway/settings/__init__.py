@@ -101,6 +101,7 @@ class Settings(
     # worker (a token bucket in Redis), retries, and how long message bodies are kept (they
     # can hold a minor's marks). The sink records instead of sending: the development default.
     sms_sender: SenderName = SenderName.SINK
+    sink_latency_s: float = Field(default=0.0, ge=0, le=30)  # the sink answers this late
     twilio_account_sid: str | None = None
     twilio_sms_from: str | None = None  # an E.164 number or a Messaging Service SID (MG…)
     outbox_rate_sms: float = Field(default=10.0, gt=0, le=10000)  # messages/s, all workers
