@@ -102,7 +102,7 @@ class World:
     async def queued(self) -> list[dict[str, Any]]:
         """Every alert in the outbox's bulk stream, oldest first (decoded)."""
         from gateway.outbox.entries import decode
-        from gateway.outbox.model import Priority
+        from gateway.state.outbox.priority import Priority
 
         rows = await self.redis.xrange(self.outbox.keys.stream(Priority.BULK))
         out = []

@@ -30,8 +30,9 @@ from gateway.app import create_app
 from gateway.channels import kannel_sms
 from gateway.channels.common import PayloadError
 from gateway.outbox.entries import decode
-from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
+from gateway.outbox.model import MessageKind, OutChannel, OutMessage
 from gateway.outbox.records import Outcome
+from gateway.state.outbox.priority import Priority
 from tests.databases import migrated
 from tests.gateway.channels.conftest import (
     FIXTURES,

@@ -144,8 +144,9 @@ def test_an_alert_is_labelled_re_sent_once_and_counted_on_the_dashboard(
 def test_an_alert_past_its_retention_is_not_sent_again(
     make_gateway: Callable[..., TestClient],
 ) -> None:
-    from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
+    from gateway.outbox.model import MessageKind, OutChannel, OutMessage
     from gateway.outbox.records import Outcome
+    from gateway.state.outbox.priority import Priority
 
     gateway = make_gateway()
     add_operators(gateway)

@@ -13,8 +13,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
+from gateway.outbox.model import MessageKind, OutChannel, OutMessage
 from gateway.outbox.records import Outcome
+from gateway.state.outbox.priority import Priority
 from tests.gateway.conftest import SmsPhone, UssdPhone
 from tests.gateway.console.conftest import (
     add_operators,

@@ -15,7 +15,6 @@ from redis.asyncio import Redis
 
 from gateway.channels.ussd.core import EndedSessions, UssdHit
 from gateway.dialogs.model import ChannelKind
-from gateway.outbox.model import Priority
 from gateway.outbox.queue import Outbox
 from gateway.outbox.senders.sink import SinkSender
 from gateway.resilience.breaker import Breaker
@@ -27,6 +26,7 @@ from gateway.state.delivery import DeliveryLog
 from gateway.state.helpdesk import HelpdeskQueue
 from gateway.state.keys import UNMATCHED_LOG, Keys
 from gateway.state.lockout import RedisLockout
+from gateway.state.outbox.priority import Priority
 from gateway.state.store import SessionStore
 from gateway.state.unmatched import UnmatchedLog
 
