@@ -138,9 +138,7 @@ class Runtime:
             preferences=self.preferences,
             store=AlertStore(self.db, key_secret=key),
             lease=Lease(
-                self.redis,
-                f"mg:{{alerts:{self.outbox.keys.ns}}}:lease",
-                ttl_s=settings.alerts_lease_s,
+                self.redis, Keys.alerts_lease(self.outbox.keys.ns), ttl_s=settings.alerts_lease_s
             ),
             quiet=QuietHours.parse(settings.quiet_hours),
             cache=self.resilient_backend.cache,

@@ -115,7 +115,7 @@ def test_outbox_keys(redis: Redis) -> None:
     assert keys.bucket("sms") == "mg:{outbox:76253309}:tb:sms"
     assert SinkSender(redis, outbox).stream == "mg:{outbox:76253309}:sink"
     # The alerts lease shares the outbox's namespace (`gateway.runtime`).
-    assert f"mg:{{alerts:{keys.ns}}}:lease" == "mg:{alerts:76253309}:lease"
+    assert Keys.alerts_lease(keys.ns) == "mg:{alerts:76253309}:lease"
     assert DeliveryLog(redis).key("PID1") == "mg:dlv:{PID1}"
 
 
