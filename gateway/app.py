@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend_client import Deadline, MassarClient
 from backend_client.errors import BackendError
-from gateway import admin, console, logs
+from gateway import admin, console, deps, logs
 from gateway.channels import (
     kannel_sms,
     limits,
@@ -33,16 +32,16 @@ from gateway.channels import (
 )
 from gateway.channels.voice import twilio as twilio_voice
 from gateway.checks import check_settings
-from gateway.resilience import Breaker, BreakerState
-from gateway.resilience.metrics import CONTENT_TYPE_LATEST
-from gateway.runtime import (
-    Runtime,
+from gateway.console.parts import demo_operators
+from gateway.embedded import (
     embedded_alerts,
     embedded_sender,
-    open_runtime,
     run_embedded_alerts,
     run_embedded_sender,
 )
+from gateway.resilience import Breaker, BreakerState
+from gateway.resilience.metrics import CONTENT_TYPE_LATEST
+from gateway.runtime import open_runtime
 from gateway.settings import Channel, SenderName, Settings
 from gateway.state.health import describe_database, describe_redis, ping_database, ping_redis
 from gateway.surface import metrics_allowed
@@ -111,9 +110,9 @@ def create_app(
             ) as runtime,
             anyio.create_task_group() as tasks,
         ):
-            state = app.state
-            for part in dataclasses.fields(Runtime):
-                setattr(state, part.name, getattr(runtime, part.name))
+            deps.attach(app, runtime)
+            if demo_operators(settings):  # the demo's accounts, before the first sign-in
+                await anyio.to_thread.run_sync(runtime.console.operators.ensure_demo)
             stop = anyio.Event()
             if embedded_sender(settings):
                 tasks.start_soon(run_embedded_sender, runtime, stop)
@@ -167,7 +166,7 @@ def create_app(
         app.include_router(telegram.router)
     app.include_router(admin.router)
     # The operators' console: pages, simulator, leaflet (issue #16).
-    console.install(app)
+    console.install(app, settings)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness: the process answers")
     async def healthz() -> dict[str, str]:
@@ -185,14 +184,14 @@ def create_app(
         responses={503: {"description": "Redis or the database does not answer"}},
     )
     async def readyz(request: Request) -> JSONResponse:
-        state = request.app.state
+        state = deps.runtime(request)
         checks: dict[str, dict[str, Any]] = {
             "redis": await ping_redis(state.redis, state.redis_kind),
             "database": await anyio.to_thread.run_sync(ping_database, state.db),
         }
         info: dict[str, dict[str, Any]] = {
-            "backend": await _check_backend(state.backend),
-            "breaker": await _check_breaker(state.breaker),
+            "backend": await _check_backend(state.backend.client),
+            "breaker": await _check_breaker(state.backend.breaker),
         }
         ready = all(check["ok"] for check in checks.values())
         return JSONResponse(
@@ -211,9 +210,9 @@ def create_app(
     async def metrics_text(request: Request) -> Response:
         if not metrics_allowed(request, settings):  # production: its addresses or token
             return Response("forbidden", status_code=403, media_type="text/plain")
-        state = request.app.state
+        state = deps.runtime(request)
         with contextlib.suppress(RedisError, OSError):
-            await state.breaker.state()  # refreshes the gauge from the shared state
+            await state.backend.breaker.state()  # refreshes the gauge from the shared state
         return Response(state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -16,7 +16,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from gateway import logs
-    from gateway.runtime import embedded_alerts, embedded_sender
+    from gateway.embedded import embedded_alerts, embedded_sender
 
     settings = load_settings()
     if args.workers > 1:  # each worker would have a stand-in of its own (sessions, outbox)

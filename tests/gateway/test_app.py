@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gateway.app import create_app
+from gateway.deps import runtime_of
 from gateway.settings import Settings
 from tests.databases import migrated
 
@@ -106,7 +107,7 @@ def test_readyz_stays_200_with_massar_unreachable_and_the_breaker_open(
         breaker_cooldown_s=600,
     )
     with TestClient(create_app(migrated(settings))) as client:
-        breaker = client.app.state.breaker  # type: ignore[attr-defined]
+        breaker = runtime_of(client.app).backend.breaker
         for _ in range(2):  # two failed calls, as the turns would record them
             client.portal.call(breaker.record, False)  # type: ignore[union-attr]
         response = client.get("/readyz")

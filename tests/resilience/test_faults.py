@@ -16,6 +16,7 @@ import redis as redis_sync
 from fastapi.testclient import TestClient
 
 from gateway.app import create_app
+from gateway.deps import runtime_of
 from gateway.dialogs import texts
 from gateway.i18n import translator
 from gateway.outbox.model import OutChannel
@@ -39,7 +40,7 @@ def bind_by_sms(client: TestClient) -> None:
 
 def sink_for(client: TestClient, phone: str) -> list[dict[str, str]]:
     """What the sink sender received for `phone`, oldest first."""
-    state: Any = client.app.state  # type: ignore[attr-defined]
+    state: Any = runtime_of(client.app)
     return client.portal.call(state.senders[OutChannel.SMS].records, phone)  # type: ignore[no-any-return, union-attr]
 
 
@@ -113,7 +114,7 @@ def test_input_holding_identifiers_never_waits_in_the_outbox(
 ) -> None:
     client, transport = faulty_gateway()
     transport.fail = ("/guardians/lookup",)  # a caller never seen: nothing cached
-    state: Any = client.app.state  # type: ignore[attr-defined]
+    state: Any = runtime_of(client.app)
     phone = UssdPhone(client, "+212600000002")
     screen = phone.screen(phone.post(first_input))  # a shortcut dial: *2020*<input>#
     expected = ANSWER_BY_SMS_AR if promised else BUSY_AR

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 
+from gateway.deps import runtime_of
 from gateway.dialogs.model import ChannelKind, Session
 from gateway.outbox.entries import decode
 from gateway.outbox.model import OutChannel, OutMessage
@@ -70,7 +71,7 @@ class ChatGateway:
 
     @property
     def state(self) -> Any:
-        return self.client.app.state  # type: ignore[attr-defined]
+        return runtime_of(self.client.app)
 
     def queued(self, to: str | None = None) -> list[OutMessage]:
         outbox = self.state.outbox
