@@ -434,6 +434,20 @@ def test_the_demo_accounts_exist_in_development_only(
     assert done.status_code == 303
 
 
+def test_the_demo_accounts_are_made_when_a_development_gateway_starts(
+    make_gateway: Callable[..., TestClient],
+) -> None:
+    """Before any console request (issue #23: no console route builds or starts anything);
+    outside development, none (the test below)."""
+    from gateway.console.operators import DEMO_OPERATORS
+
+    dev = runtime_of(make_gateway(env="development").app).console.operators
+    assert {name: dev.get(name) is not None for name in DEMO_OPERATORS} == {
+        "amina": True,
+        "samir": True,
+    }
+
+
 def test_no_demo_account_outside_development(make_gateway: Callable[..., TestClient]) -> None:
     from gateway.console.operators import DEMO_PASSWORDS
 
