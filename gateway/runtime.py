@@ -43,6 +43,7 @@ from gateway.resilience import (
     SingleFlight,
     TurnGate,
 )
+from gateway.resilience.endpoints import CACHE_TTLS
 from gateway.settings import Settings
 from gateway.state.alerts.lease import Lease
 from gateway.state.alerts.preferences import SqlPreferences
@@ -217,7 +218,10 @@ async def open_runtime(
             on_state=metrics.breaker_state.set,
         )
         cache = Cache(
-            redis, key_secret=key, ttls=settings.cache_ttls, stale_s=settings.cache_stale_s
+            redis,
+            key_secret=key,
+            ttls={**CACHE_TTLS, **settings.cache_ttls},  # a kind without a setting: the policy's
+            stale_s=settings.cache_stale_s,
         )
         protected = partial(
             ResilientBackend,
