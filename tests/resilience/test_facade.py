@@ -153,6 +153,26 @@ def test_the_policy_names_only_calls_of_the_client_and_matches_the_cache() -> No
     assert {p.kind for p in CACHED.values() if p.per_student} == STUDENT_KINDS
 
 
+def test_every_cached_answer_is_keyed_by_who_asks() -> None:
+    """Attack: a policy key without `on_behalf_of` (or the phone) would hand one guardian's
+    cached answer to another, past the backend's link check."""
+    for name, endpoint in ENDPOINTS.items():
+        if endpoint.cache is None:
+            continue
+        asker = {"on_behalf_of", "phone"} & set(endpoint.signature.parameters)
+        assert asker <= set(endpoint.key), name
+
+
+async def test_another_guardian_never_gets_the_first_ones_cached_marks(
+    redis: Redis, prefix: str
+) -> None:
+    recorder = Recorder(reply=example("grades"))
+    backend = facade(redis, prefix, recorder)
+    await backend.grades(SID, "2025-2026", 1, on_behalf_of=GID, deadline=5.0)
+    await backend.grades(SID, "2025-2026", 1, on_behalf_of="gdn_STRANGER", deadline=5.0)
+    assert [r.headers["X-On-Behalf-Of"] for r in recorder.requests] == [GID, "gdn_STRANGER"]
+
+
 @pytest.mark.parametrize("name", sorted(ENDPOINTS))
 async def test_every_call_reaches_its_route_through_the_protections(
     name: str, redis: Redis, prefix: str, sandbox_app: Any
