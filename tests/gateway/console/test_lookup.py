@@ -13,7 +13,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
+from gateway.outbox.model import MessageKind, OutChannel, outbound
 from gateway.outbox.records import Outcome
 from tests.gateway.conftest import SmsPhone, UssdPhone
 from tests.gateway.console.conftest import (
@@ -50,16 +50,15 @@ def record(client: TestClient, text: str, student: str | None, kind: MessageKind
     """A message the outbox sent to Khadija, as its record holds it."""
     records = client.app.state.records  # type: ignore[attr-defined]
     now = datetime.now(UTC)
-    msg = OutMessage(
-        id=f"{abs(hash((text, student))):032x}"[:32],
+    msg = outbound(
+        kind,
         key=f"test:{text}",
         channel=OutChannel.SMS,
         to=KHADIJA,
         text=text,
-        kind=kind,
-        priority=Priority.BULK,
-        created_at=now,
+        now=now,
         student=student,
+        message_id=f"{abs(hash((text, student))):032x}"[:32],
     )
     outcome = Outcome(message=msg, status="sent", at=now)
     client.portal.call(records.write, [outcome], [f"idem-{msg.id}"])  # type: ignore[union-attr]
