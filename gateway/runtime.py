@@ -50,7 +50,6 @@ from gateway.state.alerts.preferences import SqlPreferences
 from gateway.state.alerts.store import AlertStore
 from gateway.state.bindings import SqlBindings
 from gateway.state.connections import open_database, open_redis, warm_up
-from gateway.state.delivery import DeliveryLog
 from gateway.state.helpdesk import HelpdeskQueue
 from gateway.state.keys import Keys
 from gateway.state.langs import LanguageMemo
@@ -78,7 +77,6 @@ class Runtime:
     http: httpx.AsyncClient
     backend: MassarClient
     sessions: SessionStore
-    deliveries: DeliveryLog
     metrics: Metrics
     breaker: Breaker
     resilient_backend: ResilientBackend
@@ -309,7 +307,6 @@ async def open_runtime(
             http=http,
             backend=backend,
             sessions=sessions,
-            deliveries=DeliveryLog(redis),
             metrics=metrics,
             breaker=breaker,
             resilient_backend=resilient,
