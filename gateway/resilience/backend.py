@@ -115,7 +115,7 @@ class ResilientBackend(_Calls):
         self, endpoint: Endpoint, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
         """One call of the client by its policy: cached, sent once, or a plain read."""
-        arguments = endpoint.signature.bind(*args, **kwargs).arguments
+        arguments = endpoint.arguments(args, kwargs)
         deadline = arguments.pop("deadline", None)
         method = getattr(self.client, endpoint.name)
 

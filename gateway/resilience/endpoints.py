@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, get_type_hints
 
 import pydantic
@@ -43,6 +43,12 @@ class Endpoint:
     key: tuple[str, ...]
     """The parameters the cache key is made of, in order (empty when not cached)."""
     once: bool
+    # Made from `signature` once, so that a call binds its arguments without inspecting it.
+    _positional: tuple[str, ...] = ()
+    _names: frozenset[str] = frozenset()
+    _required: frozenset[str] = frozenset()
+    _defaults: Mapping[str, object] = field(default_factory=dict)
+    _extras: tuple[tuple[str, object], ...] = ()
 
     @classmethod
     def of(cls, name: str, method: Any) -> Endpoint:
@@ -54,26 +60,54 @@ class Endpoint:
             raise TypeError(f"{name}: a call takes named parameters and a `deadline`")
         cache = CACHED.get(name)
         once = name in SENT_ONCE
-        if cache is None or once:
-            if cache is not None:
+        key: tuple[str, ...] = ()
+        adapter = None
+        if cache is not None:
+            if once:
                 raise TypeError(f"{name}: a call sent once is never cached")
-            return cls(name, signature, None, None, (), once)
-        key = cache.key if cache.key is not None else tuple(n for n in names if n not in PLUMBING)
-        if unknown := (set(key) - set(names)) | (set(key) & PLUMBING):
-            raise TypeError(f"{name}: no such parameter for the cache key: {sorted(unknown)}")
-        answer = get_type_hints(method)["return"]
-        return cls(name, signature, cache, pydantic.TypeAdapter(answer), key, once)
+            key = (
+                cache.key if cache.key is not None else tuple(n for n in names if n not in PLUMBING)
+            )
+            if unknown := (set(key) - set(names)) | (set(key) & PLUMBING):
+                raise TypeError(f"{name}: no such parameter for the cache key: {sorted(unknown)}")
+            adapter = pydantic.TypeAdapter(get_type_hints(method)["return"])
+        empty = inspect.Parameter.empty
+        return cls(
+            name,
+            signature,
+            cache,
+            adapter,
+            key,
+            once,
+            _positional=tuple(p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD),
+            _names=frozenset(names),
+            _required=frozenset(p.name for p in params if p.default is empty),
+            _defaults={p.name: p.default for p in params if p.default is not empty},
+            _extras=tuple(
+                (p.name, p.default) for p in params if p.name not in PLUMBING and p.name not in key
+            ),
+        )
+
+    def arguments(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        """The arguments of a call by name, as the client's method would bind them (those
+        left to their defaults are absent); a wrong call raises `TypeError` as it would."""
+        bound = dict(zip(self._positional, args, strict=False))
+        if (
+            len(args) <= len(self._positional)
+            and bound.keys().isdisjoint(kwargs)
+            and kwargs.keys() <= self._names
+        ):
+            bound.update(kwargs)
+            if self._required <= bound.keys():
+                return bound
+        return self.signature.bind(*args, **kwargs).arguments  # a wrong call: its TypeError
 
     def key_args(self, arguments: Mapping[str, object]) -> list[str]:
         """The cache key's arguments: the policy's parameters in order (None as ""), then any
         other parameter given a value other than its default, as ``name=value``."""
-        params = self.signature.parameters
-        args = [_opt(arguments.get(name, params[name].default)) for name in self.key]
-        for name, param in params.items():
-            if name in PLUMBING or name in self.key or name not in arguments:
-                continue
-            value = arguments[name]
-            if param.default is inspect.Parameter.empty or value != param.default:
+        args = [_opt(arguments.get(name, self._defaults.get(name))) for name in self.key]
+        for name, default in self._extras:
+            if name in arguments and (value := arguments[name]) != default:
                 args.append(f"{name}={_opt(value)}")
         return args
 

@@ -297,6 +297,32 @@ async def test_wrong_arguments_fail_as_on_the_client(redis: Redis, prefix: str) 
     assert recorder.requests == []
 
 
+@pytest.mark.parametrize("name", sorted(ENDPOINTS))
+def test_arguments_bind_as_the_clients_signature_binds_them(name: str) -> None:
+    """The facade binds a call's arguments itself (it is on every read): as `inspect` would,
+    and a wrong call fails as it would on the client."""
+    endpoint = ENDPOINTS[name]
+    params = endpoint.signature.parameters
+    given = {**required_args(name), "deadline": 1.0}
+    leading = [n for n in given if params[n].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD]
+    by_position = tuple(given[n] for n in leading)
+    rest = {n: v for n, v in given.items() if n not in leading}
+    for args, kwargs in [((), given), (by_position, rest)]:
+        assert (
+            endpoint.arguments(args, kwargs) == endpoint.signature.bind(*args, **kwargs).arguments
+        )
+    wrong: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
+        (tuple(range(len(params) + 1)), {}),  # too many
+        ((), {**given, "nonsense": 1}),  # unknown
+    ]
+    if leading:
+        wrong.append((by_position, given))  # twice
+        wrong.append(((), {n: v for n, v in given.items() if n != leading[0]}))  # missing
+    for args, kwargs in wrong:
+        with pytest.raises(TypeError):
+            endpoint.arguments(args, kwargs)
+
+
 async def test_a_call_sent_once_is_neither_cached_nor_repeated(redis: Redis, prefix: str) -> None:
     recorder = Recorder(reply={"match": False})
     backend = facade(redis, prefix, recorder)
