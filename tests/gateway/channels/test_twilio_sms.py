@@ -15,11 +15,13 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from twilio.request_validator import RequestValidator
 
@@ -602,6 +604,24 @@ def test_failure_callback_keeps_the_error_code(gateway: TestClient, name: str, e
     assert signed(gateway, STATUS_ROUTE, form).status_code == 204
     found = record_of(gateway, record)
     assert (found["status"], found["error"]) == ("failed", error)
+
+
+def test_a_callback_the_database_cannot_take_asks_twilio_to_try_again(
+    gateway: TestClient, tmp_path: Path
+) -> None:
+    sid = new_sid()
+    record = queued_record(gateway, sid)
+    records = gateway.app.state.records  # type: ignore[attr-defined]
+    working, records.engine = records.engine, sa.create_engine(f"sqlite:///{tmp_path}/no/such.db")
+    try:
+        response = signed(gateway, STATUS_ROUTE, status_form("status_delivered", sid))
+    finally:
+        records.engine = working
+    assert (response.status_code, response.headers["retry-after"]) == (503, "60")
+    assert "Traceback" not in response.text
+    assert status_of(gateway, record) == "queued"
+    assert signed(gateway, STATUS_ROUTE, status_form("status_delivered", sid)).status_code == 204
+    assert status_of(gateway, record) == "delivered"  # Twilio's retry lands
 
 
 @pytest.mark.parametrize(
