@@ -13,7 +13,7 @@
 Errors form one tree under `BackendError`; see `backend_client.errors`.
 """
 
-from .client import DEFAULT_LIMITS, DEFAULT_TIMEOUT, GUARDIANS_BATCH_MAX, MassarClient
+from .client import DEFAULT_LIMITS, DEFAULT_TIMEOUT, GUARDIANS_BATCH_MAX, Endpoints, MassarClient
 from .deadline import Clock, Deadline
 from .errors import (
     BackendError,
@@ -72,14 +72,16 @@ from .models import (
     VerifyResult,
     YearResult,
 )
-from .policy import RetryPolicy
+from .policy import CACHED, SENT_ONCE, CachePolicy, RetryPolicy
 from .routes import ROUTES, Route
 
 __all__ = [
+    "CACHED",
     "DEFAULT_LIMITS",
     "DEFAULT_TIMEOUT",
     "GUARDIANS_BATCH_MAX",
     "ROUTES",
+    "SENT_ONCE",
     "AbsenceKind",
     "AbsenceRecord",
     "AbsenceStatus",
@@ -97,6 +99,7 @@ __all__ = [
     "BackendTimeout",
     "BackendUnavailable",
     "BadResponse",
+    "CachePolicy",
     "ChangeEvent",
     "ChangeType",
     "ChangesHead",
@@ -105,6 +108,7 @@ __all__ = [
     "CursorExpired",
     "Deadline",
     "Decision",
+    "Endpoints",
     "EnrolmentApplication",
     "Grades",
     "Guardian",

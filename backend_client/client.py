@@ -20,6 +20,7 @@ __all__ = [
     "DEFAULT_LIMITS",
     "DEFAULT_TIMEOUT",
     "GUARDIANS_BATCH_MAX",
+    "Endpoints",
     "MassarClient",
 ]
 
@@ -31,7 +32,16 @@ DEFAULT_LIMITS: Final = httpx.Limits(
 )
 
 
-class MassarClient(GuardianCalls, StudentCalls, FeedCalls):
+class Endpoints(GuardianCalls, StudentCalls, FeedCalls):
+    """Every call of the API, one method per endpoint, grouped by resource (`endpoints/`).
+
+    `MassarClient` sends them; the gateway's resilient facade serves the same methods, with the
+    same signatures, from this one list (`gateway.resilience.backend`). A new resource's mixin
+    goes here.
+    """
+
+
+class MassarClient(Endpoints):
     """One client per process, on a pooled `httpx.AsyncClient`.
 
     `base_url` includes the API prefix, e.g. ``https://massar.example/api/v1``. Pass `http` to

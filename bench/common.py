@@ -25,7 +25,6 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 AT_TOKEN = "demo-at-ussd-token"  # noqa: S105 - the demo default of GATEWAY_AT_USSD_TOKEN
-SANDBOX_TOKEN = "sandbox-token"  # noqa: S105 - the sandbox's documented demo token
 SANDBOX_ADMIN = "sandbox-admin"
 USSD_PATH = f"/channels/ussd/africastalking?token={AT_TOKEN}"
 FORM = "application/x-www-form-urlencoded"

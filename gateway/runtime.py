@@ -45,6 +45,7 @@ from gateway.resilience import (
     SingleFlight,
     TurnGate,
 )
+from gateway.resilience.endpoints import CACHE_TTLS
 from gateway.settings import Settings
 from gateway.state.alerts.lease import Lease
 from gateway.state.alerts.preferences import SqlPreferences
@@ -53,7 +54,6 @@ from gateway.state.bindings import SqlBindings
 from gateway.state.connections import open_database, open_redis, warm_up
 from gateway.state.console.audit import AuditLog
 from gateway.state.console.sessions import CheckCounter, ConsoleSessions, SigninGate
-from gateway.state.delivery import DeliveryLog
 from gateway.state.helpdesk import HelpdeskQueue
 from gateway.state.keys import Keys
 from gateway.state.langs import LanguageMemo
@@ -91,7 +91,6 @@ class Runtime:
     http: httpx.AsyncClient
     backend: BackendParts
     sessions: SessionStore
-    deliveries: DeliveryLog
     metrics: Metrics
     outbox: Outbox
     records: MessageRecords
@@ -230,7 +229,10 @@ async def open_runtime(
             on_state=metrics.breaker_state.set,
         )
         cache = Cache(
-            redis, key_secret=key, ttls=settings.cache_ttls, stale_s=settings.cache_stale_s
+            redis,
+            key_secret=key,
+            ttls={**CACHE_TTLS, **settings.cache_ttls},  # a kind without a setting: the policy's
+            stale_s=settings.cache_stale_s,
         )
         protected = partial(
             ResilientBackend,
@@ -317,7 +319,6 @@ async def open_runtime(
             http=http,
             backend=BackendParts(client=backend, resilient=resilient, breaker=breaker),
             sessions=sessions,
-            deliveries=DeliveryLog(redis),
             metrics=metrics,
             outbox=outbox,
             records=MessageRecords(

@@ -26,7 +26,6 @@ from gateway.dialogs.spoken import VARIANTS, Counted
 from gateway.i18n import Translator, _load
 
 DECIMAL_WORD = {"fr": "virgule", "ar": "فاصلة"}
-_DIGIT_RUN = re.compile(r"[0-9]+")
 _YEAR = re.compile(r"^(19|20)[0-9]{2}$")
 # Each value a spoken text holds sits between Unicode's directional isolates (FSI, PDI): they
 # keep a Latin name apart in Arabic text, and a voice without text-to-speech (Darija) finds in

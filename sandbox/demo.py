@@ -152,6 +152,4 @@ ABSENCES = [
     (3, "2025-12-02", "08:30", 2, "SVT", "absence", "justified", "medical"),
 ]
 
-DEMO_STUDENT_IDS = frozenset(s.id for s in STUDENTS)
 FIRST_RANDOM_STUDENT_ID = 11
-NO_STUDENT_PHONE = "+212600000099"

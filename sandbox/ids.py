@@ -13,7 +13,6 @@ _MASK = (1 << _BITS) - 1
 _MUL = 0x2F0B_3C5A_E9D1 | 1
 _MUL_INV = pow(_MUL, -1, 1 << _BITS)
 _SALT = {"stu": 0x1A2B3C4D5E, "gdn": 0x2B3C4D5E6F, "abs": 0x3C4D5E6F70, "app": 0x4D5E6F7081}
-PREFIXES = tuple(_SALT)
 
 
 def encode(prefix: str, n: int) -> str:

@@ -21,7 +21,6 @@ from typing import Any
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
-from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 from twilio.twiml.messaging_response import MessagingResponse
 
@@ -105,22 +104,24 @@ def render(step: Step) -> str:
     return str(twiml)
 
 
-# Delivery states in the order a message goes through them; a callback never steps back.
-STATUS_RANK = {
-    "accepted": 0,
-    "scheduled": 0,
-    "queued": 1,
-    "sending": 2,
-    "sent": 3,
-    "receiving": 3,
-    "received": 4,
-    "undelivered": 4,
-    "failed": 4,
-    "delivered": 5,
-    "partially_delivered": 5,
-    "read": 6,
-    "canceled": 6,
-}
+# Twilio's message statuses: a callback naming another is refused (400).
+STATUSES = frozenset(
+    {
+        "accepted",
+        "scheduled",
+        "queued",
+        "sending",
+        "sent",
+        "receiving",
+        "received",
+        "undelivered",
+        "failed",
+        "delivered",
+        "partially_delivered",
+        "read",
+        "canceled",
+    }
+)
 
 # Twilio's statuses as the outbox's message records know them (the rest change nothing).
 RECORD_STATUS = {
@@ -173,7 +174,8 @@ async def sms_twilio_status(request: Request) -> Response:
 
 
 async def record_status(request: Request) -> Response:
-    """A Twilio status callback (SMS or WhatsApp), verified, moved forward in the records."""
+    """A Twilio status callback (SMS or WhatsApp), verified, moved forward in the outbox's
+    message records (a callback about a message it did not send changes nothing)."""
     state = runtime(request)
     try:
         form = await read_form(request)
@@ -181,16 +183,15 @@ async def record_status(request: Request) -> Response:
     except ChannelError as exc:
         return PlainTextResponse(exc.reason, status_code=exc.status)
     sid, status = form.get("MessageSid"), form.get("MessageStatus")
-    if not isinstance(sid, str) or not isinstance(status, str) or status not in STATUS_RANK:
+    if not isinstance(sid, str) or not isinstance(status, str) or status not in STATUSES:
         return PlainTextResponse("MessageSid or MessageStatus missing", status_code=400)
     error = form.get("ErrorCode")
     error = error if isinstance(error, str) and error else None
     code = f"twilio:{error[:16]}" if error is not None else None
     try:
-        await state.deliveries.record(sid, status, STATUS_RANK[status], error)
         if status in RECORD_STATUS:  # the outbox's record of this message, if it sent it
             await state.records.status_callback(sid, RECORD_STATUS[status], code, datetime.now(UTC))
-    except (RedisError, SQLAlchemyError):
+    except SQLAlchemyError:
         # Not recorded: a 503 makes Twilio try again later rather than lose the status.
         return PlainTextResponse("try again", status_code=503, headers={"Retry-After": "60"})
     return Response(status_code=204)

@@ -79,6 +79,8 @@ def decode(stream: str, entry_id: str, fields: Mapping[bytes | str, bytes | str]
     raw = {as_text(k): as_text(v) for k, v in fields.items()}
     try:
         doc = json.loads(raw["m"])
+        # A queued message restored as it was stored (priority and tries included); a new
+        # message is built by `outbox.model.outbound()` alone.
         msg = OutMessage(
             id=str(doc["id"]),
             key=str(doc["key"]),

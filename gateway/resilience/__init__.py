@@ -4,7 +4,8 @@
             -> dialogs -> ResilientBackend: cache -> single-flight -> breaker -> slots
             -> MassarClient (the remaining deadline)
 
-One concern per module: `cache`, `singleflight`, `breaker`, `limits`, `backend`, `metrics`.
+One concern per module: `cache`, `singleflight`, `breaker`, `limits`, `backend` (the facade)
+with `endpoints` (its table, made from the client), `metrics`.
 Slow live turns are answered later through the outbox (`gateway/outbox/`).
 Every Redis key carries a hash tag (Redis Cluster) and no phone number or code.
 """

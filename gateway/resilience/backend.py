@@ -1,13 +1,19 @@
-"""`ResilientBackend`: the dialogs' `Backend` port, with every protection in front of Massar.
+"""`ResilientBackend`: the client's calls, with every protection in front of Massar.
 
-A read goes: fresh cache entry? -> single-flight (one caller per key across workers) ->
+The facade has each public method of `backend_client.Endpoints` with the client's own
+signature, made from the client's methods and `backend_client.policy` (`endpoints.ENDPOINTS`),
+so a new endpoint is a method on the client (and its `CACHED` entry when its answers are
+cached); nothing is declared here per endpoint. It implements `gateway.dialogs.ports.Backend`.
+
+A cached read goes: fresh cache entry? -> single-flight (one caller per key across workers) ->
 breaker allows? -> a concurrency slot within the deadline -> `MassarClient` with what is
 left of the deadline -> cache write. When that fails with `BackendUnavailable` (timeout, 5xx,
 connection refused, breaker open, shed) and a stale entry exists, the stale answer is served
 and its date recorded for the turn (`stale_since()`), so the engine can say "as of …".
+A read without a cache policy goes straight to the breaker and the slots.
 
-`verify_student` and `lookup_application` count towards lockouts on the backend: they are
-never cached or shared, but still pass the breaker and the slots.
+The calls in `SENT_ONCE` (`verify_student`, `lookup_application`) count towards lockouts on
+the backend: they are never cached or shared, but still pass the breaker and the slots.
 
 Per-turn notes live in context variables: call `begin_turn()` when a turn starts.
 Errors: those of `backend_client.errors`, plus `BreakerOpen` and `Shed` (both
@@ -16,27 +22,20 @@ Errors: those of `backend_client.errors`, plus `BreakerOpen` and `Shed` (both
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from datetime import date, datetime
-from typing import TypeVar
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pydantic
 
-from backend_client import Deadline, MassarClient
+from backend_client import Deadline, Endpoints, MassarClient
 from backend_client.errors import BackendTimeout, BackendUnavailable
-from backend_client.models import (
-    AbsencesPage,
-    AbsenceStatus,
-    ApplicationSummary,
-    EnrolmentApplication,
-    Grades,
-    GuardianLookup,
-    Meta,
-    VerifyResult,
-)
 from gateway.resilience.breaker import Breaker, BreakerOpen
 from gateway.resilience.cache import Cache
+from gateway.resilience.endpoints import ENDPOINTS, Endpoint
 from gateway.resilience.limits import BackendSlots, Shed
 from gateway.resilience.metrics import Metrics
 from gateway.resilience.singleflight import LocalFlights, SingleFlight
@@ -46,12 +45,6 @@ __all__ = ["DEFAULT_DEADLINE_S", "ResilientBackend", "begin_turn", "unsafe_to_re
 T = TypeVar("T")
 
 DEFAULT_DEADLINE_S = 5.0
-
-_GUARDIAN = pydantic.TypeAdapter(GuardianLookup)
-_GRADES = pydantic.TypeAdapter(Grades)
-_ABSENCES = pydantic.TypeAdapter(AbsencesPage)
-_APPLICATIONS = pydantic.TypeAdapter(tuple[ApplicationSummary, ...])
-_META = pydantic.TypeAdapter(Meta)
 
 _stale_since: ContextVar[datetime | None] = ContextVar("massar_stale_since", default=None)
 _unsafe: ContextVar[bool] = ContextVar("massar_unsafe_to_repeat", default=False)
@@ -76,12 +69,16 @@ def _deadline(deadline: Deadline | float | None) -> Deadline:
     return Deadline.after(DEFAULT_DEADLINE_S if deadline is None else deadline)
 
 
-def _opt(value: object) -> str:
-    return "" if value is None else str(value)
+if TYPE_CHECKING:
+    # The type checker sees the client's methods, with their signatures, on the facade; at
+    # run time each one is made from the client's method (`_protected`, after the class).
+    _Calls = Endpoints
+else:
+    _Calls = object
 
 
-class ResilientBackend:
-    """Implements `gateway.dialogs.ports.Backend` over a `MassarClient`."""
+class ResilientBackend(_Calls):
+    """Every call of a `MassarClient`, protected; the dialogs' `Backend` port."""
 
     def __init__(
         self,
@@ -106,109 +103,32 @@ class ResilientBackend:
         """When the oldest stale answer served in this turn was fetched (None: all fresh)."""
         return _stale_since.get()
 
-    # --- reads: cached and shared -------------------------------------------------------
+    def deadline(self, seconds: float | None = None) -> Deadline:
+        """A deadline on the client's clock (`MassarClient.deadline`)."""
+        return self.client.deadline(seconds)
 
-    async def lookup_guardian(
-        self, phone: str, *, deadline: Deadline | float | None = None
-    ) -> GuardianLookup:
+    def _as_deadline(self, deadline: Deadline | float | None) -> Deadline:
+        # What the client's own helpers (`iter_absence_pages`) call when run on the facade.
+        return _deadline(deadline)
+
+    async def _serve(
+        self, endpoint: Endpoint, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        """One call of the client by its policy: cached, sent once, or a plain read."""
+        arguments = endpoint.arguments(args, kwargs)
+        deadline = arguments.pop("deadline", None)
+        method = getattr(self.client, endpoint.name)
+
+        def send(budget: Deadline) -> Awaitable[Any]:
+            return method(**arguments, deadline=budget)  # type: ignore[no-any-return]
+
+        if endpoint.once:
+            return await self._once(endpoint.name, send, deadline)
+        if endpoint.cache is None or endpoint.adapter is None:
+            return await self._guarded(endpoint.name, send, _deadline(deadline))
+        args_key = endpoint.key_args(arguments)
         return await self._read(
-            "guardian",
-            "lookup_guardian",
-            [phone],
-            _GUARDIAN,
-            lambda d: self.client.lookup_guardian(phone, deadline=d),
-            deadline,
-        )
-
-    async def grades(
-        self,
-        sid: str,
-        school_year: str,
-        semester: int,
-        *,
-        on_behalf_of: str,
-        deadline: Deadline | float | None = None,
-    ) -> Grades:
-        return await self._read(
-            "grades",
-            "grades",
-            [sid, school_year, str(semester), on_behalf_of],
-            _GRADES,
-            lambda d: self.client.grades(
-                sid, school_year, semester, on_behalf_of=on_behalf_of, deadline=d
-            ),
-            deadline,
-        )
-
-    async def absences(
-        self,
-        sid: str,
-        *,
-        on_behalf_of: str,
-        date_from: date | None = None,
-        date_to: date | None = None,
-        status: AbsenceStatus | None = None,
-        limit: int | None = None,
-        deadline: Deadline | float | None = None,
-    ) -> AbsencesPage:
-        args = [sid, on_behalf_of, _opt(date_from), _opt(date_to), _opt(status), _opt(limit)]
-        return await self._read(
-            "absences",
-            "absences",
-            args,
-            _ABSENCES,
-            lambda d: self.client.absences(
-                sid,
-                on_behalf_of=on_behalf_of,
-                date_from=date_from,
-                date_to=date_to,
-                status=status,
-                limit=limit,
-                deadline=d,
-            ),
-            deadline,
-        )
-
-    async def student_applications(
-        self, sid: str, *, on_behalf_of: str, deadline: Deadline | float | None = None
-    ) -> tuple[ApplicationSummary, ...]:
-        return await self._read(
-            "enrolment",
-            "student_applications",
-            [sid, on_behalf_of],
-            _APPLICATIONS,
-            lambda d: self.client.student_applications(sid, on_behalf_of=on_behalf_of, deadline=d),
-            deadline,
-        )
-
-    async def meta(self, *, deadline: Deadline | float | None = None) -> Meta:
-        return await self._read(
-            "meta", "meta", [], _META, lambda d: self.client.meta(deadline=d), deadline
-        )
-
-    # --- calls the backend counts: never cached, never shared ---------------------------
-
-    async def verify_student(
-        self,
-        massar_code: str,
-        birth_date: date,
-        phone: str,
-        *,
-        deadline: Deadline | float | None = None,
-    ) -> VerifyResult:
-        return await self._once(
-            "verify_student",
-            lambda d: self.client.verify_student(massar_code, birth_date, phone, deadline=d),
-            deadline,
-        )
-
-    async def lookup_application(
-        self, number: str, child_birth_date: date, *, deadline: Deadline | float | None = None
-    ) -> EnrolmentApplication:
-        return await self._once(
-            "lookup_application",
-            lambda d: self.client.lookup_application(number, child_birth_date, deadline=d),
-            deadline,
+            endpoint.cache.kind, endpoint.name, args_key, endpoint.adapter, send, deadline
         )
 
     # --- machinery ------------------------------------------------------------------------
@@ -315,3 +235,24 @@ class ResilientBackend:
     def _count_call(self, route: str, outcome: str) -> None:
         if self.metrics is not None:
             self.metrics.backend_calls.labels(route=route, outcome=outcome).inc()
+
+
+def _protected(endpoint: Endpoint) -> Callable[..., Awaitable[Any]]:
+    """The facade's method for one call of the client, with the client's name, signature and
+    docstring."""
+
+    @functools.wraps(getattr(Endpoints, endpoint.name))
+    async def call(self: ResilientBackend, /, *args: Any, **kwargs: Any) -> Any:
+        return await self._serve(endpoint, args, kwargs)
+
+    call.__qualname__ = f"ResilientBackend.{endpoint.name}"
+    return call
+
+
+for _endpoint in ENDPOINTS.values():
+    setattr(ResilientBackend, _endpoint.name, _protected(_endpoint))
+# The client's generators (`iter_absence_pages`) run on the facade: each call they make is one
+# of the facade's, protected as any other.
+for _name, _generator in inspect.getmembers(Endpoints, inspect.isasyncgenfunction):
+    if not _name.startswith("_"):
+        setattr(ResilientBackend, _name, _generator)

@@ -38,12 +38,11 @@ from gateway.outbox.records import mask_address
 from gateway.state.errors import StoreUnavailable
 from gateway.state.keys import Keys
 
-__all__ = ["CHANNEL_NAMES", "EXPIRED_TEXT", "TEXT_CHANNELS", "HelpdeskQueue", "Item"]
+__all__ = ["EXPIRED_TEXT", "TEXT_CHANNELS", "HelpdeskQueue", "Item"]
 
 log = structlog.get_logger("gateway.helpdesk")
 
 TEXT_CHANNELS = frozenset({"sms", "whatsapp", "telegram"})
-CHANNEL_NAMES = {"sms": "SMS", "whatsapp": "WhatsApp", "telegram": "Telegram"}  # brand names
 MAX_MESSAGES = 50
 EXPIRED_TEXT = N_(
     "Sorry, nobody could answer your message in time. Please call the hotline: %(hotline)s"
@@ -68,10 +67,6 @@ class Item:
     @property
     def to(self) -> str:
         return self.address or self.phone
-
-    @property
-    def channel_name(self) -> str:
-        return CHANNEL_NAMES.get(self.channel, self.channel)
 
     @property
     def masked(self) -> str:

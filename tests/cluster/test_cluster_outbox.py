@@ -23,7 +23,6 @@ from gateway.outbox.worker import OutboxWorker
 from gateway.outbox.worker_config import WorkerConfig
 from gateway.state.connections import open_redis, warm_up
 from gateway.state.outbox.bucket import TokenBucket
-from gateway.state.outbox.priority import Priority
 from gateway.state.schema import metadata
 from tests.cluster.test_cluster import assert_cluster_ready, keys_by_node
 from tests.outbox.conftest import Failing, message
@@ -57,10 +56,11 @@ async def test_the_outbox_sends_retries_and_records_on_a_cluster(
     engine = sa.create_engine(f"sqlite:///{tmp_path}/records.db")
     metadata.create_all(engine)
     records = MessageRecords(engine, key_secret=key)
-    msgs = [message(n, priority=Priority(n % 3)) for n in range(12)]
+    kinds = (MessageKind.REPLY, MessageKind.FOLLOWUP, MessageKind.ALERT)  # one per priority
+    msgs = [message(n, kind=kinds[n % 3]) for n in range(12)]
     flaky = msgs[0]
     failing.plan[flaky.id] = [SendError("http:503", retryable=True)]
-    followup = message(99, kind=MessageKind.FOLLOWUP, priority=Priority.FOLLOWUP)
+    followup = message(99, kind=MessageKind.FOLLOWUP)
     for msg in msgs:
         assert await outbox.enqueue(msg)
     assert await outbox.enqueue(followup, guard="question", guard_ttl_s=60)

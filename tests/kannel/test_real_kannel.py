@@ -14,8 +14,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from gateway.outbox.model import MessageKind, OutChannel, OutMessage
-from gateway.state.outbox.priority import Priority
+from gateway.outbox.model import MessageKind, OutChannel, outbound
 from tests.gateway.channels.conftest import lang_of
 from tests.kannel import harness
 from tests.kannel.conftest import LiveGateway, wait_for
@@ -119,15 +118,13 @@ def test_an_alert_takes_the_route_of_its_prefix_and_long_texts_arrive_whole(
     arabic = "غياب غير مبرر يوم " * 9
     phone_inwi, phone_iam = "+212700000002", "+212600000004"
     for phone, body in ((phone_inwi, text), (phone_iam, arabic)):
-        msg = OutMessage(
-            id=uuid.uuid4().hex,
+        msg = outbound(
+            MessageKind.ALERT,
             key=f"alert:{uuid.uuid4().hex}",
             channel=OutChannel.SMS,
             to=phone,
             text=body,
-            kind=MessageKind.ALERT,
-            priority=Priority.BULK,
-            created_at=datetime.now(UTC),
+            now=datetime.now(UTC),
         )
         assert gateway.live.call(gateway.state.outbox.enqueue(msg)) is not None
     parts = reply_to(gateway, phone_inwi, link="INWI", count=3)

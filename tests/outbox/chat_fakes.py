@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 import httpx
 
 from gateway.dialogs.model import Option
-from gateway.outbox.model import MessageKind, OutChannel, OutMessage
+from gateway.outbox.model import MessageKind, OutChannel, OutMessage, outbound
 from gateway.outbox.senders.meta import MetaSender
 from gateway.outbox.senders.telegram import TelegramSender
 from gateway.outbox.senders.twilio_whatsapp import TwilioWhatsAppSender
@@ -34,15 +34,14 @@ def chat_message(
     opts: tuple[Option, ...] = (),
     kind: MessageKind = MessageKind.REPLY,
 ) -> OutMessage:
-    return OutMessage(
-        id=uuid.uuid4().hex,
+    return outbound(
+        kind,
         key=f"test:{uuid.uuid4().hex}",
         channel=channel,
         to=to,
         text=text,
         options=opts,
-        kind=kind,
-        created_at=datetime.now(UTC),
+        now=datetime.now(UTC),
     )
 
 

@@ -20,7 +20,7 @@ from redis.asyncio import Redis
 
 from gateway.dialogs.model import Option
 from gateway.migrate import upgrade
-from gateway.outbox.model import MessageKind, OutChannel, OutMessage, SendError
+from gateway.outbox.model import MessageKind, OutChannel, OutMessage, SendError, outbound
 from gateway.outbox.queue import Outbox
 from gateway.outbox.records import MessageRecords
 from gateway.outbox.senders.base import Sender
@@ -31,7 +31,6 @@ from gateway.outbox.worker_config import Composer, WorkerConfig
 from gateway.resilience.metrics import Metrics
 from gateway.state.connections import open_redis
 from gateway.state.outbox.bucket import TokenBucket
-from gateway.state.outbox.priority import Priority
 
 
 @pytest.fixture
@@ -57,22 +56,19 @@ def message(
     n: int = 0,
     *,
     to: str = "+212600000001",
-    priority: Priority = Priority.BULK,
     text: str | None = None,
     options: tuple[Option, ...] = (),
     kind: MessageKind = MessageKind.ALERT,
     created_at: datetime | None = None,
 ) -> OutMessage:
-    return OutMessage(
-        id=uuid.uuid4().hex,
+    return outbound(
+        kind,
         key=f"test:{n}:{uuid.uuid4().hex}",
         channel=OutChannel.SMS,
         to=to,
         text=text if text is not None else f"message {n}",
         options=options,
-        kind=kind,
-        priority=priority,
-        created_at=created_at or datetime.now(UTC),
+        now=created_at or datetime.now(UTC),
     )
 
 

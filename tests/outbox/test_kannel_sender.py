@@ -19,7 +19,7 @@ import pytest
 import structlog
 
 from gateway.dialogs.model import Option
-from gateway.outbox.model import OutChannel, OutMessage, Receipt, SendError
+from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Receipt, SendError, outbound
 from gateway.outbox.senders.base import Sender
 from gateway.outbox.senders.kannel import TIMEOUT, KannelSender
 from gateway.settings import KannelRoute
@@ -45,13 +45,14 @@ Answer = Callable[[httpx.Request], httpx.Response]
 
 
 def message(text: str = "Absences cette semaine : 2", **changes: object) -> OutMessage:
-    msg = OutMessage(
-        id=MSG_ID,
+    msg = outbound(
+        MessageKind.REPLY,
         key="alert:absence:stu_01HZX3M2:2025-12-02",
         channel=OutChannel.SMS,
         to=TO,
         text=text,
-        created_at=datetime(2025, 12, 2, 13, 37, tzinfo=UTC),
+        now=datetime(2025, 12, 2, 13, 37, tzinfo=UTC),
+        message_id=MSG_ID,
     )
     return replace(msg, **changes)  # type: ignore[arg-type]
 

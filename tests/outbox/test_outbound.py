@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -62,3 +64,24 @@ def test_every_field_given_is_kept() -> None:
         options,
     )
     assert (msg.sender_id, msg.route, msg.student) == ("3636", "iam", "stu_1")
+
+
+ROOT = Path(__file__).resolve().parents[2]
+# `model.outbound` itself, and the queue restoring a stored message as it was queued.
+RESTORERS = {"gateway/outbox/model.py", "gateway/outbox/entries.py"}
+
+
+def test_no_other_code_builds_a_message_by_hand() -> None:
+    """A message built by hand would skip the priority of its kind or a fresh id."""
+    builders = set()
+    for folder in ("gateway", "bench", "sandbox", "tests"):
+        for path in (ROOT / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Name | ast.Attribute)
+                    and (getattr(node.func, "id", None) or getattr(node.func, "attr", None))
+                    == "OutMessage"
+                ):
+                    builders.add(str(path.relative_to(ROOT)))
+    assert builders == RESTORERS

@@ -187,7 +187,7 @@ class SlowFirstComposer:
 async def test_a_send_whose_lease_ran_out_is_left_to_the_worker_that_took_it_over(
     rig: Rig,
 ) -> None:
-    followup = message(kind=MessageKind.FOLLOWUP, priority=Priority.FOLLOWUP, text="")
+    followup = message(kind=MessageKind.FOLLOWUP, text="")
     await rig.outbox.enqueue(followup, job={"text": "1"})
     composer = SlowFirstComposer(first_s=0.6)
     worker = rig.worker(composer=composer, lease_ms=300, reclaim_idle_ms=400)
@@ -292,7 +292,7 @@ async def test_interactive_replies_overtake_a_queue_of_bulk_messages(rig: Rig) -
     bulk = [message(n) for n in range(60)]
     for msg in bulk:
         await rig.outbox.enqueue(msg)
-    urgent = message(1000, priority=Priority.INTERACTIVE, kind=MessageKind.REPLY)
+    urgent = message(1000, kind=MessageKind.REPLY)
     async with running(rig.worker(rate=40.0, burst=1, concurrency=4)):
         await until(lambda: _count(rig, 8))
         before = len(await rig.sent())
@@ -344,7 +344,7 @@ class FakeComposer:
 
 
 async def test_a_follow_up_waits_for_the_backend_then_is_sent(rig: Rig) -> None:
-    followup = message(kind=MessageKind.FOLLOWUP, priority=Priority.FOLLOWUP, text="")
+    followup = message(kind=MessageKind.FOLLOWUP, text="")
     assert await rig.outbox.enqueue(followup, job={"text": "2"}, guard="q", guard_ttl_s=60)
     # The same question asked again while the first waits: no second follow-up.
     assert await rig.outbox.enqueue(message(), job={"text": "2"}, guard="q", guard_ttl_s=60) is None
@@ -365,9 +365,7 @@ async def test_a_follow_up_waits_for_the_backend_then_is_sent(rig: Rig) -> None:
 
 async def test_a_follow_up_past_its_max_age_is_given_up_with_nothing_sent(rig: Rig) -> None:
     old = datetime.now(UTC) - timedelta(hours=3)
-    followup = message(
-        kind=MessageKind.FOLLOWUP, priority=Priority.FOLLOWUP, text="", created_at=old
-    )
+    followup = message(kind=MessageKind.FOLLOWUP, text="", created_at=old)
     await rig.outbox.enqueue(followup, job={"text": "1"}, guard="q2", guard_ttl_s=60)
     composer = FakeComposer(down=0)
     async with running(rig.worker(composer=composer, followup_max_age_s=7200)):

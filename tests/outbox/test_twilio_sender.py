@@ -23,7 +23,7 @@ import structlog
 
 from gateway.channels.twilio_sms import STATUS_ROUTE
 from gateway.dialogs.model import Option
-from gateway.outbox.model import OutChannel, OutMessage, Receipt, SendError
+from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Receipt, SendError, outbound
 from gateway.outbox.senders.base import Sender
 from gateway.outbox.senders.twilio import TIMEOUT, TwilioSmsSender, retry_after_s
 
@@ -59,14 +59,15 @@ def recorded(name: str) -> dict[str, Any]:
 def message(
     text: str = "Absences cette semaine : 2", options: tuple[Option, ...] = ()
 ) -> OutMessage:
-    return OutMessage(
-        id="0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+    return outbound(
+        MessageKind.REPLY,
         key="alert:absence:stu_01HZX3M2:2025-12-02",
         channel=OutChannel.SMS,
         to=TO,
         text=text,
         options=options,
-        created_at=datetime(2025, 12, 2, 13, 37, tzinfo=UTC),
+        now=datetime(2025, 12, 2, 13, 37, tzinfo=UTC),
+        message_id="0f1e2d3c4b5a69788796a5b4c3d2e1f0",
     )
 
 

@@ -326,8 +326,9 @@ def test_redis_restart_mid_run_answers_politely_then_recovers(
         data=status,
         headers={"X-Twilio-Signature": sign_twilio(url, status)},
     )
-    assert callback.status_code == 503  # not recorded: Twilio is asked to try again
-    assert callback.headers["retry-after"] == "60"
+    # Delivery records are SQL's alone: a Redis outage loses none (the database's own outage
+    # answers 503 for Twilio to try again, `test_twilio_sms`).
+    assert callback.status_code == 204
     own_redis.start()
     assert UssdPhone(client, GUARDIAN).dial().startswith("CON ")  # no app restart
 

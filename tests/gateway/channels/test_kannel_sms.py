@@ -31,7 +31,7 @@ from gateway.channels import kannel_sms
 from gateway.channels.common import PayloadError
 from gateway.deps import runtime_of
 from gateway.outbox.entries import decode
-from gateway.outbox.model import MessageKind, OutChannel, OutMessage
+from gateway.outbox.model import MessageKind, OutChannel, OutMessage, outbound
 from gateway.outbox.records import Outcome
 from gateway.state.outbox.priority import Priority
 from tests.databases import migrated
@@ -464,15 +464,13 @@ def test_no_phone_text_or_token_reaches_the_logs(kannel: KannelGateway) -> None:
 
 
 def sent_message(kannel: KannelGateway) -> OutMessage:
-    msg = OutMessage(
-        id=uuid.uuid4().hex,
+    msg = outbound(
+        MessageKind.ALERT,
         key=f"test:{uuid.uuid4().hex}",
         channel=OutChannel.SMS,
         to=GUARDIAN,
         text="Absences: 2",
-        kind=MessageKind.ALERT,
-        priority=Priority.BULK,
-        created_at=datetime.now(UTC),
+        now=datetime.now(UTC),
     )
     kannel.write_sent(msg)
     return msg
@@ -522,13 +520,13 @@ def test_the_recorded_reports_reach_the_record(kannel: KannelGateway) -> None:
 
 
 def test_a_report_that_overtakes_the_record_still_lands(kannel: KannelGateway) -> None:
-    msg = OutMessage(  # recorded only 0.2 s after its report arrives
-        id=uuid.uuid4().hex,
+    msg = outbound(  # recorded only 0.2 s after its report arrives
+        MessageKind.REPLY,
         key="k",
         channel=OutChannel.SMS,
         to=GUARDIAN,
         text="x",
-        created_at=datetime.now(UTC),
+        now=datetime.now(UTC),
     )
     late = threading.Timer(0.2, kannel.write_sent, args=(msg,))
     late.start()

@@ -14,11 +14,14 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from twilio.request_validator import RequestValidator
 
@@ -28,6 +31,8 @@ from gateway.deps import runtime_of
 from gateway.dialogs import texts
 from gateway.dialogs.pages import gsm_fold
 from gateway.i18n import translator
+from gateway.outbox.model import MessageKind, OutChannel, outbound
+from gateway.outbox.records import Outcome
 from gateway.text import segments
 from tests.gateway.channels.conftest import (
     HeldBackend,
@@ -527,11 +532,7 @@ def test_absence_answer_fits_one_segment_in_french_and_two_in_arabic(
 
 
 def status_form(name: str, sid: str) -> dict[str, str]:
-    """A recorded status callback about message `sid`.
-
-    Each test uses its own sid: delivery records live under fixed Redis keys (`mg:dlv:{sid}`),
-    which a real Redis keeps from one test, and one run, to the next.
-    """
+    """A recorded status callback about message `sid` (each test uses its own)."""
     return {**fixture("twilio", name), "MessageSid": sid, "SmsSid": sid}
 
 
@@ -539,54 +540,89 @@ def new_sid() -> str:
     return "SM" + uuid.uuid4().hex
 
 
-def status_of(client: TestClient, sid: str) -> str | None:
-    deliveries = runtime_of(client.app).deliveries
-    result: str | None = client.portal.call(deliveries.status, sid)  # type: ignore[union-attr]
-    return result
+def queued_record(client: TestClient, sid: str) -> str:
+    """The outbox's record of a message Twilio took as `sid`, before any callback; its id."""
+    now = datetime.now(UTC)
+    msg = outbound(
+        MessageKind.ALERT,
+        key=f"test:{sid}",
+        channel=OutChannel.SMS,
+        to="+212600000001",
+        text="x",
+        now=now,
+    )
+    queued = Outcome(message=msg, status="queued", at=now, provider_id=sid)
+    records = runtime_of(client.app).records
+    client.portal.call(records.write, [queued], [uuid.uuid4().hex])  # type: ignore[union-attr]
+    return msg.id
 
 
-def error_of(client: TestClient, sid: str) -> str | None:
-    state = runtime_of(client.app)
-    value = client.portal.call(state.redis.hget, state.deliveries.key(sid), "error")  # type: ignore[union-attr]
-    return value.decode() if isinstance(value, bytes) else value
+def record_of(client: TestClient, record_id: str) -> dict[str, Any]:
+    records = runtime_of(client.app).records
+    found: dict[str, Any] = client.portal.call(records.get, record_id)  # type: ignore[union-attr]
+    return found
+
+
+def status_of(client: TestClient, record_id: str) -> str:
+    status: str = record_of(client, record_id)["status"]
+    return status
 
 
 def test_sent_then_delivered_ends_delivered(gateway: TestClient) -> None:
     sid = new_sid()
+    record = queued_record(gateway, sid)
     sent, delivered = status_form("status_sent", sid), status_form("status_delivered", sid)
     first = signed(gateway, STATUS_ROUTE, sent)
     assert first.status_code == 204
     assert first.content == b""
-    assert status_of(gateway, sid) == "sent"
+    assert status_of(gateway, record) == "sent"
     assert signed(gateway, STATUS_ROUTE, delivered).status_code == 204
-    assert status_of(gateway, sid) == "delivered"
+    assert status_of(gateway, record) == "delivered"
 
 
 def test_late_sent_after_delivered_stays_delivered(gateway: TestClient) -> None:
     sid = new_sid()
+    record = queued_record(gateway, sid)
     sent, delivered = status_form("status_sent", sid), status_form("status_delivered", sid)
     assert signed(gateway, STATUS_ROUTE, delivered).status_code == 204
     assert signed(gateway, STATUS_ROUTE, sent).status_code == 204
     assert signed(gateway, STATUS_ROUTE, delivered).status_code == 204  # a retried callback
-    assert status_of(gateway, sid) == "delivered"
+    assert status_of(gateway, record) == "delivered"
 
 
 @pytest.mark.parametrize(
-    ("name", "status", "error"),
+    ("name", "error"),
     [
-        pytest.param("status_failed", "failed", "30008", id="failed"),
-        pytest.param("status_undelivered", "undelivered", "30003", id="undelivered"),
+        pytest.param("status_failed", "twilio:30008", id="failed"),
+        pytest.param("status_undelivered", "twilio:30003", id="undelivered"),
     ],
 )
-def test_failure_callback_keeps_the_error_code(
-    gateway: TestClient, name: str, status: str, error: str
-) -> None:
+def test_failure_callback_keeps_the_error_code(gateway: TestClient, name: str, error: str) -> None:
     sid = new_sid()
+    record = queued_record(gateway, sid)
     form = status_form(name, sid)
     assert signed(gateway, STATUS_ROUTE, {**form, "MessageStatus": "sent"}).status_code == 204
     assert signed(gateway, STATUS_ROUTE, form).status_code == 204
-    assert status_of(gateway, sid) == status
-    assert error_of(gateway, sid) == error
+    found = record_of(gateway, record)
+    assert (found["status"], found["error"]) == ("failed", error)
+
+
+def test_a_callback_the_database_cannot_take_asks_twilio_to_try_again(
+    gateway: TestClient, tmp_path: Path
+) -> None:
+    sid = new_sid()
+    record = queued_record(gateway, sid)
+    records = runtime_of(gateway.app).records
+    working, records.engine = records.engine, sa.create_engine(f"sqlite:///{tmp_path}/no/such.db")
+    try:
+        response = signed(gateway, STATUS_ROUTE, status_form("status_delivered", sid))
+    finally:
+        records.engine = working
+    assert (response.status_code, response.headers["retry-after"]) == (503, "60")
+    assert "Traceback" not in response.text
+    assert status_of(gateway, record) == "queued"
+    assert signed(gateway, STATUS_ROUTE, status_form("status_delivered", sid)).status_code == 204
+    assert status_of(gateway, record) == "delivered"  # Twilio's retry lands
 
 
 @pytest.mark.parametrize(
@@ -602,6 +638,7 @@ def test_status_callback_without_sid_or_known_status_is_400(
     gateway: TestClient, changes: dict[str, str | None], status: int
 ) -> None:
     sid = new_sid()
+    record = queued_record(gateway, sid)
     form = status_form("status_delivered", sid)
     for name, value in changes.items():
         if value is None:
@@ -611,7 +648,7 @@ def test_status_callback_without_sid_or_known_status_is_400(
     response = signed(gateway, STATUS_ROUTE, form)
     assert response.status_code == status
     assert "Traceback" not in response.text
-    assert status_of(gateway, sid) is None
+    assert status_of(gateway, record) == "queued"
 
 
 @pytest.mark.parametrize(
@@ -632,19 +669,21 @@ def test_status_callback_with_a_bad_signature_is_403(
     gateway: TestClient, url: str, token: str, after: dict[str, str]
 ) -> None:
     form = status_form("status_sent", new_sid())
+    record = queued_record(gateway, form["MessageSid"])
     signature = sign_twilio(url, form, token)
     response = gateway.post(
         STATUS_ROUTE, data={**form, **after}, headers={"X-Twilio-Signature": signature}
     )
     assert response.status_code == 403
-    assert status_of(gateway, form["MessageSid"]) is None
+    assert status_of(gateway, record) == "queued"
 
 
 def test_status_callback_without_signature_is_403(gateway: TestClient) -> None:
     form = status_form("status_delivered", new_sid())
+    record = queued_record(gateway, form["MessageSid"])
     response = gateway.post(STATUS_ROUTE, data=form)
     assert response.status_code == 403
-    assert status_of(gateway, form["MessageSid"]) is None
+    assert status_of(gateway, record) == "queued"
 
 
 def test_status_callbacks_reach_no_backend(gateway: TestClient, backend_calls: Calls) -> None:

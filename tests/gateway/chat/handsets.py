@@ -26,7 +26,7 @@ from fastapi.testclient import TestClient
 from gateway.deps import runtime_of
 from gateway.dialogs.model import ChannelKind, Session
 from gateway.outbox.entries import decode
-from gateway.outbox.model import OutChannel, OutMessage
+from gateway.outbox.model import MessageKind, OutChannel, OutMessage, outbound
 from gateway.outbox.records import Outcome
 from gateway.outbox.senders.telegram import chat_address
 from gateway.simulate import twiml_text
@@ -99,13 +99,13 @@ class ChatGateway:
 
 def write_sent(chat: ChatGateway, provider_id: str) -> str:
     """A message record the outbox wrote when `provider_id` took it; its id."""
-    msg = OutMessage(
-        id=uuid.uuid4().hex,
+    msg = outbound(
+        MessageKind.REPLY,
         key=f"test:{uuid.uuid4().hex}",
         channel=OutChannel.WHATSAPP,
         to="+212600000001",
         text="x",
-        created_at=datetime.now(UTC),
+        now=datetime.now(UTC),
     )
     sent = Outcome(message=msg, status="sent", at=datetime.now(UTC), provider_id=provider_id)
     chat.call(chat.state.records.write, [sent], [uuid.uuid4().hex])

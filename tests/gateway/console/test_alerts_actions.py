@@ -145,23 +145,21 @@ def test_an_alert_is_labelled_re_sent_once_and_counted_on_the_dashboard(
 def test_an_alert_past_its_retention_is_not_sent_again(
     make_gateway: Callable[..., TestClient],
 ) -> None:
-    from gateway.outbox.model import MessageKind, OutChannel, OutMessage
+    from gateway.outbox.model import MessageKind, OutChannel, outbound
     from gateway.outbox.records import Outcome
-    from gateway.state.outbox.priority import Priority
 
     gateway = make_gateway()
     add_operators(gateway)
     state = runtime_of(gateway.app)
     old = datetime.now(UTC) - state.records.retention - timedelta(hours=1)
-    msg = OutMessage(
-        id="a" * 32,
+    msg = outbound(
+        MessageKind.ALERT,
         key="old-alert",
         channel=OutChannel.SMS,
         to=KHADIJA,
         text="an old absence",
-        kind=MessageKind.ALERT,
-        priority=Priority.BULK,
-        created_at=old,
+        now=old,
+        message_id="a" * 32,
     )
     outcome = Outcome(message=msg, status="sent", at=old)
     gateway.portal.call(state.records.write, [outcome], ["h" * 64])  # type: ignore[union-attr]

@@ -14,9 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gateway.deps import runtime_of
-from gateway.outbox.model import MessageKind, OutChannel, OutMessage
+from gateway.outbox.model import MessageKind, OutChannel, outbound
 from gateway.outbox.records import Outcome
-from gateway.state.outbox.priority import Priority
 from tests.gateway.conftest import SmsPhone, UssdPhone
 from tests.gateway.console.conftest import (
     add_operators,
@@ -52,16 +51,15 @@ def record(client: TestClient, text: str, student: str | None, kind: MessageKind
     """A message the outbox sent to Khadija, as its record holds it."""
     records = runtime_of(client.app).records
     now = datetime.now(UTC)
-    msg = OutMessage(
-        id=f"{abs(hash((text, student))):032x}"[:32],
+    msg = outbound(
+        kind,
         key=f"test:{text}",
         channel=OutChannel.SMS,
         to=KHADIJA,
         text=text,
-        kind=kind,
-        priority=Priority.BULK,
-        created_at=now,
+        now=now,
         student=student,
+        message_id=f"{abs(hash((text, student))):032x}"[:32],
     )
     outcome = Outcome(message=msg, status="sent", at=now)
     client.portal.call(records.write, [outcome], [f"idem-{msg.id}"])  # type: ignore[union-attr]

@@ -22,7 +22,6 @@ from gateway.resilience.cache import Cache
 from gateway.resilience.limits import RateLimiter
 from gateway.state.console.audit import AuditLog
 from gateway.state.console.sessions import CheckCounter, ConsoleSessions, SigninGate
-from gateway.state.delivery import DeliveryLog
 from gateway.state.helpdesk import HelpdeskQueue
 from gateway.state.keys import UNMATCHED_LOG, Keys
 from gateway.state.lockout import RedisLockout
@@ -116,7 +115,6 @@ def test_outbox_keys(redis: Redis) -> None:
     assert SinkSender(redis, outbox).stream == "mg:{outbox:76253309}:sink"
     # The alerts lease shares the outbox's namespace (`gateway.runtime`).
     assert Keys.alerts_lease(keys.ns) == "mg:{alerts:76253309}:lease"
-    assert DeliveryLog(redis).key("PID1") == "mg:dlv:{PID1}"
 
 
 def test_unmatched_log_key(redis: Redis) -> None:
