@@ -7,7 +7,8 @@ layer needs neither driver to tell a storage failure from its own. `part` names 
 failed ("redis" or "database"), for the part-down log lines. `SessionConflict` and
 `LockTimeout` (`gateway.state.store`) are the turn's own refusals, also under `StoreError`.
 
-A store says so once, with `@translated` on its class: every public method (plain, async,
+A store says so once, with `@translated` on its class (a plain try/except around each call:
+nothing is paid unless the driver raises): every public method (plain, async,
 async generator or async context manager) then raises `StoreUnavailable` where the driver
 raised, and nothing else changes.
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from redis.exceptions import RedisError
@@ -52,30 +53,26 @@ def unavailable(exc: BaseException, what: str = "") -> StoreUnavailable:
     return StoreUnavailable(f"{where}{type(exc).__name__}", part=part_of(exc))
 
 
-@contextmanager
-def _translating(what: str) -> Any:
-    try:
-        yield
-    except DRIVER_ERRORS as exc:
-        raise unavailable(exc, what) from exc
-
-
 def _wrap(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
     if inspect.isasyncgenfunction(method):
 
         @functools.wraps(method)
         async def agen(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
-            with _translating(name):
+            try:
                 async for item in method(*args, **kwargs):
                     yield item
+            except DRIVER_ERRORS as exc:
+                raise unavailable(exc, name) from exc
 
         return agen
     if inspect.iscoroutinefunction(method):
 
         @functools.wraps(method)
         async def coro(*args: Any, **kwargs: Any) -> Any:
-            with _translating(name):
+            try:
                 return await method(*args, **kwargs)
+            except DRIVER_ERRORS as exc:
+                raise unavailable(exc, name) from exc
 
         return coro
     inner = getattr(method, "__wrapped__", None)  # an @asynccontextmanager's generator
@@ -84,16 +81,20 @@ def _wrap(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
         @asynccontextmanager
         @functools.wraps(inner)
         async def acm(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
-            with _translating(name):
+            try:
                 async with method(*args, **kwargs) as value:
                     yield value
+            except DRIVER_ERRORS as exc:
+                raise unavailable(exc, name) from exc
 
         return acm
 
     @functools.wraps(method)
     def plain(*args: Any, **kwargs: Any) -> Any:
-        with _translating(name):
+        try:
             return method(*args, **kwargs)
+        except DRIVER_ERRORS as exc:
+            raise unavailable(exc, name) from exc
 
     return plain
 
