@@ -293,10 +293,10 @@ def test_a_tampered_cookie_is_not_a_session(console: TestClient) -> None:
 
 def test_pages_switch_language_and_direction(agent: TestClient) -> None:
     arabic = agent.get("/console/lookup?lang=ar")
-    assert '<html lang="ar" dir="rtl">' in arabic.text
+    assert '<html lang="ar" dir="rtl" ' in arabic.text  # then the page's own mark
     assert agent.get("/console/lookup").text.count('dir="rtl"') >= 1  # the choice is kept
     french = agent.get("/console/lookup?lang=fr")
-    assert '<html lang="fr" dir="ltr">' in french.text
+    assert '<html lang="fr" dir="ltr" ' in french.text
 
 
 # --- the supervisors' second factor ---------------------------------------------------------
