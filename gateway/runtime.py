@@ -23,7 +23,6 @@ from backend_client import MassarClient
 from gateway.alerts.consumer import AlertsConfig, AlertsConsumer
 from gateway.alerts.quiet import QuietHours
 from gateway.channels.twilio_sms import SMS_PROFILE
-from gateway.migrate import ensure_at_head
 from gateway.outbox.model import OutChannel
 from gateway.outbox.queue import Outbox
 from gateway.outbox.records import MessageRecords
@@ -54,6 +53,7 @@ from gateway.state.helpdesk import HelpdeskQueue
 from gateway.state.keys import Keys
 from gateway.state.langs import LanguageMemo
 from gateway.state.lockout import RedisLockout
+from gateway.state.migrate import ensure_at_head
 from gateway.state.outbox.bucket import TokenBucket
 from gateway.state.store import SessionStore
 from gateway.state.telegram_links import TelegramLinks

@@ -39,7 +39,6 @@ ALLOWED: dict[str, str] = {
     "gateway/console/lookup.py": _CATCHES + " (SQLAlchemyError)",
     "gateway/console/operators.py": "`OperatorStore` (SQL) not yet moved under state/",
     "gateway/failures.py": "names the part that failed from the driver's exception types",
-    "gateway/migrate.py": "runs Alembic on an engine: to join the migrations or state/",
     "gateway/outbox/queue.py": "takes the Redis client it hands to state/outbox (a type only)",
     "gateway/outbox/records.py": "the outbound message records (SQL) not yet under state/",
     "gateway/outbox/senders/__init__.py": "hands a Redis client to the senders it builds",

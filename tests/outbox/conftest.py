@@ -19,7 +19,6 @@ import sqlalchemy as sa
 from redis.asyncio import Redis
 
 from gateway.dialogs.model import Option
-from gateway.migrate import upgrade
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority, SendError
 from gateway.outbox.queue import Outbox
 from gateway.outbox.records import MessageRecords
@@ -30,6 +29,7 @@ from gateway.outbox.worker import OutboxWorker
 from gateway.outbox.worker_config import Composer, WorkerConfig
 from gateway.resilience.metrics import Metrics
 from gateway.state.connections import open_redis
+from gateway.state.migrate import upgrade
 from gateway.state.outbox.bucket import TokenBucket
 
 
