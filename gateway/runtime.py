@@ -37,7 +37,6 @@ from gateway.resilience import (
     BreakerConfig,
     Cache,
     Metrics,
-    RateLimiter,
     ResilientBackend,
     SingleFlight,
     TurnGate,
@@ -55,6 +54,7 @@ from gateway.state.langs import LanguageMemo
 from gateway.state.lockout import RedisLockout
 from gateway.state.migrate import ensure_at_head
 from gateway.state.outbox.bucket import TokenBucket
+from gateway.state.resilience.limits import RateLimiter
 from gateway.state.store import SessionStore
 from gateway.state.telegram_links import TelegramLinks
 from gateway.state.unmatched import UnmatchedLog

@@ -47,10 +47,6 @@ ALLOWED: dict[str, str] = {
     "gateway/outbox/outcomes.py": _CATCHES + " (RedisError, SQLAlchemyError)",
     "gateway/outbox/sending.py": _CATCHES + " (RedisError, SQLAlchemyError)",
     "gateway/outbox/worker.py": _CATCHES + " (RedisError, ResponseError, SQLAlchemyError)",
-    "gateway/resilience/breaker.py": "the breaker's record is a Redis script: to move to state/",
-    "gateway/resilience/cache.py": "the response cache on Redis: to move to state/",
-    "gateway/resilience/limits.py": "the rate limit's script on Redis: to move to state/",
-    "gateway/resilience/singleflight.py": "the single-flight lease on Redis: to move to state/",
     "gateway/runtime.py": "holds the Redis client and the engine it opens through state/",
     "gateway/turns/turn.py": _CATCHES + " (RedisError)",
 }

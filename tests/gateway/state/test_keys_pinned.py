@@ -20,13 +20,13 @@ from gateway.outbox.queue import Outbox
 from gateway.outbox.senders.sink import SinkSender
 from gateway.resilience.breaker import Breaker
 from gateway.resilience.cache import Cache
-from gateway.resilience.limits import RateLimiter
 from gateway.state.console.audit import AuditLog
 from gateway.state.console.sessions import CheckCounter, ConsoleSessions, SigninGate
 from gateway.state.delivery import DeliveryLog
 from gateway.state.helpdesk import HelpdeskQueue
 from gateway.state.keys import UNMATCHED_LOG, Keys
 from gateway.state.lockout import RedisLockout
+from gateway.state.resilience.limits import RateLimiter
 from gateway.state.store import SessionStore
 from gateway.state.unmatched import UnmatchedLog
 
@@ -92,7 +92,13 @@ def test_cache_single_flight_and_breaker_keys(redis: Redis) -> None:
     assert cache.key("guardian", [PHONE]) == "mg:c:{b8659b3d0aa1c1c7ca15dd420c069a59}"
     assert cache.key("student", ["S1", PHONE]) == "mg:c:{97720ee6ee86bd9c1850f094626bf24d}"
     assert cache.student_index("S1") == "mg:c:ix:{f151534e228a10b9ecd83cf5df101e0e}"
-    # The single-flight lease is the cache key with `:sf` (`gateway.resilience.singleflight`).
+    assert cache.key("meta", []) == "mg:c:{b94bee94fe5a656bf638679f831a8376}"
+    # The single-flight lease is the cache key with `:sf` (`gateway.state.resilience.flights`).
+    assert Keys.flight_lease(cache.key("meta", [])) == "mg:c:{b94bee94fe5a656bf638679f831a8376}:sf"
+    assert Keys.flight_lease(cache.key("guardian", [PHONE])) == (
+        "mg:c:{b8659b3d0aa1c1c7ca15dd420c069a59}:sf"
+    )
+    assert Keys.breaker("massar") == "mg:{breaker}:massar"
     assert Breaker(redis).key == "mg:{breaker}:massar"
     assert Breaker(redis, name="sms").key == "mg:{breaker}:sms"
 
