@@ -13,7 +13,6 @@ import pytest
 import sqlalchemy as sa
 from redis.asyncio import Redis
 
-from gateway.channels.ussd.core import EndedSessions, UssdHit
 from gateway.dialogs.model import ChannelKind
 from gateway.outbox.model import Priority
 from gateway.outbox.queue import Outbox
@@ -26,9 +25,11 @@ from gateway.state.delivery import DeliveryLog
 from gateway.state.helpdesk import HelpdeskQueue
 from gateway.state.keys import UNMATCHED_LOG, Keys
 from gateway.state.lockout import RedisLockout
+from gateway.state.meta import MetaSeen
 from gateway.state.resilience.limits import RateLimiter
 from gateway.state.store import SessionStore
 from gateway.state.unmatched import UnmatchedLog
+from gateway.state.ussd import EndedSessions
 
 SECRET = b"pinned-identity-key"
 PHONE = "+212600000001"
@@ -69,10 +70,18 @@ def test_user_keys(redis: Redis) -> None:
     assert store.keys.session(ChannelKind.USSD, PHONE) == (
         "mg:{b8659b3d0aa1c1c7ca15dd420c069a59}:ussd:session"
     )
-    hit = UssdHit(phone=PHONE, session_id="sess-1", message_id="m1", read=None)  # type: ignore[arg-type]
-    assert EndedSessions(store).key(hit) == (
+    assert keys.ussd_ended(PHONE, "sess-1") == (
         "mg:{b8659b3d0aa1c1c7ca15dd420c069a59}:ussd:ended:aa6fceeaa5a570c870b3d3903aefb48c"
     )
+    assert EndedSessions(store).key(PHONE, "sess-1") == keys.ussd_ended(PHONE, "sess-1")
+    # Every key under the phone's tag, as "forget this number" scans them (`state.forget`).
+    assert keys.user_keys(PHONE) == "mg:{b8659b3d0aa1c1c7ca15dd420c069a59}:*"
+
+
+def test_meta_seen_key(redis: Redis) -> None:
+    keys = Keys(SECRET)
+    assert keys.meta_seen("wamid.HBgM1") == "mg:meta:seen:6243fe440cc43137e0de3da07f1efec2"
+    assert MetaSeen(redis, keys).keys.meta_seen("wamid.HBgM1") == keys.meta_seen("wamid.HBgM1")
 
 
 def test_lockout_keys(redis: Redis) -> None:
