@@ -25,7 +25,6 @@ from gateway.alerts.quiet import QuietHours
 from gateway.channels.twilio_sms import SMS_PROFILE
 from gateway.outbox.model import OutChannel
 from gateway.outbox.queue import Outbox
-from gateway.outbox.records import MessageRecords
 from gateway.outbox.senders import build_senders
 from gateway.outbox.senders.base import Sender
 from gateway.outbox.throttle import Pacer
@@ -54,6 +53,7 @@ from gateway.state.langs import LanguageMemo
 from gateway.state.lockout import RedisLockout
 from gateway.state.migrate import ensure_at_head
 from gateway.state.outbox.bucket import TokenBucket
+from gateway.state.outbox.records import MessageRecords
 from gateway.state.resilience.limits import RateLimiter
 from gateway.state.store import SessionStore
 from gateway.state.telegram_links import TelegramLinks

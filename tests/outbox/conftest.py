@@ -21,7 +21,6 @@ from redis.asyncio import Redis
 from gateway.dialogs.model import Option
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority, SendError
 from gateway.outbox.queue import Outbox
-from gateway.outbox.records import MessageRecords
 from gateway.outbox.senders.base import Sender
 from gateway.outbox.senders.sink import SinkSender
 from gateway.outbox.throttle import Pacer
@@ -31,6 +30,8 @@ from gateway.resilience.metrics import Metrics
 from gateway.state.connections import open_redis
 from gateway.state.migrate import upgrade
 from gateway.state.outbox.bucket import TokenBucket
+from gateway.state.outbox.records import MessageRecords
+from gateway.state.outbox.sink import SinkStream
 
 
 @pytest.fixture
@@ -139,7 +140,7 @@ async def rig(redis: Redis, engine: sa.Engine) -> AsyncIterator[Rig]:
     yield Rig(
         redis=redis,
         outbox=outbox,
-        sink=SinkSender(redis, outbox, fail=failing),
+        sink=SinkSender(SinkStream(redis, outbox.keys), outbox, fail=failing),
         records=MessageRecords(engine, key_secret=key),
         failing=failing,
         metrics=Metrics(),

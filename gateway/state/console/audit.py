@@ -23,8 +23,8 @@ import sqlalchemy as sa
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from gateway.outbox.records import mask_address
 from gateway.state.keys import Keys
+from gateway.state.outbox.records import mask_address
 from gateway.state.schema import console_audit
 
 __all__ = ["AuditEntry", "AuditLog", "clean"]

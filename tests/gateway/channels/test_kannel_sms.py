@@ -31,7 +31,7 @@ from gateway.channels import kannel_sms
 from gateway.channels.common import PayloadError
 from gateway.outbox.entries import decode
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
-from gateway.outbox.records import Outcome
+from gateway.state.outbox.records import Outcome
 from tests.databases import migrated
 from tests.gateway.channels.conftest import (
     FIXTURES,

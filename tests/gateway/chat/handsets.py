@@ -26,10 +26,10 @@ from fastapi.testclient import TestClient
 from gateway.dialogs.model import ChannelKind, Session
 from gateway.outbox.entries import decode
 from gateway.outbox.model import OutChannel, OutMessage, Priority
-from gateway.outbox.records import Outcome
 from gateway.outbox.senders.telegram import chat_address
 from gateway.simulate import twiml_text
 from gateway.simulate.whatsapp_meta import meta_signature
+from gateway.state.outbox.records import Outcome
 from tests.gateway.conftest import PUBLIC_URL, sign_twilio
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"

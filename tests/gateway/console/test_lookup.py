@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
-from gateway.outbox.records import Outcome
+from gateway.state.outbox.records import Outcome
 from tests.gateway.conftest import SmsPhone, UssdPhone
 from tests.gateway.console.conftest import (
     add_operators,

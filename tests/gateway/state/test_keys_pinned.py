@@ -16,7 +16,6 @@ from redis.asyncio import Redis
 from gateway.dialogs.model import ChannelKind
 from gateway.outbox.model import Priority
 from gateway.outbox.queue import Outbox
-from gateway.outbox.senders.sink import SinkSender
 from gateway.resilience.breaker import Breaker
 from gateway.resilience.cache import Cache
 from gateway.state.console.audit import AuditLog
@@ -26,6 +25,7 @@ from gateway.state.helpdesk import HelpdeskQueue
 from gateway.state.keys import UNMATCHED_LOG, Keys
 from gateway.state.lockout import RedisLockout
 from gateway.state.meta import MetaSeen
+from gateway.state.outbox.sink import SinkStream
 from gateway.state.resilience.limits import RateLimiter
 from gateway.state.store import SessionStore
 from gateway.state.unmatched import UnmatchedLog
@@ -128,7 +128,13 @@ def test_outbox_keys(redis: Redis) -> None:
     assert keys.lease("h1") == "mg:{outbox:76253309}:lease:h1"
     assert keys.guard("g1") == "mg:{outbox:76253309}:guard:g1"
     assert keys.bucket("sms") == "mg:{outbox:76253309}:tb:sms"
-    assert SinkSender(redis, outbox).stream == "mg:{outbox:76253309}:sink"
+    assert keys.sink == "mg:{outbox:76253309}:sink"
+    assert SinkStream(redis, keys).key == "mg:{outbox:76253309}:sink"
+    # Telegram's pace per chat (`gateway.outbox.senders.telegram`), the chat id hashed.
+    chat_h = outbox.digest("42", label="telegram-chat\0")
+    assert keys.chat_bucket(chat_h) == (
+        "mg:{outbox:76253309}:tb:telegram-chat:2c7c986b2332dcce8a4a1d6dc12510e6"
+    )
     # The alerts lease shares the outbox's namespace (`gateway.runtime`).
     assert f"mg:{{alerts:{keys.ns}}}:lease" == "mg:{alerts:76253309}:lease"
     assert DeliveryLog(redis).key("PID1") == "mg:dlv:{PID1}"
