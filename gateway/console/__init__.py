@@ -24,10 +24,10 @@ from gateway.console import (
     team,
 )
 from gateway.console.guard import ConsoleGuard
-from gateway.console.operators import OperatorStore
 from gateway.console.web import ConsoleDenied, denied
 from gateway.settings import Env, Settings
 from gateway.state.console.audit import AuditLog
+from gateway.state.console.operators import OperatorStore
 from gateway.state.console.sessions import CheckCounter, ConsoleSessions, SigninGate
 
 __all__ = ["demo_operators", "ensure_services", "install"]

@@ -15,8 +15,8 @@ import pytest
 from fastapi.testclient import TestClient
 from markupsafe import escape
 
-from gateway.console.operators import OperatorStore
 from gateway.i18n import translator
+from gateway.state.console.operators import OperatorStore
 from tests.conftest import REAL_REDIS, REDIS_URL
 from tests.gateway.conftest import PUBLIC_URL
 

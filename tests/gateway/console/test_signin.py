@@ -413,7 +413,7 @@ def test_a_supervisor_without_a_second_factor_enrols_from_a_qr_code(
 def test_the_demo_accounts_exist_in_development_only(
     make_gateway: Callable[..., TestClient],
 ) -> None:
-    from gateway.console.operators import DEMO_PASSWORDS, DEMO_TOTP_SECRET
+    from gateway.state.console.operators import DEMO_PASSWORDS, DEMO_TOTP_SECRET
 
     dev = make_gateway(env="development")
     form = dev.get("/console/signin")
@@ -434,7 +434,7 @@ def test_the_demo_accounts_exist_in_development_only(
 
 
 def test_no_demo_account_outside_development(make_gateway: Callable[..., TestClient]) -> None:
-    from gateway.console.operators import DEMO_PASSWORDS
+    from gateway.state.console.operators import DEMO_PASSWORDS
 
     test_env = make_gateway()  # env=test
     form = test_env.get("/console/signin")
