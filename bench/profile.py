@@ -67,6 +67,7 @@ PACKAGES = (
     ("hiredis", "(hiredis/"),
     ("dialogs engine", "(gateway/dialogs/"),
     ("gateway resilience", "(gateway/resilience/"),
+    ("gateway resilience", "(gateway/state/resilience/"),
     ("gateway channels", "(gateway/channels/"),
     ("gateway turns, store, logs, app", "(gateway/"),
     ("structlog", "(structlog/"),

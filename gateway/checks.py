@@ -133,7 +133,7 @@ def _rules(save: str) -> str:
 def _judge_database(verdict: Verdict, database: DatabaseFacts, head: str) -> None:
     """Refused everywhere: a worker cannot run on a database it cannot read or that is not at
     the schema its code reads and writes (`serve` migrates first; `migrate` does it alone)."""
-    from gateway.migrate import SchemaOutdated
+    from gateway.state.migrate import SchemaOutdated
 
     if not database.reachable:
         text = f"the database at {database.where} does not answer ({database.error})"

@@ -23,12 +23,9 @@ from backend_client import MassarClient
 from gateway.alerts.consumer import AlertsConfig, AlertsConsumer
 from gateway.alerts.quiet import QuietHours
 from gateway.channels.twilio_sms import SMS_PROFILE
-from gateway.console.operators import OperatorStore
 from gateway.console.parts import TOTP_FAILURES, TOTP_WINDOW_S, ConsoleParts
-from gateway.migrate import ensure_at_head
 from gateway.outbox.model import OutChannel
 from gateway.outbox.queue import Outbox
-from gateway.outbox.records import MessageRecords
 from gateway.outbox.senders import build_senders
 from gateway.outbox.senders.base import Sender
 from gateway.outbox.throttle import Pacer
@@ -40,7 +37,6 @@ from gateway.resilience import (
     BreakerConfig,
     Cache,
     Metrics,
-    RateLimiter,
     ResilientBackend,
     SingleFlight,
     TurnGate,
@@ -53,12 +49,16 @@ from gateway.state.alerts.store import AlertStore
 from gateway.state.bindings import SqlBindings
 from gateway.state.connections import open_database, open_redis, warm_up
 from gateway.state.console.audit import AuditLog
+from gateway.state.console.operators import OperatorStore
 from gateway.state.console.sessions import CheckCounter, ConsoleSessions, SigninGate
 from gateway.state.helpdesk import HelpdeskQueue
 from gateway.state.keys import Keys
 from gateway.state.langs import LanguageMemo
 from gateway.state.lockout import RedisLockout
+from gateway.state.migrate import ensure_at_head
 from gateway.state.outbox.bucket import TokenBucket
+from gateway.state.outbox.records import MessageRecords
+from gateway.state.resilience.limits import RateLimiter
 from gateway.state.store import SessionStore
 from gateway.state.telegram_links import TelegramLinks
 from gateway.state.unmatched import UnmatchedLog

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from gateway.migrate import upgrade
 from gateway.settings import Settings
+from gateway.state.migrate import upgrade
 
 
 def migrated(settings: Settings) -> Settings:

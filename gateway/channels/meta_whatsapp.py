@@ -14,9 +14,10 @@ A message is a typed text, a tapped reply button (`interactive.button_reply.id`)
 (`interactive.list_reply.id`) or a template's quick reply (`button.payload`): the ids are the
 options' own. The turn runs within the request; its reply is queued in the outbox (Meta takes
 no reply in the webhook's answer) under a key from the `wamid`, and a `wamid` seen in the last
-7 days is not run again (Meta delivers at least once, and retries for days). Statuses move the
-outbox's records by the `wamid` we sent. Anything else gets a 200 (nothing would change on a
-retry); a store that fails gets a 503, and Meta delivers again.
+7 days is not run again (Meta delivers at least once, and retries for days: the marker is
+`gateway.state.meta`'s). Statuses move the outbox's records by the `wamid` we sent. Anything
+else gets a 200 (nothing would change on a retry); a store that fails gets a 503, and Meta
+delivers again.
 Docs: https://developers.facebook.com/docs/graph-api/webhooks/getting-started,
 https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/components
 """
@@ -34,7 +35,6 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import SecretStr
-from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.channels.chat import (
@@ -53,12 +53,13 @@ from gateway.dialogs import texts
 from gateway.dialogs.model import ChannelKind
 from gateway.outbox.model import OutChannel
 from gateway.phones import to_e164
+from gateway.state.errors import StoreError
+from gateway.state.meta import MetaSeen
 
 log = structlog.get_logger("gateway.channels.meta")
 
 ROUTE = "/channels/whatsapp/meta"
 MAX_BODY_BYTES = 1024 * 1024  # Meta batches changes; a text is at most 4,096 characters
-SEEN_S = 7 * 24 * 3600  # Meta retries a failed delivery for up to 7 days
 READABLE_TYPES = frozenset({"text", "interactive", "button"})
 RECORD_STATUS = frozenset({"sent", "delivered", "read", "failed"})
 
@@ -195,13 +196,12 @@ async def whatsapp_meta(request: Request) -> Response:
 
 async def _answer(request: Request, msg: MetaMessage, now: datetime) -> Response | None:
     state = runtime(request)
-    digest = state.sessions.keys.digest(msg.input.message_id, label="meta-seen\0")
-    seen = f"{state.outbox.keys.prefix}:meta:seen:{digest}"
+    seen = MetaSeen(state.redis, state.sessions.keys)
     try:
-        if await state.redis.exists(seen):
+        if await seen.seen(msg.input.message_id):
             log.info("meta_redelivered")
             return None
-    except RedisError:
+    except StoreError:
         return try_again()
     to, key = msg.input.phone, reply_key(msg.input.message_id)
     if msg.readable:
@@ -215,6 +215,6 @@ async def _answer(request: Request, msg: MetaMessage, now: datetime) -> Response
         failed = await queue_notice(request, notice)
     if failed is None:
         # Unmarked, the turn still remembers its answer and the key stops a second send.
-        with contextlib.suppress(RedisError):
-            await state.redis.set(seen, b"1", ex=SEEN_S)
+        with contextlib.suppress(StoreError):
+            await seen.mark(msg.input.message_id)
     return failed

@@ -32,7 +32,7 @@ async def run_alerts(settings: Settings) -> None:
 
 def alerts(args: argparse.Namespace) -> int:
     """Issue 15: read the backend's change feed and queue alerts (one active among many)."""
-    from gateway.migrate import SchemaOutdated
+    from gateway.state.migrate import SchemaOutdated
 
     settings = load_settings()
     require_shared_redis(settings, "gateway alerts")

@@ -17,8 +17,8 @@ def upgrade(database_url: str) -> str | None:
     import sqlalchemy as sa
     from alembic.util import CommandError
 
-    from gateway.migrate import head_revision
-    from gateway.migrate import upgrade as upgrade_schema
+    from gateway.state.migrate import head_revision
+    from gateway.state.migrate import upgrade as upgrade_schema
 
     if not database_url.startswith(SUPPORTED_DATABASES):
         scheme = database_url.split(":", 1)[0][:24]  # never the rest: it may hold a password

@@ -11,15 +11,12 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from datetime import UTC, datetime
-
-import sqlalchemy as sa
 
 from gateway.cli.settings import load_settings
-from gateway.console.operators import ROLES, NoSuchOperator, OperatorExists, OperatorStore
 from gateway.state.connections import open_database
-from gateway.state.console.audit import clean
-from gateway.state.schema import console_audit
+from gateway.state.console.audit import AuditLog
+from gateway.state.console.operators import ROLES, NoSuchOperator, OperatorExists, OperatorStore
+from gateway.state.errors import StoreError
 
 
 def _password() -> str | None:
@@ -32,17 +29,9 @@ def _password() -> str | None:
     return sys.stdin.readline().rstrip("\r\n")
 
 
-def _audit_cli(engine: sa.Engine, action: str, name: str, reason: str | None) -> None:
+def _audit_cli(audit: AuditLog, action: str, name: str, reason: str | None) -> None:
     """The line the console's audit keeps for a change made from the command line."""
-    row = {
-        "at": datetime.now(UTC),
-        "operator": "cli",
-        "action": action,
-        "reason": clean(reason or "", 500) or None,
-        "detail": clean(f"operator {name}", 200),
-    }
-    with engine.begin() as conn:
-        conn.execute(sa.insert(console_audit).values(**row))
+    audit.write_blocking("cli", action, reason=reason, detail=f"operator {name}")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -51,7 +40,7 @@ def _run(args: argparse.Namespace) -> int:
     store = OperatorStore(engine, key_secret=settings.identity_key.get_secret_value().encode())
     command: str = args.operators_command
     try:
-        return _command(store, engine, command, args)
+        return _command(store, AuditLog(engine), command, args)
     except OperatorExists:
         print(f"massar-gateway: operator {args.name!r} exists already", file=sys.stderr)  # noqa: T201
         return 1
@@ -61,9 +50,10 @@ def _run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"massar-gateway: {exc}", file=sys.stderr)  # noqa: T201
         return 2
-    except sa.exc.SQLAlchemyError as exc:
+    except StoreError as exc:
+        why = type(exc.__cause__ or exc).__name__  # the driver's error, never its text
         print(  # noqa: T201
-            f"massar-gateway: cannot read or write the operators ({type(exc).__name__}); "
+            f"massar-gateway: cannot read or write the operators ({why}); "
             "run `python -m gateway migrate` first",
             file=sys.stderr,
         )
@@ -72,9 +62,7 @@ def _run(args: argparse.Namespace) -> int:
         engine.dispose()
 
 
-def _command(
-    store: OperatorStore, engine: sa.Engine, command: str, args: argparse.Namespace
-) -> int:
+def _command(store: OperatorStore, audit: AuditLog, command: str, args: argparse.Namespace) -> int:
     reason = getattr(args, "reason", None)
     if command == "list":
         for op in store.all():
@@ -88,7 +76,7 @@ def _command(
             return 2
         if command == "add":
             store.add(args.name, args.role, password)
-            _audit_cli(engine, "operator_add", args.name, f"role {args.role}")
+            _audit_cli(audit, "operator_add", args.name, f"role {args.role}")
             print(f"massar-gateway: operator {args.name} added ({args.role})")  # noqa: T201
             return 0
         store.set_password(args.name, password)
@@ -98,7 +86,7 @@ def _command(
         store.enable(args.name)
     elif command == "reset-totp":
         store.set_totp(args.name, None)
-    _audit_cli(engine, f"operator_{command.replace('-', '_')}", args.name, reason)
+    _audit_cli(audit, f"operator_{command.replace('-', '_')}", args.name, reason)
     print(f"massar-gateway: operator {args.name}: {command} done")  # noqa: T201
     return 0
 

@@ -40,7 +40,7 @@ POLL_INTERVAL_S = 1.0
 async def in_process_gateway(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """The sandbox and the gateway in this process, wired by ASGI transports."""
     from gateway.app import create_app
-    from gateway.migrate import upgrade
+    from gateway.state.migrate import upgrade
     from sandbox import db
     from sandbox.app import create_app as create_sandbox
     from sandbox.seed import seed_database

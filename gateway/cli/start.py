@@ -31,8 +31,8 @@ async def engines_ok(settings: Settings) -> bool:
     """Probe Redis and the database, log each warning, print each refusal (stderr, one line
     each). False when the start must stop."""
     from gateway.checks import judge_engines
-    from gateway.migrate import head_revision
     from gateway.state.health import probe_engines
+    from gateway.state.migrate import head_revision
 
     redis, database = await probe_engines(settings.redis_url, settings.database_url)
     verdict = judge_engines(settings, redis, database, head_revision())

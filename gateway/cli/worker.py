@@ -45,7 +45,7 @@ async def stop_on_signal(stop: anyio.Event, event: str) -> None:
 
 
 def worker(args: argparse.Namespace) -> int:
-    from gateway.migrate import SchemaOutdated
+    from gateway.state.migrate import SchemaOutdated
 
     settings = load_settings()
     require_shared_redis(settings, "gateway worker")

@@ -42,9 +42,9 @@ from gateway.dialogs.conversation import BINDING_VALIDITY
 from gateway.dialogs.inputs import parse_birth_date, parse_massar_code
 from gateway.dialogs.model import ChannelKind
 from gateway.dialogs.texts import N_
-from gateway.outbox.records import mask_address
 from gateway.phones import to_e164
 from gateway.state.alerts.preferences import AlertPreference
+from gateway.state.outbox.records import mask_address
 from gateway.state.schema import address_h
 from gateway.state.store import SESSION_TTL_S
 from gateway.text import normalise

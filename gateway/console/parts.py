@@ -8,9 +8,9 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from gateway.console.operators import OperatorStore
 from gateway.settings import Env, Settings
 from gateway.state.console.audit import AuditLog
+from gateway.state.console.operators import OperatorStore
 from gateway.state.console.sessions import CheckCounter, ConsoleSessions, SigninGate
 
 if TYPE_CHECKING:

@@ -17,7 +17,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from gateway.channels.common import same_secret
-from gateway.console.operators import DEMO_PASSWORDS, DEMO_TOTP_SECRET, StoredOperator
 from gateway.console.web import (
     PENDING_COOKIE,
     SESSION_COOKIE,
@@ -34,6 +33,7 @@ from gateway.console.web import (
 from gateway.deps import runtime
 from gateway.dialogs.texts import N_
 from gateway.settings import Env
+from gateway.state.console.operators import DEMO_PASSWORDS, DEMO_TOTP_SECRET, StoredOperator
 
 __all__ = ["router"]
 

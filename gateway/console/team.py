@@ -11,9 +11,9 @@ import anyio.to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from gateway.console.operators import NoSuchOperator, check_password
 from gateway.console.web import SupervisorDep, check_form, form_of, page, t_of
 from gateway.deps import runtime
+from gateway.state.console.operators import NoSuchOperator, check_password
 
 __all__ = ["router"]
 

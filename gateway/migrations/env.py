@@ -1,6 +1,6 @@
 """Alembic's environment for the gateway's schema: `gateway.state.schema.metadata`.
 
-`gateway/migrate.py` hands over an open connection (`config.attributes["connection"]`); the
+`gateway/state/migrate.py` hands over an open connection (`config.attributes["connection"]`); the
 `alembic` command line of developers (alembic.ini at the repository root) opens one on
 `sqlalchemy.url` when set, else on GATEWAY_DATABASE_URL. Online only: revisions inspect the
 database they migrate (0001 and 0002 adopt tables made before migrations existed).
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context
 
-from gateway.migrate import MIGRATION_LOCK_KEY
+from gateway.state.migrate import MIGRATION_LOCK_KEY
 from gateway.state.schema import metadata
 
 

@@ -14,8 +14,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.outbox.entries import Entry
 from gateway.outbox.queue import Outbox
-from gateway.outbox.records import MessageRecords, Outcome
 from gateway.outbox.worker_config import WorkerConfig
+from gateway.state.outbox.records import MessageRecords, Outcome
 
 __all__ = ["OutcomeBatch"]
 

@@ -27,15 +27,13 @@ import hmac
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gateway.outbox.entries import Entry, encode
 from gateway.outbox.model import OutMessage
+from gateway.state.connections import RedisClient
 from gateway.state.outbox.keys import OutboxKeys
 from gateway.state.outbox.streams import OutboxStreams
-
-if TYPE_CHECKING:
-    from redis.asyncio import Redis
 
 __all__ = ["Claim", "Outbox"]
 
@@ -50,7 +48,7 @@ class Claim:
 class Outbox:
     """Producers' and workers' view of the outbox streams."""
 
-    def __init__(self, redis: Redis, *, key_secret: bytes, prefix: str = "mg") -> None:
+    def __init__(self, redis: RedisClient, *, key_secret: bytes, prefix: str = "mg") -> None:
         if not key_secret:
             raise ValueError("key_secret must not be empty")
         self.redis = redis

@@ -26,11 +26,11 @@ from gateway.outbox.entries import Entry
 from gateway.outbox.model import OutChannel, OutMessage, SendError
 from gateway.outbox.outcomes import OutcomeBatch
 from gateway.outbox.queue import Claim, Outbox
-from gateway.outbox.records import Outcome
 from gateway.outbox.senders.base import Sender
 from gateway.outbox.throttle import Pacer
 from gateway.outbox.worker_config import Composer, WorkerConfig, backoff_s, count_metric
 from gateway.resilience.metrics import Metrics
+from gateway.state.outbox.records import Outcome
 
 __all__ = ["MessageSending"]
 

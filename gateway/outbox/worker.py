@@ -41,13 +41,13 @@ from gateway.outbox.entries import Entry, Malformed, decode
 from gateway.outbox.model import OutChannel
 from gateway.outbox.outcomes import OutcomeBatch
 from gateway.outbox.queue import Outbox
-from gateway.outbox.records import MessageRecords
 from gateway.outbox.senders.base import Sender
 from gateway.outbox.sending import MessageSending
 from gateway.outbox.throttle import Pacer
 from gateway.outbox.worker_config import Composer, WorkerConfig, count_metric
 from gateway.resilience.metrics import Metrics
 from gateway.state.outbox.priority import Priority
+from gateway.state.outbox.records import MessageRecords
 from gateway.state.outbox.streams import as_text
 
 __all__ = ["OutboxWorker"]

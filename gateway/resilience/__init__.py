@@ -5,7 +5,8 @@
             -> MassarClient (the remaining deadline)
 
 One concern per module: `cache`, `singleflight`, `breaker`, `limits`, `backend` (the facade)
-with `endpoints` (its table, made from the client), `metrics`.
+with `endpoints` (its table, made from the client), `metrics`; what they keep in Redis
+(entries, leases, the breaker's record, the per-phone rate limit) is `gateway.state.resilience`'s.
 Slow live turns are answered later through the outbox (`gateway/outbox/`).
 Every Redis key carries a hash tag (Redis Cluster) and no phone number or code.
 """
@@ -13,7 +14,7 @@ Every Redis key carries a hash tag (Redis Cluster) and no phone number or code.
 from gateway.resilience.backend import ResilientBackend, begin_turn, unsafe_to_repeat
 from gateway.resilience.breaker import Breaker, BreakerConfig, BreakerOpen, BreakerState
 from gateway.resilience.cache import DEFAULT_TTLS, Cache, Cached
-from gateway.resilience.limits import BackendSlots, RateLimiter, Shed, TurnGate
+from gateway.resilience.limits import BackendSlots, Shed, TurnGate
 from gateway.resilience.metrics import Metrics
 from gateway.resilience.singleflight import SingleFlight
 
@@ -27,7 +28,6 @@ __all__ = [
     "Cache",
     "Cached",
     "Metrics",
-    "RateLimiter",
     "ResilientBackend",
     "Shed",
     "SingleFlight",

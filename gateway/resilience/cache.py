@@ -1,22 +1,19 @@
-"""A Redis cache in front of the backend's reads, with a stale copy kept for bad days.
+"""A cache in front of the backend's reads, with a stale copy kept for bad days.
 
 Each entry is the JSON of the answer plus the time it was fetched. It counts as *fresh* for
 its kind's TTL (DOMAIN.md §8: guardian 3600 s, grades 900, absences 300, enrolment 600) and is
 kept up to `stale_s` (at most 24 h, DOMAIN.md §6) so that a failing backend can be answered
-with "as of <date>". Keys hold no phone number or code: `mg:c:{<hmac of kind and args>}`,
-one hash tag per entry so the entry and its single-flight lease share a cluster slot. A
-guardian lookup, whose only argument is the phone, takes the phone's own tag instead
-(`mg:c:{<the phone's hmac>}`, `gateway.state.keys`): the turn's first script reads it along with
-the session and hands it over with `prime`, so a warm turn does not read it again.
+with "as of <date>". The entries live in Redis (`gateway.state.resilience.cache`): keys hold
+no phone number or code, one hash tag per entry so the entry and its single-flight lease share
+a cluster slot. A guardian lookup, whose only argument is the phone, takes the phone's own tag
+(`gateway.state.keys`): the turn's first script reads it along with the session and hands it
+over with `prime`, so a warm turn does not read it again.
 
-Errors: Redis errors (`redis.exceptions.RedisError`) pass through; an unreadable entry
-counts as a miss.
+Errors: the store's pass through; an unreadable entry counts as a miss.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -26,9 +23,10 @@ from datetime import UTC, datetime
 from typing import Generic, TypeVar, cast
 
 import pydantic
-from redis.asyncio import Redis
 
+from gateway.state.connections import RedisClient
 from gateway.state.keys import Keys
+from gateway.state.resilience.cache import CacheStore
 
 __all__ = ["DEFAULT_TTLS", "MAX_STALE_S", "STUDENT_KINDS", "USER_KINDS", "Cache", "Cached"]
 
@@ -71,7 +69,7 @@ class Cache:
 
     def __init__(
         self,
-        redis: Redis,
+        redis: RedisClient,
         *,
         key_secret: bytes,
         ttls: Mapping[str, int] | None = None,
@@ -83,12 +81,10 @@ class Cache:
             raise ValueError("key_secret must not be empty")
         if not 0 < stale_s <= MAX_STALE_S:
             raise ValueError("stale_s must be within (0, 86400]")
-        self.redis = redis
         self.ttls = dict(DEFAULT_TTLS if ttls is None else ttls)
         self.stale_s = stale_s
-        self.prefix = prefix
-        self._secret = key_secret
-        self._keys = Keys(key_secret)
+        self._keys = Keys(key_secret, prefix=prefix)
+        self.store = CacheStore(redis, self._keys, stale_s=stale_s)
         self._clock = clock
         # The last value read per key, with the bytes it was read from: a guardian lookup is
         # read on every screen for an hour, and validating it is most of a warm turn's
@@ -99,10 +95,8 @@ class Cache:
         """`mg:c:{<32 hex>}`: a keyed hash of the kind and the arguments (which hold phones);
         for `USER_KINDS`, the phone's hash as its other keys carry it (`Keys.user_tag`)."""
         if kind in USER_KINDS and len(args) == 1:
-            return f"{self.prefix}:c:{self._keys.user_tag(args[0])}"
-        material = "\0".join([kind, *args]).encode()
-        digest = hmac.new(self._secret, b"cache\0" + material, hashlib.sha256).hexdigest()[:32]
-        return f"{self.prefix}:c:{{{digest}}}"
+            return self._keys.cache_user(args[0])
+        return self._keys.cache_entry(kind, args)
 
     def ttl(self, kind: str) -> int:
         return self.ttls[kind]
@@ -117,7 +111,7 @@ class Cache:
         if primed is not None and key in primed:
             raw = primed.pop(key)  # once: a later read in the turn may follow a write
         else:
-            raw = await self.redis.get(key)
+            raw = await self.store.read(key)
         if raw is None:
             return None
         decoded = self._decoded.get(key)
@@ -150,37 +144,17 @@ class Cache:
         so a change to the student drops it (`forget_students`)."""
         data = adapter.dump_python(value, mode="json")
         doc = json.dumps({"at": self._clock(), "v": data}, separators=(",", ":"))
-        key = self.key(kind, args)
-        if kind not in STUDENT_KINDS or not args:
-            await self.redis.set(key, doc, ex=self.stale_s)
-            return
-        index = self.student_index(args[0])
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.set(key, doc, ex=self.stale_s)
-            pipe.sadd(index, key)
-            pipe.expire(index, self.stale_s)
-            await pipe.execute()
+        student = args[0] if kind in STUDENT_KINDS and args else None
+        await self.store.write(self.key(kind, args), doc, student_id=student)
 
     def student_index(self, student_id: str) -> str:
         """`mg:c:ix:{<hmac>}`: the keys of a student's cached entries."""
-        digest = hmac.new(self._secret, b"student\0" + student_id.encode(), hashlib.sha256)
-        return f"{self.prefix}:c:ix:{{{digest.hexdigest()[:32]}}}"
+        return self._keys.cache_student_index(student_id)
 
     async def forget_students(self, student_ids: Sequence[str]) -> int:
         """Drop every cached entry about these students (the backend said they changed:
         a new absence, published marks); how many entries went. Alerts call this."""
-        indexes = [self.student_index(sid) for sid in student_ids]
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for index in indexes:
-                pipe.smembers(index)
-            members = await pipe.execute()
-        keys = [k for found in members for k in found]
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for key in keys:
-                pipe.delete(key)  # one key per command: entries sit on different slots
-            for index in indexes:
-                pipe.delete(index)
-            await pipe.execute()
+        keys = await self.store.forget_students(student_ids)
         for key in keys:
-            self._decoded.pop(key.decode() if isinstance(key, bytes) else key, None)
+            self._decoded.pop(key, None)
         return len(keys)

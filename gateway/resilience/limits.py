@@ -1,11 +1,5 @@
-"""Protection against load: a per-phone rate limit, a per-worker cap on turns in flight and
-a per-worker cap on backend calls.
-
-`RateLimiter` keeps, per phone, the instants of its recent turns in a sorted set
-(`mg:{<hmac>}:turns`, scored by Redis server time, under the phone's hash tag like its
-sessions: `gateway.state.keys`) and refuses a turn when `limit` already fall within the sliding
-window. A turn counts itself inside its first script (`SessionStore.open_turn`, which uses
-`key`, `limit` and `window_ms` from here); `hit` is the same rule on its own.
+"""Protection against load: a per-worker cap on turns in flight and a per-worker cap on
+backend calls (the per-phone rate limit is Redis': `gateway.state.resilience.limits`).
 
 `BackendSlots` caps this worker's concurrent backend calls; a call that cannot get a slot
 within its remaining deadline is *shed* at once instead of queueing behind the others.
@@ -15,23 +9,19 @@ once, so an overloaded worker replies fast instead of growing a queue.
 Errors:
 
     Shed (a BackendUnavailable, code="shed")   no slot freed within the caller's deadline
-    (Redis errors pass through)
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
-from redis.asyncio import Redis
 
 from backend_client import Deadline
 from backend_client.errors import BackendUnavailable
-from gateway.state.keys import Keys
 
-__all__ = ["BackendSlots", "RateLimiter", "Shed", "TurnGate"]
+__all__ = ["BackendSlots", "Shed", "TurnGate"]
 
 
 class Shed(BackendUnavailable):
@@ -58,52 +48,6 @@ class TurnGate:
 
     def leave(self) -> None:
         self.in_flight -= 1
-
-
-# KEYS[1] the phone's set; ARGV: window ms, limit, member. Returns 1 if the turn may run.
-_SLIDING_LUA = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local window = tonumber(ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
-redis.call('ZADD', KEYS[1], now, ARGV[3])
-redis.call('PEXPIRE', KEYS[1], window)
-return 1
-"""
-
-
-class RateLimiter:
-    """`await hit(phone)` is True while the phone stays within `limit` turns per `window_s`."""
-
-    def __init__(
-        self,
-        redis: Redis,
-        *,
-        key_secret: bytes,
-        limit: int = 30,
-        window_s: float = 60.0,
-        prefix: str = "mg",
-    ) -> None:
-        if not key_secret:
-            raise ValueError("key_secret must not be empty")
-        if limit < 1 or window_s <= 0:
-            raise ValueError("limit and window_s must be positive")
-        self.limit = limit
-        self.window_ms = max(1, round(window_s * 1000))
-        self.prefix = prefix
-        self._keys = Keys(key_secret, prefix=prefix)
-        self._script = redis.register_script(_SLIDING_LUA)
-
-    def key(self, phone: str) -> str:
-        return self._keys.turns(phone)
-
-    async def hit(self, phone: str) -> bool:
-        """Count one turn for `phone`; False (and not counted) when over the limit."""
-        allowed = await self._script(
-            keys=[self.key(phone)], args=[self.window_ms, self.limit, secrets.token_hex(8)]
-        )
-        return bool(int(allowed))
 
 
 class BackendSlots:

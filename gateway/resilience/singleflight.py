@@ -10,7 +10,8 @@ lease so the joiners fail fast instead of stampeding (unless it only ran out of 
 then a joiner with more time takes over), while a caller arriving after the failure may take
 the lease and try again; if the winner dies, its lease expires and the next joiner takes over.
 
-The lease key is the cache key plus `:sf`, inside the same hash tag (one cluster slot).
+The lease key is the cache key plus `:sf`, inside the same hash tag (one cluster slot); the
+leases themselves are `gateway.state.resilience.flights`'.
 
 Errors:
 
@@ -21,41 +22,24 @@ Errors:
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import anyio
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from backend_client import Deadline
 from backend_client.errors import BackendTimeout, BackendUnavailable
+from gateway.state.connections import RedisClient
+from gateway.state.keys import Keys
+from gateway.state.resilience.flights import FAILED, FlightLeases
 
 __all__ = ["LocalFlights", "SingleFlight"]
 
 T = TypeVar("T")
 
-FAILED = b"failed"
 _POLL_FIRST_S = 0.005
 _POLL_MAX_S = 0.05
-
-# KEYS[1] lease; ARGV: token, lease ms, may replace a failure mark 1|0, the failure mark.
-_ACQUIRE_LUA = """
-local held = redis.call('GET', KEYS[1])
-if held and not (ARGV[3] == '1' and held == ARGV[4]) then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', tonumber(ARGV[2]))
-return 1
-"""
-
-# KEYS[1] lease; ARGV[1] holder's token, ARGV[2] new value or "" to delete, ARGV[3] ttl ms.
-_HANDOVER_LUA = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-if ARGV[2] == '' then return redis.call('DEL', KEYS[1]) end
-redis.call('SET', KEYS[1], ARGV[2], 'PX', tonumber(ARGV[3]))
-return 1
-"""
 
 
 class _Flight:
@@ -132,7 +116,7 @@ class SingleFlight:
 
     def __init__(
         self,
-        redis: Redis,
+        redis: RedisClient,
         *,
         lease_s: float = 3.0,
         failure_mark_s: float = 1.0,
@@ -140,12 +124,12 @@ class SingleFlight:
     ) -> None:
         if lease_s <= 0 or failure_mark_s <= 0:
             raise ValueError("lease_s and failure_mark_s must be positive")
-        self.redis = redis
-        self.lease_ms = max(1, round(lease_s * 1000))
-        self.failure_mark_ms = max(1, round(failure_mark_s * 1000))
+        self.leases = FlightLeases(
+            redis,
+            lease_ms=max(1, round(lease_s * 1000)),
+            failure_mark_ms=max(1, round(failure_mark_s * 1000)),
+        )
         self._on_join = on_join
-        self._handover = redis.register_script(_HANDOVER_LUA)
-        self._acquire = redis.register_script(_ACQUIRE_LUA)
 
     async def run(
         self,
@@ -158,16 +142,13 @@ class SingleFlight:
 
         `fetch` must store its result where `read` finds it (the cache) before returning.
         """
-        lease = f"{key}:sf"
+        lease = Keys.flight_lease(key)
         token = secrets.token_hex(8)
         joined = False
         pause = _POLL_FIRST_S
         while True:
             # A newcomer may replace a failure mark (and try again); a joiner may not.
-            taken = await self._acquire(
-                keys=[lease], args=[token, self.lease_ms, 0 if joined else 1, FAILED]
-            )
-            if int(taken):
+            if await self.leases.acquire(lease, token, over_failure=not joined):
                 return await self._lead(lease, token, fetch)
             if not joined:
                 joined = True
@@ -177,7 +158,7 @@ class SingleFlight:
                 value = await read()
                 if value is not None:
                     return value
-                holder = await self.redis.get(lease)
+                holder = await self.leases.holder(lease)
                 if holder is None:
                     # Gone: the winner writes before it frees, so a second look settles
                     # whether it answered (between our two reads) or died.
@@ -199,14 +180,12 @@ class SingleFlight:
         except BaseException as exc:
             # A timeout is the winner's own deadline: a joiner with more time may take over.
             shared = isinstance(exc, BackendUnavailable) and not isinstance(exc, BackendTimeout)
-            mark = FAILED if shared else b""
-            await self._release(lease, token, mark)
+            await self._release(lease, token, failed=shared)
             raise
-        await self._release(lease, token, b"")
+        await self._release(lease, token, failed=False)
         return value
 
-    async def _release(self, lease: str, token: str, mark: bytes) -> None:
-        # Shielded: a cancelled winner still frees its lease; a Redis error leaves it to expire.
+    async def _release(self, lease: str, token: str, *, failed: bool) -> None:
+        # Shielded: a cancelled winner still frees its lease; a lease not freed expires.
         with anyio.move_on_after(1.0, shield=True):
-            with contextlib.suppress(RedisError):
-                await self._handover(keys=[lease], args=[token, mark, self.failure_mark_ms])
+            await self.leases.release(lease, token, failed=failed)

@@ -8,18 +8,29 @@ fine for the demo and the tests, never for more than one worker.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeAlias
 
 import sqlalchemy as sa
 from redis.asyncio import ConnectionPool, Redis
 from redis.maint_notifications import MaintNotificationsConfig
 
-__all__ = ["REDIS_MAX_CONNECTIONS", "cluster_url", "open_database", "open_redis", "warm_up"]
+__all__ = [
+    "REDIS_MAX_CONNECTIONS",
+    "RedisClient",
+    "cluster_url",
+    "open_database",
+    "open_redis",
+    "warm_up",
+]
 
 
 REDIS_MAX_CONNECTIONS = 512
 
+RedisClient: TypeAlias = Redis
+"""The Redis client the stores are built on, as modules above the state layer name it."""
 
-def open_redis(url: str | None) -> tuple[Redis, str]:
+
+def open_redis(url: str | None) -> tuple[RedisClient, str]:
     """A Redis client for `url`, or the in-process stand-in, and a word saying which.
 
     A Redis Cluster is named `redis+cluster://host:port` (`rediss+cluster://` with TLS) or

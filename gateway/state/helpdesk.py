@@ -34,9 +34,9 @@ from gateway.dialogs.texts import N_
 from gateway.i18n import LANGS, translator
 from gateway.outbox.model import MessageKind, OutChannel, outbound
 from gateway.outbox.queue import Outbox
-from gateway.outbox.records import mask_address
 from gateway.state.errors import StoreUnavailable
 from gateway.state.keys import Keys
+from gateway.state.outbox.records import mask_address
 
 __all__ = ["EXPIRED_TEXT", "TEXT_CHANNELS", "HelpdeskQueue", "Item"]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 
 from gateway.dialogs.model import ChannelKind
 
@@ -22,6 +23,10 @@ _CODE_LABEL = "massar-code\0"
 _CALL_LABEL = "voice-call\0"
 _OPERATOR_LABEL = "operator\0"
 _ADDRESS_LABEL = "address\0"
+_USSD_ENDED_LABEL = "ussd-ended\0"
+_META_SEEN_LABEL = "meta-seen\0"
+_CACHE_LABEL = "cache\0"
+_STUDENT_LABEL = "student\0"
 _MEMO_SIZE = 16384  # hashes kept per Keys; all are dropped at once when it fills
 
 
@@ -77,6 +82,45 @@ class Keys:
     def turns(self, user: str) -> str:
         """The user's recent turns on every channel (the rate limit's sorted set)."""
         return f"{self.prefix}:{self.user_tag(user)}:turns"
+
+    def user_keys(self, user: str) -> str:
+        """The pattern matching every key under the user's hash tag (a SCAN's `match`)."""
+        return f"{self.prefix}:{self.user_tag(user)}:*"
+
+    def ussd_ended(self, user: str, session_id: str) -> str:
+        """A USSD provider session that ended (`gateway.state.ussd`)."""
+        which = self.digest(session_id, label=_USSD_ENDED_LABEL)
+        return f"{self.prefix}:{self.user_tag(user)}:ussd:ended:{which}"
+
+    def meta_seen(self, message_id: str) -> str:
+        """A Meta `wamid` already answered (`gateway.state.meta`)."""
+        return f"{self.prefix}:meta:seen:{self.digest(message_id, label=_META_SEEN_LABEL)}"
+
+    # ---- the backend's protections (`gateway.state.resilience`) ----
+
+    def cache_user(self, user: str) -> str:
+        """A cached answer keyed by the user alone (their guardian lookup): the user's tag."""
+        return f"{self.prefix}:c:{self.user_tag(user)}"
+
+    def cache_entry(self, kind: str, args: Sequence[str]) -> str:
+        """A cached answer: a keyed hash of the kind and the arguments (which hold phones)."""
+        digest = self.digest("\0".join([kind, *args]), label=_CACHE_LABEL)
+        return f"{self.prefix}:c:{{{digest}}}"
+
+    def cache_student_index(self, student_id: str) -> str:
+        """The keys of one student's cached entries (dropped together on a change)."""
+        digest = self.digest(student_id, label=_STUDENT_LABEL)
+        return f"{self.prefix}:c:ix:{{{digest}}}"
+
+    @staticmethod
+    def flight_lease(entry: str) -> str:
+        """The single-flight lease of cache entry `entry`: in its hash tag (one slot)."""
+        return f"{entry}:sf"
+
+    @staticmethod
+    def breaker(name: str, *, prefix: str = "mg") -> str:
+        """A circuit breaker's record (`name`: a route family, never user data)."""
+        return f"{prefix}:{{breaker}}:{name}"
 
     # ---- the lockout's subjects (`gateway.state.lockout`): `<tag>:fails`, `<tag>:until` ----
 

@@ -22,9 +22,9 @@ from gateway.dialogs.conversation import Turn
 from gateway.dialogs.model import ChannelProfile
 from gateway.dialogs.ports import Backend, Bindings, Lockout, Preferences
 from gateway.resilience.cache import Cache
-from gateway.resilience.limits import RateLimiter
 from gateway.resilience.metrics import Metrics
 from gateway.state.langs import LanguageMemo
+from gateway.state.resilience.limits import RateLimiter
 from gateway.state.store import SessionStore
 from gateway.state.unmatched import UnmatchedLog
 

@@ -18,7 +18,6 @@ from redis.asyncio import Redis
 from backend_client import MassarClient
 from gateway.alerts.consumer import AlertsConfig, AlertsConsumer
 from gateway.alerts.quiet import QuietHours
-from gateway.migrate import upgrade
 from gateway.outbox.queue import Outbox
 from gateway.resilience.cache import Cache
 from gateway.state.alerts.lease import Lease
@@ -26,6 +25,7 @@ from gateway.state.alerts.preferences import SqlPreferences
 from gateway.state.alerts.store import AlertStore
 from gateway.state.connections import open_database
 from gateway.state.keys import Keys
+from gateway.state.migrate import upgrade
 from tests.databases import empty_database
 from tests.gateway.conftest import sandbox_app, sandbox_database, seeded_sandbox_file
 from tests.outbox.conftest import anyio_backend, redis

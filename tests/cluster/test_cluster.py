@@ -34,12 +34,12 @@ from gateway.resilience import (
     BreakerOpen,
     BreakerState,
     Cache,
-    RateLimiter,
     SingleFlight,
 )
 from gateway.settings import Settings
 from gateway.state.connections import open_redis, warm_up
 from gateway.state.lockout import RedisLockout
+from gateway.state.resilience.limits import RateLimiter
 from gateway.state.store import Outcome, SessionStore
 from tests.databases import migrated
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 
 from gateway.checks import judge_engines
-from gateway.migrate import head_revision
 from gateway.settings import Settings
 from gateway.state.connections import open_redis, warm_up
 from gateway.state.health import DatabaseFacts, probe_redis
+from gateway.state.migrate import head_revision
 from tests.gateway.test_settings import STRONG
 
 pytestmark = pytest.mark.anyio

@@ -16,13 +16,14 @@ import sqlalchemy as sa
 
 from gateway.outbox.model import MessageKind, OutChannel, SendError
 from gateway.outbox.queue import Outbox
-from gateway.outbox.records import MessageRecords
 from gateway.outbox.senders.sink import SinkSender
 from gateway.outbox.throttle import Pacer
 from gateway.outbox.worker import OutboxWorker
 from gateway.outbox.worker_config import WorkerConfig
 from gateway.state.connections import open_redis, warm_up
 from gateway.state.outbox.bucket import TokenBucket
+from gateway.state.outbox.records import MessageRecords
+from gateway.state.outbox.sink import SinkStream
 from gateway.state.schema import metadata
 from tests.cluster.test_cluster import assert_cluster_ready, keys_by_node
 from tests.outbox.conftest import Failing, message
@@ -52,7 +53,7 @@ async def test_the_outbox_sends_retries_and_records_on_a_cluster(
     key = f"cluster-outbox-{uuid.uuid4().hex}".encode()
     outbox = Outbox(cluster, key_secret=key)  # type: ignore[arg-type]
     failing = Failing()
-    sink = SinkSender(cluster, outbox, fail=failing)  # type: ignore[arg-type]
+    sink = SinkSender(SinkStream(cluster, outbox.keys), outbox, fail=failing)  # type: ignore[arg-type]
     engine = sa.create_engine(f"sqlite:///{tmp_path}/records.db")
     metadata.create_all(engine)
     records = MessageRecords(engine, key_secret=key)

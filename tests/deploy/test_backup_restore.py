@@ -19,7 +19,10 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from gateway.migrate import (
+from gateway.state.alerts.preferences import SqlPreferences
+from gateway.state.bindings import SqlBindings
+from gateway.state.connections import open_database
+from gateway.state.migrate import (
     SchemaOutdated,
     alembic_config,
     current_revision,
@@ -27,9 +30,6 @@ from gateway.migrate import (
     head_revision,
     upgrade,
 )
-from gateway.state.alerts.preferences import SqlPreferences
-from gateway.state.bindings import SqlBindings
-from gateway.state.connections import open_database
 from tests.databases import empty_database
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]

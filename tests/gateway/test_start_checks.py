@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 
 from gateway.checks import Verdict, judge_engines
-from gateway.migrate import head_revision
 from gateway.settings import Settings
 from gateway.state.health import STAND_IN, DatabaseFacts, RedisFacts, RedisNode
+from gateway.state.migrate import head_revision
 from tests.gateway.test_settings import STRONG
 
 WHERE = "10.0.0.5:6379/0"

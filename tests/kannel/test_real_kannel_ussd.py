@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.channels.ussd.core import EndedSessions, Read, UssdHit
 from gateway.dialogs import texts
+from gateway.state.ussd import EndedSessions
 from gateway.text import is_gsm7, screen_length
 from tests.gateway.channels.conftest import lang_of
 from tests.gateway.channels.test_at_ussd import main_menu, prompt, say
@@ -166,13 +166,8 @@ def test_a_session_the_network_aborts_gets_no_screen_and_a_late_answer_a_clean_e
     assert handset.press("1").text == prompt("fr", texts.ASK_CODE)
     handset.send("", END, end=True)  # the network ends the session (release, end bit)
     ended = EndedSessions(gateway.state.sessions)
-    hit = UssdHit(
-        phone=handset.phone,
-        session_id=f"{LINK}:{handset.number:02x}",
-        message_id="-",
-        read=lambda _: Read(text="", new=False),
-    )
-    wait_for(lambda: gateway.live.call(ended.sessions.redis.exists(ended.key(hit))), "the abort")
+    key = ended.key(handset.phone, f"{LINK}:{handset.number:02x}")
+    wait_for(lambda: gateway.live.call(ended.sessions.redis.exists(key)), "the abort")
     since_abort = len(smsc.received())
     late = handset.press("Z990000003")  # the answer, arriving after the end: no turn
     assert (late.text, op(late), ends(late)) == (say("fr", texts.SESSION_ENDED), END, True)

@@ -14,6 +14,7 @@ from gateway.outbox.model import MessageKind, OutChannel, OutMessage, outbound
 from gateway.outbox.senders.meta import MetaSender
 from gateway.outbox.senders.telegram import TelegramSender
 from gateway.outbox.senders.twilio_whatsapp import TwilioWhatsAppSender
+from gateway.state.outbox.bucket import ChatBuckets
 from tests.outbox.conftest import Rig
 
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -82,9 +83,8 @@ def telegram_sender(rig: Rig, handler: Handler) -> tuple[TelegramSender, httpx.A
         token="123456:TEST-TOKEN",
         base_url="http://telegram.test/bot",
         http=http,
-        redis=rig.redis,
         outbox=rig.outbox,
-        chat_rate=1.0,
+        chats=ChatBuckets(rig.redis, rig.outbox.keys, rate=1.0),
     )
     return sender, http
 

@@ -19,10 +19,8 @@ import sqlalchemy as sa
 from redis.asyncio import Redis
 
 from gateway.dialogs.model import Option
-from gateway.migrate import upgrade
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, SendError, outbound
 from gateway.outbox.queue import Outbox
-from gateway.outbox.records import MessageRecords
 from gateway.outbox.senders.base import Sender
 from gateway.outbox.senders.sink import SinkSender
 from gateway.outbox.throttle import Pacer
@@ -30,7 +28,10 @@ from gateway.outbox.worker import OutboxWorker
 from gateway.outbox.worker_config import Composer, WorkerConfig
 from gateway.resilience.metrics import Metrics
 from gateway.state.connections import open_redis
+from gateway.state.migrate import upgrade
 from gateway.state.outbox.bucket import TokenBucket
+from gateway.state.outbox.records import MessageRecords
+from gateway.state.outbox.sink import SinkStream
 
 
 @pytest.fixture
@@ -136,7 +137,7 @@ async def rig(redis: Redis, engine: sa.Engine) -> AsyncIterator[Rig]:
     yield Rig(
         redis=redis,
         outbox=outbox,
-        sink=SinkSender(redis, outbox, fail=failing),
+        sink=SinkSender(SinkStream(redis, outbox.keys), outbox, fail=failing),
         records=MessageRecords(engine, key_secret=key),
         failing=failing,
         metrics=Metrics(),

@@ -20,7 +20,7 @@ import pytest
 import redis as redis_sync
 import sqlalchemy as sa
 
-from gateway.migrate import upgrade
+from gateway.state.migrate import upgrade
 from gateway.state.schema import outbound_message
 from tests.conftest import REAL_REDIS, REDIS_URL
 

@@ -21,7 +21,7 @@ from gateway.deps import runtime_of
 from gateway.dialogs import texts
 from gateway.i18n import translator
 from gateway.outbox.model import OutChannel
-from gateway.outbox.records import Outcome
+from gateway.state.outbox.records import Outcome
 from tests.gateway.conftest import (  # noqa: F401 (fixtures)
     PUBLIC_URL,
     SmsPhone,

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from gateway.outbox.entries import decode, encode
-from gateway.outbox.records import Outcome
+from gateway.state.outbox.records import Outcome
 from tests.outbox.conftest import Rig, message
 
 pytestmark = pytest.mark.anyio

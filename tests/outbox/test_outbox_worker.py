@@ -320,7 +320,7 @@ async def test_two_workers_share_one_pace(rig: Rig) -> None:
     # The sink's stream ids are Redis' clock in ms: no window may hold more than the bucket
     # allows (burst + rate x window). Slowness only lowers the counts.
     times = sorted(
-        int(row_id.split(b"-")[0]) for row_id, _ in await rig.redis.xrange(rig.sink.stream)
+        int(row_id.split(b"-")[0]) for row_id, _ in await rig.redis.xrange(rig.sink.stream.key)
     )
     assert len(times) == len(msgs)
     for i, start in enumerate(times):

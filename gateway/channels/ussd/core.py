@@ -14,8 +14,8 @@ on its wire:
 Sessions are one per phone (`gateway.state.store`); the provider session they belong to is kept as
 a hash in the session's channel bookkeeping, so a request from another provider session starts
 a new one. Providers that say what a request is also get the end of a session remembered
-for its provider session: an answer in a session that ended (ours or the network's) gets a
-clean end of session instead of a turn.
+for its provider session (`gateway.state.ussd`): an answer in a session that ended (ours or
+the network's) gets a clean end of session instead of a turn.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from fastapi import Request
 from fastapi.responses import PlainTextResponse, Response
-from redis.exceptions import RedisError
 
 from gateway.channels.common import SignatureError
 from gateway.deps import runtime
@@ -42,7 +41,9 @@ from gateway.dialogs.model import ChannelKind, ChannelProfile, Inbound, Session
 from gateway.dialogs.pages import gsm_fold
 from gateway.dialogs.prompts import INPUT_HANDLERS
 from gateway.i18n import translator
-from gateway.state.store import SESSION_TTL_S, SessionStore
+from gateway.state.errors import StoreError
+from gateway.state.store import SESSION_TTL_S
+from gateway.state.ussd import Ended, EndedSessions
 from gateway.text import script_of
 from gateway.turns.turn import Prepare
 
@@ -179,48 +180,18 @@ def notice(lang: str, msgid: str) -> str:
     return gsm_fold(text) if lang == "fr" else text
 
 
-@dataclass(frozen=True, slots=True)
-class EndedSessions:
-    """Provider sessions that ended, per phone, for as long as a USSD session lives: which
-    request ended each (its repeat still gets its screen) and in which language. Keys sit
-    under the phone's hash tag (`gateway.state.keys`):
-    `mg:{<hmac>}:ussd:ended:<hmac of session>`."""
-
-    sessions: SessionStore
-
-    def key(self, hit: UssdHit) -> str:
-        keys = self.sessions.keys
-        which = keys.digest(hit.session_id, label="ussd-ended\0")
-        return f"{keys.prefix}:{keys.user_tag(hit.phone)}:ussd:ended:{which}"
-
-    async def mark(self, hit: UssdHit, lang: str | None) -> None:
-        doc = json.dumps({"m": self.sessions.keys.digest(hit.message_id), "l": lang})
-        await self.sessions.redis.set(self.key(hit), doc, ex=SESSION_TTL_S[ChannelKind.USSD])
-
-    async def clear(self, hit: UssdHit) -> None:
-        await self.sessions.redis.delete(self.key(hit))
-
-    async def ended(self, hit: UssdHit) -> Screen | None:
-        """The clean end for an answer in a session that ended; None if it did not (or if
-        this is a repeat of the request that ended it)."""
-        raw = await self.sessions.redis.get(self.key(hit))
-        if raw is None:
-            return None
-        doc: dict[str, Any] = json.loads(raw)
-        if doc.get("m") == self.sessions.keys.digest(hit.message_id):
-            return None
-        lang = str(doc.get("l")) if doc.get("l") in ("ar", "fr") else "ar"
-        return Screen(notice(lang, texts.SESSION_ENDED), end=True)
+def ended_screen(ended: Ended) -> Screen:
+    """The clean end for an answer in a provider session that ended."""
+    lang = ended.lang if ended.lang in ("ar", "fr") else "ar"
+    return Screen(notice(lang, texts.SESSION_ENDED), end=True)
 
 
 async def abort(state: Runtime, hit: UssdHit) -> None:
     """The network ended `hit`'s session: remember it; no screen goes back."""
     try:
-        stored = await state.sessions.load(ChannelKind.USSD, hit.phone)
-        lang = stored.lang.value if stored is not None and stored.lang is not None else None
-        await EndedSessions(state.sessions).mark(hit, lang=lang)
-    except RedisError as exc:
-        log.warning("ussd_end_marks_unavailable", error=type(exc).__name__)
+        await EndedSessions(state.sessions).mark_aborted(hit.phone, hit.session_id, hit.message_id)
+    except StoreError as exc:
+        log.warning("ussd_end_marks_unavailable", error=type(exc.__cause__ or exc).__name__)
     log.info("ussd_aborted_by_network")
 
 
@@ -231,13 +202,16 @@ async def answer(
     ended = EndedSessions(state.sessions)
     try:
         if hit.op is Op.NEW:
-            await ended.clear(hit)
-        elif hit.op is Op.CONTINUE and (over := await ended.ended(hit)) is not None:
+            await ended.clear(hit.phone, hit.session_id)
+        elif (
+            hit.op is Op.CONTINUE
+            and (over := await ended.ended(hit.phone, hit.session_id, hit.message_id)) is not None
+        ):
             log.info("ussd_answer_after_end")
-            return over
-    except RedisError as exc:
+            return ended_screen(over)
+    except StoreError as exc:
         # The turn below meets the same Redis and answers "busy"; nothing is marked.
-        log.warning("ussd_end_marks_unavailable", error=type(exc).__name__)
+        log.warning("ussd_end_marks_unavailable", error=type(exc.__cause__ or exc).__name__)
     rendered = await state.turns.run(
         prepare_turn(hit, datetime.now(UTC)),
         profile=profile,
@@ -250,7 +224,7 @@ async def answer(
     screen = Screen.parse(rendered)
     if screen.end and hit.op is not None:
         try:
-            await ended.mark(hit, lang=script_of(screen.text))
-        except RedisError as exc:
-            log.warning("ussd_end_marks_unavailable", error=type(exc).__name__)
+            await ended.mark(hit.phone, hit.session_id, hit.message_id, script_of(screen.text))
+        except StoreError as exc:
+            log.warning("ussd_end_marks_unavailable", error=type(exc.__cause__ or exc).__name__)
     return screen

@@ -1,27 +1,32 @@
 """Senders, one per provider, chosen per channel by settings (`GATEWAY_SMS_SENDER`,
-`GATEWAY_WHATSAPP_SENDER`, `GATEWAY_TELEGRAM_SENDER`)."""
+`GATEWAY_WHATSAPP_SENDER`, `GATEWAY_TELEGRAM_SENDER`). What a sender keeps in Redis (the
+sink's stream, Telegram's per-chat pace) is a store of `gateway.state.outbox` it is given."""
 
 from __future__ import annotations
 
 import httpx
-from redis.asyncio import Redis
 
 from gateway.outbox.model import OutChannel
 from gateway.outbox.queue import Outbox
 from gateway.outbox.senders.base import Sender
 from gateway.outbox.senders.sink import SinkSender
 from gateway.settings import SenderName, Settings
+from gateway.state.connections import RedisClient
+from gateway.state.outbox.bucket import ChatBuckets
+from gateway.state.outbox.sink import SinkStream
 
 __all__ = ["Sender", "SinkSender", "build_senders"]
 
 
 def build_senders(
-    settings: Settings, *, redis: Redis, outbox: Outbox, http: httpx.AsyncClient
+    settings: Settings, *, redis: RedisClient, outbox: Outbox, http: httpx.AsyncClient
 ) -> dict[OutChannel, Sender]:
-    """The sender of each channel that has one."""
+    """The sender of each channel that has one (`redis` holds their stores)."""
     senders: dict[OutChannel, Sender] = {}
     if settings.sms_sender is SenderName.SINK:
-        senders[OutChannel.SMS] = SinkSender(redis, outbox, latency_s=settings.sink_latency_s)
+        senders[OutChannel.SMS] = SinkSender(
+            SinkStream(redis, outbox.keys), outbox, latency_s=settings.sink_latency_s
+        )
     elif settings.sms_sender is SenderName.TWILIO:
         from gateway.channels.twilio_sms import STATUS_ROUTE
         from gateway.outbox.senders.twilio import TwilioSmsSender
@@ -59,12 +64,14 @@ def build_senders(
 
 
 def chat_senders(
-    settings: Settings, *, redis: Redis, outbox: Outbox, http: httpx.AsyncClient
+    settings: Settings, *, redis: RedisClient, outbox: Outbox, http: httpx.AsyncClient
 ) -> dict[OutChannel, Sender]:
     """WhatsApp's and Telegram's senders (issue #9)."""
     senders: dict[OutChannel, Sender] = {}
     if settings.whatsapp_sender is SenderName.SINK:
-        senders[OutChannel.WHATSAPP] = SinkSender(redis, outbox, latency_s=settings.sink_latency_s)
+        senders[OutChannel.WHATSAPP] = SinkSender(
+            SinkStream(redis, outbox.keys), outbox, latency_s=settings.sink_latency_s
+        )
     elif settings.whatsapp_sender is SenderName.TWILIO:
         from gateway.channels.twilio_whatsapp import STATUS_ROUTE
         from gateway.outbox.senders.twilio_whatsapp import TwilioWhatsAppSender
@@ -89,7 +96,9 @@ def chat_senders(
             http=http,
         )
     if settings.telegram_sender is SenderName.SINK:
-        senders[OutChannel.TELEGRAM] = SinkSender(redis, outbox, latency_s=settings.sink_latency_s)
+        senders[OutChannel.TELEGRAM] = SinkSender(
+            SinkStream(redis, outbox.keys), outbox, latency_s=settings.sink_latency_s
+        )
     elif settings.telegram_sender is SenderName.TELEGRAM:
         from gateway.outbox.senders.telegram import TelegramSender
 
@@ -98,8 +107,7 @@ def chat_senders(
             token=bot_token.get_secret_value() if bot_token is not None else "",
             base_url=settings.telegram_api_url,
             http=http,
-            redis=redis,
             outbox=outbox,
-            chat_rate=settings.telegram_chat_rate,
+            chats=ChatBuckets(redis, outbox.keys, rate=settings.telegram_chat_rate),
         )
     return senders

@@ -33,7 +33,6 @@ from typing import Final
 import anyio
 import httpx
 import structlog
-from redis.asyncio import Redis
 from telegram import (
     Bot,
     InlineKeyboardButton,
@@ -49,7 +48,7 @@ from gateway.dialogs.model import Option
 from gateway.outbox.model import OutMessage, Receipt, SendError
 from gateway.outbox.queue import Outbox
 from gateway.outbox.senders.base import require
-from gateway.state.outbox.bucket import TokenBucket
+from gateway.state.outbox.bucket import ChatBuckets
 
 __all__ = ["REQUEST_CONTACT", "HttpxRequest", "TelegramSender", "chat_address", "keyboard"]
 
@@ -138,14 +137,13 @@ class TelegramSender:
         token: str,
         base_url: str,
         http: httpx.AsyncClient,
-        redis: Redis,
         outbox: Outbox,
-        chat_rate: float = 1.0,
+        chats: ChatBuckets,
     ) -> None:
         require(token=token, base_url=base_url)
         request = HttpxRequest(http)
         self._bot = Bot(token, base_url=base_url, request=request, get_updates_request=request)
-        self._redis, self._outbox, self._chat_rate = redis, outbox, chat_rate
+        self._outbox, self._chats = outbox, chats
 
     def __repr__(self) -> str:
         return "TelegramSender()"  # never the token
@@ -181,16 +179,10 @@ class TelegramSender:
         return Receipt(provider_id=f"tg:{chat_id}:{sent.message_id}"[:64])
 
     async def _pace(self, chat_id: int) -> None:
-        """About `chat_rate` messages a second into one chat, across every worker."""
+        """About the chats' rate of messages a second into one chat, across every worker."""
         digest = self._outbox.digest(str(chat_id), label="telegram-chat\0")
-        bucket = TokenBucket(
-            self._redis,
-            self._outbox.keys.bucket(f"telegram-chat:{digest}"),
-            rate=self._chat_rate,
-            burst=1,
-        )
         while True:
-            taken, wait_ms = await bucket.take()
+            taken, wait_ms = await self._chats.take(digest)
             if taken:
                 return
             await anyio.sleep(wait_ms / 1000)

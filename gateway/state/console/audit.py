@@ -22,9 +22,11 @@ import anyio.to_thread
 import sqlalchemy as sa
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
 
-from gateway.outbox.records import mask_address
+from gateway.state.errors import unavailable
 from gateway.state.keys import Keys
+from gateway.state.outbox.records import mask_address
 from gateway.state.schema import console_audit
 
 __all__ = ["AuditEntry", "AuditLog", "clean"]
@@ -42,6 +44,26 @@ def clean(text: str, limit: int) -> str:
         ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cs") and ch not in _BIDI
     )
     return kept[:limit]
+
+
+def _row(
+    operator: str,
+    action: str,
+    *,
+    phone: str | None = None,
+    reason: str | None = None,
+    detail: str | None = None,
+    child: str | None = None,
+) -> dict[str, object]:
+    return {
+        "at": datetime.now(UTC),
+        "operator": clean(operator, 64),
+        "action": clean(action, 32),
+        "phone_masked": mask_address(phone) if phone else None,
+        "reason": clean(reason, 500) or None if reason else None,
+        "detail": clean(detail, 200) or None if detail else None,
+        "child": clean(child, 64) or None if child else None,
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,16 +103,20 @@ class AuditLog:
         child: str | None = None,
     ) -> None:
         """One line; the phone is stored masked only (`+212*******01`)."""
-        row = {
-            "at": datetime.now(UTC),
-            "operator": clean(operator, 64),
-            "action": clean(action, 32),
-            "phone_masked": mask_address(phone) if phone else None,
-            "reason": clean(reason, 500) or None if reason else None,
-            "detail": clean(detail, 200) or None if detail else None,
-            "child": clean(child, 64) or None if child else None,
-        }
+        row = _row(operator, action, phone=phone, reason=reason, detail=detail, child=child)
         await anyio.to_thread.run_sync(partial(self._write, row))
+
+    def write_blocking(
+        self, operator: str, action: str, *, reason: str | None = None, detail: str | None = None
+    ) -> None:
+        """One line, from a caller without an event loop (the command line); the database's
+        errors as `StoreUnavailable`."""
+        row = _row(operator, action, reason=reason, detail=detail)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(sa.insert(console_audit).values(**row))
+        except SQLAlchemyError as exc:
+            raise unavailable(exc, "AuditLog.write_blocking") from exc
 
     async def write_bounded(self, operator: str, action: str, **fields: str | None) -> bool:
         """A line a stranger can cause: written unless this minute had its share already

@@ -46,3 +46,12 @@ class OutboxKeys:
 
     def bucket(self, channel: str) -> str:
         return f"{self.prefix}:{self.tag}:tb:{channel}"
+
+    def chat_bucket(self, chat_h: str) -> str:
+        """One Telegram chat's pace (`chat_h`: a keyed hash of the chat id)."""
+        return self.bucket(f"telegram-chat:{chat_h}")
+
+    @property
+    def sink(self) -> str:
+        """What the sink sender received (`gateway.state.outbox.sink`)."""
+        return f"{self.prefix}:{self.tag}:sink"

@@ -32,8 +32,8 @@ from gateway.channels.common import PayloadError
 from gateway.deps import runtime_of
 from gateway.outbox.entries import decode
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, outbound
-from gateway.outbox.records import Outcome
 from gateway.state.outbox.priority import Priority
+from gateway.state.outbox.records import Outcome
 from tests.databases import migrated
 from tests.gateway.channels.conftest import (
     FIXTURES,

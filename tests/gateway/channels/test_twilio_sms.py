@@ -32,7 +32,7 @@ from gateway.dialogs import texts
 from gateway.dialogs.pages import gsm_fold
 from gateway.i18n import translator
 from gateway.outbox.model import MessageKind, OutChannel, outbound
-from gateway.outbox.records import Outcome
+from gateway.state.outbox.records import Outcome
 from gateway.text import segments
 from tests.gateway.channels.conftest import (
     HeldBackend,

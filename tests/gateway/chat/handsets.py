@@ -27,11 +27,11 @@ from gateway.deps import runtime_of
 from gateway.dialogs.model import ChannelKind, Session
 from gateway.outbox.entries import decode
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, outbound
-from gateway.outbox.records import Outcome
 from gateway.outbox.senders.telegram import chat_address
 from gateway.simulate import twiml_text
 from gateway.simulate.whatsapp_meta import meta_signature
 from gateway.state.outbox.priority import Priority
+from gateway.state.outbox.records import Outcome
 from tests.gateway.conftest import PUBLIC_URL, sign_twilio
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.migrate import head_revision
+from gateway.state.migrate import head_revision
 
 ROOT = Path(__file__).resolve().parents[3]
 SERVE_WAIT_S = 60.0

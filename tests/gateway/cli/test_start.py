@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from gateway.migrate import upgrade
+from gateway.state.migrate import upgrade
 from tests.gateway.test_settings import STRONG
 from tests.redis_servers import free_port, redis_server
 

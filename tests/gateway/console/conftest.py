@@ -15,9 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 from markupsafe import escape
 
-from gateway.console.operators import OperatorStore
 from gateway.deps import runtime_of
 from gateway.i18n import translator
+from gateway.state.console.operators import OperatorStore
 from tests.conftest import REAL_REDIS, REDIS_URL
 from tests.gateway.conftest import PUBLIC_URL
 

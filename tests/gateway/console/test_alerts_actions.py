@@ -146,7 +146,7 @@ def test_an_alert_past_its_retention_is_not_sent_again(
     make_gateway: Callable[..., TestClient],
 ) -> None:
     from gateway.outbox.model import MessageKind, OutChannel, outbound
-    from gateway.outbox.records import Outcome
+    from gateway.state.outbox.records import Outcome
 
     gateway = make_gateway()
     add_operators(gateway)

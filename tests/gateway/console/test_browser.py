@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 from selenium.webdriver.support.ui import WebDriverWait
 
 from gateway.app import create_app
-from gateway.console.operators import OperatorStore
+from gateway.state.console.operators import OperatorStore
 from tests.conftest import REAL_REDIS, REDIS_URL
 from tests.databases import migrated
 from tests.gateway.conftest import TWILIO_TOKEN, gateway_settings, sign_twilio

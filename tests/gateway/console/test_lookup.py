@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from gateway.deps import runtime_of
 from gateway.outbox.model import MessageKind, OutChannel, outbound
-from gateway.outbox.records import Outcome
+from gateway.state.outbox.records import Outcome
 from tests.gateway.conftest import SmsPhone, UssdPhone
 from tests.gateway.console.conftest import (
     add_operators,

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from gateway.console.operators import OperatorExists, OperatorStore
-from gateway.migrate import upgrade
 from gateway.state.connections import open_database
+from gateway.state.console.operators import OperatorExists, OperatorStore
+from gateway.state.migrate import upgrade
 from gateway.state.schema import console_operator
 from tests.databases import empty_database
 

@@ -414,7 +414,7 @@ def test_a_supervisor_without_a_second_factor_enrols_from_a_qr_code(
 def test_the_demo_accounts_exist_in_development_only(
     make_gateway: Callable[..., TestClient],
 ) -> None:
-    from gateway.console.operators import DEMO_PASSWORDS, DEMO_TOTP_SECRET
+    from gateway.state.console.operators import DEMO_PASSWORDS, DEMO_TOTP_SECRET
 
     dev = make_gateway(env="development")
     form = dev.get("/console/signin")
@@ -439,7 +439,7 @@ def test_the_demo_accounts_are_made_when_a_development_gateway_starts(
 ) -> None:
     """Before any console request (issue #23: no console route builds or starts anything);
     outside development, none (the test below)."""
-    from gateway.console.operators import DEMO_OPERATORS
+    from gateway.state.console.operators import DEMO_OPERATORS
 
     dev = runtime_of(make_gateway(env="development").app).console.operators
     assert {name: dev.get(name) is not None for name in DEMO_OPERATORS} == {
@@ -449,7 +449,7 @@ def test_the_demo_accounts_are_made_when_a_development_gateway_starts(
 
 
 def test_no_demo_account_outside_development(make_gateway: Callable[..., TestClient]) -> None:
-    from gateway.console.operators import DEMO_PASSWORDS
+    from gateway.state.console.operators import DEMO_PASSWORDS
 
     test_env = make_gateway()  # env=test
     form = test_env.get("/console/signin")

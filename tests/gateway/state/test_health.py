@@ -10,7 +10,6 @@ import pytest
 import sqlalchemy as sa
 
 from gateway.logs import bare_url
-from gateway.migrate import head_revision, upgrade
 from gateway.state.connections import open_database, open_redis
 from gateway.state.health import (
     STAND_IN,
@@ -22,6 +21,7 @@ from gateway.state.health import (
     probe_engines,
     probe_redis,
 )
+from gateway.state.migrate import head_revision, upgrade
 from tests.redis_servers import free_port, redis_server
 
 pytestmark = pytest.mark.anyio

@@ -13,21 +13,22 @@ import pytest
 import sqlalchemy as sa
 from redis.asyncio import Redis
 
-from gateway.channels.ussd.core import EndedSessions, UssdHit
 from gateway.dialogs.model import ChannelKind
 from gateway.outbox.queue import Outbox
-from gateway.outbox.senders.sink import SinkSender
 from gateway.resilience.breaker import Breaker
 from gateway.resilience.cache import Cache
-from gateway.resilience.limits import RateLimiter
 from gateway.state.console.audit import AuditLog
 from gateway.state.console.sessions import CheckCounter, ConsoleSessions, SigninGate
 from gateway.state.helpdesk import HelpdeskQueue
 from gateway.state.keys import UNMATCHED_LOG, Keys
 from gateway.state.lockout import RedisLockout
+from gateway.state.meta import MetaSeen
 from gateway.state.outbox.priority import Priority
+from gateway.state.outbox.sink import SinkStream
+from gateway.state.resilience.limits import RateLimiter
 from gateway.state.store import SessionStore
 from gateway.state.unmatched import UnmatchedLog
+from gateway.state.ussd import EndedSessions
 
 SECRET = b"pinned-identity-key"
 PHONE = "+212600000001"
@@ -68,10 +69,18 @@ def test_user_keys(redis: Redis) -> None:
     assert store.keys.session(ChannelKind.USSD, PHONE) == (
         "mg:{b8659b3d0aa1c1c7ca15dd420c069a59}:ussd:session"
     )
-    hit = UssdHit(phone=PHONE, session_id="sess-1", message_id="m1", read=None)  # type: ignore[arg-type]
-    assert EndedSessions(store).key(hit) == (
+    assert keys.ussd_ended(PHONE, "sess-1") == (
         "mg:{b8659b3d0aa1c1c7ca15dd420c069a59}:ussd:ended:aa6fceeaa5a570c870b3d3903aefb48c"
     )
+    assert EndedSessions(store).key(PHONE, "sess-1") == keys.ussd_ended(PHONE, "sess-1")
+    # Every key under the phone's tag, as "forget this number" scans them (`state.forget`).
+    assert keys.user_keys(PHONE) == "mg:{b8659b3d0aa1c1c7ca15dd420c069a59}:*"
+
+
+def test_meta_seen_key(redis: Redis) -> None:
+    keys = Keys(SECRET)
+    assert keys.meta_seen("wamid.HBgM1") == "mg:meta:seen:6243fe440cc43137e0de3da07f1efec2"
+    assert MetaSeen(redis, keys).keys.meta_seen("wamid.HBgM1") == keys.meta_seen("wamid.HBgM1")
 
 
 def test_lockout_keys(redis: Redis) -> None:
@@ -91,7 +100,13 @@ def test_cache_single_flight_and_breaker_keys(redis: Redis) -> None:
     assert cache.key("guardian", [PHONE]) == "mg:c:{b8659b3d0aa1c1c7ca15dd420c069a59}"
     assert cache.key("student", ["S1", PHONE]) == "mg:c:{97720ee6ee86bd9c1850f094626bf24d}"
     assert cache.student_index("S1") == "mg:c:ix:{f151534e228a10b9ecd83cf5df101e0e}"
-    # The single-flight lease is the cache key with `:sf` (`gateway.resilience.singleflight`).
+    assert cache.key("meta", []) == "mg:c:{b94bee94fe5a656bf638679f831a8376}"
+    # The single-flight lease is the cache key with `:sf` (`gateway.state.resilience.flights`).
+    assert Keys.flight_lease(cache.key("meta", [])) == "mg:c:{b94bee94fe5a656bf638679f831a8376}:sf"
+    assert Keys.flight_lease(cache.key("guardian", [PHONE])) == (
+        "mg:c:{b8659b3d0aa1c1c7ca15dd420c069a59}:sf"
+    )
+    assert Keys.breaker("massar") == "mg:{breaker}:massar"
     assert Breaker(redis).key == "mg:{breaker}:massar"
     assert Breaker(redis, name="sms").key == "mg:{breaker}:sms"
 
@@ -112,7 +127,13 @@ def test_outbox_keys(redis: Redis) -> None:
     assert keys.lease("h1") == "mg:{outbox:76253309}:lease:h1"
     assert keys.guard("g1") == "mg:{outbox:76253309}:guard:g1"
     assert keys.bucket("sms") == "mg:{outbox:76253309}:tb:sms"
-    assert SinkSender(redis, outbox).stream == "mg:{outbox:76253309}:sink"
+    assert keys.sink == "mg:{outbox:76253309}:sink"
+    assert SinkStream(redis, keys).key == "mg:{outbox:76253309}:sink"
+    # Telegram's pace per chat (`gateway.outbox.senders.telegram`), the chat id hashed.
+    chat_h = outbox.digest("42", label="telegram-chat\0")
+    assert keys.chat_bucket(chat_h) == (
+        "mg:{outbox:76253309}:tb:telegram-chat:2c7c986b2332dcce8a4a1d6dc12510e6"
+    )
     # The alerts lease shares the outbox's namespace (`gateway.runtime`).
     assert Keys.alerts_lease(keys.ns) == "mg:{alerts:76253309}:lease"
 

@@ -22,7 +22,9 @@ from alembic.runtime.migration import MigrationContext
 from fastapi.testclient import TestClient
 
 from gateway.app import create_app
-from gateway.migrate import (
+from gateway.settings import Settings
+from gateway.state.connections import open_database
+from gateway.state.migrate import (
     MIGRATION_LOCK_KEY,
     SchemaOutdated,
     alembic_config,
@@ -31,8 +33,6 @@ from gateway.migrate import (
     head_revision,
     upgrade,
 )
-from gateway.settings import Settings
-from gateway.state.connections import open_database
 from gateway.state.schema import UtcDateTime, metadata
 from tests.databases import empty_database
 

@@ -11,9 +11,9 @@ import pytest
 import sqlalchemy as sa
 
 from gateway.dialogs.ports import Bindings
-from gateway.migrate import upgrade
 from gateway.state.bindings import SqlBindings, phone_binding
 from gateway.state.connections import open_database
+from gateway.state.migrate import upgrade
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
 

@@ -18,10 +18,10 @@ from redis.asyncio import Redis
 from redis.crc import key_slot
 
 from gateway.dialogs.model import ChannelKind
-from gateway.migrate import upgrade
 from gateway.state.alerts.preferences import SqlPreferences
 from gateway.state.connections import open_database
 from gateway.state.langs import LanguageMemo, RememberedLanguage
+from gateway.state.migrate import upgrade
 from gateway.state.store import Opened, SessionStore
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis, pytest.mark.postgres]

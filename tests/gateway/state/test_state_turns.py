@@ -10,7 +10,7 @@ from redis.crc import key_slot
 
 from gateway.dialogs.model import ChannelKind, Session
 from gateway.resilience.cache import Cache
-from gateway.resilience.limits import RateLimiter
+from gateway.state.resilience.limits import RateLimiter
 from gateway.state.store import LockTimeout, Opened, Outcome, SessionConflict, SessionStore
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]

@@ -37,7 +37,7 @@ __all__ = [
     "upgrade",
 ]
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 MIGRATE_COMMAND = "python -m gateway migrate"
 # The PostgreSQL advisory lock env.py holds while it migrates (one per database).
 MIGRATION_LOCK_KEY = int.from_bytes(

@@ -1,8 +1,9 @@
 """Console operators in SQL (`console_operator`): argon2id passwords, disabling, a
 supervisor's sealed TOTP secret, the demo accounts (`python -m gateway operators`, in
-`gateway/cli/operators.py`, manages them from the command line). A disabled operator, or one
-whose password changed, loses every session at its next request: sessions begun before
-`sessions_after` are over.
+`gateway/cli/operators.py`, manages them from the command line; `/console/operators`, in
+`gateway/console/team.py`, from the console). A disabled operator, or one whose password
+changed, loses every session at its next request: sessions begun before `sessions_after` are
+over. Errors: `StoreUnavailable` when the database does not answer.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from gateway.state.errors import translated
 from gateway.state.schema import console_operator
 
 __all__ = [
@@ -81,6 +83,7 @@ def check_password(password: str) -> None:
         raise ValueError(f"a password has at least {MIN_PASSWORD_CHARS} characters")
 
 
+@translated
 class OperatorStore:
     def __init__(self, engine: sa.Engine, *, key_secret: bytes = b"") -> None:
         self.engine = engine

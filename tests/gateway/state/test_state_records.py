@@ -11,9 +11,9 @@ import pytest
 import sqlalchemy as sa
 
 from gateway.dialogs.model import Option
-from gateway.migrate import upgrade
-from gateway.outbox.records import MessageRecords, Outcome, mask_address
 from gateway.state.connections import open_database
+from gateway.state.migrate import upgrade
+from gateway.state.outbox.records import MessageRecords, Outcome, mask_address
 from tests.databases import empty_database
 from tests.outbox.conftest import message
 
