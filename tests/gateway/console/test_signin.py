@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -568,8 +569,13 @@ def test_failed_sign_ins_are_audited_at_a_bounded_rate_without_control_character
         sign_in(stranger, evil, "guess-guess-guess")
     rows = [r for r in audit_rows(client) if r.action in ("signin_failed", "audit_suppressed")]
     failed = [r for r in rows if r.action == "signin_failed"]
-    assert len(failed) == 5
-    assert len([r for r in rows if r.action == "audit_suppressed"]) == 1
+    suppressed = [r for r in rows if r.action == "audit_suppressed"]
+    # The bound is per clock minute: a slow run may cross into the next minute, which then
+    # has its own five. Each minute writes at most five and says once that it held back more.
+    per_minute = Counter(int(r.at.timestamp() // 60) for r in failed)
+    assert all(count <= 5 for count in per_minute.values()), per_minute
+    assert len(failed) >= 5
+    assert 1 <= len(suppressed) <= len(per_minute)
     for row in failed:
         assert row.operator == "ghost[2Jsignin ok"
         assert not any(ord(ch) < 32 or ch == "\u202e" for ch in row.operator + (row.detail or ""))
