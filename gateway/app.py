@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import time
 from collections.abc import AsyncIterator
@@ -44,7 +43,9 @@ from gateway.runtime import (
     run_embedded_alerts,
     run_embedded_sender,
 )
+from gateway.scrape import refresh
 from gateway.settings import Channel, SenderName, Settings
+from gateway.state.probes import EngineProbe
 from gateway.surface import metrics_allowed
 
 log = structlog.get_logger("gateway")
@@ -199,8 +200,9 @@ def create_app(
         if not metrics_allowed(request, settings):  # production: its addresses or token
             return Response("forbidden", status_code=403, media_type="text/plain")
         state = request.app.state
-        with contextlib.suppress(RedisError, OSError):
-            await state.breaker.state()  # refreshes the gauge from the shared state
+        # Gauges read now: the engines up, Redis' memory, the outbox's backlog, the breaker.
+        probe = EngineProbe(state.redis, state.db)
+        await refresh(state.metrics, probe=probe, outbox=state.outbox, breaker=state.breaker)
         return Response(state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     return app
