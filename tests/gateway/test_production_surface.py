@@ -85,6 +85,20 @@ def test_metrics_answer_only_their_scrapers_in_production(
     assert no_token.get("/metrics", headers={"Authorization": "Bearer "}).status_code == 403
 
 
+def test_a_refused_scrape_asks_nothing_of_redis_or_the_database(
+    production: Callable[..., TestClient],
+) -> None:
+    """A scrape reads the engines (deploy/prometheus/rules.yml): a stranger's 403 comes
+    before any of it, so /metrics is no way to make the gateway knock on Redis or SQL."""
+    stranger = production()
+    registry = stranger.app.state.metrics.registry  # type: ignore[attr-defined]
+    for _ in range(3):
+        assert stranger.get("/metrics").status_code == 403
+    assert registry.get_sample_value("massar_store_up", {"part": "redis"}) is None
+    assert registry.get_sample_value("massar_outbox_backlog", {"priority": "bulk"}) is None
+    assert production(SCRAPER).get("/metrics").status_code == 200
+
+
 @pytest.mark.parametrize("weak", ["aaaaaaaaaaaaaaaa", "0123456789abcdef", "abcxyz" * 8, "x"])
 @pytest.mark.parametrize("name", sorted(SELF_CHOSEN))
 def test_a_weak_self_chosen_secret_is_refused_naming_the_command(name: str, weak: str) -> None:

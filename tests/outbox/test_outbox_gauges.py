@@ -4,8 +4,11 @@ to 0 once it has sent everything; a failure is counted under its sender."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
+from gateway.console.dashboard import outbox_state
 from gateway.outbox.gauges import observe_backlog
 from gateway.outbox.model import Priority, SendError
 from tests.outbox.conftest import Rig, message
@@ -66,3 +69,16 @@ async def test_a_failed_message_is_counted_under_its_sender(rig: Rig) -> None:
         "massar_outbox_failed_total", {"channel": "sms", "sender": "sink", "kind": "alert"}
     )
     assert failed == 1
+
+
+async def test_the_console_shows_the_age_the_gauge_reads(rig: Rig) -> None:
+    """One rule: the console's "oldest entry" is the outbox's own `ages_s`, the gauge's."""
+    state = SimpleNamespace(outbox=rig.outbox)
+    assert (await outbox_state(state))["oldest_s"] is None  # nothing waits
+    await rig.redis.xadd(rig.outbox.keys.stream(Priority.BULK), {"m": "{}"}, id="1000-0")
+    await rig.outbox.enqueue(message(1, priority=Priority.INTERACTIVE))
+    shown = await outbox_state(state)
+    ages = await rig.outbox.ages_s()
+    assert shown["oldest_s"] == pytest.approx(ages["bulk"], abs=1.0)
+    assert shown["oldest_s"] > ages["interactive"]
+    assert shown["backlog"]["bulk"] == 1
