@@ -93,6 +93,24 @@ def test_verify_speaks_up_about_a_broken_unit(installed: Path) -> None:
 
 
 @pytest.mark.parametrize("unit", UNITS, ids=lambda p: p.name)
+def test_systemd_rates_each_services_exposure_low(installed: Path, unit: Path) -> None:
+    """`systemd-analyze security --offline` scores a unit's sandboxing from 0 (locked) to 10
+    (nothing): each of ours stays at or under 2 ("OK" under 4.9). `--threshold` counts in
+    tenths of the level shown (20 is 2.0); a level over it exits 1."""
+    analyze = tool("systemd-analyze")
+    assert analyze is not None
+    done = subprocess.run(  # noqa: S603 - the host's systemd-analyze on our files
+        [analyze, "security", "--offline=true", "--threshold=20", f"--root={installed}", unit.name],
+        cwd=installed / "etc/systemd/system",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-400:] + done.stderr
+    assert f"Overall exposure level for {unit.name}:" in done.stdout
+
+
+@pytest.mark.parametrize("unit", UNITS, ids=lambda p: p.name)
 def test_each_service_is_hardened_and_reads_the_settings_file(unit: Path) -> None:
     def one(key: str) -> str:
         [value] = values(unit, "Service", key)
@@ -105,6 +123,7 @@ def test_each_service_is_hardened_and_reads_the_settings_file(unit: Path) -> Non
     assert one("PrivateTmp") == "yes"
     assert one("ProtectHome") == "yes"
     assert one("CapabilityBoundingSet") == ""
+    assert one("SystemCallFilter") == "@system-service"
     assert one("StateDirectory") == "massar-gateway"
     assert one("ReadWritePaths") == "/var/lib/massar-gateway"
     assert environment(unit)["GATEWAY_VAR_DIR"] == "/var/lib/massar-gateway"

@@ -204,11 +204,10 @@ class OutboxStreams:
         0 for an empty stream). Entries are deleted once done, so the first one left is the
         oldest not yet sent; its id starts with the millisecond it was added."""
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.time()
             for stream in self.streams:
                 pipe.xrange(stream, "-", "+", count=1)
-            (seconds, micros), *firsts = await pipe.execute()
-        now_ms = int(seconds) * 1000 + int(micros) // 1000
+            firsts = await pipe.execute()
+        now_ms = await self.server_ms()  # not in the pipeline: a cluster's refuses TIME
         ages: dict[str, int] = {}
         for priority, first in zip(Priority, firsts, strict=True):
             added_ms = int(as_text(first[0][0]).partition("-")[0]) if first else now_ms
