@@ -11,7 +11,7 @@ UV_VERSION := 0.13.10
 LOCK_FILES := requirements/run.txt requirements/dev.txt requirements/bench.txt
 
 .PHONY: run test lint format catalogs bench bench-sandbox bench-outbox bench-kannel bench-voice \
-	bench-alerts bench-ussd-kannel bench-body-limit profile clean lock lock-check \
+	bench-alerts bench-ussd-kannel bench-body-limit bench-memory profile clean lock lock-check \
 	kannel-packages leaflet-packages browser-packages deploy-packages
 
 run: $(RUN_STAMP)
@@ -179,6 +179,11 @@ bench-ussd-kannel: $(DEV_STAMP)
 # A worker's RSS while 10 MB and 200 MB bodies are POSTed to every webhook route (issue #21).
 bench-body-limit: $(DEV_STAMP)
 	$(BIN)/python bench/body_limit.py $(BENCH_ARGS)
+
+# Redis memory per USSD session and per queued and sent outbox message (the capacity plan of
+# docs/operations.md). BENCH_ARGS="--sessions 2000 --messages 100000"
+bench-memory: $(DEV_STAMP)
+	$(BIN)/python bench/redis_memory.py $(BENCH_ARGS)
 
 # Message catalogs: extract msgids from the code, merge them into ar and fr, compile to .mo.
 catalogs: $(DEV_STAMP)

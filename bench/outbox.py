@@ -30,9 +30,10 @@ import redis as redis_sync
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import RESULTS, ROOT, clean_env, redis_server, stop, write_result
-from gateway.outbox.model import MessageKind, OutChannel, Priority, outbound
+from gateway.outbox.model import MessageKind, OutChannel, outbound
 from gateway.outbox.queue import Outbox
 from gateway.state.connections import open_redis
+from gateway.state.outbox.priority import Priority
 from gateway.state.outbox.streams import GROUP
 
 TEXT = "Youssef : 2 absences non justifiees cette semaine (lun. 18/05, mar. 19/05)."

@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from backend_client import Deadline
 from gateway.app import create_app
+from gateway.deps import runtime_of
 from gateway.settings import Settings
 
 BUDGET_S = 2.0  # a USSD turn's
@@ -30,7 +31,7 @@ BUDGET_S = 2.0  # a USSD turn's
 async def main(phone: str, count: int, start_at: float) -> dict[str, object]:
     app = create_app(Settings())
     async with app.router.lifespan_context(app):
-        backend = app.state.turns.dialog.backend
+        backend = runtime_of(app).turns.dialog.backend
         await asyncio.sleep(max(0.0, start_at - time.time()))
         deadline = Deadline.after(BUDGET_S)
 

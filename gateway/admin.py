@@ -23,7 +23,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.channels.common import same_secret
-from gateway.console import ensure_services
+from gateway.deps import runtime
 from gateway.phones import to_e164
 from gateway.settings import Env, Settings
 
@@ -48,7 +48,7 @@ def _enabled(settings: Settings, value: bool | None) -> bool:
 def require_admin(request: Request) -> str:
     """The calling client's name: 404 when the route is off, 401 without a bearer token, 403
     with a wrong one (each token compared in constant time)."""
-    settings: Settings = request.app.state.settings
+    settings: Settings = runtime(request).settings
     if not _enabled(settings, settings.admin_messages):
         raise HTTPException(404, "Not Found")
     header = request.headers.get("authorization", "")
@@ -95,10 +95,10 @@ async def messages(
     to: Annotated[str, Query(description="E.164 phone or telegram:<chat_id>", max_length=64)],
     limit: Annotated[int, Query(ge=1, le=MAX_ITEMS)] = 50,
 ) -> dict[str, list[dict[str, Any]]]:
-    settings: Settings = request.app.state.settings
+    settings: Settings = runtime(request).settings
     target = address(to)
     try:
-        items = await request.app.state.records.for_address(target, limit=limit)
+        items = await runtime(request).records.for_address(target, limit=limit)
     except SQLAlchemyError:
         raise HTTPException(503, "message records unavailable") from None
     texts = _enabled(settings, settings.admin_messages_texts)
@@ -106,8 +106,7 @@ async def messages(
         item.pop("student", None)
         if not texts:
             item["text"], item["options"] = None, []
-    ensure_services(request)
-    await request.app.state.console_audit.write(
+    await runtime(request).console.audit.write(
         f"token:{client}",
         "admin_messages",
         phone=target,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,7 +11,6 @@ from uuid import uuid4
 import anyio
 import anyio.to_thread
 import httpx
-import sqlalchemy as sa
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -21,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend_client import Deadline, MassarClient
 from backend_client.errors import BackendError
-from gateway import admin, console, logs
+from gateway import admin, console, deps, logs
 from gateway.channels import (
     kannel_sms,
     limits,
@@ -33,19 +31,19 @@ from gateway.channels import (
 )
 from gateway.channels.voice import twilio as twilio_voice
 from gateway.checks import check_settings
-from gateway.resilience import Breaker, BreakerState
-from gateway.resilience.metrics import CONTENT_TYPE_LATEST
-from gateway.runtime import (
-    Runtime,
+from gateway.console.parts import demo_operators
+from gateway.embedded import (
     embedded_alerts,
     embedded_sender,
-    open_runtime,
     run_embedded_alerts,
     run_embedded_sender,
 )
+from gateway.resilience import Breaker, BreakerState
+from gateway.resilience.metrics import CONTENT_TYPE_LATEST
+from gateway.runtime import open_runtime
 from gateway.scrape import refresh
 from gateway.settings import Channel, SenderName, Settings
-from gateway.state.probes import EngineProbe
+from gateway.state.health import describe_database, describe_redis, ping_database, ping_redis
 from gateway.surface import metrics_allowed
 
 log = structlog.get_logger("gateway")
@@ -112,9 +110,9 @@ def create_app(
             ) as runtime,
             anyio.create_task_group() as tasks,
         ):
-            state = app.state
-            for part in dataclasses.fields(Runtime):
-                setattr(state, part.name, getattr(runtime, part.name))
+            deps.attach(app, runtime)
+            if demo_operators(settings):  # the demo's accounts, before the first sign-in
+                await anyio.to_thread.run_sync(runtime.console.operators.ensure_demo)
             stop = anyio.Event()
             if embedded_sender(settings):
                 tasks.start_soon(run_embedded_sender, runtime, stop)
@@ -123,11 +121,12 @@ def create_app(
             log.info(
                 "gateway starting",
                 env=settings.env.value,
-                redis=runtime.redis_kind,
-                database=runtime.db.url.get_backend_name(),
-                backend=settings.backend_url,
+                redis=describe_redis(settings.redis_url),
+                database=describe_database(settings.database_url),
+                backend=logs.bare_url(settings.backend_url),
                 channels=sorted(c.value for c in settings.channels),
                 sender="in-process" if embedded_sender(settings) else "separate workers",
+                alerts="in-process" if embedded_alerts(settings) else "separate consumers",
             )
             try:
                 yield
@@ -167,24 +166,36 @@ def create_app(
         app.include_router(telegram.router)
     app.include_router(admin.router)
     # The operators' console: pages, simulator, leaflet (issue #16).
-    console.install(app)
+    console.install(app, settings)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness: the process answers")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["ops"], summary="Readiness: Redis, database and backend answer")
+    @app.get(
+        "/readyz",
+        tags=["ops"],
+        summary="Readiness: can take traffic (Redis and database answer)",
+        description="200 when Redis and the database answer, 503 when either does not: "
+        "`checks` holds those two. `info` shows the backend (Massar) and the circuit breaker "
+        "for people, and never makes this fail: with Massar down or the breaker open the "
+        "gateway still answers from its cache and promises the rest by SMS, so a load "
+        "balancer must keep it in rotation. Liveness is `/healthz`.",
+        responses={503: {"description": "Redis or the database does not answer"}},
+    )
     async def readyz(request: Request) -> JSONResponse:
-        state = request.app.state
+        state = deps.runtime(request)
         checks: dict[str, dict[str, Any]] = {
-            "redis": await _check_redis(state.redis, state.redis_kind),
-            "database": await anyio.to_thread.run_sync(_check_database, state.db),
-            "backend": await _check_backend(state.backend),
-            "breaker": await _check_breaker(state.breaker),
+            "redis": await ping_redis(state.redis, state.redis_kind),
+            "database": await anyio.to_thread.run_sync(ping_database, state.db),
+        }
+        info: dict[str, dict[str, Any]] = {
+            "backend": await _check_backend(state.backend.client),
+            "breaker": await _check_breaker(state.backend.breaker),
         }
         ready = all(check["ok"] for check in checks.values())
         return JSONResponse(
-            {"status": "ready" if ready else "unready", "checks": checks},
+            {"status": "ready" if ready else "unready", "checks": checks, "info": info},
             status_code=200 if ready else 503,
         )
 
@@ -199,40 +210,22 @@ def create_app(
     async def metrics_text(request: Request) -> Response:
         if not metrics_allowed(request, settings):  # production: its addresses or token
             return Response("forbidden", status_code=403, media_type="text/plain")
-        state = request.app.state
+        state = deps.runtime(request)
         # Gauges read now: the engines up, Redis' memory, the outbox's backlog, the breaker.
-        probe = EngineProbe(state.redis, state.db)
-        await refresh(state.metrics, probe=probe, outbox=state.outbox, breaker=state.breaker)
+        await refresh(state)
         return Response(state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     return app
 
 
 async def _check_breaker(breaker: Breaker) -> dict[str, Any]:
-    """An open breaker means the backend is not being called: not ok until it half-opens."""
+    """An open breaker means the backend is not being called: not ok until it half-opens
+    (information: readiness does not depend on it)."""
     try:
         state = await breaker.state()
     except (RedisError, OSError) as exc:
         return {"ok": False, "error": type(exc).__name__}
     return {"ok": state is not BreakerState.OPEN, "state": state.name.lower()}
-
-
-async def _check_redis(redis: Any, kind: str) -> dict[str, Any]:
-    started = time.perf_counter()
-    try:
-        ok = bool(await redis.ping())
-    except (RedisError, OSError) as exc:
-        return {"ok": False, "kind": kind, "error": type(exc).__name__}
-    return {"ok": ok, "kind": kind, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
-
-
-def _check_database(engine: sa.Engine) -> dict[str, Any]:
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text("select 1"))
-    except sa.exc.SQLAlchemyError as exc:
-        return {"ok": False, "kind": engine.url.get_backend_name(), "error": type(exc).__name__}
-    return {"ok": True, "kind": engine.url.get_backend_name()}
 
 
 async def _check_backend(backend: MassarClient) -> dict[str, Any]:

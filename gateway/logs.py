@@ -15,6 +15,7 @@ import sys
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import structlog
 
@@ -56,7 +57,15 @@ _PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\d(?:[ .]?\d){7,14}(?!\w)")
 _MASSAR_CODE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][0-9]{9}(?![0-9])")
 
 
+# An IPv4 address (no group with a leading zero, none above 255) has the shape of a dotted
+# number: it stays readable (an engine's address in a start-up line), a phone does not.
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = re.compile(rf"(?:{_OCTET}\.){{3}}{_OCTET}")
+
+
 def mask_phone(match: re.Match[str]) -> str:
+    if _IPV4.fullmatch(match.group(0)):
+        return match.group(0)
     digits = re.sub(r"\D", "", match.group(0))
     return "*" * (len(digits) - 2) + digits[-2:]
 
@@ -89,6 +98,21 @@ def redact(
         else:
             event_dict[key] = _scrub(event_dict[key])
     return event_dict
+
+
+def bare_url(url: str) -> str:
+    """`url` for a log line: no `user:password@`, no query, no fragment (either may hold a
+    token)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:  # not a number: the client refuses the URL when it first calls
+        port = None
+    netloc = f"{host}:{port}" if port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def phone_hash(key: bytes, phone: str) -> str:

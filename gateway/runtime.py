@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -23,6 +23,8 @@ from backend_client import MassarClient
 from gateway.alerts.consumer import AlertsConfig, AlertsConsumer
 from gateway.alerts.quiet import QuietHours
 from gateway.channels.twilio_sms import SMS_PROFILE
+from gateway.console.operators import OperatorStore
+from gateway.console.parts import TOTP_FAILURES, TOTP_WINDOW_S, ConsoleParts
 from gateway.migrate import ensure_at_head
 from gateway.outbox.model import OutChannel
 from gateway.outbox.queue import Outbox
@@ -49,6 +51,8 @@ from gateway.state.alerts.preferences import SqlPreferences
 from gateway.state.alerts.store import AlertStore
 from gateway.state.bindings import SqlBindings
 from gateway.state.connections import open_database, open_redis, warm_up
+from gateway.state.console.audit import AuditLog
+from gateway.state.console.sessions import CheckCounter, ConsoleSessions, SigninGate
 from gateway.state.delivery import DeliveryLog
 from gateway.state.helpdesk import HelpdeskQueue
 from gateway.state.keys import Keys
@@ -65,29 +69,40 @@ from gateway.turns.turn import TurnRunner
 
 log = structlog.get_logger("gateway")
 
-RESTART_AFTER_S = 5.0
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BackendParts:
+    """The Massar backend, three ways."""
+
+    client: MassarClient  # unprotected: /readyz's health check, the alerts' change feed
+    resilient: ResilientBackend  # behind the cache, single-flight, breaker and slots: turns
+    breaker: Breaker  # its state, for /readyz and the dashboard
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Runtime:
+    """Every part the app and the workers work with; routes reach it through
+    `gateway.deps.runtime(request)`."""
+
     settings: Settings
     redis: Redis
     redis_kind: str
     db: sa.Engine
     http: httpx.AsyncClient
-    backend: MassarClient
+    backend: BackendParts
     sessions: SessionStore
     deliveries: DeliveryLog
     metrics: Metrics
-    breaker: Breaker
-    resilient_backend: ResilientBackend
     outbox: Outbox
     records: MessageRecords
     senders: dict[OutChannel, Sender]
     turns: TurnRunner
+    bindings: SqlBindings  # the turns' (`turns.dialog`), and the console's revoking
+    lockout: RedisLockout  # the turns', and the console's view and clearing of it
     preferences: SqlPreferences  # alerts (issue 15): opt-outs, languages, channels
     telegram_links: TelegramLinks  # issue #9: the phone each Telegram chat proved
     helpdesk: HelpdeskQueue  # the console's queue (issue #16)
+    console: ConsoleParts  # the console's stores and memory (issue #16)
 
     def worker(self, *, consumer: str | None = None, **overrides: object) -> OutboxWorker:
         """A sender worker over this runtime's outbox (`overrides`: `WorkerConfig` fields)."""
@@ -133,17 +148,15 @@ class Runtime:
         settings = self.settings
         key = settings.identity_key.get_secret_value().encode()
         return AlertsConsumer(
-            feed=self.backend,
+            feed=self.backend.client,
             outbox=self.outbox,
             preferences=self.preferences,
             store=AlertStore(self.db, key_secret=key),
             lease=Lease(
-                self.redis,
-                f"mg:{{alerts:{self.outbox.keys.ns}}}:lease",
-                ttl_s=settings.alerts_lease_s,
+                self.redis, Keys.alerts_lease(self.outbox.keys.ns), ttl_s=settings.alerts_lease_s
             ),
             quiet=QuietHours.parse(settings.quiet_hours),
-            cache=self.resilient_backend.cache,
+            cache=self.backend.resilient.cache,
             config=AlertsConfig(
                 batch=settings.alerts_batch,
                 poll_s=settings.alerts_poll_s,
@@ -262,11 +275,10 @@ async def open_runtime(
             guardian_cache=cache,
             languages=LanguageMemo(redis, sessions.keys),  # issue 24: no SQL read per dial
         )
+        bindings = SqlBindings(engine, key_secret=key)
+        lockout = RedisLockout(redis, key_secret=key)
         dialog = DialogPorts(
-            backend=resilient,
-            bindings=SqlBindings(engine, key_secret=key),
-            lockout=RedisLockout(redis, key_secret=key),
-            preferences=preferences,
+            backend=resilient, bindings=bindings, lockout=lockout, preferences=preferences
         )
         follow_up = FollowUpConfig(
             outbox=outbox,
@@ -304,21 +316,22 @@ async def open_runtime(
             redis_kind=redis_kind,
             db=engine,
             http=http,
-            backend=backend,
+            backend=BackendParts(client=backend, resilient=resilient, breaker=breaker),
             sessions=sessions,
             deliveries=DeliveryLog(redis),
             metrics=metrics,
-            breaker=breaker,
-            resilient_backend=resilient,
             outbox=outbox,
             records=MessageRecords(
                 engine, key_secret=key, retention_h=settings.message_body_retention_h
             ),
             senders=senders,
             turns=turns,
+            bindings=bindings,
+            lockout=lockout,
             preferences=preferences,
             telegram_links=TelegramLinks(engine, key_secret=key),
             helpdesk=helpdesk,
+            console=console_parts(settings, redis, engine),
         )
     finally:
         with anyio.CancelScope(shield=True):
@@ -330,36 +343,39 @@ async def open_runtime(
             engine.dispose()
 
 
-async def run_embedded_sender(runtime: Runtime, stop: anyio.Event) -> None:
-    """The app's own sender worker, started again after a failure instead of taking the app
-    down with it (Redis unreachable at start-up, a bug)."""
-    await _keep_running(lambda: runtime.worker().run(stop=stop), stop, "outbox_worker_failed")
-
-
-async def run_embedded_alerts(runtime: Runtime, stop: anyio.Event) -> None:
-    """The app's own alerts consumer (issue 15), restarted the same way."""
-    await _keep_running(lambda: runtime.alerts().run(stop=stop), stop, "alerts_consumer_failed")
-
-
-async def _keep_running(run: Callable[[], Awaitable[None]], stop: anyio.Event, failed: str) -> None:
-    while not stop.is_set():
-        try:
-            await run()
-        except Exception:
-            log.exception(failed)
-            with anyio.move_on_after(RESTART_AFTER_S):
-                await stop.wait()
-
-
-def embedded_sender(settings: Settings) -> bool:
-    """Whether the app sends from its own process: asked, or Redis is the in-process stand-in."""
-    if settings.embedded_sender is not None:
-        return settings.embedded_sender
-    return settings.redis_url is None
-
-
-def embedded_alerts(settings: Settings) -> bool:
-    """Whether the app consumes the change feed itself: asked, or Redis is the stand-in."""
-    if settings.embedded_alerts is not None:
-        return settings.embedded_alerts
-    return settings.redis_url is None
+def console_parts(settings: Settings, redis: Redis, engine: sa.Engine) -> ConsoleParts:
+    """The console's stores, built with the rest (a console route builds nothing)."""
+    key = settings.identity_key.get_secret_value().encode()
+    return ConsoleParts(
+        audit=AuditLog(
+            engine,
+            redis,
+            anonymous_per_minute=settings.console_audit_anonymous_per_minute,
+            key_secret=key,
+        ),
+        sessions=ConsoleSessions(
+            redis,
+            key_secret=key,
+            idle_s=settings.console_idle_timeout_s,
+            max_s=settings.console_session_max_s,
+        ),
+        signin_gate=SigninGate(
+            redis,
+            key_secret=key,
+            limit=settings.console_signin_failures,
+            address_limit=settings.console_signin_address_failures,
+            lock_s=settings.console_signin_lock_s,
+            slow_after=settings.console_signin_name_slow_after,
+            interval_s=settings.console_signin_name_interval_s,
+        ),
+        checks=CheckCounter(
+            redis,
+            key_secret=key,
+            limit=settings.console_check_failures,
+            window_s=settings.console_check_lock_s,
+        ),
+        totp_checks=CheckCounter(
+            redis, key_secret=key, limit=TOTP_FAILURES, window_s=TOTP_WINDOW_S, what="totp"
+        ),
+        operators=OperatorStore(engine, key_secret=key),
+    )

@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.channels.common import remembered_reply, reply_child, reply_parts
 from gateway.channels.twilio_sms import MAX_INPUT_CHARS
+from gateway.deps import runtime
 from gateway.dialogs.model import ChannelKind, ChannelProfile, Inbound, Lang, Option, Session
 from gateway.failures import part_down, part_of
 from gateway.i18n import translator
@@ -133,7 +134,7 @@ async def run_and_queue(
 ) -> Response | None:
     """Run the turn of `msg` and queue its reply to `to`; None when done, else the 503 that
     makes the provider deliver the message again (the store or the queue failed)."""
-    state = request.app.state
+    state = runtime(request)
     try:
         rendered = await state.turns.run(
             chat_turn(profile.kind, msg, now),
@@ -157,7 +158,7 @@ async def run_and_queue(
 async def queue_notice(request: Request, msg: OutMessage) -> Response | None:
     """Queue a reply built outside a turn; None when queued, else a 503."""
     try:
-        await request.app.state.outbox.enqueue(msg)
+        await runtime(request).outbox.enqueue(msg)
     except RedisError:
         return try_again()
     return None

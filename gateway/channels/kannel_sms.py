@@ -55,6 +55,7 @@ from gateway.channels.common import (
     same_secret,
 )
 from gateway.channels.twilio_sms import MAX_INPUT_CHARS, SMS_PROFILE, sms_turn
+from gateway.deps import runtime
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, outbound
 from gateway.phones import to_e164
 from gateway.settings import SENDER_ADDRESS, SMSC_ID, Settings
@@ -252,7 +253,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     responses=ERRORS,
 )
 async def sms_kannel(request: Request) -> Response:
-    state = request.app.state
+    state = runtime(request)
     settings: Settings = state.settings
     try:
         verify(request, settings)
@@ -296,7 +297,7 @@ async def sms_kannel(request: Request) -> Response:
 
 @dlr_router.get(DLR_ROUTE, summary="Kannel delivery report", response_class=Response)
 async def sms_kannel_dlr(request: Request) -> Response:
-    state = request.app.state
+    state = runtime(request)
     try:
         verify(request, state.settings)
     except ChannelError as exc:

@@ -48,6 +48,7 @@ from gateway.channels.chat import (
     user_lang,
 )
 from gateway.channels.common import PayloadError, SignatureError, is_setting, read_json
+from gateway.deps import runtime
 from gateway.dialogs import texts
 from gateway.dialogs.model import ChannelKind
 from gateway.outbox.model import OutChannel
@@ -157,7 +158,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 @router.get(ROUTE, summary="Meta WhatsApp subscription check", response_class=PlainTextResponse)
 async def whatsapp_meta_verify(request: Request) -> Response:
     query = request.query_params
-    token = request.app.state.settings.meta_verify_token
+    token = runtime(request).settings.meta_verify_token
     if query.get("hub.mode") != "subscribe" or not is_setting(query.get("hub.verify_token"), token):
         return PlainTextResponse("forbidden", status_code=403)
     return PlainTextResponse(query.get("hub.challenge", "")[:256])
@@ -165,7 +166,7 @@ async def whatsapp_meta_verify(request: Request) -> Response:
 
 @router.post(ROUTE, summary="Meta WhatsApp messages and statuses", responses=ERRORS)
 async def whatsapp_meta(request: Request) -> Response:
-    state = request.app.state
+    state = runtime(request)
     body = await request.body()
     try:
         verify_signature(
@@ -196,7 +197,7 @@ async def whatsapp_meta(request: Request) -> Response:
 
 
 async def _answer(request: Request, msg: MetaMessage, now: datetime) -> Response | None:
-    state = request.app.state
+    state = runtime(request)
     digest = state.sessions.keys.digest(msg.input.message_id, label="meta-seen\0")
     seen = f"{state.outbox.keys.prefix}:meta:seen:{digest}"
     try:

@@ -44,6 +44,7 @@ from gateway.channels.chat import (
     user_lang,
 )
 from gateway.channels.common import PayloadError, is_setting, read_json
+from gateway.deps import runtime
 from gateway.dialogs import texts
 from gateway.dialogs.model import ChannelKind, Lang, Option
 from gateway.outbox.model import OutChannel
@@ -71,7 +72,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 @router.post(ROUTE, summary="Telegram Bot API update", responses=ERRORS)
 async def telegram_webhook(request: Request) -> Response:
-    secret = request.app.state.settings.telegram_webhook_secret
+    secret = runtime(request).settings.telegram_webhook_secret
     if not is_setting(request.headers.get(SECRET_HEADER), secret):
         log.info("telegram_refused")
         return PlainTextResponse("bad secret token", status_code=403)
@@ -125,7 +126,7 @@ async def _turn(
     hint: str | None = None,
 ) -> Response | None:
     """The dialog turn of a linked chat; a chat with no phone yet is asked for it."""
-    links: TelegramLinks = request.app.state.telegram_links
+    links: TelegramLinks = runtime(request).telegram_links
     phone = await links.phone(chat_id)
     if phone is None:
         return await _ask_contact(request, update_id, chat_id, now, texts.SHARE_CONTACT, hint)
@@ -159,7 +160,7 @@ async def _contact(request: Request, update_id: int, message: Message, now: date
         )
         failed = await _ask_contact(request, update_id, chat_id, now, texts.OWN_CONTACT_ONLY, hint)
         return failed or Response(status_code=200)
-    links: TelegramLinks = request.app.state.telegram_links
+    links: TelegramLinks = runtime(request).telegram_links
     await links.link(chat_id, phone, now)
     log.info("telegram_contact_linked")
     msg = ChatInput(message_id=f"tg:{update_id}", phone=phone, new_session=True)
@@ -174,7 +175,7 @@ async def _ask_contact(
     message: str,
     hint: str | None,
 ) -> Response | None:
-    lang = await user_lang(request.app.state.sessions, ChannelKind.TELEGRAM, None, hint)
+    lang = await user_lang(runtime(request).sessions, ChannelKind.TELEGRAM, None, hint)
     button = Option(key="", id=REQUEST_CONTACT, label=say(lang, texts.SHARE_CONTACT_BUTTON))
     notice = reply_message(
         channel=OutChannel.TELEGRAM,
@@ -191,10 +192,10 @@ async def _unsupported(
     request: Request, update_id: int, message: Message, now: datetime
 ) -> Response:
     chat_id = message.chat.id
-    links: TelegramLinks = request.app.state.telegram_links
+    links: TelegramLinks = runtime(request).telegram_links
     phone = await links.phone(chat_id)
     hint = message.from_user.language_code if message.from_user is not None else None
-    lang: Lang = await user_lang(request.app.state.sessions, ChannelKind.TELEGRAM, phone, hint)
+    lang: Lang = await user_lang(runtime(request).sessions, ChannelKind.TELEGRAM, phone, hint)
     notice = reply_message(
         channel=OutChannel.TELEGRAM,
         to=chat_address(chat_id),

@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from twilio.twiml.messaging_response import MessagingResponse
 
 from gateway.channels.common import ChannelError, PayloadError, fields, read_form, verify_twilio
+from gateway.deps import runtime
 from gateway.dialogs.conversation import Step
 from gateway.dialogs.model import ChannelKind, ChannelProfile, Inbound, Session
 from gateway.dialogs.pages import render_options
@@ -139,7 +140,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 @router.post(ROUTE, summary="Twilio inbound SMS", response_class=Response, responses=ERRORS)
 async def sms_twilio(request: Request) -> Response:
-    state = request.app.state
+    state = runtime(request)
     settings: Settings = state.settings
     try:
         form = await read_form(request)
@@ -174,7 +175,7 @@ async def sms_twilio_status(request: Request) -> Response:
 async def record_status(request: Request, *, channel: str) -> Response:
     """A Twilio status callback (SMS or WhatsApp), verified, moved forward in the records
     and counted (`massar_delivery_reports`, link `twilio`)."""
-    state = request.app.state
+    state = runtime(request)
     try:
         form = await read_form(request)
         verify_twilio(request, form, state.settings)

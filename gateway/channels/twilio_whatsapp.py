@@ -33,6 +33,7 @@ from gateway.channels.chat import (
 )
 from gateway.channels.common import ChannelError, PayloadError, fields, read_form, verify_twilio
 from gateway.channels.twilio_sms import ERRORS, TWIML, record_status, render
+from gateway.deps import runtime
 from gateway.dialogs import texts
 from gateway.dialogs.model import ChannelKind
 from gateway.phones import to_e164
@@ -77,7 +78,7 @@ router = APIRouter(tags=["channels"])
 
 @router.post(ROUTE, summary="Twilio inbound WhatsApp", response_class=Response, responses=ERRORS)
 async def whatsapp_twilio(request: Request) -> Response:
-    state = request.app.state
+    state = runtime(request)
     settings: Settings = state.settings
     try:
         form = await read_form(request)

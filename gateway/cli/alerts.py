@@ -11,6 +11,7 @@ import structlog
 
 from gateway import logs
 from gateway.cli.settings import load_settings
+from gateway.cli.start import announce, engines_ok, require_shared_redis
 from gateway.cli.worker import stop_on_signal
 from gateway.settings import Settings
 
@@ -38,9 +39,14 @@ def alerts(args: argparse.Namespace) -> int:
     from gateway.migrate import SchemaOutdated
 
     settings = load_settings()
+    require_shared_redis(settings, "gateway alerts")
+    logs.configure(json_logs=settings.json_logs, level=settings.log_level, file=settings.log_file)
+    if not anyio.run(engines_ok, settings):
+        return 1
+    announce("alerts", settings, serves="no", sends="no: `gateway worker` sends", alerts="yes")
     try:
         anyio.run(lambda: run_alerts(settings, metrics_port=args.metrics_port))
-    except SchemaOutdated as exc:
+    except SchemaOutdated as exc:  # the schema moved since the check
         print(f"massar-gateway: {exc}", file=sys.stderr)  # noqa: T201
         return 1
     return 0

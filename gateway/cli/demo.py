@@ -1,5 +1,9 @@
 """`python -m gateway demo` (what `make run` runs): the sandbox backend, then the gateway
-pointed at it; Ctrl-C stops both."""
+pointed at it; Ctrl-C stops both.
+
+The demo is one command: its gateway sends (the outbox) and consumes the change feed (alerts)
+in its own process whatever Redis it runs on, the in-process stand-in or GATEWAY_REDIS_URL,
+unless GATEWAY_EMBEDDED_SENDER / GATEWAY_EMBEDDED_ALERTS say otherwise."""
 
 from __future__ import annotations
 
@@ -12,7 +16,9 @@ import time
 
 import httpx
 
-STOP_GRACE_S = 10.0
+# A stopping gateway first finishes the sends it holds: a follow-up may take its whole budget
+# (GATEWAY_FOLLOWUP_BUDGET_S, 30 s) when the backend is slow.
+STOP_GRACE_S = 40.0
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout_s: float) -> bool:
@@ -36,6 +42,9 @@ def demo(args: argparse.Namespace) -> int:
     env = dict(os.environ)
     env.setdefault("GATEWAY_BACKEND_URL", f"http://127.0.0.1:{sandbox_port}/api/v1")
     env.setdefault("GATEWAY_PUBLIC_URL", f"http://127.0.0.1:{gateway_port}")
+    # Nobody starts `gateway worker` or `gateway alerts` for a demo: its gateway does both.
+    env.setdefault("GATEWAY_EMBEDDED_SENDER", "true")
+    env.setdefault("GATEWAY_EMBEDDED_ALERTS", "true")
     procs: list[subprocess.Popen[bytes]] = []
 
     def stop_all(*_: object) -> None:

@@ -11,6 +11,7 @@ import structlog
 
 from gateway import logs
 from gateway.cli.settings import load_settings
+from gateway.cli.start import announce, engines_ok, require_shared_redis
 from gateway.settings import Settings
 
 log = structlog.get_logger("gateway.outbox")
@@ -22,7 +23,7 @@ async def run_worker(
     """Send until SIGTERM or SIGINT, then finish the messages in hand and stop."""
     from gateway.runtime import open_runtime  # not for `--help`: it loads every part
 
-    logs.configure(json_logs=settings.json_logs, level=settings.log_level)
+    logs.configure(json_logs=settings.json_logs, level=settings.log_level, file=settings.log_file)
     async with open_runtime(settings) as runtime, anyio.create_task_group() as tasks:
         if metrics_port is not None:
             from prometheus_client import start_http_server
@@ -47,11 +48,16 @@ def worker(args: argparse.Namespace) -> int:
     from gateway.migrate import SchemaOutdated
 
     settings = load_settings()
+    require_shared_redis(settings, "gateway worker")
+    logs.configure(json_logs=settings.json_logs, level=settings.log_level, file=settings.log_file)
+    if not anyio.run(engines_ok, settings):
+        return 1
+    announce("worker", settings, serves="no", sends="yes", alerts="no")
     try:
         anyio.run(
             lambda: run_worker(settings, consumer=args.consumer, metrics_port=args.metrics_port)
         )
-    except SchemaOutdated as exc:
+    except SchemaOutdated as exc:  # the schema moved since the check
         print(f"massar-gateway: {exc}", file=sys.stderr)  # noqa: T201
         return 1
     return 0

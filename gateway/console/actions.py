@@ -21,6 +21,7 @@ from gateway.console.web import (
     page,
     t_of,
 )
+from gateway.deps import runtime
 from gateway.outbox.model import MessageKind, OutChannel, outbound
 from gateway.phones import to_e164
 
@@ -68,8 +69,8 @@ async def clear_lockout(request: Request, operator: SupervisorDep) -> Response:
     asked = await _asked(request, operator)
     if isinstance(asked, Response):
         return asked
-    await request.app.state.turns.dialog.lockout.clear_phone(asked.phone)
-    await request.app.state.console_audit.write(
+    await runtime(request).lockout.clear_phone(asked.phone)
+    await runtime(request).console.audit.write(
         operator.name, "clear_lockout", phone=asked.phone, reason=asked.reason
     )
     note = t_of(request).gettext("The lockout of this number is cleared.")
@@ -83,8 +84,8 @@ async def revoke_binding(request: Request, operator: SupervisorDep) -> Response:
         return asked
     t = t_of(request)
     student = asked.form.get("student", "")[:64]
-    revoked = await request.app.state.turns.dialog.bindings.revoke(asked.phone, student)
-    await request.app.state.console_audit.write(
+    revoked = await runtime(request).bindings.revoke(asked.phone, student)
+    await runtime(request).console.audit.write(
         operator.name,
         "revoke_binding",
         phone=asked.phone,
@@ -114,13 +115,13 @@ async def _alerts_choice(request: Request, operator: Operator, *, out: bool) -> 
     asked = await _asked(request, operator)
     if isinstance(asked, Response):
         return asked
-    t, state = t_of(request), request.app.state
+    t, state = t_of(request), runtime(request)
     try:
         await (state.preferences.opt_out if out else state.preferences.opt_in)(asked.phone)
     except SQLAlchemyError:
         error = t.gettext("The database does not answer now: try again in a moment.")
         return await _done(request, asked.phone, error=error)
-    await state.console_audit.write(
+    await state.console.audit.write(
         operator.name, "opt_out" if out else "opt_in", phone=asked.phone, reason=asked.reason
     )
     note = (
@@ -137,7 +138,7 @@ async def resend_alert(request: Request, operator: SupervisorDep) -> Response:
     asked = await _asked(request, operator)
     if isinstance(asked, Response):
         return asked
-    t, state = t_of(request), request.app.state
+    t, state = t_of(request), runtime(request)
     try:
         prefs = await state.preferences.for_phones([asked.phone])
         record = await last_alert(state, asked.phone, prefs[asked.phone])
@@ -165,7 +166,7 @@ async def resend_alert(request: Request, operator: SupervisorDep) -> Response:
     except (RedisError, OSError):
         error = t.gettext("The outbox does not answer now: try again in a moment.")
         return await _done(request, asked.phone, error=error)
-    await state.console_audit.write(
+    await state.console.audit.write(
         operator.name,
         "resend_alert",
         phone=asked.phone,
@@ -181,7 +182,7 @@ async def forget(request: Request, operator: SupervisorDep) -> Response:
     asked = await _asked(request, operator)
     if isinstance(asked, Response):
         return asked
-    t, state = t_of(request), request.app.state
+    t, state = t_of(request), runtime(request)
     if asked.form.get("confirm") != "1":
         return await _done(request, asked.phone, error=t.gettext("Tick the box to confirm."))
     try:
@@ -189,7 +190,7 @@ async def forget(request: Request, operator: SupervisorDep) -> Response:
     except (SQLAlchemyError, RedisError, OSError):
         error = t.gettext("The database does not answer now: try again in a moment.")
         return await _done(request, asked.phone, error=error)
-    await state.console_audit.write(
+    await state.console.audit.write(
         operator.name,
         "forget_number",
         phone=asked.phone,
@@ -212,5 +213,5 @@ async def audit(request: Request, operator: OperatorDep) -> Response:
             status_code=403,
             message=t_of(request).gettext("This action is for supervisors."),
         )
-    entries = await request.app.state.console_audit.recent(200)
+    entries = await runtime(request).console.audit.recent(200)
     return page(request, "audit.html", entries=entries)

@@ -7,18 +7,21 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict, deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from redis.exceptions import RedisError
 
 from gateway.console.web import SupervisorDep, page
+from gateway.deps import runtime
+
+if TYPE_CHECKING:  # a type only: the runtime imports the modules that route to this one
+    from gateway.runtime import Runtime
 
 __all__ = ["histogram_quantile", "read_metrics", "router"]
 
 router = APIRouter(prefix="/console", include_in_schema=False)
-SAMPLES_KEPT = 60
 
 
 def read_metrics(registry: Any) -> dict[str, list[tuple[dict[str, str], float]]]:
@@ -69,7 +72,7 @@ def latency(samples: dict[str, list[tuple[dict[str, str], float]]]) -> dict[str,
     }
 
 
-async def outbox_state(state: Any) -> dict[str, Any]:
+async def outbox_state(state: Runtime) -> dict[str, Any]:
     """Entries waiting per priority and the age of the oldest (seconds), from Redis."""
     try:
         backlog = await state.outbox.backlog()
@@ -100,11 +103,11 @@ def alert_counts(samples: dict[str, list[tuple[dict[str, str], float]]]) -> dict
     }
 
 
-def turns_per_minute(state: Any, totals: dict[str, float]) -> dict[str, float] | None:
-    """Turns per minute per channel since the oldest kept view of the page (None: first view)."""
-    if not hasattr(state, "console_samples"):
-        state.console_samples = deque(maxlen=SAMPLES_KEPT)
-    samples: deque[tuple[float, dict[str, float]]] = state.console_samples
+def turns_per_minute(
+    samples: deque[tuple[float, dict[str, float]]], totals: dict[str, float]
+) -> dict[str, float] | None:
+    """Turns per minute per channel since the oldest kept view of the page (None: first view);
+    `samples`: the views kept (`ConsoleParts.samples`)."""
     now = time.monotonic()
     rates = None
     if samples:
@@ -129,16 +132,16 @@ def bars(values: dict[str, float], unit: str = "") -> dict[str, Any]:
 
 @router.get("/dashboard", response_class=HTMLResponse)
 async def dashboard(request: Request, operator: SupervisorDep) -> Response:
-    state = request.app.state
+    state = runtime(request)
     samples = read_metrics(state.metrics.registry)
     turns = by_label(samples, "massar_turns_total", "channel")
     cache = by_label(samples, "massar_cache_total", "result")
     lookups = sum(cache.values())
     try:
-        breaker = (await state.breaker.state()).name.lower()
+        breaker = (await state.backend.breaker.state()).name.lower()
     except (RedisError, OSError):
         breaker = "unknown"
-    rates = turns_per_minute(state, turns)
+    rates = turns_per_minute(state.console.samples, turns)
     return page(
         request,
         "dashboard.html",

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING
 
 import anyio.to_thread
 import sqlalchemy as sa
@@ -32,6 +32,9 @@ from gateway.state.schema import (
     phone_binding,
     telegram_link,
 )
+
+if TYPE_CHECKING:  # a type only: the runtime imports the modules that route to this one
+    from gateway.runtime import Runtime
 
 __all__ = ["Forgotten", "forget_number"]
 
@@ -54,7 +57,7 @@ class Forgotten:
         )
 
 
-async def forget_number(state: Any, phone: str) -> Forgotten:
+async def forget_number(state: Runtime, phone: str) -> Forgotten:
     secret = state.settings.identity_key.get_secret_value().encode()
     prefs = await state.preferences.for_phones([phone])
     chat = prefs[phone].chat_address if phone in prefs else None
@@ -95,12 +98,12 @@ def _forget_sql(engine: sa.Engine, secret: bytes, phone: str, chat: str | None) 
     }
 
 
-async def _forget_redis(state: Any, phone: str) -> int:
+async def _forget_redis(state: Runtime, phone: str) -> int:
     """Every key under the phone's hash tag (sessions on each channel, locks, remembered
     answers, its rate limit, the cached guardian lookup)."""
     keys = state.sessions.keys
     pattern = f"{keys.prefix}:{keys.user_tag(phone)}:*"
     found = [key async for key in state.redis.scan_iter(match=pattern, count=500)]
-    cached = state.resilient_backend.cache.key("guardian", [phone])
+    cached = state.backend.resilient.cache.key("guardian", [phone])
     found.append(cached)
     return int(await state.redis.delete(*found)) if found else 0

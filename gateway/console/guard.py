@@ -19,7 +19,7 @@ from ipaddress import ip_address, ip_network
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.settings import Env
+from gateway.settings import Env, Settings
 
 __all__ = ["CSP", "ConsoleGuard"]
 
@@ -45,8 +45,10 @@ def in_networks(host: str, networks: tuple[str, ...]) -> bool:
 
 
 class ConsoleGuard:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
         self.app = app
+        self.networks = settings.console_networks
+        self.production = settings.env is Env.PRODUCTION
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -54,14 +56,12 @@ class ConsoleGuard:
             return
         path: str = scope["path"]
         console = path == "/console" or path.startswith("/console/")
-        settings = getattr(getattr(scope.get("app"), "state", None), "settings", None)
-        networks: tuple[str, ...] = getattr(settings, "console_networks", ())
-        if console and networks:
+        if console and self.networks:
             client = scope.get("client")
-            if not in_networks(client[0] if client else "", networks):
+            if not in_networks(client[0] if client else "", self.networks):
                 await _refuse(send)
                 return
-        production = getattr(settings, "env", None) is Env.PRODUCTION
+        production = self.production
         private = (console and not path.startswith("/console/static/")) or path.startswith("/admin")
 
         async def send_with_headers(message: Message) -> None:

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from gateway.console.lookup import render_lookup
 from gateway.console.web import OperatorDep, check_form, form_of, page, t_of
+from gateway.deps import runtime
 from gateway.state.errors import StoreUnavailable
 from gateway.state.helpdesk import HelpdeskQueue, Item
 
@@ -24,7 +25,7 @@ MAX_ANSWER_CHARS = 600
 
 
 def _queue(request: Request) -> HelpdeskQueue:
-    queue: HelpdeskQueue = request.app.state.helpdesk
+    queue: HelpdeskQueue = runtime(request).helpdesk
     return queue
 
 
@@ -83,7 +84,7 @@ async def take(request: Request, item_id: str, operator: OperatorDep) -> Respons
     _, queue, item = await _posted(request, item_id, operator)
     if item is None or await queue.take(item, operator.name) is None:
         return _gone(request)
-    await request.app.state.console_audit.write(operator.name, "helpdesk_take", phone=item.phone)
+    await runtime(request).console.audit.write(operator.name, "helpdesk_take", phone=item.phone)
     return RedirectResponse(f"/console/helpdesk/{item.id}", status_code=303)
 
 
@@ -99,7 +100,7 @@ async def answer(request: Request, item_id: str, operator: OperatorDep) -> Respo
     phone = item.phone
     if not await queue.answer(item, operator.name, text):
         return _closed(request, item)
-    await request.app.state.console_audit.write(
+    await runtime(request).console.audit.write(
         operator.name, "helpdesk_answer", phone=phone, detail=f"{len(text)} characters"
     )
     return RedirectResponse("/console/helpdesk", status_code=303)

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from gateway.console.web import _env
+from gateway.deps import runtime
 from gateway.i18n import LANGS, translator
 from gateway.settings import Settings
 
@@ -47,7 +48,7 @@ async def leaflet(request: Request) -> Response:
         lang = "ar"
     school = " ".join(request.query_params.get("school", "").split())[:MAX_SCHOOL_CHARS]
     pdf = await anyio.to_thread.run_sync(
-        partial(render_leaflet, request.app.state.settings, lang, school)
+        partial(render_leaflet, runtime(request).settings, lang, school)
     )
     return Response(
         pdf,

@@ -18,20 +18,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 
 from backend_client import Deadline
-from backend_client.errors import (
-    BackendError,
-    NotFound,
-    NotLinked,
-    RateLimited,
-    VerificationLocked,
-)
+from backend_client.errors import BackendError, NotFound, NotLinked, RateLimited, VerificationLocked
 from backend_client.models import AbsencesPage, Grades, GuardianLookup, StudentSummary
 from gateway.console.web import (
     ConsoleDenied,
@@ -42,6 +36,7 @@ from gateway.console.web import (
     page,
     t_of,
 )
+from gateway.deps import runtime
 from gateway.dialogs.absences import AbsenceFigures, absence_figures
 from gateway.dialogs.conversation import BINDING_VALIDITY
 from gateway.dialogs.inputs import parse_birth_date, parse_massar_code
@@ -53,6 +48,9 @@ from gateway.state.alerts.preferences import AlertPreference
 from gateway.state.schema import address_h
 from gateway.state.store import SESSION_TTL_S
 from gateway.text import normalise
+
+if TYPE_CHECKING:  # a type only: the runtime imports the modules that route to this one
+    from gateway.runtime import Runtime
 
 __all__ = ["render_lookup", "router"]
 
@@ -132,12 +130,12 @@ def _initial(name: str) -> str:
     return name.strip()[:1] + "." if name.strip() else "?"
 
 
-async def phone_view(state: Any, phone: str, operator: Operator | None = None) -> PhoneView:
+async def phone_view(state: Runtime, phone: str, operator: Operator | None = None) -> PhoneView:
     """What the agent may see of `phone`: before any check, no name, no mark, no text; the
     children `operator`'s session checked within the last 15 minutes, in full."""
     view = PhoneView(phone=phone, masked=mask_address(phone))
     try:
-        view._guardian = await state.resilient_backend.lookup_guardian(
+        view._guardian = await state.backend.resilient.lookup_guardian(
             phone, deadline=Deadline.after(LOOKUP_BUDGET_S)
         )
     except (NotLinked, NotFound):
@@ -145,7 +143,7 @@ async def phone_view(state: Any, phone: str, operator: Operator | None = None) -
     except BackendError:
         view.backend_error = N_("Massar does not answer now: try again in a moment.")
     revealed = await _revealed_ids(state, phone, operator)
-    bound = await state.turns.dialog.bindings.bound_since(phone)
+    bound = await state.bindings.bound_since(phone)
     if view._guardian is not None:
         view.known = True
         view.preferred_lang = view._guardian.guardian.preferred_lang.value
@@ -165,7 +163,7 @@ async def phone_view(state: Any, phone: str, operator: Operator | None = None) -
                     revealed=shown,
                 )
             )
-    view.failures, until = await state.turns.dialog.lockout.phone_state(phone)
+    view.failures, until = await state.lockout.phone_state(phone)
     view.locked_until = datetime.fromtimestamp(until, UTC) if until else None
     try:
         records = await state.records.for_address(phone, limit=MESSAGES_SHOWN)
@@ -197,24 +195,24 @@ def _message_row(record: dict[str, Any], visible: set[str]) -> MessageRow:
     )
 
 
-def _phone_h(state: Any, phone: str) -> str:
+def _phone_h(state: Runtime, phone: str) -> str:
     return address_h(state.settings.identity_key.get_secret_value().encode(), phone)
 
 
-async def _revealed_ids(state: Any, phone: str, operator: Operator | None) -> dict[str, float]:
+async def _revealed_ids(state: Runtime, phone: str, operator: Operator | None) -> dict[str, float]:
     if operator is None or operator.session is None:
         return {}
-    found: dict[str, float] = await state.console_sessions.revealed(
+    found: dict[str, float] = await state.console.sessions.revealed(
         operator.session, _phone_h(state, phone)
     )
     return found
 
 
 async def _child_data(
-    state: Any, guardian: GuardianLookup, child: StudentSummary, until: float
+    state: Runtime, guardian: GuardianLookup, child: StudentSummary, until: float
 ) -> Revealed:
     """A checked child's absences and marks, read on the guardian's behalf."""
-    backend, gid = state.resilient_backend, guardian.guardian.id
+    backend, gid = state.backend.resilient, guardian.guardian.id
     deadline = Deadline.after(LOOKUP_BUDGET_S)
     shown = Revealed(
         id=child.id,
@@ -251,7 +249,9 @@ def _fields(shown: Revealed) -> dict[str, Any]:
     return {name: getattr(shown, name) for name in Revealed.__slots__}
 
 
-async def last_alert(state: Any, phone: str, pref: AlertPreference | None) -> dict[str, Any] | None:
+async def last_alert(
+    state: Runtime, phone: str, pref: AlertPreference | None
+) -> dict[str, Any] | None:
     """The newest alert sent to `phone`, on SMS/WhatsApp or on its linked Telegram chat."""
     addresses = [phone] + ([pref.chat_address] if pref and pref.chat_address else [])
     found = [
@@ -263,7 +263,7 @@ async def last_alert(state: Any, phone: str, pref: AlertPreference | None) -> di
     return max(found, key=lambda m: m["created_at"], default=None)
 
 
-async def conversations(state: Any, phone: str) -> list[dict[str, Any]]:
+async def conversations(state: Runtime, phone: str) -> list[dict[str, Any]]:
     """Each channel's live session: its state, language and when it last moved (from its TTL)."""
     found = []
     now = time.time()
@@ -294,10 +294,10 @@ async def render_lookup(
     **context: Any,
 ) -> HTMLResponse:
     """The lookup page of `phone` (audited as a lookup unless `audit` is False)."""
-    state = request.app.state
+    state = runtime(request)
     view = await phone_view(state, phone, operator)
     if audit:
-        await state.console_audit.write(operator.name, "lookup", phone=phone)
+        await state.console.audit.write(operator.name, "lookup", phone=phone)
     return page(request, "lookup.html", status_code=status_code, query="", view=view, **context)
 
 
@@ -331,7 +331,7 @@ async def verify(request: Request, operator: OperatorDep) -> Response:
     form = await form_of(request)
     check_form(request, form, operator)
     t = t_of(request)
-    state = request.app.state
+    state = runtime(request)
     phone = to_e164(form.get("phone", "")[:64])
     if phone is None:
         error = t.gettext(NOT_A_PHONE)
@@ -343,7 +343,7 @@ async def verify(request: Request, operator: OperatorDep) -> Response:
         error = t.gettext("Type the Massar code and the birth date (DDMMYYYY).")
         return page(request, "lookup.html", query="", view=view, checked={"error": error})
     result = await check_child(state, view, operator, code, birth)
-    await state.console_audit.write(
+    await state.console.audit.write(
         operator.name,
         "verify_child",
         phone=phone,
@@ -361,21 +361,21 @@ async def verify(request: Request, operator: OperatorDep) -> Response:
     if operator.session is None:  # cannot be: an operator here comes from a session
         raise ConsoleDenied(401, "signin")
     seconds = state.settings.console_reveal_s
-    await state.console_sessions.reveal(operator.session, _phone_h(state, phone), child.id, seconds)
+    await state.console.sessions.reveal(operator.session, _phone_h(state, phone), child.id, seconds)
     reason = " ".join(form.get("reason", "").split())[:500] or DEFAULT_REASON
-    await state.console_audit.write(
+    await state.console.audit.write(
         operator.name, "reveal_child", phone=phone, child=child.id, reason=reason
     )
     return await render_lookup(request, operator, phone, audit=False, checked={"child": child.id})
 
 
 async def check_child(
-    state: Any, view: PhoneView, operator: Operator, code: str, birth: Any
+    state: Runtime, view: PhoneView, operator: Operator, code: str, birth: Any
 ) -> dict[str, Any]:
     """The channels' check, counted against the operator: locked? -> backend verify ->
     linked to this guardian? The child, or an error msgid."""
-    lockout, backend, phone = state.turns.dialog.lockout, state.resilient_backend, view.phone
-    checks = state.console_checks
+    lockout, backend, phone = state.lockout, state.backend.resilient, view.phone
+    checks = state.console.checks
     if not await checks.reserve(operator.name):  # counted as a failure until it matches
         return {"error": N_("You made too many wrong checks: wait 15 minutes or ask a supervisor.")}
     locked = N_("This number or this code is locked after too many wrong answers.")
@@ -392,7 +392,7 @@ async def check_child(
     except BackendError:
         await checks.succeeded(operator.name)
         return {"error": N_("Massar does not answer now: try again in a moment.")}
-    child = view.student(verified.student_id) if verified.match else None
+    child = view.student(verified.student_id) if verified.match and verified.student_id else None
     if child is None:
         return {"error": N_("The code and the birth date do not match a child of this number.")}
     await checks.succeeded(operator.name)

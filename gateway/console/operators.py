@@ -132,7 +132,10 @@ class OperatorStore:
             ).first()
             if found is not None:
                 raise OperatorExists(name)
-            conn.execute(sa.insert(console_operator).values(**row))
+            try:  # another process may add the same name between the check and the insert
+                conn.execute(sa.insert(console_operator).values(**row))
+            except sa.exc.IntegrityError as exc:
+                raise OperatorExists(name) from exc
 
     def _update(self, name: str, **values: Any) -> None:
         statement = (
@@ -167,6 +170,8 @@ class OperatorStore:
         """The demo accounts that are missing, made (development only: the caller's check)."""
         made = []
         for name, role in DEMO_OPERATORS.items():
+            if self.get(name) is not None:  # made by an earlier start: no password to hash
+                continue
             secret = DEMO_TOTP_SECRET if role == "supervisor" else None
             try:
                 self.add(name, role, DEMO_PASSWORDS[name], totp_secret=secret)

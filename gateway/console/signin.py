@@ -31,6 +31,7 @@ from gateway.console.web import (
     set_session,
     t_of,
 )
+from gateway.deps import runtime
 from gateway.dialogs.texts import N_
 from gateway.settings import Env
 
@@ -48,7 +49,7 @@ TOTP_UNREADABLE = N_("Your second factor cannot be read: ask another supervisor 
 
 
 def _secure(request: Request) -> bool:
-    return bool(request.app.state.settings.env is Env.PRODUCTION)
+    return bool(runtime(request).settings.env is Env.PRODUCTION)
 
 
 def _signin_page(request: Request, *, error: str | None = None, status: int = 200) -> Response:
@@ -79,7 +80,7 @@ async def signin_form(request: Request) -> Response:
 
 async def _audit_failure(request: Request, name: str, action: str) -> None:
     """A failed sign-in, at a bounded rate (a stranger can cause as many as they like)."""
-    await request.app.state.console_audit.write_bounded(
+    await runtime(request).console.audit.write_bounded(
         name or "anonymous", action, detail=f"from {client_address(request)}"
     )
 
@@ -89,17 +90,17 @@ async def signin(request: Request) -> Response:
     form = await form_of(request)
     check_form(request, form, None)
     t = t_of(request)
-    state = request.app.state
+    state = runtime(request)
     name = form.get("name", "").strip()[:64]
     password = form.get("password", "")[:256]
     if not name or not password:
         return _signin_page(request, error=t.gettext(WRONG), status=400)
     address = client_address(request)
-    gate = await state.console_signin_gate.reserve(name, address)
+    gate = await state.console.signin_gate.reserve(name, address)
     if gate != "go":
         await _audit_failure(request, name, "signin_locked" if gate == "locked" else "signin_slow")
         return _signin_page(request, error=t.gettext(_GATE[gate]), status=429)
-    found = await state.console_operators.check(name, password)
+    found = await state.console.operators.check(name, password)
     refused = _refused(request, found, password)
     if found is None or refused is not None:
         await _audit_failure(request, name, refused or "signin_failed")
@@ -110,7 +111,7 @@ async def signin(request: Request) -> Response:
             return _signin_page(request, error=t.gettext(TOTP_UNREADABLE), status=401)
         # the password counts as a try of the (name, address) gate until the code passes
         return await _second_factor(request, found)
-    await state.console_signin_gate.succeeded(name, address)
+    await state.console.signin_gate.succeeded(name, address)
     return await _open_session(request, found)
 
 
@@ -128,12 +129,12 @@ def _refused(request: Request, found: StoredOperator | None, password: str) -> s
 
 async def _open_session(request: Request, found: StoredOperator) -> Response:
     """A new session (never one the browser brought), its cookie, the lookup page."""
-    state = request.app.state
+    state = runtime(request)
     old = request.cookies.get(SESSION_COOKIE)
     if old:
-        await state.console_sessions.end(old)
-    sid, _ = await state.console_sessions.create(found.name, found.role)
-    await state.console_audit.write(found.name, "signin", detail=f"from {client_address(request)}")
+        await state.console.sessions.end(old)
+    sid, _ = await state.console.sessions.create(found.name, found.role)
+    await state.console.audit.write(found.name, "signin", detail=f"from {client_address(request)}")
     response = RedirectResponse("/console/lookup", status_code=303)
     set_session(request, response, sid)
     response.delete_cookie(SIGNIN_CSRF_COOKIE, path="/console")
@@ -155,14 +156,14 @@ def _enrolled_secret(request: Request, found: StoredOperator) -> str | None:
 
 
 async def _second_factor(request: Request, found: StoredOperator) -> Response:
-    state = request.app.state
+    state = runtime(request)
     secret = _enrolled_secret(request, found)
     doc: dict[str, Any] = {
         "name": found.name,
         "csrf": secrets.token_urlsafe(24),
         "enrol": pyotp.random_base32() if secret is None else None,
     }
-    token = await state.console_sessions.hold(doc, PENDING_S)
+    token = await state.console.sessions.hold(doc, PENDING_S)
     response = RedirectResponse("/console/signin/totp", status_code=303)
     response.set_cookie(
         PENDING_COOKIE,
@@ -196,7 +197,7 @@ def _totp_page(
 
 async def _pending(request: Request) -> tuple[str, dict[str, Any]] | None:
     token = request.cookies.get(PENDING_COOKIE, "")
-    doc = await request.app.state.console_sessions.held(token) if token else None
+    doc = await runtime(request).console.sessions.held(token) if token else None
     return (token, doc) if doc is not None else None
 
 
@@ -230,38 +231,38 @@ async def totp_check(request: Request) -> Response:
     token, doc = pending
     form = await form_of(request)
     check_form(request, form, None, expected=doc["csrf"])
-    t, state = t_of(request), request.app.state
+    t, state = t_of(request), runtime(request)
     name, address = str(doc["name"]), client_address(request)
-    gate = await state.console_signin_gate.reserve(name, address)
+    gate = await state.console.signin_gate.reserve(name, address)
     if gate != "go":
         await _audit_failure(request, name, "signin_locked")
-        await state.console_sessions.release(token)
+        await state.console.sessions.release(token)
         return _signin_page(request, error=t.gettext(_GATE[gate]), status=429)
-    if not await state.console_totp_checks.reserve(name):  # counted until the code passes
+    if not await state.console.totp_checks.reserve(name):  # counted until the code passes
         await _audit_failure(request, name, "signin_totp_locked")
-        await state.console_sessions.release(token)
+        await state.console.sessions.release(token)
         return _signin_page(request, error=t.gettext(LOCKED), status=429)
-    found = await state.console_operators.state(name)
+    found = await state.console.operators.state(name)
     secret = doc.get("enrol") or (_enrolled_secret(request, found) if found else None)
     step = _matching_step(secret, form.get("code", "")[:16], time.time()) if secret else None
     if found is None or not found.enabled or step is None:
         await _audit_failure(request, name, "signin_totp_failed")
         return _totp_page(request, doc, error=t.gettext(WRONG_CODE), status=401)
-    if not await state.console_sessions.first_use(name, step):
+    if not await state.console.sessions.first_use(name, step):
         await _audit_failure(request, name, "signin_totp_reused")
         return _totp_page(request, doc, error=t.gettext(WRONG_CODE), status=401)
-    await state.console_signin_gate.succeeded(name, address)
-    await state.console_totp_checks.succeeded(name)
-    await state.console_sessions.release(token)
+    await state.console.signin_gate.succeeded(name, address)
+    await state.console.totp_checks.succeeded(name)
+    await state.console.sessions.release(token)
     if doc.get("enrol"):
         await _enrol(request, name, str(doc["enrol"]))
     return await _open_session(request, found)
 
 
 async def _enrol(request: Request, name: str, secret: str) -> None:
-    state = request.app.state
-    await anyio.to_thread.run_sync(state.console_operators.set_totp, name, secret)
-    await state.console_audit.write(name, "totp_enrolled")
+    state = runtime(request)
+    await anyio.to_thread.run_sync(state.console.operators.set_totp, name, secret)
+    await state.console.audit.write(name, "totp_enrolled")
 
 
 @router.post("/signout")
@@ -270,8 +271,8 @@ async def signout(request: Request) -> Response:
     form = await form_of(request)
     if operator is not None:
         check_form(request, form, operator)
-        await request.app.state.console_sessions.end(request.cookies[SESSION_COOKIE])
-        await request.app.state.console_audit.write(operator.name, "signout")
+        await runtime(request).console.sessions.end(request.cookies[SESSION_COOKIE])
+        await runtime(request).console.audit.write(operator.name, "signout")
     response = RedirectResponse("/console/signin", status_code=303)
     clear_session(response)
     return response

@@ -31,6 +31,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from gateway.channels.common import same_secret
 from gateway.console.lookup import NOT_A_PHONE
 from gateway.console.web import ConsoleDenied, form_of, page, read_session, t_of
+from gateway.deps import runtime
 from gateway.dialogs.model import ChannelKind
 from gateway.dialogs.texts import N_
 from gateway.phones import to_e164
@@ -100,7 +101,7 @@ def allowed_phone(settings: Settings, phone: str) -> bool:
 
 
 async def _allowed(request: Request) -> None:
-    settings: Settings = request.app.state.settings
+    settings: Settings = runtime(request).settings
     if settings.env is Env.PRODUCTION:
         raise ConsoleDenied(404, N_("There is no simulator in production."))
     operator, expired = await read_session(request)
@@ -112,7 +113,7 @@ async def _allowed(request: Request) -> None:
 
 async def _refuse(request: Request, phone: str, channel: str) -> None:
     """Audit a refused number (at a bounded rate when nobody is signed in)."""
-    audit = request.app.state.console_audit
+    audit = runtime(request).console.audit
     operator = getattr(request.state, "console_operator", None)
     if operator is not None:
         await audit.write(operator.name, "simulator_refused", phone=phone, detail=channel)
@@ -121,11 +122,7 @@ async def _refuse(request: Request, phone: str, channel: str) -> None:
 
 
 def _handsets(request: Request) -> OrderedDict[tuple[str, str, str], Handset]:
-    state = request.app.state
-    if not hasattr(state, "console_handsets"):
-        state.console_handsets = OrderedDict()
-    handsets: OrderedDict[tuple[str, str, str], Handset] = state.console_handsets
-    return handsets
+    return runtime(request).console.handsets
 
 
 def _choice(request: Request, values: dict[str, str]) -> tuple[str, str | None]:
@@ -136,7 +133,7 @@ def _choice(request: Request, values: dict[str, str]) -> tuple[str, str | None]:
 
 
 def _client(request: Request) -> httpx.AsyncClient:
-    settings: Settings = request.app.state.settings
+    settings: Settings = runtime(request).settings
     return httpx.AsyncClient(
         transport=httpx.ASGITransport(app=request.app), base_url=settings.public_url, timeout=15
     )
@@ -194,7 +191,7 @@ async def simulator(request: Request) -> Response:
     channel, phone = _choice(request, dict(request.query_params))
     t = t_of(request)
     error = None if phone else t.gettext(NOT_A_PHONE)
-    refused = phone is not None and not allowed_phone(request.app.state.settings, phone)
+    refused = phone is not None and not allowed_phone(runtime(request).settings, phone)
     if refused:
         await _refuse(request, phone or "", channel)
         phone, error = None, t.gettext(REFUSED)
@@ -207,7 +204,7 @@ async def simulator(request: Request) -> Response:
     session_json = ""
     if phone is not None:
         kind = ChannelKind(PHONES[channel].session_channel)
-        session = await request.app.state.sessions.load(kind, phone)
+        session = await runtime(request).sessions.load(kind, phone)
         session_json = session.model_dump_json(indent=2) if session else ""
     response = page(
         request,
@@ -239,7 +236,7 @@ async def send(request: Request) -> Response:
     target = f"/console/simulator?channel={channel}&phone={quote(phone or '')}"
     if phone is None:
         return RedirectResponse(target, status_code=303)
-    if not allowed_phone(request.app.state.settings, phone):
+    if not allowed_phone(runtime(request).settings, phone):
         await _refuse(request, phone, channel)
         raise ConsoleDenied(403, REFUSED)
     handsets = _handsets(request)
@@ -249,8 +246,8 @@ async def send(request: Request) -> Response:
     async with _client(request) as http:
         handset = handsets.get(key)
         if handset is None or form.get("restart"):
-            device = PHONES[channel](http, request.app.state.settings, phone)
-            inbox = Inbox(http, request.app.state.settings, device.address, print)
+            device = PHONES[channel](http, runtime(request).settings, phone)
+            inbox = Inbox(http, runtime(request).settings, device.address, print)
             handset = Handset(device, inbox)
             handsets[key] = handset
             while len(handsets) > MAX_HANDSETS:

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from gateway.console.operators import NoSuchOperator, check_password
 from gateway.console.web import SupervisorDep, check_form, form_of, page, t_of
+from gateway.deps import runtime
 
 __all__ = ["router"]
 
@@ -21,7 +22,7 @@ MIN_REASON_CHARS = 5
 
 
 async def _list(request: Request, *, status: int = 200, **context: object) -> Response:
-    store = request.app.state.console_operators
+    store = runtime(request).console.operators
     operators = await anyio.to_thread.run_sync(store.all)
     return page(request, "operators.html", status_code=status, operators=operators, **context)
 
@@ -35,8 +36,8 @@ async def operators(request: Request, operator: SupervisorDep) -> Response:
 async def change(request: Request, action: str, operator: SupervisorDep) -> Response:
     form = await form_of(request)
     check_form(request, form, operator)
-    t, state = t_of(request), request.app.state
-    store = state.console_operators
+    t, state = t_of(request), runtime(request)
+    store = state.console.operators
     name = form.get("name", "")[:64]
     reason = " ".join(form.get("reason", "").split())[:500]
     if action not in ("disable", "enable", "reset-password", "reset-totp"):
@@ -63,8 +64,8 @@ async def change(request: Request, action: str, operator: SupervisorDep) -> Resp
         error = t.gettext("A password has at least 10 characters.")
         return await _list(request, status=400, error=error)
     if action != "enable":
-        await state.console_sessions.end_all(name)
-    await state.console_audit.write(
+        await state.console.sessions.end_all(name)
+    await state.console.audit.write(
         operator.name,
         f"operator_{action.replace('-', '_')}",
         reason=reason,

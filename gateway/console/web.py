@@ -24,6 +24,7 @@ from markupsafe import Markup, escape
 
 from gateway.channels.common import same_secret
 from gateway.console.display import FILTERS
+from gateway.deps import runtime
 from gateway.dialogs.texts import N_
 from gateway.i18n import LANGS, Translator, translator
 from gateway.settings import Env, Settings
@@ -77,7 +78,7 @@ class ConsoleDenied(Exception):
 
 
 def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
+    settings: Settings = runtime(request).settings
     return settings
 
 
@@ -108,13 +109,13 @@ async def read_session(request: Request) -> tuple[Operator | None, bool]:
         return None, False
     if not _SID.match(sid):
         return None, False
-    state = request.app.state
-    data = await state.console_sessions.get(sid)
+    state = runtime(request)
+    data = await state.console.sessions.get(sid)
     if data is None or data.role not in ROLES:
         return None, True
-    stored = await state.console_operators.state(data.name)
+    stored = await state.console.operators.state(data.name)
     if stored is None or not stored.session_valid(data.created):
-        await state.console_sessions.end(sid)
+        await state.console.sessions.end(sid)
         return None, True
     return Operator(stored.name, stored.role, data.csrf, data), False
 

@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gateway.dialogs.model import Option
-from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
+from gateway.outbox.model import MessageKind, OutChannel, OutMessage
+from gateway.state.outbox.priority import Priority
 from gateway.state.outbox.streams import as_text
 
 __all__ = ["Entry", "Malformed", "decode", "encode"]

@@ -14,15 +14,15 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from enum import IntEnum, StrEnum
+from enum import StrEnum
 
 from gateway.dialogs.model import Option
+from gateway.state.outbox.priority import Priority
 
 __all__ = [
     "MessageKind",
     "OutChannel",
     "OutMessage",
-    "Priority",
     "Receipt",
     "SendError",
     "outbound",
@@ -39,14 +39,6 @@ class MessageKind(StrEnum):
     REPLY = "reply"  # the answer to an input, on a channel that takes no reply in the webhook
     FOLLOWUP = "followup"  # the answer of a live turn (USSD, voice) that was too slow
     ALERT = "alert"  # pushed by the change feed
-
-
-class Priority(IntEnum):
-    """Lower goes first: an interactive reply never waits behind a batch of alerts."""
-
-    INTERACTIVE = 0
-    FOLLOWUP = 1
-    BULK = 2
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

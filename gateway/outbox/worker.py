@@ -39,7 +39,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from gateway.failures import part_down
 from gateway.outbox.entries import Entry, Malformed, decode
 from gateway.outbox.gauges import observe_backlog
-from gateway.outbox.model import OutChannel, Priority
+from gateway.outbox.model import OutChannel
 from gateway.outbox.outcomes import OutcomeBatch
 from gateway.outbox.queue import Outbox
 from gateway.outbox.records import MessageRecords
@@ -48,6 +48,7 @@ from gateway.outbox.sending import MessageSending
 from gateway.outbox.throttle import Pacer
 from gateway.outbox.worker_config import Composer, WorkerConfig, count_metric
 from gateway.resilience.metrics import Metrics
+from gateway.state.outbox.priority import Priority
 from gateway.state.outbox.streams import as_text
 
 __all__ = ["OutboxWorker"]

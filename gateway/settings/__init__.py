@@ -58,6 +58,9 @@ class Settings(
 
     # Unset: an in-process stand-in (fakeredis), fine for the demo and tests, not for production.
     redis_url: str | None = None
+    # A managed Redis that refuses CONFIG GET: production starts on it only when this says the
+    # provider guarantees persistence and maxmemory-policy noeviction (docs/deploy.md).
+    redis_managed_ack: bool = False
     database_url: str = "sqlite:///var/gateway.db"
 
     backend_url: str = "http://127.0.0.1:8100/api/v1"
@@ -98,6 +101,7 @@ class Settings(
     # worker (a token bucket in Redis), retries, and how long message bodies are kept (they
     # can hold a minor's marks). The sink records instead of sending: the development default.
     sms_sender: SenderName = SenderName.SINK
+    sink_latency_s: float = Field(default=0.0, ge=0, le=30)  # the sink answers this late
     twilio_account_sid: str | None = None
     twilio_sms_from: str | None = None  # an E.164 number or a Messaging Service SID (MG…)
     outbox_rate_sms: float = Field(default=10.0, gt=0, le=10000)  # messages/s, all workers
@@ -108,8 +112,8 @@ class Settings(
     # worker that died is taken over by another.
     outbox_lease_s: float = Field(default=60.0, gt=0, le=3600)
     outbox_reclaim_idle_s: float = Field(default=90.0, gt=0, le=3600)
-    # A sender inside the app's own process; unset: on when Redis is the in-process stand-in
-    # (the demo), since no other process can reach that Redis.
+    # A sender inside the app's own process; unset: on when Redis is the in-process stand-in,
+    # since no other process can reach that Redis (`gateway demo` turns it on on any Redis).
     embedded_sender: bool | None = None
     message_body_retention_h: int = Field(default=72, ge=1, le=24 * 90)
     # Unmatched messages (masked) kept for growing the vocabularies, then trimmed.

@@ -18,6 +18,8 @@ HELP: dict[str, str] = {
     "var_dir": "Directory for the gateway's own files (the simulator's logs)",
     "redis_url": "redis:// or rediss:// URL of the shared Redis (sessions, outbox, breaker); "
     "unset: an in-process stand-in, for development only",
+    "redis_managed_ack": "true: a managed Redis that refuses CONFIG GET persists and never evicts "
+    "(the operator says so); else production refuses it",
     "database_url": "SQLAlchemy URL of the database (postgresql+psycopg://user:password@host/db "
     "in production)",
     "backend_url": "Base URL of Massar's API",
@@ -47,6 +49,7 @@ HELP: dict[str, str] = {
     "followup_backend_timeout_s": "Seconds per backend call while composing a follow-up",
     "followup_retry_cap_s": "Longest pause between a follow-up's tries",
     "sms_sender": "How SMS leave: sink (recorded, not sent), twilio or kannel",
+    "sink_latency_s": "Seconds the sink sender takes to answer, as a provider would (tests only)",
     "twilio_account_sid": "Twilio account SID (AC…)",
     "twilio_sms_from": "Twilio sender: an E.164 number or a Messaging Service SID (MG…)",
     "outbox_rate_sms": "SMS per second, all sender workers together (the provider's limit)",

@@ -69,7 +69,7 @@ class AlertSettings(BaseSettings):
     # When phones that asked for a daily digest get it (local time).
     alerts_digest_at: time = time(18, 0)
     # A consumer inside the app's own process; unset: on when Redis is the in-process
-    # stand-in (the demo), as the embedded sender.
+    # stand-in, as the embedded sender (`gateway demo` turns it on on any Redis).
     embedded_alerts: bool | None = None
 
 

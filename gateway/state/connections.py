@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from redis.asyncio import ConnectionPool, Redis
 from redis.maint_notifications import MaintNotificationsConfig
 
-__all__ = ["REDIS_MAX_CONNECTIONS", "open_database", "open_redis", "warm_up"]
+__all__ = ["REDIS_MAX_CONNECTIONS", "cluster_url", "open_database", "open_redis", "warm_up"]
 
 
 REDIS_MAX_CONNECTIONS = 512
@@ -31,11 +31,11 @@ def open_redis(url: str | None) -> tuple[Redis, str]:
 
         stand_in = fakeredis.FakeAsyncRedis(max_connections=REDIS_MAX_CONNECTIONS)
         return stand_in, "in-process stand-in (fakeredis)"
-    cluster_url = _cluster_url(url)
-    if cluster_url is not None:
+    plain = cluster_url(url)
+    if plain is not None:
         from redis.asyncio.cluster import RedisCluster
 
-        cluster = RedisCluster.from_url(cluster_url, socket_timeout=1.0, socket_connect_timeout=1.0)
+        cluster = RedisCluster.from_url(plain, socket_timeout=1.0, socket_connect_timeout=1.0)
         # RedisCluster offers the commands the gateway uses (GET/SET/EVALSHA/XADD...).
         return cluster, "redis cluster"  # type: ignore[return-value]
     # A plain pool, not the blocking one: a worker runs at most `max_turns_in_flight` (256)
@@ -68,7 +68,7 @@ async def warm_up(redis: Redis) -> None:
         await redis.execute_command("PING", target_nodes=RedisCluster.ALL_NODES)
 
 
-def _cluster_url(url: str) -> str | None:
+def cluster_url(url: str) -> str | None:
     """The plain redis:// URL of a cluster URL, or None when `url` names one server."""
     from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 

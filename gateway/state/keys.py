@@ -150,6 +150,14 @@ class Keys:
         """The count of one minute's audit lines a stranger caused (`ns`: the deployment's)."""
         return f"{prefix}:{{console}}:audit-anon:{ns}:{minute}"
 
+    # ---- the alerts consumer (`gateway.state.alerts.lease`) ----
+
+    @staticmethod
+    def alerts_lease(ns: str, *, prefix: str = "mg") -> str:
+        """The lease that makes one alerts consumer active (`ns`: the outbox's namespace, so
+        two deployments sharing one Redis each have their own)."""
+        return f"{prefix}:{{alerts:{ns}}}:lease"
+
     # ---- the helpdesk queue (`gateway.state.helpdesk`): one hash tag ----
 
     @property

@@ -25,6 +25,7 @@ from gateway.state.alerts.lease import Lease
 from gateway.state.alerts.preferences import SqlPreferences
 from gateway.state.alerts.store import AlertStore
 from gateway.state.connections import open_database
+from gateway.state.keys import Keys
 from tests.databases import empty_database
 from tests.gateway.conftest import sandbox_app, sandbox_database, seeded_sandbox_file
 from tests.outbox.conftest import anyio_backend, redis
@@ -77,7 +78,7 @@ class World:
             outbox=self.outbox,
             preferences=self.preferences,
             store=kw.pop("store", None) or AlertStore(self.engine, key_secret=self.key),
-            lease=Lease(self.redis, f"mg:{{alerts:{self.outbox.keys.ns}}}:lease", ttl_s=5),
+            lease=Lease(self.redis, Keys.alerts_lease(self.outbox.keys.ns), ttl_s=5),
             quiet=QuietHours.parse(quiet),
             cache=self.cache,
             config=AlertsConfig(batch=batch, poll_s=0.05, retry_s=0.05),
@@ -103,7 +104,7 @@ class World:
     async def queued(self) -> list[dict[str, Any]]:
         """Every alert in the outbox's bulk stream, oldest first (decoded)."""
         from gateway.outbox.entries import decode
-        from gateway.outbox.model import Priority
+        from gateway.state.outbox.priority import Priority
 
         rows = await self.redis.xrange(self.outbox.keys.stream(Priority.BULK))
         out = []

@@ -14,7 +14,7 @@ import pytest
 import redis
 import sqlalchemy as sa
 
-from gateway.outbox.model import MessageKind, OutChannel, Priority, SendError
+from gateway.outbox.model import MessageKind, OutChannel, SendError
 from gateway.outbox.queue import Outbox
 from gateway.outbox.records import MessageRecords
 from gateway.outbox.senders.sink import SinkSender
@@ -23,6 +23,7 @@ from gateway.outbox.worker import OutboxWorker
 from gateway.outbox.worker_config import WorkerConfig
 from gateway.state.connections import open_redis, warm_up
 from gateway.state.outbox.bucket import TokenBucket
+from gateway.state.outbox.priority import Priority
 from gateway.state.schema import metadata
 from tests.cluster.test_cluster import assert_cluster_ready, keys_by_node
 from tests.outbox.conftest import Failing, message

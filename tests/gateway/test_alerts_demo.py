@@ -15,6 +15,7 @@ import httpx
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from gateway.deps import runtime_of
 from gateway.dialogs.model import ChannelKind
 from gateway.state.schema import alert_cursor
 from tests.gateway.conftest import SmsPhone
@@ -59,7 +60,7 @@ def test_an_absence_alerts_the_demo_phone_once_and_nothing_after_stop(
         headers={"Authorization": "Bearer sandbox-token"},
     ).json()
     child = found["students"][1]["id"]
-    db = gateway.app.state.db  # type: ignore[attr-defined]
+    db = runtime_of(gateway.app).db
     eventually(lambda: cursor(db) is not None, "the consumer at the feed's head")
     record_absence(sandbox, child, "08:30")
     eventually(lambda: len(alerts_for(gateway, KHADIJA)) == 1, "Khadija's alert")
@@ -82,7 +83,7 @@ def test_stop_and_start_in_arabic_are_confirmed_and_recorded(
     phone = SmsPhone(gateway, KHADIJA)
     stopped = phone.send("توقف")
     assert "ابدأ" in stopped  # confirmed, with how to resume
-    prefs = gateway.app.state.preferences  # type: ignore[attr-defined]
+    prefs = runtime_of(gateway.app).preferences
     assert anyio.run(prefs.is_opted_out, KHADIJA)
     started = phone.send("ابدأ")
     assert "توقف" in started
@@ -95,7 +96,7 @@ def test_a_language_chosen_with_fr_outlives_the_session(
     gateway = make_gateway()
     phone = SmsPhone(gateway, KHADIJA)  # Khadija prefers Arabic (the backend says)
     assert "Services Massar" in phone.send("FR")
-    sessions = gateway.app.state.sessions  # type: ignore[attr-defined]
+    sessions = runtime_of(gateway.app).sessions
 
     key = sessions.keys.session(ChannelKind.SMS, KHADIJA)
     assert gateway.portal.call(sessions.redis.delete, key) == 1  # type: ignore[union-attr]

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gateway.deps import runtime_of
 from tests.gateway.conftest import SmsPhone, UssdPhone
 
 PHONES = ["+212600000001", "+212600000002", "+212600000099"]
@@ -40,7 +41,7 @@ def children_of(sandbox_app: object) -> dict[str, dict[str, set[str]]]:
 
 
 def allowed_names(client: TestClient, phone: str, children: dict[str, set[str]]) -> set[str]:
-    bindings = client.app.state.turns.dialog.bindings  # type: ignore[attr-defined]
+    bindings = runtime_of(client.app).turns.dialog.bindings
     bound = client.portal.call(bindings.bound_since, phone)  # type: ignore[union-attr]
     return {name for sid, names in children.items() if sid in bound for name in names}
 
@@ -95,5 +96,5 @@ def test_a_right_code_and_birth_date_of_someone_elses_child_binds_nothing(
     reply = stranger.send("Z990000001 14092018")  # Youssef's real code and birth date
     assert "Youssef" not in reply
     assert "يوسف" not in reply
-    bindings = gateway.app.state.turns.dialog.bindings  # type: ignore[attr-defined]
+    bindings = runtime_of(gateway.app).turns.dialog.bindings
     assert gateway.portal.call(bindings.bound_since, "+212600000002") == {}  # type: ignore[union-attr]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from gateway.deps import runtime_of
 from gateway.dialogs.model import ChannelKind
 from tests.gateway.conftest import SmsPhone, UssdPhone
 
 
 def expire(client: TestClient, channel: ChannelKind, phone: str) -> None:
-    sessions = client.app.state.sessions  # type: ignore[attr-defined]
+    sessions = runtime_of(client.app).sessions
     client.portal.call(sessions.delete, channel, phone)  # type: ignore[union-attr]
 
 

@@ -204,3 +204,83 @@ def test_the_walk_ignores_type_checking_imports(tmp_path: Path) -> None:
     assert graph["gateway.a"] == {"gateway.b"}
     assert graph["gateway.b"] == set()
     assert find_cycle(graph) is None
+
+
+# --- the runtime is reached through gateway.deps, typed ----------------------------------------
+
+STATE_KEEPERS = {"gateway/app.py", "gateway/deps.py"}
+
+
+def app_state_reads(path: Path) -> list[int]:
+    """The lines of `path` that reach an app's `state` (`request.app.state`, `app.state`,
+    `getattr(app, "state")`): only `gateway.app` and `gateway.deps` may."""
+
+    def an_app(node: ast.expr) -> bool:  # `app`, `<…>.app`, `scope["app"]`, `scope.get("app")`
+        if isinstance(node, ast.Name | ast.Attribute):
+            return (node.id if isinstance(node, ast.Name) else node.attr) == "app"
+        if isinstance(node, ast.Subscript):
+            return isinstance(node.slice, ast.Constant) and node.slice.value == "app"
+        return (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "get"
+            and any(isinstance(a, ast.Constant) and a.value == "app" for a in node.args[:1])
+        )
+
+    def reaches_state(node: ast.AST) -> bool:
+        if isinstance(node, ast.Attribute):  # `<…>.app.state`
+            return node.attr == "state" and an_app(node.value)
+        return (  # `getattr(<…>.app, "state")`
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("getattr", "setattr", "hasattr")
+            and len(node.args) >= 2
+            and an_app(node.args[0])
+            and isinstance(node.args[1], ast.Constant)
+            and node.args[1].value == "state"
+        )
+
+    tree = ast.parse(path.read_text(), str(path))
+    lines = [node.lineno for node in ast.walk(tree) if reaches_state(node)]
+    return sorted(lines)
+
+
+def test_only_app_and_deps_reach_the_app_state() -> None:
+    """Routes get the runtime from `gateway.deps.runtime(request)`, typed, never from
+    `request.app.state` (issue #23 item 3)."""
+    found = {
+        path.relative_to(ROOT).as_posix(): lines
+        for path in sorted((ROOT / "gateway").rglob("*.py"))
+        if path.relative_to(ROOT).as_posix() not in STATE_KEEPERS
+        and (lines := app_state_reads(path))
+    }
+    assert not found, f"read the runtime through gateway.deps.runtime(request): {found}"
+
+
+def test_the_scan_finds_each_way_to_the_app_state(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text(
+        "def f(request, app):\n"
+        "    a = request.app.state.settings\n"
+        "    state = request.app.state\n"
+        "    b = app.state\n"
+        "    c = getattr(request.app, 'state')\n"
+        "    d = request.state.console_operator\n"  # the request's own state: allowed
+        "    e = request.scope['state']\n"
+        "    f = getattr(getattr(scope.get('app'), 'state', None), 'settings', None)\n"
+        "    g = scope['app'].state\n"
+    )
+    assert app_state_reads(module) == [2, 3, 4, 5, 8, 9]
+
+
+def test_each_part_of_a_turn_takes_at_most_five_collaborators() -> None:
+    """`gateway/turns/`: the runner, its bundles, the follow-ups and their composer each hold
+    five fields at most (issue #23 item 3: `TurnRunner` once took twelve)."""
+    crowded = {}
+    for path in sorted((ROOT / "gateway" / "turns").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ClassDef):
+                fields = [f for f in node.body if isinstance(f, ast.AnnAssign)]
+                if len(fields) > 5:
+                    crowded[f"{path.name}:{node.name}"] = len(fields)
+    assert not crowded, f"split these along their seams (gateway/turns/ports.py): {crowded}"

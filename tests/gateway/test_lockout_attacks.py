@@ -14,6 +14,7 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
+from gateway.deps import runtime_of
 from tests.gateway.channels.voice_call import VoiceCall
 from tests.gateway.conftest import SmsPhone, UssdPhone
 from tests.gateway.test_lockout import verify_calls
@@ -34,7 +35,7 @@ def test_strangers_failing_on_a_childs_code_do_not_lock_out_its_parent(
     gateway: TestClient, sandbox_app: object
 ) -> None:
     sandbox = TestClient(sandbox_app)  # type: ignore[arg-type]
-    lockout = gateway.app.state.turns.dialog.lockout  # type: ignore[attr-defined]
+    lockout = runtime_of(gateway.app).turns.dialog.lockout
     before = verify_calls(sandbox)
     # A guardian of other children tries Adam's code: the same answer as any mismatch, and
     # the backend is not asked (its check needs a link this phone does not have).
@@ -55,7 +56,7 @@ def test_strangers_failing_on_a_childs_code_do_not_lock_out_its_parent(
 
 
 def test_a_parents_own_counter_still_applies_under_a_locked_code(gateway: TestClient) -> None:
-    lockout = gateway.app.state.turns.dialog.lockout  # type: ignore[attr-defined]
+    lockout = runtime_of(gateway.app).turns.dialog.lockout
     for phone in STRANGERS:
         gateway.portal.call(lockout.record_failure, phone, CODE)  # type: ignore[union-attr]
     naima = SmsPhone(gateway, NAIMA)

@@ -47,6 +47,19 @@ def test_massar_codes_are_masked_even_inside_a_login() -> None:
     assert "Z*******01" in masked
 
 
+@pytest.mark.parametrize("address", ["172.16.10.20", "192.168.100.200", "10.250.10.10"])
+def test_an_ipv4_address_stays_readable(address: str) -> None:
+    text = f"Redis at {address}:6379/0 does not persist"
+    assert logs.mask_text(text) == text
+
+
+@pytest.mark.parametrize("phone", ["06.12.34.56", "212.612.345.678", "212.61.23.45.67"])
+def test_a_dotted_number_that_is_no_ipv4_address_is_masked(phone: str) -> None:
+    masked = logs.mask_text(f"call from {phone} ended")
+    assert phone not in masked
+    assert "".join(ch for ch in masked if ch.isdigit()) == phone.replace(".", "")[-2:]
+
+
 def test_dates_times_and_short_numbers_stay_readable() -> None:
     text = "at 2026-05-20T10:05:00+01:00, 3 hours, request 1234567, stu_01HZX3M2"
     assert logs.mask_text(text) == text

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.app import create_app
+from gateway.deps import runtime_of
 from gateway.outbox.model import Priority
 from tests.databases import migrated
 from tests.gateway.conftest import PUBLIC_URL, gateway_settings
@@ -35,13 +36,13 @@ def test_a_scrape_reads_the_engines_and_the_backlog(
     make_gateway: Callable[..., TestClient],
 ) -> None:
     gateway = make_gateway()
-    outbox = gateway.app.state.outbox  # type: ignore[attr-defined]
+    outbox = runtime_of(gateway.app).outbox
     stream = outbox.keys.stream(Priority.BULK)
     gateway.portal.call(outbox.redis.xadd, stream, {"m": "{}"})  # type: ignore[union-attr]
     found = samples(gateway)
     assert found[("massar_store_up", (("part", "redis"),))] == 1
     assert found[("massar_store_up", (("part", "database"),))] == 1
-    if gateway.app.state.redis_kind == "redis":  # type: ignore[attr-defined]
+    if runtime_of(gateway.app).redis_kind == "redis":
         assert found[("massar_redis_memory_used_bytes", ())] > 0  # the stand-in has no INFO
         assert ("massar_redis_memory_max_bytes", ()) in found
     for priority in ("interactive", "followup", "bulk", "delayed"):

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from gateway.app import create_app
 from gateway.cli import main
+from gateway.deps import runtime_of
 from gateway.settings import Settings
 from gateway.settings.secrets import COMMAND, SELF_CHOSEN, estimated_bits
 from tests.databases import migrated
@@ -91,7 +92,7 @@ def test_a_refused_scrape_asks_nothing_of_redis_or_the_database(
     """A scrape reads the engines (deploy/prometheus/rules.yml): a stranger's 403 comes
     before any of it, so /metrics is no way to make the gateway knock on Redis or SQL."""
     stranger = production()
-    registry = stranger.app.state.metrics.registry  # type: ignore[attr-defined]
+    registry = runtime_of(stranger.app).metrics.registry
     for _ in range(3):
         assert stranger.get("/metrics").status_code == 403
     assert registry.get_sample_value("massar_store_up", {"part": "redis"}) is None

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import httpx
 from fastapi.testclient import TestClient
 
+from gateway.deps import runtime_of
 from gateway.dialogs.model import ChannelKind, Lang, Session
 from gateway.dialogs.texts import BUSY
 from gateway.i18n import translator
@@ -16,7 +17,7 @@ PHONE = "+212600000002"  # Naima, French
 
 
 def test_a_session_in_a_state_this_release_does_not_know_restarts(gateway: TestClient) -> None:
-    sessions = gateway.app.state.sessions  # type: ignore[attr-defined]
+    sessions = runtime_of(gateway.app).sessions
     old = Session(state="state_of_an_older_release", lang=Lang.FR, data={"x": 1})
     gateway.portal.call(  # type: ignore[union-attr]
         lambda: sessions.save(ChannelKind.SMS, PHONE, old, ttl_s=60)

@@ -25,6 +25,7 @@ from fastapi import FastAPI
 from starlette.types import Message, Receive, Scope, Send
 
 from gateway.app import create_app
+from gateway.deps import runtime_of
 from tests.databases import migrated
 from tests.gateway.conftest import (  # noqa: F401 (fixtures)
     gateway_settings,
@@ -112,7 +113,7 @@ class LiveGateway:
 
     @property
     def state(self) -> Any:
-        return self.live.app.state
+        return runtime_of(self.live.app)
 
     def link(self, smsc_id: str = "IAM") -> harness.Fakesmsc:
         return self.setup.kannel.links[smsc_id]

@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
+from gateway.outbox.model import MessageKind, OutChannel, OutMessage
+from gateway.state.outbox.priority import Priority
 from tests.gateway.channels.conftest import lang_of
 from tests.kannel import harness
 from tests.kannel.conftest import LiveGateway, wait_for

@@ -20,7 +20,7 @@ from redis.asyncio import Redis
 
 from gateway.dialogs.model import Option
 from gateway.migrate import upgrade
-from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority, SendError
+from gateway.outbox.model import MessageKind, OutChannel, OutMessage, SendError
 from gateway.outbox.queue import Outbox
 from gateway.outbox.records import MessageRecords
 from gateway.outbox.senders.base import Sender
@@ -31,6 +31,7 @@ from gateway.outbox.worker_config import Composer, WorkerConfig
 from gateway.resilience.metrics import Metrics
 from gateway.state.connections import open_redis
 from gateway.state.outbox.bucket import TokenBucket
+from gateway.state.outbox.priority import Priority
 
 
 @pytest.fixture

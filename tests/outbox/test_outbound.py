@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from gateway.dialogs.model import Option
-from gateway.outbox.model import MessageKind, OutChannel, Priority, outbound
+from gateway.outbox.model import MessageKind, OutChannel, outbound
+from gateway.state.outbox.priority import Priority
 
 NOW = datetime(2026, 5, 18, 9, 30, tzinfo=UTC)
 

@@ -17,6 +17,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from gateway.deps import runtime_of
 from gateway.dialogs import texts
 from gateway.i18n import translator
 from gateway.outbox.model import OutChannel
@@ -115,7 +116,7 @@ def test_a_slow_ussd_answer_goes_out_through_twilio_and_its_callbacks_move_the_r
     wait_until(
         lambda: admin(client, GUARDIAN).json()["items"][0]["status"] == "sent", "sent status"
     )
-    state: Any = client.app.state  # type: ignore[attr-defined]
+    state: Any = runtime_of(client.app)
     [item] = admin(client, GUARDIAN).json()["items"]
     record = client.portal.call(state.records.get, item["id"])  # type: ignore[union-attr]
     sid = record["provider_id"]
@@ -185,7 +186,7 @@ def test_admin_messages_lists_newest_first_and_hides_bodies_past_retention(
     faulty_gateway: Make,  # noqa: F811
 ) -> None:
     client, _ = faulty_gateway(admin_token=ADMIN, message_body_retention_h=72)
-    state: Any = client.app.state  # type: ignore[attr-defined]
+    state: Any = runtime_of(client.app)
     now = datetime.now(UTC)
     old = message(1, text="Absences : 3", created_at=now - timedelta(hours=80))
     new = message(2, text="Notes : 14,5", created_at=now - timedelta(hours=1))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from gateway.outbox.model import Priority
 from gateway.state.outbox.keys import OutboxKeys
+from gateway.state.outbox.priority import Priority
 
 
 def test_every_outbox_key_keeps_its_exact_string() -> None:

@@ -15,8 +15,9 @@ import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from gateway.dialogs.model import Option
-from gateway.outbox.model import MessageKind, OutMessage, Priority, Receipt, SendError
+from gateway.outbox.model import MessageKind, OutMessage, Receipt, SendError
 from gateway.outbox.worker import OutboxWorker
+from gateway.state.outbox.priority import Priority
 from gateway.state.outbox.streams import GROUP
 from tests.outbox.conftest import Rig, message
 

@@ -28,6 +28,7 @@ from gateway.channels.common import (
     same_secret,
 )
 from gateway.channels.ussd.core import Read, UssdHit, answer, digest
+from gateway.deps import runtime
 from gateway.dialogs.model import Session
 from gateway.phones import to_e164
 from gateway.settings import Settings
@@ -107,7 +108,7 @@ router = APIRouter(tags=["channels"])
     responses={400: {"description": "Malformed request"}, 403: {"description": "Bad token"}},
 )
 async def ussd_africastalking(request: Request) -> Response:
-    state = request.app.state
+    state = runtime(request)
     try:
         verify(request, state.settings)
         req = parse_payload(fields(await read_form(request)))

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from fastapi import Request
@@ -35,6 +35,7 @@ from fastapi.responses import PlainTextResponse, Response
 from redis.exceptions import RedisError
 
 from gateway.channels.common import SignatureError
+from gateway.deps import runtime
 from gateway.dialogs import texts
 from gateway.dialogs.conversation import Step
 from gateway.dialogs.model import ChannelKind, ChannelProfile, Inbound, Session
@@ -44,6 +45,9 @@ from gateway.i18n import translator
 from gateway.state.store import SESSION_TTL_S, SessionStore
 from gateway.text import script_of
 from gateway.turns.turn import Prepare
+
+if TYPE_CHECKING:  # a type only: the runtime imports the modules that route to this one
+    from gateway.runtime import Runtime
 
 log = structlog.get_logger("gateway.channels.ussd")
 
@@ -120,7 +124,7 @@ class Screen:
 def refused(request: Request, verify: Callable[[Request, Any], None]) -> Response | None:
     """A 403 with a short reason when `verify` refuses the caller; None when it passes."""
     try:
-        verify(request, request.app.state.settings)
+        verify(request, runtime(request).settings)
     except SignatureError as exc:
         log.info("ussd_refused", reason=exc.reason)
         return PlainTextResponse(exc.reason, status_code=exc.status)
@@ -209,7 +213,7 @@ class EndedSessions:
         return Screen(notice(lang, texts.SESSION_ENDED), end=True)
 
 
-async def abort(state: Any, hit: UssdHit) -> None:
+async def abort(state: Runtime, hit: UssdHit) -> None:
     """The network ended `hit`'s session: remember it; no screen goes back."""
     try:
         stored = await state.sessions.load(ChannelKind.USSD, hit.phone)
@@ -221,7 +225,7 @@ async def abort(state: Any, hit: UssdHit) -> None:
 
 
 async def answer(
-    state: Any, hit: UssdHit, *, profile: ChannelProfile = PROFILE, end_on_result: bool = False
+    state: Runtime, hit: UssdHit, *, profile: ChannelProfile = PROFILE, end_on_result: bool = False
 ) -> Screen:
     """The screen for `hit`. `state` is the app's: its settings, turn runner, session store."""
     ended = EndedSessions(state.sessions)

@@ -54,6 +54,7 @@ from gateway.channels.ussd.core import (
     refused,
 )
 from gateway.channels.ussd.ops import UssdOps, ops_for
+from gateway.deps import runtime
 from gateway.dialogs import texts
 from gateway.dialogs.model import Session
 from gateway.phones import to_e164
@@ -186,7 +187,7 @@ router = APIRouter(tags=["channels"])
 async def ussd_kannel(request: Request) -> Response:
     if (refusal := refused(request, verify)) is not None:
         return refusal
-    state = request.app.state
+    state = runtime(request)
     settings: Settings = state.settings
     body = (await request.body())[:MAX_BODY_BYTES]
     data, raw = call_fields("POST", request.scope.get("query_string", b""), request.headers, body)

@@ -37,6 +37,7 @@ from fastapi.responses import PlainTextResponse, Response
 
 from gateway.channels.common import SignatureError, same_secret
 from gateway.channels.ussd.core import Read, Screen, UssdHit, answer, refused
+from gateway.deps import runtime
 from gateway.dialogs.model import Session
 from gateway.phones import to_e164
 from gateway.settings import Settings
@@ -107,6 +108,6 @@ async def ussd_orange(request: Request) -> Response:
         return Read(text=text, new=step == "0" or own is None)
 
     hit = UssdHit(phone=phone, session_id=sid, message_id=f"orange:{sid}:{step}", read=read)
-    screen = await answer(request.app.state, hit, end_on_result=True)
+    screen = await answer(runtime(request), hit, end_on_result=True)
     token = query.get("token", "")
     return Response(page(screen, token=token, sid=sid, step=int(step)), media_type=XHTML)

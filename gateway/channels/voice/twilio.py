@@ -39,6 +39,7 @@ from gateway.channels.voice.flow import (
 )
 from gateway.channels.voice.menu import Dial, Gather, Hangup, Redirect, Say, VoiceMenu
 from gateway.channels.voice.prompts import DARIJA, PROMPTS_ROUTE, Recordings
+from gateway.deps import runtime
 from gateway.dialogs.conversation import Step
 from gateway.dialogs.model import ChannelKind, ChannelProfile, Inbound, Lang, Session
 from gateway.phones import to_e164
@@ -160,7 +161,7 @@ async def _verified_call(request: Request) -> Call | Response:
     bad request, or empty TwiML for a call that has ended (a status posted to a call URL)."""
     try:
         form = await read_form(request)
-        verify_twilio(request, form, request.app.state.settings)
+        verify_twilio(request, form, runtime(request).settings)
         call = parse_payload(fields(form))
     except ChannelError as exc:
         return PlainTextResponse(exc.reason, status_code=exc.status)
@@ -173,7 +174,7 @@ async def _verified_call(request: Request) -> Call | Response:
     ROUTE, summary="Twilio Voice: a call starts", response_class=Response, responses=ERRORS
 )
 async def voice_twilio(request: Request) -> Response:
-    settings: Settings = request.app.state.settings
+    settings: Settings = runtime(request).settings
     call = await _verified_call(request)
     if isinstance(call, Response):
         return call
@@ -185,7 +186,7 @@ async def voice_twilio(request: Request) -> Response:
     GATHER_ROUTE, summary="Twilio Voice: keys pressed", response_class=Response, responses=ERRORS
 )
 async def voice_twilio_gather(request: Request) -> Response:
-    settings: Settings = request.app.state.settings
+    settings: Settings = runtime(request).settings
     call = await _verified_call(request)
     if isinstance(call, Response):
         return call
@@ -208,7 +209,7 @@ async def _dialog_turn(
     request: Request, call: Call, state: CallState, kind: str, value: str, silent: bool
 ) -> str:
     """One step of the dialogs for this key press, rendered as the next voice menu."""
-    settings: Settings = request.app.state.settings
+    settings: Settings = runtime(request).settings
     config = voices(settings)
     misses = state.misses + 1 if kind == "miss" else 0
     notes: list[str] = []
@@ -247,7 +248,7 @@ async def _dialog_turn(
         following = CallState(turn=state.turn, misses=misses, lang=lang)
         return to_twiml(screen(reply, lang, following, config, note=note), settings)
 
-    body: str = await request.app.state.turns.run(
+    body: str = await runtime(request).turns.run(
         prepare,
         profile=VOICE_PROFILE,
         user=call.call_sid,
@@ -276,7 +277,7 @@ async def voice_twilio_status(request: Request) -> Response:
     responses={404: {"description": "No such recording"}},
 )
 async def voice_prompt(lang: str, name: str, request: Request) -> Response:
-    settings: Settings = request.app.state.settings
+    settings: Settings = runtime(request).settings
     path = voices(settings).recordings.file(lang, name)
     if path is None:
         return PlainTextResponse("not found", status_code=404)

@@ -21,7 +21,7 @@ def build_senders(
     """The sender of each channel that has one."""
     senders: dict[OutChannel, Sender] = {}
     if settings.sms_sender is SenderName.SINK:
-        senders[OutChannel.SMS] = SinkSender(redis, outbox)
+        senders[OutChannel.SMS] = SinkSender(redis, outbox, latency_s=settings.sink_latency_s)
     elif settings.sms_sender is SenderName.TWILIO:
         from gateway.channels.twilio_sms import STATUS_ROUTE
         from gateway.outbox.senders.twilio import TwilioSmsSender
@@ -64,7 +64,7 @@ def chat_senders(
     """WhatsApp's and Telegram's senders (issue #9)."""
     senders: dict[OutChannel, Sender] = {}
     if settings.whatsapp_sender is SenderName.SINK:
-        senders[OutChannel.WHATSAPP] = SinkSender(redis, outbox)
+        senders[OutChannel.WHATSAPP] = SinkSender(redis, outbox, latency_s=settings.sink_latency_s)
     elif settings.whatsapp_sender is SenderName.TWILIO:
         from gateway.channels.twilio_whatsapp import STATUS_ROUTE
         from gateway.outbox.senders.twilio_whatsapp import TwilioWhatsAppSender
@@ -89,7 +89,7 @@ def chat_senders(
             http=http,
         )
     if settings.telegram_sender is SenderName.SINK:
-        senders[OutChannel.TELEGRAM] = SinkSender(redis, outbox)
+        senders[OutChannel.TELEGRAM] = SinkSender(redis, outbox, latency_s=settings.sink_latency_s)
     elif settings.telegram_sender is SenderName.TELEGRAM:
         from gateway.outbox.senders.telegram import TelegramSender
 

@@ -4,7 +4,8 @@ Each send appends `{key_h, id, channel, to, text}` to the stream `mg:{outbox}:si
 the idempotency key sent, in one script: unlike a real provider there is no moment between
 "the provider took it" and "the outbox knows", so tests can count sends per key exactly. It
 records every call, even a second one for the same key, so a double send shows. Production
-refuses it (`GATEWAY_SMS_SENDER=sink`).
+refuses it (`GATEWAY_SMS_SENDER=sink`). `latency_s` (`GATEWAY_SINK_LATENCY_S`) makes it answer
+as late as a provider's API would, to see what a stop or a crash does to sends in flight.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import anyio
 from redis.asyncio import Redis
 
 from gateway.outbox.model import OutMessage, Receipt, SendError
@@ -42,6 +44,7 @@ class SinkSender:
         outbox: Outbox,
         *,
         fail: Callable[[OutMessage], SendError | None] | None = None,
+        latency_s: float = 0.0,
     ) -> None:
         self.redis = redis
         self.outbox = outbox
@@ -49,10 +52,13 @@ class SinkSender:
         self._record = redis.register_script(_RECORD)
         # Tests make the sink answer like a failing provider (a 429, an invalid number).
         self._fail = fail
+        self.latency_s = latency_s
 
     async def send(self, msg: OutMessage) -> Receipt:
         if self._fail is not None and (error := self._fail(msg)) is not None:
             raise error
+        if self.latency_s:
+            await anyio.sleep(self.latency_s)
         key_h = self.outbox.key_h(msg)
         fields = {
             "key_h": key_h,

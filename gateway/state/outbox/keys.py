@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.outbox.model import Priority
+from gateway.state.outbox.priority import Priority
 
 __all__ = ["OutboxKeys"]
 

@@ -19,9 +19,9 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from gateway.outbox.model import Priority
 from gateway.state.outbox import scripts
 from gateway.state.outbox.keys import OutboxKeys
+from gateway.state.outbox.priority import Priority
 
 __all__ = [
     "DEAD_MAXLEN",

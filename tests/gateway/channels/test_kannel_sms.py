@@ -29,9 +29,11 @@ from fastapi.testclient import TestClient
 from gateway.app import create_app
 from gateway.channels import kannel_sms
 from gateway.channels.common import PayloadError
+from gateway.deps import runtime_of
 from gateway.outbox.entries import decode
-from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
+from gateway.outbox.model import MessageKind, OutChannel, OutMessage
 from gateway.outbox.records import Outcome
+from gateway.state.outbox.priority import Priority
 from tests.databases import migrated
 from tests.gateway.channels.conftest import (
     FIXTURES,
@@ -112,7 +114,7 @@ class KannelGateway:
 
     @property
     def state(self) -> Any:
-        return self.client.app.state  # type: ignore[attr-defined]
+        return runtime_of(self.client.app)
 
     def queued(self) -> list[OutMessage]:
         """Replies waiting in the interactive stream, oldest first."""

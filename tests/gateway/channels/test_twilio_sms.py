@@ -24,6 +24,7 @@ from twilio.request_validator import RequestValidator
 
 from gateway.channels import twilio_sms
 from gateway.channels.common import PayloadError
+from gateway.deps import runtime_of
 from gateway.dialogs import texts
 from gateway.dialogs.pages import gsm_fold
 from gateway.i18n import translator
@@ -539,13 +540,13 @@ def new_sid() -> str:
 
 
 def status_of(client: TestClient, sid: str) -> str | None:
-    deliveries = client.app.state.deliveries  # type: ignore[attr-defined]
+    deliveries = runtime_of(client.app).deliveries
     result: str | None = client.portal.call(deliveries.status, sid)  # type: ignore[union-attr]
     return result
 
 
 def error_of(client: TestClient, sid: str) -> str | None:
-    state = client.app.state  # type: ignore[attr-defined]
+    state = runtime_of(client.app)
     value = client.portal.call(state.redis.hget, state.deliveries.key(sid), "error")  # type: ignore[union-attr]
     return value.decode() if isinstance(value, bytes) else value
 
@@ -564,7 +565,7 @@ def test_sent_then_delivered_ends_delivered(gateway: TestClient) -> None:
 def test_status_callbacks_are_counted_by_status_and_a_forged_one_is_not(
     gateway: TestClient,
 ) -> None:
-    registry = gateway.app.state.metrics.registry  # type: ignore[attr-defined]
+    registry = runtime_of(gateway.app).metrics.registry
     labels = {"channel": "sms", "link": "twilio"}
     form = status_form("status_undelivered", new_sid())
     assert gateway.post(STATUS_ROUTE, data=form).status_code == 403  # unsigned

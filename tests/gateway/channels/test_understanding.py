@@ -10,6 +10,7 @@ import string
 import pytest
 from fastapi.testclient import TestClient
 
+from gateway.deps import runtime_of
 from gateway.dialogs import texts
 from gateway.dialogs.pages import gsm_fold
 from gateway.i18n import translator
@@ -148,7 +149,7 @@ def test_an_unmatched_message_is_counted_and_kept_masked(gateway: TestClient) ->
     word = nonce()
     sms = SmsPhone(gateway, KHADIJA)
     sms.send(f"Youssef {word} wach kayn 0612345678")
-    unmatched = gateway.app.state.turns.observers.unmatched  # type: ignore[attr-defined]
+    unmatched = runtime_of(gateway.app).turns.observers.unmatched
     entries = gateway.portal.call(unmatched.since, 60)  # type: ignore[union-attr]
     kept = [e for e in entries if word in e.text]
     try:
@@ -158,7 +159,7 @@ def test_an_unmatched_message_is_counted_and_kept_masked(gateway: TestClient) ->
         metrics = gateway.get("/metrics").text
         assert 'massar_unmatched_total{channel="sms",lang="ar"} 1.0' in metrics
     finally:
-        redis = gateway.app.state.redis  # type: ignore[attr-defined]
+        redis = runtime_of(gateway.app).redis
         ids = [e for e in gateway.portal.call(redis.xrange, unmatched.key)  # type: ignore[union-attr]
                if word.encode() in e[1][b"text"]]  # fmt: skip
         if ids:

@@ -23,13 +23,15 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 
+from gateway.deps import runtime_of
 from gateway.dialogs.model import ChannelKind, Session
 from gateway.outbox.entries import decode
-from gateway.outbox.model import OutChannel, OutMessage, Priority
+from gateway.outbox.model import OutChannel, OutMessage
 from gateway.outbox.records import Outcome
 from gateway.outbox.senders.telegram import chat_address
 from gateway.simulate import twiml_text
 from gateway.simulate.whatsapp_meta import meta_signature
+from gateway.state.outbox.priority import Priority
 from tests.gateway.conftest import PUBLIC_URL, sign_twilio
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -69,7 +71,7 @@ class ChatGateway:
 
     @property
     def state(self) -> Any:
-        return self.client.app.state  # type: ignore[attr-defined]
+        return runtime_of(self.client.app)
 
     def queued(self, to: str | None = None) -> list[OutMessage]:
         outbox = self.state.outbox

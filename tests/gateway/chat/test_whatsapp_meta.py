@@ -10,8 +10,9 @@ import pytest
 from gateway.dialogs import texts
 from gateway.dialogs.model import ChannelKind
 from gateway.i18n import translator
-from gateway.outbox.model import MessageKind, OutChannel, Priority
+from gateway.outbox.model import MessageKind, OutChannel
 from gateway.simulate.whatsapp_meta import meta_signature
+from gateway.state.outbox.priority import Priority
 from tests.gateway.chat.handsets import (
     META_SECRET,
     META_VERIFY,

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from markupsafe import escape
 
 from gateway.console.operators import OperatorStore
+from gateway.deps import runtime_of
 from gateway.i18n import translator
 from tests.conftest import REAL_REDIS, REDIS_URL
 from tests.gateway.conftest import PUBLIC_URL
@@ -52,7 +53,7 @@ def csrf_of(html: str) -> str:
 
 
 def store_of(client: TestClient) -> OperatorStore:
-    state = client.app.state  # type: ignore[attr-defined]
+    state = runtime_of(client.app)
     secret = state.settings.identity_key.get_secret_value().encode()
     return OperatorStore(state.db, key_secret=secret)
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 
+from gateway.deps import runtime_of
 from tests.gateway.conftest import SmsPhone
 from tests.gateway.console.conftest import add_operators, csrf_of, said, sign_in
 from tests.gateway.console.conftest import lookup as post_lookup
@@ -51,7 +52,7 @@ def test_stop_by_sms_shows_and_a_supervisor_opts_the_number_back_in(
     assert answered.status_code == 200
     assert said("This number gets alerts again.") in answered.text
     assert said("Gets alerts.") in answered.text
-    prefs = supervisor.app.state.preferences  # type: ignore[attr-defined]
+    prefs = runtime_of(supervisor.app).preferences
     assert supervisor.portal.call(prefs.is_opted_out, KHADIJA) is False  # type: ignore[union-attr]
     audit = supervisor.get("/console/actions/audit").text
     assert said("opted a number back in to alerts") in audit
@@ -64,7 +65,7 @@ def test_stop_by_sms_shows_and_a_supervisor_opts_the_number_back_in(
 
 
 def test_an_agent_gets_403_and_a_forged_token_changes_nothing(console: TestClient) -> None:
-    prefs = console.app.state.preferences  # type: ignore[attr-defined]
+    prefs = runtime_of(console.app).preferences
     console.portal.call(prefs.opt_out, KHADIJA)  # type: ignore[union-attr]
     assert sign_in(console, "amina").status_code == 303
     page = lookup(console)
@@ -101,12 +102,12 @@ def test_an_alert_is_labelled_re_sent_once_and_counted_on_the_dashboard(
         json={"phone": KHADIJA},
         headers={"Authorization": "Bearer sandbox-token"},
     ).json()
-    db = gateway.app.state.db  # type: ignore[attr-defined]
+    db = runtime_of(gateway.app).db
     eventually(lambda: cursor(db) is not None, "the consumer at the feed's head")
     record_absence(sandbox, found["students"][1]["id"], "08:30")
     eventually(lambda: len(alerts_for(gateway, KHADIJA)) == 1, "Khadija's alert")
     first = alerts_for(gateway, KHADIJA)[0]
-    records = gateway.app.state.records  # type: ignore[attr-defined]
+    records = runtime_of(gateway.app).records
     stored = gateway.portal.call(records.get, first["id"])  # type: ignore[union-attr]
     assert stored["student_id"] == found["students"][1]["id"]  # the child it is about
     assert sign_in(gateway, "samir").status_code == 303
@@ -123,7 +124,7 @@ def test_an_alert_is_labelled_re_sent_once_and_counted_on_the_dashboard(
     assert answered.status_code == 200, answered.text
     assert said("The last alert is queued again.") in answered.text
     eventually(lambda: len(alerts_for(gateway, KHADIJA)) == 2, "the re-sent alert")
-    backlog = gateway.portal.call(gateway.app.state.outbox.backlog)  # type: ignore[attr-defined,union-attr]
+    backlog = gateway.portal.call(runtime_of(gateway.app).outbox.backlog)  # type: ignore[union-attr]
     assert sum(backlog.values()) == 0  # nothing else waiting: exactly one new message
     newest = alerts_for(gateway, KHADIJA)[0]
     assert newest["id"] != first["id"]
@@ -144,12 +145,13 @@ def test_an_alert_is_labelled_re_sent_once_and_counted_on_the_dashboard(
 def test_an_alert_past_its_retention_is_not_sent_again(
     make_gateway: Callable[..., TestClient],
 ) -> None:
-    from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
+    from gateway.outbox.model import MessageKind, OutChannel, OutMessage
     from gateway.outbox.records import Outcome
+    from gateway.state.outbox.priority import Priority
 
     gateway = make_gateway()
     add_operators(gateway)
-    state = gateway.app.state  # type: ignore[attr-defined]
+    state = runtime_of(gateway.app)
     old = datetime.now(UTC) - state.records.retention - timedelta(hours=1)
     msg = OutMessage(
         id="a" * 32,

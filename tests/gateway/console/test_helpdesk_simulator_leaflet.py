@@ -15,6 +15,7 @@ import pypdf
 import pytest
 from fastapi.testclient import TestClient
 
+from gateway.deps import runtime_of
 from tests.gateway.conftest import SmsPhone
 from tests.gateway.console.conftest import add_operators, csrf_of, said, sign_in
 
@@ -27,7 +28,7 @@ def nonce() -> str:
 
 def queued_item(client: TestClient, phone: str, word: str) -> object:
     """The open item of `phone` holding `word` (other tests' items share the Redis queue)."""
-    queue = client.app.state.helpdesk  # type: ignore[attr-defined]
+    queue = runtime_of(client.app).helpdesk
     items = client.portal.call(queue.open_items)  # type: ignore[union-attr]
     mine = [i for i in items if i.phone == phone and any(word in m["text"] for m in i.messages)]
     return mine[0] if mine else None
@@ -65,7 +66,7 @@ def test_an_unclear_sms_is_queued_and_answered_through_the_outbox(sending: TestC
     )
     assert answered.status_code == 200
     assert queued_item(agent, NAIMA, word) is None
-    records = agent.app.state.records  # type: ignore[attr-defined]
+    records = runtime_of(agent.app).records
     for _ in range(100):  # the in-process sender worker sends it to the sink
         sent = agent.portal.call(records.for_address, NAIMA)  # type: ignore[union-attr]
         if any(m["text"] == "Bonjour, envoyez ABS pour les absences." for m in sent):
@@ -84,11 +85,11 @@ def test_an_unanswered_item_expires_with_the_hotline_in_the_parents_language(
     word = nonce()
     SmsPhone(agent, NAIMA).send(f"{word} {nonce()}")
     assert queued_item(agent, NAIMA, word) is not None
-    queue = agent.app.state.helpdesk  # type: ignore[attr-defined]
+    queue = runtime_of(agent.app).helpdesk
     later = time.time() + queue.expiry_s + 1
     agent.portal.call(queue.expire, later)  # type: ignore[union-attr]
     assert queued_item(agent, NAIMA, word) is None
-    records = agent.app.state.records  # type: ignore[attr-defined]
+    records = runtime_of(agent.app).records
     for _ in range(100):
         sent = agent.portal.call(records.for_address, NAIMA)  # type: ignore[union-attr]
         if any("0800 00 11 22" in (m["text"] or "") for m in sent):

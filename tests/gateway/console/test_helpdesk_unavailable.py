@@ -6,13 +6,14 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from redis.asyncio import Redis
 
+from gateway.deps import runtime_of
 from tests.gateway.console.conftest import said
 
 
 def test_the_queue_page_says_the_queue_cannot_be_read_when_redis_is_down(
     agent: TestClient,
 ) -> None:
-    queue = agent.app.state.helpdesk  # type: ignore[attr-defined]
+    queue = runtime_of(agent.app).helpdesk
     working = queue.redis
     queue.redis = Redis(host="127.0.0.1", port=1, socket_connect_timeout=1)  # nothing listens
     try:

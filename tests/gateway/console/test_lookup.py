@@ -13,8 +13,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from gateway.outbox.model import MessageKind, OutChannel, OutMessage, Priority
+from gateway.deps import runtime_of
+from gateway.outbox.model import MessageKind, OutChannel, OutMessage
 from gateway.outbox.records import Outcome
+from gateway.state.outbox.priority import Priority
 from tests.gateway.conftest import SmsPhone, UssdPhone
 from tests.gateway.console.conftest import (
     add_operators,
@@ -48,7 +50,7 @@ def verify(client: TestClient, phone: str, code: str, birth_date: str, **extra: 
 
 def record(client: TestClient, text: str, student: str | None, kind: MessageKind) -> None:
     """A message the outbox sent to Khadija, as its record holds it."""
-    records = client.app.state.records  # type: ignore[attr-defined]
+    records = runtime_of(client.app).records
     now = datetime.now(UTC)
     msg = OutMessage(
         id=f"{abs(hash((text, student))):032x}"[:32],
@@ -67,7 +69,7 @@ def record(client: TestClient, text: str, student: str | None, kind: MessageKind
 
 def students_of(client: TestClient) -> dict[str, str]:
     """The demo guardian's children: first name -> opaque id (from the backend, as a test)."""
-    backend = client.app.state.resilient_backend  # type: ignore[attr-defined]
+    backend = runtime_of(client.app).backend.resilient
     from backend_client import Deadline
 
     found = client.portal.call(  # type: ignore[union-attr]
@@ -147,7 +149,7 @@ def test_after_the_check_that_childs_data_appears_and_an_audit_line_records_it(
     assert "Menu: 1 absences" not in checked.text  # a text about no one child
     again = lookup(supervisor, KHADIJA).text  # the same session, within 15 minutes
     assert "Youssef: 3 h absent le 02/12" in again
-    entries = supervisor.portal.call(supervisor.app.state.console_audit.recent, 50)  # type: ignore[attr-defined,union-attr]
+    entries = supervisor.portal.call(runtime_of(supervisor.app).console.audit.recent, 50)  # type: ignore[union-attr]
     reveal = next(e for e in entries if e.action == "reveal_child")
     assert reveal.operator == "samir"
     assert reveal.phone_masked == "+212*******01"
@@ -165,7 +167,7 @@ def test_a_reveal_belongs_to_one_session_for_fifteen_minutes(console: TestClient
     colleague = another(console)
     assert sign_in(colleague, "samir").status_code == 303
     assert "Youssef" not in lookup(colleague, KHADIJA).text  # another agent's session
-    state = console.app.state  # type: ignore[attr-defined]
+    state = runtime_of(console.app)
     redis = state.redis
     keys = console.portal.call(lambda: redis.keys("mg:{console}:s:*:reveal"))  # type: ignore[union-attr]
     for key in keys:  # 15 minutes later: the reveal's time is past
@@ -199,7 +201,7 @@ def test_an_agents_wrong_checks_count_against_the_agent_not_the_family(
             said("The code and the birth date do not match a child of this number.") in wrong.text
         )
         assert 'id="absences"' not in wrong.text
-    lockout = client.app.state.turns.dialog.lockout  # type: ignore[attr-defined]
+    lockout = runtime_of(client.app).turns.dialog.lockout
     assert client.portal.call(lockout.phone_state, KHADIJA) == (0, None)  # type: ignore[union-attr]
     page = lookup(client, KHADIJA).text
     assert not_locked(0) in page
@@ -261,7 +263,7 @@ def test_a_binding_made_by_sms_shows_and_a_supervisor_revokes_it(supervisor: Tes
     )
     assert said("The child is no longer bound to this number.") in revoked.text
     assert said("Revoke the binding") not in revoked.text
-    bindings = supervisor.app.state.turns.dialog.bindings  # type: ignore[attr-defined]
+    bindings = runtime_of(supervisor.app).turns.dialog.bindings
     assert supervisor.portal.call(bindings.bound_since, KHADIJA) == {}  # type: ignore[union-attr]
 
 

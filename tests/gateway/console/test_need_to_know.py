@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from gateway.app import create_app
+from gateway.deps import runtime_of
 from gateway.outbox.model import MessageKind
 from gateway.settings import Settings
 from gateway.state.schema import alert_preference, outbound_message, phone_binding, telegram_link
@@ -47,7 +48,7 @@ MONITOR = secrets.token_urlsafe(24)  # a client's own token for /admin/messages
 
 
 def audit_rows(client: TestClient) -> list[Any]:
-    log = client.app.state.console_audit  # type: ignore[attr-defined]
+    log = runtime_of(client.app).console.audit
     return list(client.portal.call(log.recent, 500))  # type: ignore[union-attr]
 
 
@@ -62,7 +63,7 @@ def test_the_simulator_refuses_a_real_bound_phone_and_audits_it(
     make_gateway: Callable[..., TestClient],
 ) -> None:
     client = make_gateway(env="development")
-    state = client.app.state  # type: ignore[attr-defined]
+    state = runtime_of(client.app)
     client.portal.call(state.turns.dialog.bindings.bind, REAL, "stu_real", datetime.now(UTC))  # type: ignore[union-attr]
     page = client.get("/console/simulator", params={"channel": "sms", "phone": REAL, "lang": "fr"})
     assert page.status_code == 403
@@ -163,7 +164,7 @@ def test_production_has_no_simulator_and_strict_headers(production: TestClient) 
 
 
 def test_admin_messages_names_each_client_and_audits_every_call(production: TestClient) -> None:
-    state = production.app.state  # type: ignore[attr-defined]
+    state = runtime_of(production.app)
     shared = production.get(
         "/admin/messages",
         params={"to": KHADIJA},
@@ -215,7 +216,7 @@ def test_admin_messages_in_development_keeps_its_token_and_shape(
 ) -> None:
     client = make_gateway(embedded_sender=True)
     SmsPhone(client, KHADIJA).send("STOP")  # Twilio's answer is TwiML: nothing recorded
-    state = client.app.state  # type: ignore[attr-defined]
+    state = runtime_of(client.app)
     token = state.settings.admin_token.get_secret_value()
     listed = client.get(
         "/admin/messages", params={"to": KHADIJA}, headers={"Authorization": f"Bearer {token}"}
@@ -231,7 +232,7 @@ def test_admin_messages_in_development_keeps_its_token_and_shape(
 
 
 def open_item(client: TestClient, phone: str, word: str) -> Any:
-    queue = client.app.state.helpdesk  # type: ignore[attr-defined]
+    queue = runtime_of(client.app).helpdesk
     items = client.portal.call(queue.open_items)  # type: ignore[union-attr]
     mine = [i for i in items if i.phone == phone and any(word in m["text"] for m in i.messages)]
     return mine[0] if mine else None
@@ -288,14 +289,14 @@ def test_a_closed_helpdesk_item_cannot_be_answered_and_keeps_no_number(
     assert said("This message is closed: it can no longer be answered.") in again.text
     take = client.post(f"/console/helpdesk/{item.id}/take", data={"csrf": csrf})
     assert take.status_code == 404
-    queued = client.portal.call(client.app.state.outbox.backlog)  # type: ignore[attr-defined,union-attr]
+    queued = client.portal.call(runtime_of(client.app).outbox.backlog)  # type: ignore[union-attr]
     assert sum(queued.values()) == 1  # the first answer only
-    queue = client.app.state.helpdesk  # type: ignore[attr-defined]
+    queue = runtime_of(client.app).helpdesk
     closed = client.portal.call(queue.get, item.id)  # type: ignore[union-attr]
     assert closed.closed
     assert closed.phone == "+212*******02"
     assert closed.address == ""
-    redis = client.app.state.redis  # type: ignore[attr-defined]
+    redis = runtime_of(client.app).redis
     ttl = client.portal.call(redis.ttl, f"mg:{{helpdesk}}:item:{item.id}")  # type: ignore[union-attr]
     assert 0 < ttl <= 3600  # its texts go with it after the configured time
     shown = client.get(f"/console/helpdesk/{item.id}").text
@@ -310,7 +311,7 @@ def test_an_expired_item_is_closed_once_even_if_answered_at_the_same_time(
     word = nonce()
     SmsPhone(client, NAIMA).send(f"{word} {nonce()}")
     item = open_item(client, NAIMA, word)
-    queue = client.app.state.helpdesk  # type: ignore[attr-defined]
+    queue = runtime_of(client.app).helpdesk
     client.portal.call(queue.expire, time.time() + queue.expiry_s + 1)  # type: ignore[union-attr]
     answered = client.portal.call(queue.answer, item, "amina", "late answer")  # type: ignore[union-attr]
     assert answered is False
@@ -324,7 +325,7 @@ def test_forget_this_number_clears_everything_listed(
 ) -> None:
     client = make_gateway(embedded_sender=True)
     add_operators(client)
-    state = client.app.state  # type: ignore[attr-defined]
+    state = runtime_of(client.app)
     sms = SmsPhone(client, KHADIJA)
     sms.send("Z990000001 14092018")  # a binding and an SMS conversation
     sms.send("STOP")  # an alert preference
@@ -422,7 +423,7 @@ def test_delivery_records_go_after_90_days_and_audit_lines_after_12_months(
     from gateway.state.schema import console_audit
 
     client = make_gateway()
-    state = client.app.state  # type: ignore[attr-defined]
+    state = runtime_of(client.app)
     record(client, "an old absence", "stu_x", MessageKind.ALERT)
     later = datetime.now(UTC) + timedelta(days=91)
     client.portal.call(state.records.purge_bodies, later)  # type: ignore[union-attr]

@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from gateway.console.web import SESSION_COOKIE
+from gateway.deps import runtime_of
 from gateway.state.schema import console_operator
 from tests.gateway.conftest import PUBLIC_URL
 from tests.gateway.console.conftest import (
@@ -32,7 +33,7 @@ from tests.gateway.console.conftest import (
 
 
 def audit_rows(client: TestClient) -> list[Any]:
-    log = client.app.state.console_audit  # type: ignore[attr-defined]
+    log = runtime_of(client.app).console.audit
     return list(client.portal.call(log.recent, 500))  # type: ignore[union-attr]
 
 
@@ -98,7 +99,7 @@ def test_twenty_parallel_wrong_sign_ins_check_at_most_five_passwords(
     console: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The attack of issue #21: 20 guesses sent at once all used to be checked."""
-    store = console.app.state.console_operators  # type: ignore[attr-defined]
+    store = runtime_of(console.app).console.operators
     checked: list[str] = []
     real_check = store.check
 
@@ -270,15 +271,15 @@ def test_an_idle_session_expires_and_says_so(
     add_operators(client)
     assert sign_in(client, "amina").status_code == 303
     sid = client.cookies.get(SESSION_COOKIE, path="/console")
-    sessions = client.app.state.console_sessions  # type: ignore[attr-defined]
+    sessions = runtime_of(client.app).console.sessions
     key = sessions.keys.console_session(sessions.sid_h(sid))  # the state layer's own key
-    client.portal.call(client.app.state.redis.delete, key)  # type: ignore[attr-defined,union-attr]
+    client.portal.call(runtime_of(client.app).redis.delete, key)  # type: ignore[union-attr]
     response = client.get("/console/lookup", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "/console/signin?expired=1"
     page = client.get(response.headers["location"])
     assert said("Your session ended after 15 minutes without activity: sign in again.") in page.text
-    ttl = client.portal.call(client.app.state.redis.ttl, key)  # type: ignore[attr-defined,union-attr]
+    ttl = client.portal.call(runtime_of(client.app).redis.ttl, key)  # type: ignore[union-attr]
     assert ttl == -2  # gone, not revived
 
 
@@ -433,6 +434,20 @@ def test_the_demo_accounts_exist_in_development_only(
     assert done.status_code == 303
 
 
+def test_the_demo_accounts_are_made_when_a_development_gateway_starts(
+    make_gateway: Callable[..., TestClient],
+) -> None:
+    """Before any console request (issue #23: no console route builds or starts anything);
+    outside development, none (the test below)."""
+    from gateway.console.operators import DEMO_OPERATORS
+
+    dev = runtime_of(make_gateway(env="development").app).console.operators
+    assert {name: dev.get(name) is not None for name in DEMO_OPERATORS} == {
+        "amina": True,
+        "samir": True,
+    }
+
+
 def test_no_demo_account_outside_development(make_gateway: Callable[..., TestClient]) -> None:
     from gateway.console.operators import DEMO_PASSWORDS
 
@@ -500,7 +515,7 @@ def test_operators_cli_lists_disables_and_resets(
 
     client = make_gateway()
     add_operators(client)
-    settings = client.app.state.settings  # type: ignore[attr-defined]
+    settings = runtime_of(client.app).settings
     env = {
         "GATEWAY_DATABASE_URL": settings.database_url,
         "GATEWAY_IDENTITY_KEY": settings.identity_key.get_secret_value(),
@@ -565,8 +580,8 @@ def test_sessions_do_not_outlive_their_maximum(make_gateway: Callable[..., TestC
     add_operators(client)
     assert sign_in(client, "amina").status_code == 303
     sid = client.cookies.get(SESSION_COOKIE, path="/console")
-    sessions = client.app.state.console_sessions  # type: ignore[attr-defined]
+    sessions = runtime_of(client.app).console.sessions
     key = sessions.keys.console_session(sessions.sid_h(sid))  # the state layer's own key
-    redis = client.app.state.redis  # type: ignore[attr-defined]
+    redis = runtime_of(client.app).redis
     client.portal.call(redis.hset, key, "created", str(time.time() - 301))  # type: ignore[union-attr]
     assert client.get("/console/lookup", follow_redirects=False).status_code == 303

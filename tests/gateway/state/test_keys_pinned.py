@@ -15,7 +15,6 @@ from redis.asyncio import Redis
 
 from gateway.channels.ussd.core import EndedSessions, UssdHit
 from gateway.dialogs.model import ChannelKind
-from gateway.outbox.model import Priority
 from gateway.outbox.queue import Outbox
 from gateway.outbox.senders.sink import SinkSender
 from gateway.resilience.breaker import Breaker
@@ -27,6 +26,7 @@ from gateway.state.delivery import DeliveryLog
 from gateway.state.helpdesk import HelpdeskQueue
 from gateway.state.keys import UNMATCHED_LOG, Keys
 from gateway.state.lockout import RedisLockout
+from gateway.state.outbox.priority import Priority
 from gateway.state.store import SessionStore
 from gateway.state.unmatched import UnmatchedLog
 
@@ -115,7 +115,7 @@ def test_outbox_keys(redis: Redis) -> None:
     assert keys.bucket("sms") == "mg:{outbox:76253309}:tb:sms"
     assert SinkSender(redis, outbox).stream == "mg:{outbox:76253309}:sink"
     # The alerts lease shares the outbox's namespace (`gateway.runtime`).
-    assert f"mg:{{alerts:{keys.ns}}}:lease" == "mg:{alerts:76253309}:lease"
+    assert Keys.alerts_lease(keys.ns) == "mg:{alerts:76253309}:lease"
     assert DeliveryLog(redis).key("PID1") == "mg:dlv:{PID1}"
 
 
