@@ -73,7 +73,7 @@ def test_the_outbox_settings_are_in_force(server: int) -> None:
     assert config(server, "appendonly") == "yes"
     assert config(server, "appendfsync") == "everysec"
     assert config(server, "maxmemory-policy") == "noeviction"
-    assert int(config(server, "maxmemory")) == 2 * 1024**3
+    assert int(config(server, "maxmemory")) == 3200 * 1024**2  # the capacity plan's example
     assert config(server, "requirepass") == PASSWORD
     assert config(server, "bind").split()[0] == "127.0.0.1"
     assert config(server, "protected-mode") == "yes"
