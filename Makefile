@@ -12,7 +12,7 @@ LOCK_FILES := requirements/run.txt requirements/dev.txt requirements/bench.txt
 
 .PHONY: run test lint format catalogs bench bench-sandbox bench-outbox bench-kannel bench-voice \
 	bench-alerts bench-ussd-kannel bench-body-limit bench-memory profile clean lock lock-check \
-	kannel-packages leaflet-packages browser-packages
+	kannel-packages leaflet-packages browser-packages deploy-packages
 
 run: $(RUN_STAMP)
 	@$(BIN)/pybabel compile -d gateway/locales 2>/dev/null
@@ -50,7 +50,7 @@ $(RUN_STAMP): pyproject.toml requirements/run.txt | lock-check $(BIN)/python lea
 	@touch $@
 
 $(DEV_STAMP): pyproject.toml requirements/dev.txt | lock-check $(BIN)/python kannel-packages \
-		leaflet-packages browser-packages
+		leaflet-packages browser-packages deploy-packages
 	$(BIN)/pip install -q --require-hashes -r requirements/dev.txt
 	$(BIN)/pip install -q --no-deps -e .
 	@touch $@ $(RUN_STAMP)
@@ -112,6 +112,21 @@ leaflet-packages:
 browser-packages:
 	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
 	  $(call apt_install,chromium chromium-driver); \
+	fi
+
+# The deploy kit's checks (tests/deploy): `systemd-analyze verify` (Debian's systemd),
+# `nginx -t` and a real nginx (nginx), `promtool` (prometheus); redis-server and openssl
+# are there already. Installed with apt when this runs as root on Debian and one is
+# missing; elsewhere those tests are skipped, saying why. Where systemd runs, Debian starts
+# the nginx (port 80) and prometheus (9090) services it installs; the tests use only the
+# binaries: `systemctl disable --now nginx prometheus` if they are not wanted there.
+deploy-packages:
+	@missing=; \
+	command -v systemd-analyze >/dev/null 2>&1 || missing="$$missing systemd"; \
+	[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing="$$missing nginx"; \
+	command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
+	if [ -n "$$missing" ]; then \
+	  $(call apt_install,$$missing); \
 	fi
 
 clean:

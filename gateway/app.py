@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -42,6 +41,7 @@ from gateway.embedded import (
 from gateway.resilience import Breaker, BreakerState
 from gateway.resilience.metrics import CONTENT_TYPE_LATEST
 from gateway.runtime import open_runtime
+from gateway.scrape import refresh
 from gateway.settings import Channel, SenderName, Settings
 from gateway.state.health import describe_database, describe_redis, ping_database, ping_redis
 from gateway.surface import metrics_allowed
@@ -211,8 +211,8 @@ def create_app(
         if not metrics_allowed(request, settings):  # production: its addresses or token
             return Response("forbidden", status_code=403, media_type="text/plain")
         state = deps.runtime(request)
-        with contextlib.suppress(RedisError, OSError):
-            await state.backend.breaker.state()  # refreshes the gauge from the shared state
+        # Gauges read now: the engines up, Redis' memory, the outbox's backlog, the breaker.
+        await refresh(state)
         return Response(state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -161,6 +161,7 @@ class Runtime:
                 poll_s=settings.alerts_poll_s,
                 digest_at=settings.alerts_digest_at,
             ),
+            metrics=self.metrics,
         )
 
     async def _opted_out(self, channel: OutChannel, address: str) -> None:

@@ -49,6 +49,7 @@ from gateway.failures import part_down, part_of
 from gateway.outbox.model import OutMessage
 from gateway.outbox.queue import Outbox
 from gateway.resilience.cache import Cache
+from gateway.resilience.metrics import Metrics
 from gateway.state.alerts.lease import Lease
 from gateway.state.alerts.preferences import AlertPreference, SqlPreferences
 from gateway.state.alerts.store import AlertStore, Held
@@ -91,6 +92,7 @@ class AlertsConsumer:
         cache: Cache | None = None,
         config: AlertsConfig | None = None,
         now: Callable[[], datetime] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.feed = feed
         self.outbox = outbox
@@ -102,6 +104,7 @@ class AlertsConsumer:
         self.config = config or AlertsConfig()
         self.now = now or (lambda: datetime.now(UTC))  # tests set the hour (quiet hours)
         self.sent = 0  # messages queued by this consumer (bench, tests)
+        self.metrics = metrics  # its lag, and when it last read the feed
 
     # --- the loop -------------------------------------------------------------------------
 
@@ -166,6 +169,7 @@ class AlertsConsumer:
         await self.preferences.welcome(todo.welcomed, now)
         await self.store.advance(page.next_cursor, todo.holds, now)
         self.sent += queued
+        self._observe(page, now)
         if page.items:
             log.info(
                 "alerts_batch",
@@ -176,6 +180,15 @@ class AlertsConsumer:
                 ms=round((time.perf_counter() - started) * 1000, 1),
             )
         return page.has_more
+
+    def _observe(self, page: ChangesPage, now: datetime) -> None:
+        """The lag: how old the newest change of this page is while more wait (0 at the
+        head), and when the feed was last read (a stalled consumer stops moving it)."""
+        if self.metrics is None:
+            return
+        lag_s = (now - page.items[-1].occurred_at).total_seconds() if page.has_more else 0.0
+        self.metrics.alerts_lag.set(max(0.0, lag_s) if page.items else 0.0)
+        self.metrics.alerts_last_read.set(now.timestamp())
 
     async def _contacts(self, gids: set[str]) -> dict[str, GuardianContact]:
         ordered = sorted(gids)

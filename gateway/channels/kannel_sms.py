@@ -22,7 +22,8 @@ short reason for what a retry would not change (empty or binary text, unknown co
 that is not a phone number); 503 while the outbox or the database is unreachable (smsbox
 tries again).
 
-Delivery reports: `GET /channels/sms/kannel/dlr?token=…&msg=<our message id>&status=%d`.
+Delivery reports: `GET /channels/sms/kannel/dlr?token=…&msg=<our message id>&status=%d&smsc=%i`
+(the link, `smsc`, only labels `massar_delivery_reports`: a Kannel link name, else `unknown`).
 Docs: Kannel 1.4.5 User's Guide, "SMS service configurations" (escape codes) and
 "Delivery reports"; smsbox's behaviour as run here is in CHANNELS.md §14.
 """
@@ -320,6 +321,10 @@ async def sms_kannel_dlr(request: Request) -> Response:
     except SQLAlchemyError as exc:
         log.warning("kannel_dlr_not_recorded", error=type(exc).__name__)
         return PlainTextResponse("try again", status_code=503, headers={"Retry-After": "10"})
+    link = query.get("smsc", "")
+    state.metrics.delivery_reports.labels(
+        channel="sms", link=link if SMSC_ID.fullmatch(link) else "unknown", status=status
+    ).inc()
     if moved is None:
         log.info("kannel_dlr_unknown_message", status=status)
         return PlainTextResponse("ignored: unknown message")

@@ -187,6 +187,9 @@ async def whatsapp_meta(request: Request) -> Response:
             await state.records.status_callback(status.wamid, status.status, status.error, now)
         except SQLAlchemyError:
             return try_again()
+        state.metrics.delivery_reports.labels(
+            channel="whatsapp", link="meta", status=status.status
+        ).inc()
     for msg in messages:
         failed = await _answer(request, msg, now)
         if failed is not None:

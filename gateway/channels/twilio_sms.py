@@ -170,12 +170,13 @@ async def sms_twilio(request: Request) -> Response:
 
 @router.post(STATUS_ROUTE, summary="Twilio SMS delivery status", status_code=204, responses=ERRORS)
 async def sms_twilio_status(request: Request) -> Response:
-    return await record_status(request)
+    return await record_status(request, channel="sms")
 
 
-async def record_status(request: Request) -> Response:
+async def record_status(request: Request, *, channel: str) -> Response:
     """A Twilio status callback (SMS or WhatsApp), verified, moved forward in the outbox's
-    message records (a callback about a message it did not send changes nothing)."""
+    message records (a callback about a message it did not send changes nothing) and counted
+    (`massar_delivery_reports`, link `twilio`)."""
     state = runtime(request)
     try:
         form = await read_form(request)
@@ -194,4 +195,8 @@ async def record_status(request: Request) -> Response:
     except SQLAlchemyError:
         # Not recorded: a 503 makes Twilio try again later rather than lose the status.
         return PlainTextResponse("try again", status_code=503, headers={"Retry-After": "60"})
+    if status in RECORD_STATUS:
+        state.metrics.delivery_reports.labels(
+            channel=channel, link="twilio", status=RECORD_STATUS[status]
+        ).inc()
     return Response(status_code=204)

@@ -110,4 +110,4 @@ async def whatsapp_twilio(request: Request) -> Response:
     STATUS_ROUTE, summary="Twilio WhatsApp delivery status", status_code=204, responses=ERRORS
 )
 async def whatsapp_twilio_status(request: Request) -> Response:
-    return await record_status(request)
+    return await record_status(request, channel="whatsapp")

@@ -13,6 +13,7 @@ from gateway.cli import (
     operators,
     secret,
     serve,
+    settings_cmd,
     simulate,
     telegram,
     understand,
@@ -25,6 +26,7 @@ COMMANDS = (
     serve,
     migrate,
     secret,
+    settings_cmd,  # settings --template: the environment file's template
     demo,
     worker,
     simulate,

@@ -76,18 +76,11 @@ async def outbox_state(state: Runtime) -> dict[str, Any]:
     """Entries waiting per priority and the age of the oldest (seconds), from Redis."""
     try:
         backlog = await state.outbox.backlog()
-        now_ms = await state.outbox.server_ms()
-        oldest: float | None = None
-        for stream in state.outbox.streams:
-            first = await state.redis.xrange(stream, count=1)
-            if first:
-                raw = first[0][0]
-                entry_ms = int((raw.decode() if isinstance(raw, bytes) else str(raw)).split("-")[0])
-                age = (now_ms - entry_ms) / 1000
-                oldest = age if oldest is None else max(oldest, age)
+        ages = await state.outbox.ages_s()  # what the Prometheus gauge reads too
     except (RedisError, OSError):
         return {"backlog": {}, "oldest_s": None, "error": True}
-    return {"backlog": backlog, "oldest_s": oldest, "error": False}
+    waiting = [age for priority, age in ages.items() if backlog.get(priority)]
+    return {"backlog": backlog, "oldest_s": max(waiting, default=None), "error": False}
 
 
 def alert_counts(samples: dict[str, list[tuple[dict[str, str], float]]]) -> dict[str, Any]:

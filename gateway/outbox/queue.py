@@ -177,3 +177,7 @@ class Outbox:
     async def backlog(self) -> dict[str, int]:
         """Entries waiting per priority, and delayed ones (metrics, tests)."""
         return await self.store.backlog()
+
+    async def ages_s(self) -> dict[str, float]:
+        """Seconds the oldest entry of each priority has waited (0 when none waits)."""
+        return {name: ms / 1000 for name, ms in (await self.store.ages_ms()).items()}

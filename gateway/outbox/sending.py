@@ -194,7 +194,14 @@ class MessageSending:
             )
             return
         log.warning("outbox_failed", code=exc.code, attempt=attempt, retryable=exc.retryable)
-        count_metric(self.metrics, "outbox_failed", channel=msg.channel.value, kind=msg.kind.value)
+        sender = self.senders.get(msg.channel)
+        count_metric(
+            self.metrics,
+            "outbox_failed",
+            channel=msg.channel.value,
+            sender=sender.name if sender is not None else "none",
+            kind=msg.kind.value,
+        )
         if exc.opted_out and self.on_opted_out is not None:
             try:
                 await self.on_opted_out(msg.channel, msg.to)

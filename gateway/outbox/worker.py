@@ -38,6 +38,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.failures import part_down
 from gateway.outbox.entries import Entry, Malformed, decode
+from gateway.outbox.gauges import observe_backlog
 from gateway.outbox.model import OutChannel
 from gateway.outbox.outcomes import OutcomeBatch
 from gateway.outbox.queue import Outbox
@@ -205,7 +206,8 @@ class OutboxWorker:
     # --- housekeeping ---------------------------------------------------------------------
 
     async def _housekeeping(self, tg: TaskGroup) -> None:
-        """Promote due retries, reclaim a dead worker's entries, purge old bodies."""
+        """Promote due retries, reclaim a dead worker's entries (and read the backlog's
+        gauges), purge old bodies."""
         last_reclaim = last_purge = 0.0
         while True:
             now = time.monotonic()
@@ -214,6 +216,8 @@ class OutboxWorker:
                 if now - last_reclaim >= self.config.reclaim_every_s:
                     last_reclaim = now
                     await self._reclaim(tg)
+                    if self.metrics is not None:  # the worker's --metrics-port tells too
+                        await observe_backlog(self.outbox, self.metrics)
             except RedisError as exc:
                 log.warning("outbox_housekeeping_failed", error=type(exc).__name__)
             if now - last_purge >= self.config.purge_every_s:

@@ -66,7 +66,7 @@ class Metrics:
         self.outbox_failed = Counter(
             "massar_outbox_failed",
             "Messages given up (permanent error)",
-            ["channel", "kind"],
+            ["channel", "sender", "kind"],
             registry=r,
         )
         self.outbox_retries = Counter(
@@ -85,6 +85,51 @@ class Metrics:
             "massar_outbox_followups",
             "Follow-up answers: composed, waiting for the backend, expired",
             ["outcome"],
+            registry=r,
+        )
+
+        # Read when scraped (the app's /metrics) or by the sender worker's loop: what the
+        # deploy kit's alert rules watch (deploy/prometheus/rules.yml).
+        self.outbox_backlog = Gauge(
+            "massar_outbox_backlog",
+            "Outbox entries waiting, by priority (delayed: retries and follow-ups not yet due)",
+            ["priority"],
+            registry=r,
+        )
+        self.outbox_oldest_age = Gauge(
+            "massar_outbox_oldest_age_seconds",
+            "Seconds the oldest entry of each priority's stream has waited",
+            ["priority"],
+            registry=r,
+        )
+        self.store_up = Gauge(
+            "massar_store_up",
+            "1 when the part (redis, database) answered at the last scrape, else 0",
+            ["part"],
+            registry=r,
+        )
+        self.redis_memory_used = Gauge(
+            "massar_redis_memory_used_bytes", "Redis' used_memory (INFO memory)", registry=r
+        )
+        self.redis_memory_max = Gauge(
+            "massar_redis_memory_max_bytes", "Redis' maxmemory (0: no limit)", registry=r
+        )
+        # Delivery reports: Kannel's per operator link (smsc-id), Twilio's as `twilio`.
+        self.delivery_reports = Counter(
+            "massar_delivery_reports",
+            "Delivery reports by channel, operator link and status (sent, delivered, failed…)",
+            ["channel", "link", "status"],
+            registry=r,
+        )
+        # The alerts consumer (the lease holder sets them; the others leave them alone).
+        self.alerts_lag = Gauge(
+            "massar_alerts_lag_seconds",
+            "Age of the newest change in the last page read (0 once read to the feed's head)",
+            registry=r,
+        )
+        self.alerts_last_read = Gauge(
+            "massar_alerts_last_read_timestamp_seconds",
+            "When the alerts consumer last read a page of the change feed (Unix time)",
             registry=r,
         )
 

@@ -2,7 +2,9 @@
 
 Probes only: `probe_redis` reads whether the Redis persists and what it evicts,
 `probe_database` which schema revision the database is at, `ping_redis` and `ping_database`
-whether each answers now (`/readyz`). What to make of it (refuse, warn) is decided in
+whether each answers now (`/readyz`, and each scrape of /metrics), `redis_memory` how much
+of its `maxmemory` Redis uses (the outbox needs `noeviction`: a full Redis refuses writes,
+and deploy/prometheus/rules.yml warns first). What to make of it (refuse, warn) is decided in
 `gateway/checks.py`. `describe_redis` and `describe_database` name an engine for a log line:
 its address, never a password.
 """
@@ -27,6 +29,7 @@ __all__ = [
     "STAND_IN",
     "DatabaseFacts",
     "RedisFacts",
+    "RedisMemory",
     "RedisNode",
     "describe_database",
     "describe_redis",
@@ -35,6 +38,7 @@ __all__ = [
     "probe_database",
     "probe_engines",
     "probe_redis",
+    "redis_memory",
 ]
 
 STAND_IN = "in-process stand-in (fakeredis)"
@@ -233,3 +237,25 @@ def ping_database(engine: sa.Engine) -> dict[str, Any]:
     except sa.exc.SQLAlchemyError as exc:
         return {"ok": False, "kind": engine.url.get_backend_name(), "error": type(exc).__name__}
     return {"ok": True, "kind": engine.url.get_backend_name()}
+
+
+@dataclass(frozen=True, slots=True)
+class RedisMemory:
+    used: int  # bytes (INFO memory's used_memory)
+    limit: int  # maxmemory; 0: no limit
+
+
+async def redis_memory(redis: Redis) -> RedisMemory | None:
+    """Used and maximum memory (on a cluster, the node nearest its limit); None when Redis
+    does not answer or refuses INFO (a managed Redis may; the in-process stand-in does)."""
+    try:
+        info: dict[str, Any] = await redis.info("memory")
+    except (RedisError, OSError):
+        return None
+    nodes = [info] if "used_memory" in info else []
+    nodes += [v for v in info.values() if isinstance(v, dict) and "used_memory" in v]
+    readings = [
+        RedisMemory(int(node.get("used_memory", 0)), int(node.get("maxmemory", 0)))
+        for node in nodes
+    ]
+    return max(readings, key=lambda m: m.used / m.limit if m.limit else 0.0, default=None)

@@ -83,6 +83,7 @@ class World:
             cache=self.cache,
             config=AlertsConfig(batch=batch, poll_s=0.05, retry_s=0.05),
             now=lambda: self.clock[0],
+            metrics=kw.pop("metrics", None),
         )
 
     async def absence(self, student: str, day: str = "2026-05-20", start: str = "08:30") -> dict:

@@ -315,7 +315,13 @@ def test_a_ussd_session_runs_through_the_app_on_a_cluster_url(
             )
             assert response.status_code == 200, response.text
             screens.append(response.text)
-        assert client.get("/metrics").status_code == 200
+        scrape = client.get("/metrics")
+        assert scrape.status_code == 200
+        # The scrape's reads work on a cluster too (deploy/prometheus/rules.yml): Redis up,
+        # the node nearest its memory limit, the outbox's backlog on its one slot.
+        assert 'massar_store_up{part="redis"} 1.0' in scrape.text
+        assert "massar_redis_memory_used_bytes 0.0" not in scrape.text
+        assert 'massar_outbox_backlog{priority="interactive"}' in scrape.text
     assert all(screen.startswith("CON ") for screen in screens), screens
     # A Redis error (CROSSSLOT among them) would have been answered with "busy".
     assert not any(busy in screen for screen in screens for busy in _busy_texts()), screens

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from gateway.app import create_app
 from gateway.cli import main
+from gateway.deps import runtime_of
 from gateway.settings import Settings
 from gateway.settings.secrets import COMMAND, SELF_CHOSEN, estimated_bits
 from tests.databases import migrated
@@ -83,6 +84,20 @@ def test_metrics_answer_only_their_scrapers_in_production(
     # Without a token setting, a Bearer header opens nothing.
     no_token = production(metrics_token=None)
     assert no_token.get("/metrics", headers={"Authorization": "Bearer "}).status_code == 403
+
+
+def test_a_refused_scrape_asks_nothing_of_redis_or_the_database(
+    production: Callable[..., TestClient],
+) -> None:
+    """A scrape reads the engines (deploy/prometheus/rules.yml): a stranger's 403 comes
+    before any of it, so /metrics is no way to make the gateway knock on Redis or SQL."""
+    stranger = production()
+    registry = runtime_of(stranger.app).metrics.registry
+    for _ in range(3):
+        assert stranger.get("/metrics").status_code == 403
+    assert registry.get_sample_value("massar_store_up", {"part": "redis"}) is None
+    assert registry.get_sample_value("massar_outbox_backlog", {"priority": "bulk"}) is None
+    assert production(SCRAPER).get("/metrics").status_code == 200
 
 
 @pytest.mark.parametrize("weak", ["aaaaaaaaaaaaaaaa", "0123456789abcdef", "abcxyz" * 8, "x"])

@@ -85,6 +85,12 @@ def test_delivery_reports_reach_the_record(live_gateway: Start) -> None:
     # fakesmsc reports 8 (taken by the SMSC) and 1 (delivered) at once.
     record = record_of(gateway, phone, "delivered")
     assert record["error"] is None
+    # Kannel filled in the link the report came from (`smsc=%i`): counted per operator link.
+    registry = gateway.state.metrics.registry
+    name = "massar_delivery_reports_total"
+    iam = {"channel": "sms", "link": "IAM", "status": "delivered"}
+    assert (registry.get_sample_value(name, iam) or 0) >= 1
+    assert registry.get_sample_value(name, {**iam, "link": "unknown"}) is None
 
 
 def test_a_call_smsbox_repeats_is_answered_once(live_gateway: Start) -> None:

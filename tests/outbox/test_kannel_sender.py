@@ -222,7 +222,7 @@ async def test_the_request_is_kannels_sendsms_post() -> None:
         "x-kannel-to": TO,
         "x-kannel-coding": "0",
         "x-kannel-dlr-mask": "31",
-        "x-kannel-dlr-url": f"{DLR_URL}&msg={MSG_ID}&status=%d",
+        "x-kannel-dlr-url": f"{DLR_URL}&msg={MSG_ID}&status=%d&smsc=%i",
     }
     assert request.headers["content-type"] == "text/plain; charset=UTF-8"
     assert request.extensions["timeout"] == {
@@ -233,11 +233,16 @@ async def test_the_request_is_kannels_sendsms_post() -> None:
     }
 
 
-async def test_the_dlr_url_names_our_message_and_leaves_the_status_to_kannel() -> None:
+async def test_the_dlr_url_names_our_message_and_leaves_the_status_and_link_to_kannel() -> None:
     _, (request,) = await send_through(ACCEPTED, message())
     url = urlsplit(request.headers["x-kannel-dlr-url"])
     assert url.path == "/channels/sms/kannel/dlr"
-    assert parse_qs(url.query) == {"token": [TOKEN], "msg": [MSG_ID], "status": ["%d"]}
+    assert parse_qs(url.query) == {
+        "token": [TOKEN],
+        "msg": [MSG_ID],
+        "status": ["%d"],
+        "smsc": ["%i"],
+    }
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ X-Kannel-Username: massar            X-Kannel-Password: …
 X-Kannel-From: 2020                  X-Kannel-To: +212600000001
 X-Kannel-Coding: 2                   X-Kannel-SMSC: IAM
 X-Kannel-DLR-Mask: 31
-X-Kannel-DLR-URL: https://gw…/channels/sms/kannel/dlr?token=…&msg=<our id>&status=%d
+X-Kannel-DLR-URL: https://gw…/channels/sms/kannel/dlr?token=…&msg=<our id>&status=%d&smsc=%i
 
 غياب ابنكم يوسف: يومان
 
@@ -127,8 +127,9 @@ class KannelSender:
             raise SendError("too_long", retryable=False)
         sender, smsc = self.route_of(msg)
         separator = "&" if "?" in self._dlr_url else "?"
-        # `%d` is left for Kannel to fill in with the report's status.
-        dlr_url = f"{self._dlr_url}{separator}{urlencode({'msg': msg.id})}&status=%d"
+        # `%d` and `%i` are left for Kannel to fill in: the report's status and the operator
+        # link (smsc-id) it came from (the delivery-report metrics count per link).
+        dlr_url = f"{self._dlr_url}{separator}{urlencode({'msg': msg.id})}&status=%d&smsc=%i"
         headers = {
             "Content-Type": "text/plain; charset=UTF-8",
             **self._credentials,

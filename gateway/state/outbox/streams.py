@@ -198,3 +198,18 @@ class OutboxStreams:
             counts = await pipe.execute()
         names = [p.name.lower() for p in Priority] + ["delayed"]
         return dict(zip(names, (int(c) for c in counts), strict=True))
+
+    async def ages_ms(self) -> dict[str, int]:
+        """Per priority, how long its stream's oldest entry has waited (ms, by Redis' clock;
+        0 for an empty stream). Entries are deleted once done, so the first one left is the
+        oldest not yet sent; its id starts with the millisecond it was added."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for stream in self.streams:
+                pipe.xrange(stream, "-", "+", count=1)
+            firsts = await pipe.execute()
+        now_ms = await self.server_ms()  # not in the pipeline: a cluster's refuses TIME
+        ages: dict[str, int] = {}
+        for priority, first in zip(Priority, firsts, strict=True):
+            added_ms = int(as_text(first[0][0]).partition("-")[0]) if first else now_ms
+            ages[priority.name.lower()] = max(0, now_ms - added_ms)
+        return ages

@@ -538,6 +538,42 @@ def test_a_report_that_overtakes_the_record_still_lands(kannel: KannelGateway) -
     assert record["status"] == "delivered"
 
 
+def reports_counted(kannel: KannelGateway, link: str, status: str) -> float | None:
+    """`massar_delivery_reports_total` of Kannel's SMS for `link` and `status`."""
+    labels = {"channel": "sms", "link": link, "status": status}
+    value: float | None = kannel.state.metrics.registry.get_sample_value(
+        "massar_delivery_reports_total", labels
+    )
+    return value
+
+
+@pytest.mark.parametrize(
+    ("smsc", "link"),
+    [
+        pytest.param("IAM", "IAM", id="the-link-kannel-names"),
+        pytest.param(None, "unknown", id="a-url-without-smsc"),
+        pytest.param("%i", "unknown", id="escape-not-filled-in"),
+        pytest.param("../../etc", "unknown", id="not-a-link-name"),
+        pytest.param("L" * 33, "unknown", id="too-long-for-a-link"),
+    ],
+)
+def test_reports_are_counted_per_operator_link_and_a_strange_link_as_unknown(
+    kannel: KannelGateway, smsc: str | None, link: str
+) -> None:
+    msg = sent_message(kannel)
+    call = Recorded.load("dlr_delivered").with_(msg=msg.id, status="2", smsc=smsc)
+    assert call.send(kannel.client).status_code == 200
+    assert reports_counted(kannel, link, "failed") == 1  # the label set stays bounded
+
+
+def test_a_refused_report_is_not_counted(make_kannel: Callable[..., KannelGateway]) -> None:
+    kannel = make_kannel(client=("192.0.2.1", 50000))  # outside the allowlist
+    msg = sent_message(kannel)
+    call = Recorded.load("dlr_delivered").with_(msg=msg.id, status="2", smsc="IAM")
+    assert call.send(kannel.client).status_code == 403
+    assert reports_counted(kannel, "IAM", "failed") is None
+
+
 @pytest.mark.parametrize(
     ("msg_id", "status", "text"),
     [

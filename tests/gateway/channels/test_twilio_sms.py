@@ -580,6 +580,29 @@ def test_sent_then_delivered_ends_delivered(gateway: TestClient) -> None:
     assert status_of(gateway, record) == "delivered"
 
 
+def test_status_callbacks_are_counted_by_status_and_a_forged_one_is_not(
+    gateway: TestClient,
+) -> None:
+    registry = runtime_of(gateway.app).metrics.registry
+    labels = {"channel": "sms", "link": "twilio"}
+    form = status_form("status_undelivered", new_sid())
+    assert gateway.post(STATUS_ROUTE, data=form).status_code == 403  # unsigned
+    forged = signed(gateway, STATUS_ROUTE, form, token="not-the-auth-token-at-all")
+    assert forged.status_code == 403
+    assert (
+        registry.get_sample_value("massar_delivery_reports_total", {**labels, "status": "failed"})
+        is None
+    )
+    assert signed(gateway, STATUS_ROUTE, form).status_code == 204
+    sent = status_form("status_sent", new_sid())
+    assert signed(gateway, STATUS_ROUTE, sent).status_code == 204
+    for status in ("failed", "sent"):  # undelivered is a failure
+        value = registry.get_sample_value(
+            "massar_delivery_reports_total", {**labels, "status": status}
+        )
+        assert value == 1, status
+
+
 def test_late_sent_after_delivered_stays_delivered(gateway: TestClient) -> None:
     sid = new_sid()
     record = queued_record(gateway, sid)

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from contextlib import redirect_stdout
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import httpx
 import pytest
 
 from gateway.state.migrate import head_revision
+from tests.conftest import REAL_REDIS, REDIS_URL
 
 ROOT = Path(__file__).resolve().parents[3]
 SERVE_WAIT_S = 60.0
@@ -279,3 +281,53 @@ def test_a_value_its_reader_refuses_stops_the_start_in_one_line(
         assert (result.returncode, result.stdout) == (2, ""), result.stderr
         assert result.stderr.splitlines() == [line]
     assert not (tmp_path / "gateway.db").exists()  # refused before migrating anything
+
+
+@pytest.mark.slow
+def test_the_worker_and_the_alerts_consumer_serve_their_metrics_and_stop_on_sigterm(
+    tmp_path: Path,
+) -> None:
+    """What deploy/prometheus/prometheus.yml scrapes (the units' --metrics-port): the sender
+    worker's backlog gauges, the consumer's lag, each on its own port; SIGTERM ends both."""
+    if not REAL_REDIS:
+        pytest.skip("needs a Redis server: the processes cannot share the in-process stand-in")
+    env = _clean_env(
+        GATEWAY_DATABASE_URL=f"sqlite:///{tmp_path}/gateway.db",
+        GATEWAY_REDIS_URL=REDIS_URL,
+        GATEWAY_IDENTITY_KEY=f"metrics-test-{uuid.uuid4().hex}",
+        GATEWAY_BACKEND_URL=f"http://127.0.0.1:{_free_port()}/api/v1",  # down: no matter
+        GATEWAY_LOG_LEVEL="WARNING",
+    )
+    assert _run("migrate", env=env).returncode == 0
+    wanted = {
+        "worker": 'massar_outbox_backlog{priority="bulk"}',
+        "alerts": "massar_alerts_last_read_timestamp_seconds",
+    }
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    ports = {command: _free_port() for command in wanted}
+    try:
+        for command, port in ports.items():
+            procs[command] = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                [sys.executable, "-m", "gateway", command, "--metrics-port", str(port)],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        for command, port in ports.items():
+            deadline = time.monotonic() + SERVE_WAIT_S
+            while True:  # a bound that fails, not a measure of speed
+                assert procs[command].poll() is None, f"{command} stopped"
+                try:
+                    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+                except httpx.TransportError:
+                    text = ""
+                if wanted[command] in text:
+                    break
+                assert time.monotonic() < deadline, f"{command}: no {wanted[command]}"
+                time.sleep(0.2)
+    finally:
+        for proc in procs.values():
+            proc.send_signal(signal.SIGTERM)
+        codes = {command: proc.wait(timeout=60) for command, proc in procs.items()}
+    assert codes == {"worker": 0, "alerts": 0}
