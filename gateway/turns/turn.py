@@ -195,7 +195,8 @@ class TurnRunner:
                     replayed = decode_screen(opened.answer or b"")
                     if replayed is None:  # a voice call's TwiML, from the release before
                         log.warning("remembered_answer_unreadable", channel=kind.value)
-                        return ask.notice(None, texts.BUSY, "answer_unreadable"), False
+                        call_lang = ask.prepare(None)[1]  # a call: in the call's language
+                        return ask.notice(call_lang, texts.BUSY, "answer_unreadable"), False
                     return replayed, False
                 if opened.outcome is Outcome.LIMITED:
                     log.info("turn_rate_limited", channel=kind.value)
