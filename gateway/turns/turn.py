@@ -69,20 +69,27 @@ PHONE_H_CHARS = 12  # as `gateway.logs.phone_hash`
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class _Terms:
+    """How the channel wants the turn answered."""
+
+    budget_s: float
+    remember_s: int
+    shown: Shown
+    end: SessionEnd | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class _Ask:
     """One request's turn, as `TurnRunner.run` was given it."""
 
     prepare: Prepare
     profile: ChannelProfile
     user: str
-    budget_s: float
     message_id: str
-    remember_s: int
-    shown: Shown
-    end: SessionEnd | None
+    terms: _Terms
 
     def notice(self, session: Session | None, message: str, event: str) -> Screen:
-        return self.shown(notice_step(self.prepare(None)[0], session, message, event))
+        return self.terms.shown(notice_step(self.prepare(None)[0], session, message, event))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -116,16 +123,8 @@ class TurnRunner:
         (USSD through Kannel): an answer after it gets a clean end instead of a turn, and a
         screen that ends the session keeps it.
         """
-        ask = _Ask(
-            prepare=prepare,
-            profile=profile,
-            user=user,
-            budget_s=budget_s,
-            message_id=message_id,
-            remember_s=remember_s,
-            shown=shown,
-            end=end,
-        )
+        terms = _Terms(budget_s=budget_s, remember_s=remember_s, shown=shown, end=end)
+        ask = _Ask(prepare=prepare, profile=profile, user=user, message_id=message_id, terms=terms)
         # Every line of this request carries the channel and a keyed hash of the caller.
         structlog.contextvars.bind_contextvars(
             channel=profile.kind.value,
@@ -165,27 +164,27 @@ class TurnRunner:
 
     async def _run(self, ask: _Ask) -> tuple[Screen, bool]:
         kind = ask.profile.kind
-        deadline = Deadline.after(ask.budget_s)
+        deadline = Deadline.after(ask.terms.budget_s)
         limiter = self.state.rate_limit
         cache = self.state.guardian_cache
         languages = self.state.languages
         entry_key = cache.key("guardian", [ask.user]) if cache is not None else None
         opened: Opened | None = None
         try:
-            with anyio.fail_after(ask.budget_s):
+            with anyio.fail_after(ask.terms.budget_s):
                 # One round trip: an ended session, a remembered answer, the rate limit, the
                 # lock, the session.
                 opened = await self.state.sessions.open_turn(
                     kind,
                     ask.user,
                     ask.message_id,
-                    wait_s=ask.budget_s / 2,
+                    wait_s=ask.terms.budget_s / 2,
                     rate_key=limiter.key(ask.user) if limiter is not None else None,
                     rate_limit=limiter.limit if limiter is not None else 0,
                     rate_window_ms=limiter.window_ms if limiter is not None else 60_000,
                     entry_key=entry_key,
                     lang_key=languages.key(ask.user) if languages is not None else None,
-                    end=ask.end,
+                    end=ask.terms.end,
                 )
                 if opened.outcome is Outcome.ENDED:
                     log.info("ussd_answer_after_end")  # only USSD providers keep ends
@@ -207,17 +206,17 @@ class TurnRunner:
                     cache.prime(entry_key, opened.entry)
                 return await self._locked_turn(ask, deadline, opened), True
         except (TimeoutError, LockTimeout):
-            log.warning("turn_over_budget", channel=kind.value, budget_s=ask.budget_s)
+            log.warning("turn_over_budget", channel=kind.value, budget_s=ask.terms.budget_s)
             self._count_shed(kind)
             loaded = opened.session if opened is not None else None
-            return ask.shown(busy_step(ask.prepare(None)[0], loaded)), False
+            return ask.terms.shown(busy_step(ask.prepare(None)[0], loaded)), False
 
     async def _locked_turn(self, ask: _Ask, deadline: Deadline, opened: Opened) -> Screen:
         """Step, then save, remember the screen and unlock in one round trip; the screen.
 
         Whatever stops the turn before that (a timeout, a Redis error) frees the lock.
         """
-        profile, user = ask.profile, ask.user
+        profile, user, terms = ask.profile, ask.user, ask.terms
         closed = False
         try:
             stored = opened.session
@@ -241,7 +240,7 @@ class TurnRunner:
             rev = stored.rev if stored is not None else 0
             to_save = result.session.with_(rev=rev)
             saved = to_save.with_(rev=rev + 1)
-            screen = ask.shown(Step(session=saved, replies=result.replies, events=result.events))
+            screen = terms.shown(Step(session=saved, replies=result.replies, events=result.events))
             try:
                 await self.state.sessions.close_turn(
                     profile.kind,
@@ -250,9 +249,9 @@ class TurnRunner:
                     opened,
                     to_save,
                     encode_screen(screen),
-                    remember_s=ask.remember_s,
+                    remember_s=terms.remember_s,
                     ttl_s=SESSION_TTL_S[profile.kind],
-                    end=(ask.end, script_of(screen.text)) if ask.end and screen.end else None,
+                    end=(terms.end, script_of(screen.text)) if terms.end and screen.end else None,
                 )
             except SessionConflict:
                 # Cannot happen while we hold the user's lock, unless the lease ran out: the

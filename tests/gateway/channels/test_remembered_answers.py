@@ -17,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from twilio.twiml.messaging_response import MessagingResponse
 
+from gateway.deps import runtime_of
 from gateway.dialogs.model import ChannelKind, Option
 from gateway.phones import to_e164
 from tests.gateway.channels import test_kannel_sms
@@ -34,7 +35,7 @@ GUARDIAN = "+212600000001"
 
 def remember_before(client: TestClient, kind: ChannelKind, user: str, msg: str, raw: str) -> None:
     """What the release before kept for `msg` of `user` on `kind`, under the same key."""
-    state = client.app.state  # type: ignore[attr-defined]
+    state = runtime_of(client.app)
     key = state.sessions.keys.seen(kind, user, msg)
     client.portal.call(state.redis.set, key, raw.encode(), 60)  # type: ignore[union-attr]
 

@@ -18,6 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 from redis.asyncio import Redis
 
+from gateway.deps import runtime_of
 from gateway.dialogs import texts
 from tests.gateway.channels import test_kannel_sms
 from tests.gateway.channels.test_at_ussd import main_menu, say
@@ -73,7 +74,7 @@ def gateway(make_kannel: Callable[..., KannelGateway]) -> TestClient:
 
 @pytest.fixture
 def trips(gateway: TestClient) -> RoundTrips:
-    return RoundTrips(gateway.app.state.redis)  # type: ignore[attr-defined]
+    return RoundTrips(runtime_of(gateway.app).redis)
 
 
 def warm(gateway: TestClient, phone: str) -> None:
