@@ -19,10 +19,17 @@ from fastapi.responses import PlainTextResponse, Response
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
-from gateway.channels.common import remembered_reply, reply_child, reply_parts
 from gateway.channels.twilio_sms import MAX_INPUT_CHARS
 from gateway.deps import runtime
-from gateway.dialogs.model import ChannelKind, ChannelProfile, Inbound, Lang, Option, Session
+from gateway.dialogs.model import (
+    ChannelKind,
+    ChannelProfile,
+    Inbound,
+    Lang,
+    Option,
+    Screen,
+    Session,
+)
 from gateway.failures import part_down, part_of
 from gateway.i18n import translator
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, outbound
@@ -136,19 +143,19 @@ async def run_and_queue(
     makes the provider deliver the message again (the store or the queue failed)."""
     state = runtime(request)
     try:
-        rendered = await state.turns.run(
+        screen: Screen = await state.turns.run(
             chat_turn(profile.kind, msg, now),
             profile=profile,
             user=msg.phone,
             budget_s=state.settings.sms_budget_s,
             message_id=msg.message_id,
-            render=remembered_reply,
             remember_s=DEDUPE_S,
         )
-        text, options = reply_parts(rendered)
         channel = OutChannel(profile.kind.value)
-        reply = reply_message(channel=channel, to=to, key=key, text=text, options=options, now=now)
-        await state.outbox.enqueue(replace(reply, student=reply_child(rendered)))
+        reply = reply_message(
+            channel=channel, to=to, key=key, text=screen.text, options=screen.options, now=now
+        )
+        await state.outbox.enqueue(replace(reply, student=screen.child))
     except (RedisError, SQLAlchemyError) as exc:
         part_down(part_of(exc) or "redis", "chat_turn", exc)
         return try_again()

@@ -19,8 +19,6 @@ from pydantic import SecretStr
 from starlette.datastructures import FormData, UploadFile
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 
-from gateway.dialogs.conversation import Step, child_shown
-from gateway.dialogs.model import Option
 from gateway.settings import Settings
 
 MAX_BODY_BYTES = 32 * 1024  # a provider form is a few hundred bytes; 2,000 chars of text fit
@@ -131,28 +129,3 @@ def verify_twilio(request: Request, form: FormData, settings: Settings) -> None:
     validator = RequestValidator(secret.get_secret_value())
     if not validator.validate(public_url(request, settings), form, signature, algorithm=algorithm):
         raise SignatureError("bad signature")
-
-
-def remembered_reply(step: Step) -> str:
-    """A turn's answer as the turn runner remembers it, for channels whose reply leaves
-    through the outbox: the last reply's text and options, as JSON (`reply_parts` reads it)."""
-    reply = step.replies[-1]
-    options = [[o.key, o.id, o.label] for o in reply.options]
-    doc: dict[str, Any] = {"text": reply.text, "options": options}
-    child = child_shown(step.session)
-    if child is not None:
-        doc["child"] = child  # the child the text is about (`reply_child`)
-    return json.dumps(doc, ensure_ascii=False)
-
-
-def reply_parts(rendered: str) -> tuple[str, tuple[Option, ...]]:
-    """(text, options) of a `remembered_reply`."""
-    doc: dict[str, Any] = json.loads(rendered)
-    options = tuple(Option(key=k, id=i, label=label) for k, i, label in doc["options"])
-    return str(doc["text"]), options
-
-
-def reply_child(rendered: str) -> str | None:
-    """The child (opaque id) a `remembered_reply` is about, if one (issue #21)."""
-    child = json.loads(rendered).get("child")
-    return str(child) if child is not None else None

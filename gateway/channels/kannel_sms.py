@@ -49,13 +49,11 @@ from gateway.channels.common import (
     ChannelError,
     PayloadError,
     SignatureError,
-    remembered_reply,
-    reply_child,
-    reply_parts,
     same_secret,
 )
 from gateway.channels.twilio_sms import MAX_INPUT_CHARS, SMS_PROFILE, sms_turn
 from gateway.deps import runtime
+from gateway.dialogs.model import Screen
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, outbound
 from gateway.phones import to_e164
 from gateway.settings import SENDER_ADDRESS, SMSC_ID, Settings
@@ -188,28 +186,24 @@ def prepare_turn(sms: KannelSms, now: datetime) -> Prepare:
     return sms_turn(sms.phone, sms.text, sms.id, now)
 
 
-# The reply as the turn remembers it: the last reply's text and options, as JSON.
-render = remembered_reply
-
-
 def reply_key(sms: KannelSms) -> str:
     """The idempotency key of the reply to `sms`: one reply per Kannel message id."""
     return f"reply:kannel:{sms.id}"
 
 
-def reply_message(rendered: str, sms: KannelSms, now: datetime) -> OutMessage:
-    text, options = reply_parts(rendered)
+def reply_message(screen: Screen, sms: KannelSms, now: datetime) -> OutMessage:
+    """The turn's screen as the reply to `sms`, on the link and from the number it came in on."""
     return outbound(
         MessageKind.REPLY,
         key=reply_key(sms),
         channel=OutChannel.SMS,
         to=sms.phone,
-        text=text,
+        text=screen.text,
         now=now,
-        options=options,
+        options=screen.options,
         sender_id=sms.to,
         route=sms.smsc,
-        student=reply_child(rendered),
+        student=screen.child,
     )
 
 
@@ -269,13 +263,12 @@ async def sms_kannel(request: Request) -> Response:
         log.info(event, reason=exc.reason, status=exc.status)
         return PlainTextResponse(exc.reason, status_code=exc.status)
     try:
-        rendered = await state.turns.run(
+        screen: Screen = await state.turns.run(
             prepare_turn(sms, datetime.now(UTC)),
             profile=SMS_PROFILE,
             user=sms.phone,
             budget_s=settings.sms_budget_s,
             message_id=sms.id,
-            render=render,
             remember_s=DEDUPE_S,
         )
     except SQLAlchemyError as exc:
@@ -286,7 +279,7 @@ async def sms_kannel(request: Request) -> Response:
     try:
         # After the turn, not in it: a repeat of this id gets the remembered answer, and the
         # key lets only the first one into the queue.
-        queued = await state.outbox.enqueue(reply_message(rendered, sms, datetime.now(UTC)))
+        queued = await state.outbox.enqueue(reply_message(screen, sms, datetime.now(UTC)))
     except RedisError as exc:
         log.warning("kannel_reply_not_queued", error=type(exc).__name__)
         return PlainTextResponse("try again", status_code=503, headers={"Retry-After": "10"})

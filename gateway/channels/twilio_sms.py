@@ -26,8 +26,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from gateway.channels.common import ChannelError, PayloadError, fields, read_form, verify_twilio
 from gateway.deps import runtime
-from gateway.dialogs.conversation import Step
-from gateway.dialogs.model import ChannelKind, ChannelProfile, Inbound, Session
+from gateway.dialogs.model import ChannelKind, ChannelProfile, Inbound, Screen, Session
 from gateway.dialogs.pages import render_options
 from gateway.phones import to_e164
 from gateway.settings import Settings
@@ -91,16 +90,16 @@ def sms_turn(phone: str, text: str, message_id: str, now: datetime) -> Prepare:
     return prepare
 
 
-def reply_text(step: Step) -> str:
-    reply = step.replies[-1]
-    if reply.options:
-        return f"{reply.text}\n{render_options(reply.options)}"
-    return reply.text
+def reply_text(screen: Screen) -> str:
+    if screen.options:
+        return f"{screen.text}\n{render_options(screen.options)}"
+    return screen.text
 
 
-def render(step: Step) -> str:
+def render(screen: Screen) -> str:
+    """The screen as TwiML: one message, its options as numbered lines."""
     twiml = MessagingResponse()
-    twiml.message(reply_text(step))
+    twiml.message(reply_text(screen))
     return str(twiml)
 
 
@@ -156,16 +155,15 @@ async def sms_twilio(request: Request) -> Response:
         except SQLAlchemyError as exc:  # Twilio refuses the sends meanwhile (21610)
             log.warning("opt_out_not_recorded", error=type(exc).__name__)
         return Response(str(MessagingResponse()), media_type=TWIML)
-    body = await state.turns.run(
+    screen = await state.turns.run(
         prepare_turn(msg, datetime.now(UTC)),
         profile=SMS_PROFILE,
         user=msg.phone,
         budget_s=settings.sms_budget_s,
         message_id=msg.message_sid,
-        render=render,
         remember_s=DEDUPE_S,
     )
-    return Response(body, media_type=TWIML)
+    return Response(render(screen), media_type=TWIML)
 
 
 @router.post(STATUS_ROUTE, summary="Twilio SMS delivery status", status_code=204, responses=ERRORS)

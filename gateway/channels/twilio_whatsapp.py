@@ -92,18 +92,17 @@ async def whatsapp_twilio(request: Request) -> Response:
     except ChannelError as exc:
         return PlainTextResponse(exc.reason, status_code=exc.status)
     try:
-        body = await state.turns.run(
+        screen = await state.turns.run(
             chat_turn(ChannelKind.WHATSAPP, msg, datetime.now(UTC)),
             profile=WHATSAPP_TWILIO_PROFILE,
             user=msg.phone,
             budget_s=settings.sms_budget_s,
             message_id=msg.message_id,
-            render=render,
             remember_s=DEDUPE_S,
         )
     except SQLAlchemyError:
         return try_again()
-    return Response(body, media_type=TWIML)
+    return Response(render(screen), media_type=TWIML)
 
 
 @router.post(

@@ -23,6 +23,7 @@ from gateway.dialogs.model import (
     Lang,
     Option,
     Reply,
+    Screen,
     Session,
 )
 from gateway.dialogs.pages import gsm_fold, paginate, render_options
@@ -93,6 +94,18 @@ class Step:
     session: Session
     replies: tuple[Reply, ...]
     events: tuple[Event, ...] = ()
+
+    def screen(self) -> Screen:
+        """What the step shows: its last reply, in the session's language, about its child."""
+        reply = self.replies[-1]
+        return Screen(
+            text=reply.text,
+            options=reply.options,
+            end=reply.end_session,
+            awaits=reply.awaits,
+            lang=self.session.lang,
+            child=child_shown(self.session),
+        )
 
 
 @dataclass(slots=True)

@@ -1,9 +1,10 @@
 """The engine's values: what a channel hands in, what it gets back, and the session between.
 
 ```
-Inbound ──> step(session, inbound, ctx) ──> Step(session, replies, events)
+Inbound ──> step(session, inbound, ctx) ──> Step(session, replies, events) ──> Screen
 ```
-Channels build `Inbound` and render `Reply`; nothing here knows a provider's word.
+Channels build `Inbound` and render the `Screen` a turn shows (its last `Reply`, with the
+session's language and child); nothing here knows a provider's word.
 """
 
 from __future__ import annotations
@@ -80,6 +81,25 @@ class Reply:
     options: tuple[Option, ...] = ()
     end_session: bool = False
     awaits: Awaits | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Screen:
+    """What one turn shows the user, whatever the channel: the last reply's text and options,
+    whether it ends the session, what a prompt reads, and from the session its language and
+    the child (an opaque id) the text is about, if one.
+
+    The turn hands it to its channel, which renders it on its own wire (USSD text, Kannel's
+    headers, TwiML, Meta's buttons, Telegram's keyboard, speech); the state layer keeps it
+    to answer a repeat of the request (`gateway.state.screens`).
+    """
+
+    text: str
+    options: tuple[Option, ...] = ()
+    end: bool = False
+    awaits: Awaits | None = None
+    lang: Lang | None = None
+    child: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

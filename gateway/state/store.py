@@ -5,9 +5,12 @@ JSON `doc`, written by a Lua compare-and-set), a lock (a random token with a lea
 compare-and-delete) and the answers already given to provider message ids (dedupe). A turn
 costs two round trips (`gateway.turns`), each one Lua script (`gateway.state.store_lua`):
 
-    open_turn:  remembered answer? -> rate limit -> take the lock -> the session (+ a cache entry)
+    open_turn:  (ended?) -> remembered answer? -> rate limit -> take the lock -> the session
+                (+ a cache entry, the remembered language)
     (the engine's step)
-    close_turn: save (compare-and-set on rev) -> remember the answer -> free the lock
+    close_turn: save (compare-and-set on rev) -> remember the answer (-> the end) -> free the lock
+
+(ended, the end: a USSD provider session's, `gateway.state.ends`.)
 
 A turn that finds the lock taken by another turn polls `open_turn` again (10 ms, doubling to
 100 ms) for at most `wait_s`, as `lock()` does; a retry of the message being answered waits
@@ -55,6 +58,7 @@ from redis.exceptions import RedisError
 
 from gateway.dialogs.model import ChannelKind, Session
 from gateway.state import store_lua
+from gateway.state.ends import SessionEnd, end_doc
 from gateway.state.errors import StoreError
 from gateway.state.keys import Keys
 
@@ -124,6 +128,7 @@ class Outcome(IntEnum):
     RUN = 0  # the lock is ours and the turn counted: step, then `close_turn`
     REPLAY = 1  # the message was answered already: send `answer` again
     LIMITED = 2  # too many turns from this user: refused, not counted
+    ENDED = 4  # the provider session ended on another request: `end` is its value
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +141,7 @@ class Opened:
     lang: bytes | None = (
         None  # the remembered language asked for, if stored (`gateway.state.langs`)
     )
+    end: bytes | None = None  # ENDED: the provider session's end (`gateway.state.ends`)
 
 
 class SessionStore:
@@ -248,13 +254,15 @@ class SessionStore:
         rate_window_ms: int = 60_000,
         entry_key: str | None = None,
         lang_key: str | None = None,
+        end: SessionEnd | None = None,
     ) -> Opened:
         """Start a turn of `user` on `channel` for `message_id`, in one script (see the module).
 
         `rate_key` names the user's sorted set of recent turns (`RateLimiter.key`), allowed
         `rate_limit` per `rate_window_ms` (0: no limit); `entry_key` a string key of the same
         hash tag to read along (a cached guardian lookup), `lang_key` another (the language
-        the user chose, `gateway.state.langs`). While another turn holds the lock
+        the user chose, `gateway.state.langs`); `end` the provider session's end, forgotten
+        or checked first (`gateway.state.ends`). While another turn holds the lock
         the script is run again, for at most `wait_s`; then `LockTimeout`. The lock's lease
         (`lease_s`) frees it if this worker dies; `close_turn` or `release_turn` frees it.
         """
@@ -275,9 +283,14 @@ class SessionStore:
         if lang_key is not None:
             keys.append(lang_key)
             optional += "l"
+        if end is not None:
+            keys.append(end.key)
+            optional += "n" if end.opens else "x"
         lease_ms = max(1, round(lease_s * 1000))
         # The token is unique to this turn: it is also its member in the rate limit's set.
         args: list[str | int] = [token, mark, lease_ms, rate_limit, rate_window_ms, token, optional]
+        if end is not None:
+            args.append(end.mark)
         started = time.monotonic()
         pause = _POLL_FIRST_S
         while True:
@@ -294,6 +307,8 @@ class SessionStore:
             return Opened(Outcome.REPLAY, answer=_bytes(reply[1]))
         if code == Outcome.LIMITED:
             return Opened(Outcome.LIMITED)
+        if code == Outcome.ENDED:
+            return Opened(Outcome.ENDED, end=_bytes(reply[1]))
         return Opened(
             Outcome.RUN,
             token=token,
@@ -313,9 +328,11 @@ class SessionStore:
         *,
         remember_s: int,
         ttl_s: int | None = None,
+        end: tuple[SessionEnd, str | None] | None = None,
     ) -> Session:
         """Save `session` if the stored rev is still `session.rev`, remember `answer` for
-        `remember_s` and free the lock `opened` took, in one script; the session at rev + 1.
+        `remember_s`, keep `end` (the provider session's end the answer says, and in which
+        language) and free the lock `opened` took, in one script; the session at rev + 1.
 
         Raises `SessionConflict` when another write came first: the answer is remembered and
         the lock freed all the same (the other writer's state stays).
@@ -337,6 +354,9 @@ class SessionStore:
             remember_s,
             opened.token,
         ]
+        if end is not None:
+            keys.append(end[0].key)
+            args += [end_doc(*end), end[0].ttl_s]
         ok, rev = (int(x) for x in await self._close(keys=keys, args=args))
         if not ok:
             raise SessionConflict(channel, session.rev, rev)
@@ -345,6 +365,10 @@ class SessionStore:
     async def release_turn(self, channel: ChannelKind, user: str, opened: Opened) -> None:
         """Free the lock `opened` took, if it is still ours (a turn that will not close)."""
         await self._free(channel, self.keys.lock(channel, user), opened.token)
+
+    async def keep_end(self, end: SessionEnd, lang: str | None) -> None:
+        """Keep the provider session's end outside a turn's round trips (`gateway.state.ends`)."""
+        await self.redis.set(end.key, end_doc(end, lang), ex=end.ttl_s)
 
 
 def _dump(session: Session) -> str:

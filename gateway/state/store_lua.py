@@ -30,19 +30,36 @@ return 0
 # The first round trip of a turn.
 # KEYS: [1] the message's remembered answer, [2] the user's lock on the channel, [3] the
 #       session, [4] the user's recent turns (rate limit), then the optional keys ARGV[7]
-#       names, in this order: a cache entry to read ('e'), the remembered language ('l').
+#       names, in this order: a cache entry to read ('e'), the remembered language ('l'), the
+#       provider session's end ('n': the request opens the session, forget the end; 'x':
+#       check it, `gateway.state.ends`).
 # ARGV: [1] lock value (a random token ending with [2]), [2] ":" .. the message's digest,
 #       [3] lease ms, [4] turns allowed per window (0: no limit), [5] window ms, [6] this
-#       turn's member in the set of recent turns (unique), [7] the optional keys ('', 'e',
-#       'l' or 'el').
+#       turn's member in the set of recent turns (unique), [7] the optional keys (any of
+#       'e', 'l', then 'n' or 'x'), [8] with 'x': this request's mark.
 # Returns {0, rev, doc, entry, lang} RUN: the lock is ours, the turn is counted;
 #         {1, answer}          REPLAY: the message was answered already, nothing else done;
 #         {2}                  LIMITED: too many turns, not counted, nothing else done;
-#         {3}                  WAIT: another turn holds the lock; try again shortly.
-# Order matters: a remembered answer first, so a provider's retry is never refused or
-# counted; a lock held for the same message means the retry's answer is on its way (wait
-# for it, uncounted); only a turn that runs is counted, when it takes the lock.
+#         {3}                  WAIT: another turn holds the lock; try again shortly;
+#         {4, end}             ENDED: the provider session ended on another request (its
+#                              end's value), nothing else done.
+# Order matters: the provider session's end first (an answer after it is never a turn, a
+# repeat of the request that ended it is), then a remembered answer, so a provider's retry is
+# never refused or counted; a lock held for the same message means the retry's answer is on
+# its way (wait for it, uncounted); only a turn that runs is counted, when it takes the lock.
 OPEN_TURN: Final = """
+local at, entry_at, lang_at = 5, 0, 0
+if string.find(ARGV[7], 'e', 1, true) then entry_at = at; at = at + 1 end
+if string.find(ARGV[7], 'l', 1, true) then lang_at = at; at = at + 1 end
+if string.find(ARGV[7], 'n', 1, true) then
+  redis.call('DEL', KEYS[at])
+elseif string.find(ARGV[7], 'x', 1, true) then
+  local ended = redis.call('GET', KEYS[at])
+  if ended then
+    local ok, doc = pcall(cjson.decode, ended)
+    if not (ok and type(doc) == 'table' and doc['m'] == ARGV[8]) then return {4, ended} end
+  end
+end
 local answer = redis.call('GET', KEYS[1])
 if answer then return {1, answer} end
 local held = redis.call('GET', KEYS[2])
@@ -62,22 +79,22 @@ if limit > 0 then
 end
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3])
 local session = redis.call('HMGET', KEYS[3], 'rev', 'doc')
-local entry, lang, at = false, false, 5
-if string.find(ARGV[7], 'e', 1, true) then
-  entry = redis.call('GET', KEYS[at])
-  at = at + 1
-end
-if string.find(ARGV[7], 'l', 1, true) then lang = redis.call('GET', KEYS[at]) end
+local entry, lang = false, false
+if entry_at > 0 then entry = redis.call('GET', KEYS[entry_at]) end
+if lang_at > 0 then lang = redis.call('GET', KEYS[lang_at]) end
 return {0, session[1], session[2], entry, lang}
 """
 
-# The second round trip: save, remember the answer, free the lock.
-# KEYS: [1] session, [2] the message's remembered answer, [3] the lock.
+# The second round trip: save, remember the answer, free the lock (and keep the provider
+# session's end when the answer ends it).
+# KEYS: [1] session, [2] the message's remembered answer, [3] the lock, [4] optional: the
+#       provider session's end (`gateway.state.ends`).
 # ARGV: [1] expected rev, [2] new doc, [3] session ttl ms, [4] answer, [5] answer ttl s,
-#       [6] the lock value OPEN_TURN set.
+#       [6] the lock value OPEN_TURN set, [7] with KEYS[4]: the end's value, [8] its ttl s.
 # Returns {1, new rev} when saved, {0, stored rev} on a conflict (compare-and-set on rev, as
-# SAVE). Either way the answer is remembered (unless one already is) and the lock freed if it
-# is still ours, so a retry waiting on the lock finds the answer the moment the lock is free.
+# SAVE). Either way the answer is remembered (unless one already is), the end kept and the
+# lock freed if it is still ours, so a retry waiting on the lock finds the answer the moment
+# the lock is free.
 CLOSE_TURN: Final = """
 local stored = tonumber(redis.call('HGET', KEYS[1], 'rev') or '0')
 local saved = 0
@@ -88,6 +105,7 @@ if stored == tonumber(ARGV[1]) then
   saved = 1
 end
 redis.call('SET', KEYS[2], ARGV[4], 'NX', 'EX', ARGV[5])
+if KEYS[4] then redis.call('SET', KEYS[4], ARGV[7], 'EX', ARGV[8]) end
 if redis.call('GET', KEYS[3]) == ARGV[6] then redis.call('DEL', KEYS[3]) end
 return {saved, stored}
 """

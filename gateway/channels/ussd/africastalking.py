@@ -27,7 +27,7 @@ from gateway.channels.common import (
     read_form,
     same_secret,
 )
-from gateway.channels.ussd.core import Read, UssdHit, answer, digest
+from gateway.channels.ussd.core import Read, UssdHit, answer, con_end, digest
 from gateway.deps import runtime
 from gateway.dialogs.model import Session
 from gateway.phones import to_e164
@@ -115,4 +115,4 @@ async def ussd_africastalking(request: Request) -> Response:
     except ChannelError as exc:
         return PlainTextResponse(exc.reason, status_code=exc.status)
     screen = await answer(state, hit_of(req))
-    return PlainTextResponse(screen.con_end())
+    return PlainTextResponse(con_end(screen))

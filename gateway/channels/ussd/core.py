@@ -6,24 +6,25 @@ its sessions (`session_id`), its id for this request (replays get the same scree
 says the request is (`op`: a dial, an answer, the network ending the session; None when the
 provider does not say, as Africa's Talking) and how to read this screen's input from the
 stored session (`read`: AT derives it from its `*`-joined path, SMPP sends it alone). The
-core runs the turn and hands back a `Screen` (text, end of session) for the provider to put
-on its wire:
+core runs the turn and hands back the turn's `Screen` (text, options, end of session: a typed
+value, never a string to parse again) for the provider to put on its wire:
 
-    provider request ──parse──> UssdHit ──answer()──> Screen(text, end) ──provider──> wire
+    provider request ──parse──> UssdHit ──answer()──> Screen(text, options, end) ──provider──> wire
 
 Sessions are one per phone (`gateway.state.store`); the provider session they belong to is kept as
 a hash in the session's channel bookkeeping, so a request from another provider session starts
 a new one. Providers that say what a request is also get the end of a session remembered
 for its provider session (`gateway.state.ussd`): an answer in a session that ended (ours or
-the network's) gets a clean end of session instead of a turn.
+the network's) gets a clean end of session instead of a turn. The turn reads, forgets and
+keeps that end in its own two Redis round trips (`gateway.state.ends`), as it does for any
+other turn.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import partial
@@ -35,16 +36,15 @@ from fastapi.responses import PlainTextResponse, Response
 
 from gateway.channels.common import SignatureError
 from gateway.deps import runtime
-from gateway.dialogs import texts
 from gateway.dialogs.conversation import Step
-from gateway.dialogs.model import ChannelKind, ChannelProfile, Inbound, Session
+from gateway.dialogs.model import ChannelKind, ChannelProfile, Inbound, Screen, Session
 from gateway.dialogs.pages import gsm_fold
 from gateway.dialogs.prompts import INPUT_HANDLERS
 from gateway.i18n import translator
+from gateway.state.ends import SessionEnd
 from gateway.state.errors import StoreError
 from gateway.state.store import SESSION_TTL_S
-from gateway.state.ussd import Ended, EndedSessions
-from gateway.text import script_of
+from gateway.state.ussd import EndedSessions
 from gateway.turns.turn import Prepare
 
 if TYPE_CHECKING:  # a type only: the runtime imports the modules that route to this one
@@ -94,32 +94,14 @@ class UssdHit:
     inbound_id: str | None = None  # the engine's `Inbound.message_id` (default: message_id)
 
 
-@dataclass(frozen=True, slots=True)
-class Screen:
-    """What the handset shows: a text and, while the session goes on, the options (key,
-    label) a provider shows as numbered lines or as links; `end` closes the session."""
+def shown(screen: Screen) -> str:
+    """The text with its options as numbered lines, as a USSD screen shows them."""
+    return "\n".join([screen.text, *(f"{o.key}. {o.label}" for o in screen.options)])
 
-    text: str
-    end: bool
-    options: tuple[tuple[str, str], ...] = ()
 
-    @property
-    def shown(self) -> str:
-        """The text with its options as numbered lines, as a USSD screen shows them."""
-        return "\n".join([self.text, *(f"{key}. {label}" for key, label in self.options)])
-
-    def con_end(self) -> str:
-        """`CON …` to wait for input, `END …` to close: the usual aggregator wire (AT)."""
-        return ("END " if self.end else "CON ") + self.shown
-
-    def rendered(self) -> str:
-        """The screen as a turn remembers it (a repeat of the request gets it back)."""
-        return json.dumps([int(self.end), self.text, self.options], ensure_ascii=False)
-
-    @classmethod
-    def parse(cls, rendered: str) -> Screen:
-        end, text, options = json.loads(rendered)
-        return cls(text, end=bool(end), options=tuple((str(k), str(v)) for k, v in options))
+def con_end(screen: Screen) -> str:
+    """`CON …` to wait for input, `END …` to close: the usual aggregator wire (AT)."""
+    return ("END " if screen.end else "CON ") + shown(screen)
 
 
 def refused(request: Request, verify: Callable[[Request, Any], None]) -> Response | None:
@@ -137,19 +119,19 @@ def digest(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()[:16]
 
 
-def render(step: Step, *, end_on_result: bool = False) -> str:
-    """The step's screen, as `Screen.rendered`: the last reply, its options unless it ends.
+def screen_of(step: Step, *, end_on_result: bool = False) -> Screen:
+    """The step's screen on USSD: the last reply, its options unless it ends.
 
     With `end_on_result`, a result whose only option is going back to the menu (not a prompt
     waiting for a code or a date) closes the session instead of holding the operator's
     dialog open until the handset times out.
     """
-    reply = step.replies[-1]
-    ids = [option.id for option in reply.options]
+    screen = step.screen()
+    ids = [option.id for option in screen.options]
     result = ids == [BACK_TO_MENU] and step.session.state not in INPUT_HANDLERS
-    end = reply.end_session or (end_on_result and result)
-    options = () if end else tuple((option.key, option.label) for option in reply.options)
-    return Screen(reply.text, end=end, options=options).rendered()
+    if screen.end or (end_on_result and result):
+        return replace(screen, end=True, options=())
+    return screen
 
 
 def prepare_turn(hit: UssdHit, now: datetime) -> Prepare:
@@ -180,10 +162,13 @@ def notice(lang: str, msgid: str) -> str:
     return gsm_fold(text) if lang == "fr" else text
 
 
-def ended_screen(ended: Ended) -> Screen:
-    """The clean end for an answer in a provider session that ended."""
-    lang = ended.lang if ended.lang in ("ar", "fr") else "ar"
-    return Screen(notice(lang, texts.SESSION_ENDED), end=True)
+def session_end(state: Runtime, hit: UssdHit) -> SessionEnd | None:
+    """What `hit`'s turn does with its provider session's end: a dial forgets it, an answer
+    is checked against it; None when the provider does not say what a request is."""
+    if hit.op is None:
+        return None
+    ended = EndedSessions(state.sessions)
+    return ended.end(hit.phone, hit.session_id, hit.message_id, opens=hit.op is Op.NEW)
 
 
 async def abort(state: Runtime, hit: UssdHit) -> None:
@@ -198,33 +183,16 @@ async def abort(state: Runtime, hit: UssdHit) -> None:
 async def answer(
     state: Runtime, hit: UssdHit, *, profile: ChannelProfile = PROFILE, end_on_result: bool = False
 ) -> Screen:
-    """The screen for `hit`. `state` is the app's: its settings, turn runner, session store."""
-    ended = EndedSessions(state.sessions)
-    try:
-        if hit.op is Op.NEW:
-            await ended.clear(hit.phone, hit.session_id)
-        elif (
-            hit.op is Op.CONTINUE
-            and (over := await ended.ended(hit.phone, hit.session_id, hit.message_id)) is not None
-        ):
-            log.info("ussd_answer_after_end")
-            return ended_screen(over)
-    except StoreError as exc:
-        # The turn below meets the same Redis and answers "busy"; nothing is marked.
-        log.warning("ussd_end_marks_unavailable", error=type(exc.__cause__ or exc).__name__)
-    rendered = await state.turns.run(
+    """The screen for `hit`. `state` is the app's: its settings, turn runner, session store.
+    An answer in a session that ended gets "your session has ended" from the turn."""
+    screen: Screen = await state.turns.run(
         prepare_turn(hit, datetime.now(UTC)),
         profile=profile,
         user=hit.phone,
         budget_s=state.settings.ussd_budget_s,
         message_id=hit.message_id,
-        render=partial(render, end_on_result=end_on_result),
         remember_s=SESSION_TTL_S[ChannelKind.USSD],
+        shown=partial(screen_of, end_on_result=end_on_result),
+        end=session_end(state, hit),
     )
-    screen = Screen.parse(rendered)
-    if screen.end and hit.op is not None:
-        try:
-            await ended.mark(hit.phone, hit.session_id, hit.message_id, script_of(screen.text))
-        except StoreError as exc:
-            log.warning("ussd_end_marks_unavailable", error=type(exc.__cause__ or exc).__name__)
     return screen

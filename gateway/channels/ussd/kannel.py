@@ -43,20 +43,11 @@ from fastapi.responses import PlainTextResponse, Response
 
 from gateway.channels.common import ChannelError
 from gateway.channels.kannel_sms import KANNEL_ID, Ignored, call_fields, decode_text, verify
-from gateway.channels.ussd.core import (
-    Op,
-    Read,
-    Screen,
-    UssdHit,
-    abort,
-    answer,
-    notice,
-    refused,
-)
+from gateway.channels.ussd.core import Op, Read, UssdHit, abort, answer, notice, refused, shown
 from gateway.channels.ussd.ops import UssdOps, ops_for
 from gateway.deps import runtime
 from gateway.dialogs import texts
-from gateway.dialogs.model import Session
+from gateway.dialogs.model import Screen, Session
 from gateway.phones import to_e164
 from gateway.settings import SMSC_ID, Settings
 from gateway.text import is_gsm7
@@ -167,7 +158,7 @@ def reply(screen: Screen, session: bytes | None, ops: UssdOps) -> Response:
     if session is not None:
         info = bytes([session[0], (session[1] & ~END_BIT) | (END_BIT if screen.end else 0)])
         meta += f"&its_session_info={quote(info, safe='')}"
-    text = screen.shown
+    text = shown(screen)
     headers = {"X-Kannel-Meta-Data": meta, "X-Kannel-Coding": "0" if is_gsm7(text) else "2"}
     return PlainTextResponse(text, headers=headers)
 
@@ -199,7 +190,7 @@ async def ussd_kannel(request: Request) -> Response:
         step = parse_payload(data, raw, settings)
     except Refused as exc:
         log.info("kannel_ussd_ended", reason=exc.reason)
-        return reply(Screen(notice("ar", texts.BUSY), end=True), exc.session, ops)
+        return reply(Screen(text=notice("ar", texts.BUSY), end=True), exc.session, ops)
     if step.op is Op.ABORT:
         await abort(state, hit_of(step))
         return Response(status_code=200)  # `omit-empty`: nothing goes to the phone

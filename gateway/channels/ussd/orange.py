@@ -36,9 +36,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from gateway.channels.common import SignatureError, same_secret
-from gateway.channels.ussd.core import Read, Screen, UssdHit, answer, refused
+from gateway.channels.ussd.core import Read, UssdHit, answer, refused
 from gateway.deps import runtime
-from gateway.dialogs.model import Session
+from gateway.dialogs.model import Screen, Session
 from gateway.phones import to_e164
 from gateway.settings import Settings
 
@@ -68,9 +68,9 @@ def page(screen: Screen, *, token: str, sid: str, step: int) -> bytes:
         ET.SubElement(paragraph, "br").tail = line
     if not screen.end:
         base = {"token": token, "sid": sid, "n": str(step + 1)}
-        for key, label in screen.options:
-            href = f"{ROUTE}?{urlencode({**base, 'in': key})}"
-            ET.SubElement(body, "a", href=href, accesskey=key).text = label
+        for option in screen.options:
+            href = f"{ROUTE}?{urlencode({**base, 'in': option.key})}"
+            ET.SubElement(body, "a", href=href, accesskey=option.key).text = option.label
             ET.SubElement(body, "br")
         form = ET.SubElement(body, "form", action=ROUTE, method="get")
         for name, value in base.items():

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from gateway.channels.voice import texts
 from gateway.channels.voice.menu import Dial, Gather, Hangup, Redirect, Say, VoiceMenu
 from gateway.channels.voice.prompts import DARIJA, Recordings
-from gateway.dialogs.model import Awaits, Option, Reply
+from gateway.dialogs.model import Awaits, Option, Screen
 from gateway.speech import SpokenTranslator, plain, spoken_translator
 
 GATHER_ROUTE = "/channels/voice/twilio/gather"
@@ -125,20 +125,18 @@ def _lines(text: str, lang: str, voices: Voices) -> list[Say]:
     return said
 
 
-def screen(
-    reply: Reply, lang: str, state: CallState, voices: Voices, *, note: str = ""
-) -> VoiceMenu:
+def screen(shown: Screen, lang: str, state: CallState, voices: Voices) -> VoiceMenu:
     """One dialog screen by ear, waiting for the next key (or hanging up at the end)."""
     t = translator_for(lang)
-    said = _lines(note, lang, voices) + _lines(reply.text, lang, voices)
-    if reply.end_session:
+    said = _lines(shown.text, lang, voices)
+    if shown.end:
         return VoiceMenu(verbs=(*said, Hangup()))
-    mode: Mode = "input" if reply.awaits is not None else "menu"
+    mode: Mode = "input" if shown.awaits is not None else "menu"
     keys: dict[str, str] = {}
-    if reply.awaits is not None:
-        digits = DIGITS_FOR[reply.awaits]
+    if shown.awaits is not None:
+        digits = DIGITS_FOR[shown.awaits]
     else:
-        pairs = voice_keys(reply.options)
+        pairs = voice_keys(shown.options)
         keys = {key: option.key for key, option in pairs}
         digits = 1
         for key, option in pairs:

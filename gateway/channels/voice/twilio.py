@@ -16,7 +16,7 @@ Docs: https://www.twilio.com/docs/voice/twiml/gather
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
@@ -41,7 +41,7 @@ from gateway.channels.voice.menu import Dial, Gather, Hangup, Redirect, Say, Voi
 from gateway.channels.voice.prompts import DARIJA, PROMPTS_ROUTE, Recordings
 from gateway.deps import runtime
 from gateway.dialogs.conversation import Step
-from gateway.dialogs.model import ChannelKind, ChannelProfile, Inbound, Lang, Session
+from gateway.dialogs.model import ChannelKind, ChannelProfile, Inbound, Lang, Screen, Session
 from gateway.phones import to_e164
 from gateway.settings import Settings
 from gateway.state.store import SESSION_TTL_S
@@ -238,26 +238,31 @@ async def _dialog_turn(
         )
         return inbound, session
 
-    def render(step: Step) -> str:
-        reply = step.replies[-1]
+    def spoken_in(session_lang: Lang | None) -> str:
         lang = value if kind == "lang" else state.lang
-        if lang != DARIJA:  # the dialogs may have switched between Arabic and French
-            lang = step.session.lang or lang
-        t = translator_for(lang)
-        note = "\n".join(t.gettext(n) for n in notes) if not reply.end_session else ""
-        following = CallState(turn=state.turn, misses=misses, lang=lang)
-        return to_twiml(screen(reply, lang, following, config, note=note), settings)
+        # The dialogs may have switched between Arabic and French; Darija stays Darija.
+        return lang if lang == DARIJA else (session_lang or lang)
 
-    body: str = await runtime(request).turns.run(
+    def shown(step: Step) -> Screen:
+        """The step's screen with this press's notes said first (a repeat hears them too)."""
+        said = step.screen()
+        if said.end or not notes:
+            return said
+        t = translator_for(spoken_in(said.lang))
+        return replace(said, text="\n".join([*(t.gettext(n) for n in notes), said.text]))
+
+    said: Screen = await runtime(request).turns.run(
         prepare,
         profile=VOICE_PROFILE,
         user=call.call_sid,
         budget_s=settings.voice_budget_s,
         message_id=f"{call.call_sid}:{state.turn}",
-        render=render,
         remember_s=SESSION_TTL_S[ChannelKind.VOICE],
+        shown=shown,
     )
-    return body
+    lang = spoken_in(said.lang)
+    following = CallState(turn=state.turn, misses=misses, lang=lang)
+    return to_twiml(screen(said, lang, following, config), settings)
 
 
 @router.post(STATUS_ROUTE, summary="Twilio Voice call status", status_code=204, responses=ERRORS)

@@ -342,6 +342,27 @@ def test_an_answer_in_a_session_that_ended_gets_a_clean_end(
     assert "Youssef (2AP)" in again.text  # bound in the session that ended
 
 
+def test_the_ending_steps_id_sent_again_with_other_input_gets_its_screen_not_a_turn(
+    ussd: TestClient, backend_calls: Calls
+) -> None:
+    """The end of a session lets the repeat of the step that ended it through (smsbox's
+    retry): a step that borrows that id to carry new input gets the remembered screen, never
+    a turn past the end."""
+    phone = OperatorPhone(ussd, FR_GUARDIAN)
+    phone.dial()
+    for key in ("1", "Z990000001"):
+        phone.press(key)
+    ending = phone.call("14092018", CONTINUE)
+    first = Answer.of(ending.send(ussd))
+    assert first.end
+    calls = backend_calls()
+    forged = Answer.of(phone.call("2", CONTINUE, kannel_id=ending.param("id")).send(ussd))
+    assert (forged.text, forged.op, forged.end) == (first.text, END, True)
+    assert backend_calls() == calls
+    other = Answer.of(phone.call("2", CONTINUE).send(ussd))  # a new id: the clean end
+    assert (other.text, other.end) == (say("fr", texts.SESSION_ENDED), True)
+
+
 def test_a_network_abort_mid_session_sends_nothing_and_ends_the_session(
     ussd: TestClient, backend_calls: Calls
 ) -> None:

@@ -27,6 +27,7 @@ UNSPEAKABLE = re.compile(r"[0-9/:%=+*#()\u0660-\u0669]")
 LANG_KEY = {"ar": "1", "fr": "2"}
 VOICE = {"ar": ARABIC_VOICE, "fr": FRENCH_VOICE}
 HINTS = {"ar": ("تسعة", "صفر"), "fr": ("neuf", "zéro")}
+WRONG_KEY_FR = "Cette touche n'est pas proposée ici."
 
 
 @pytest.fixture
@@ -294,6 +295,21 @@ def test_a_gather_for_a_call_never_seen_starts_again_politely(hotline: TestClien
     check_spoken(turn)
     assert "Votre appel précédent est terminé. Reprenons." in turn.text()
     assert "Youssef" not in turn.text()
+
+
+def test_a_retry_of_a_turn_that_said_a_note_says_it_again(hotline: TestClient) -> None:
+    """The note ("your call ended", "wrong key") is part of the screen the turn remembers:
+    the retry hears it too, although its own turn found the session this one saved."""
+    call = VoiceCall(hotline, GUARDIAN)
+    action = GATHER_ROUTE + "?t=7&m=menu&n=0&d=1&l=fr&k=1.1_2.2_8.0"
+    first = call.press_at(action, "1")
+    assert "Votre appel précédent est terminé. Reprenons." in first.text()
+    call.press_at(action, "1")
+    assert call.responses[-1] == call.responses[-2]
+    wrong = call.press("7")  # a key this menu does not offer
+    assert wrong.text().startswith(WRONG_KEY_FR), wrong.text()
+    call.press_at(first.action(), "7")
+    assert call.responses[-1] == call.responses[-2]
 
 
 def test_a_mangled_action_url_is_read_as_a_menu_with_no_keys(hotline: TestClient) -> None:
