@@ -10,7 +10,7 @@ import pytest
 
 from gateway.console.dashboard import outbox_state
 from gateway.outbox.gauges import observe_backlog
-from gateway.outbox.model import Priority, SendError
+from gateway.outbox.model import MessageKind, Priority, SendError
 from tests.outbox.conftest import Rig, message
 from tests.outbox.test_outbox_worker import running, settled, until
 
@@ -23,8 +23,8 @@ def gauge(rig: Rig, name: str, priority: str) -> float | None:
 
 async def test_the_backlog_counts_each_priority_and_ages_its_oldest_entry(rig: Rig) -> None:
     for n in range(2):
-        await rig.outbox.enqueue(message(n, priority=Priority.BULK))
-    await rig.outbox.enqueue(message(9, priority=Priority.INTERACTIVE))
+        await rig.outbox.enqueue(message(n, kind=MessageKind.ALERT))
+    await rig.outbox.enqueue(message(9, kind=MessageKind.REPLY))
     # An entry whose id says it was added one second after the epoch: its age is known.
     await rig.redis.xadd(rig.outbox.keys.stream(Priority.FOLLOWUP), {"m": "{}"}, id="1000-0")
     await observe_backlog(rig.outbox, rig.metrics)
@@ -41,7 +41,7 @@ async def test_the_backlog_counts_each_priority_and_ages_its_oldest_entry(rig: R
 
 
 async def test_a_worker_sets_the_gauges_and_they_fall_to_zero_once_sent(rig: Rig) -> None:
-    msgs = [message(n, priority=Priority.BULK) for n in range(5)]
+    msgs = [message(n, kind=MessageKind.ALERT) for n in range(5)]
     for msg in msgs:
         await rig.outbox.enqueue(msg)
     await observe_backlog(rig.outbox, rig.metrics)
@@ -76,7 +76,7 @@ async def test_the_console_shows_the_age_the_gauge_reads(rig: Rig) -> None:
     state = SimpleNamespace(outbox=rig.outbox)
     assert (await outbox_state(state))["oldest_s"] is None  # nothing waits
     await rig.redis.xadd(rig.outbox.keys.stream(Priority.BULK), {"m": "{}"}, id="1000-0")
-    await rig.outbox.enqueue(message(1, priority=Priority.INTERACTIVE))
+    await rig.outbox.enqueue(message(1, kind=MessageKind.REPLY))
     shown = await outbox_state(state)
     ages = await rig.outbox.ages_s()
     assert shown["oldest_s"] == pytest.approx(ages["bulk"], abs=1.0)
