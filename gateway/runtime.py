@@ -192,7 +192,7 @@ async def open_runtime(
     try:
         # `migrate` (or `serve`, before its workers) made the tables; a worker never does.
         await anyio.to_thread.run_sync(ensure_at_head, engine)
-        redis, redis_kind = open_redis(settings.redis_url)
+        redis, redis_kind = open_redis(settings.redis_url, timeout_s=settings.redis_timeout_s)
     except BaseException:
         engine.dispose()
         raise

@@ -15,6 +15,9 @@ import pytest
 from tests.kannel import harness as kannel_harness
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# A command's bound in tests: long enough that a host saturated by other work (2 cores, CI
+# beside other sessions) never turns a slow Redis reply into "Massar is busy" (1 s in production).
+REDIS_TIMEOUT_S = 5.0
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

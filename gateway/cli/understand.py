@@ -142,7 +142,7 @@ def unmatched_command(args: argparse.Namespace) -> int:
         return 1
 
     async def read() -> list[str]:
-        redis, _ = open_redis(settings.redis_url)
+        redis, _ = open_redis(settings.redis_url, timeout_s=settings.redis_timeout_s)
         try:
             entries = await UnmatchedLog(redis, retention_s=0).since(seconds)
         finally:

@@ -61,6 +61,8 @@ class Settings(
     # A managed Redis that refuses CONFIG GET: production starts on it only when this says the
     # provider guarantees persistence and maxmemory-policy noeviction (docs/deploy.md).
     redis_managed_ack: bool = False
+    # Seconds one Redis command (or connecting) may take before the turn answers "busy".
+    redis_timeout_s: float = Field(default=1.0, gt=0, le=30)
     database_url: str = "sqlite:///var/gateway.db"
 
     backend_url: str = "http://127.0.0.1:8100/api/v1"

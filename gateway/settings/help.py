@@ -20,6 +20,8 @@ HELP: dict[str, str] = {
     "unset: an in-process stand-in, for development only",
     "redis_managed_ack": "true: a managed Redis that refuses CONFIG GET persists and never evicts "
     "(the operator says so); else production refuses it",
+    "redis_timeout_s": "Seconds one Redis command or connection may take before it counts as "
+    "Redis being down",
     "database_url": "SQLAlchemy URL of the database (postgresql+psycopg://user:password@host/db "
     "in production)",
     "backend_url": "Base URL of Massar's API",

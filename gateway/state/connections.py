@@ -30,12 +30,13 @@ RedisClient: TypeAlias = Redis
 """The Redis client the stores are built on, as modules above the state layer name it."""
 
 
-def open_redis(url: str | None) -> tuple[RedisClient, str]:
+def open_redis(url: str | None, *, timeout_s: float = 1.0) -> tuple[RedisClient, str]:
     """A Redis client for `url`, or the in-process stand-in, and a word saying which.
 
     A Redis Cluster is named `redis+cluster://host:port` (`rediss+cluster://` with TLS) or
     `redis://host:port?cluster=true`; any node will do, the client discovers the others. Every
-    key the gateway uses carries a hash tag, so multi-key scripts stay on one slot.
+    key the gateway uses carries a hash tag, so multi-key scripts stay on one slot. A command
+    or a connection taking longer than `timeout_s` fails (`GATEWAY_REDIS_TIMEOUT_S`).
     """
     if url is None:
         import fakeredis
@@ -46,7 +47,9 @@ def open_redis(url: str | None) -> tuple[RedisClient, str]:
     if plain is not None:
         from redis.asyncio.cluster import RedisCluster
 
-        cluster = RedisCluster.from_url(plain, socket_timeout=1.0, socket_connect_timeout=1.0)
+        cluster = RedisCluster.from_url(
+            plain, socket_timeout=timeout_s, socket_connect_timeout=timeout_s
+        )
         # RedisCluster offers the commands the gateway uses (GET/SET/EVALSHA/XADD...).
         return cluster, "redis cluster"  # type: ignore[return-value]
     # A plain pool, not the blocking one: a worker runs at most `max_turns_in_flight` (256)
@@ -58,8 +61,8 @@ def open_redis(url: str | None) -> tuple[RedisClient, str]:
     pool = ConnectionPool.from_url(
         url,
         max_connections=REDIS_MAX_CONNECTIONS,
-        socket_timeout=1.0,
-        socket_connect_timeout=1.0,
+        socket_timeout=timeout_s,
+        socket_connect_timeout=timeout_s,
         maint_notifications_config=MaintNotificationsConfig(enabled=False),
     )
     return Redis.from_pool(pool), "redis"

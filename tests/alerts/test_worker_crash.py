@@ -13,7 +13,7 @@ import anyio
 import pytest
 
 from tests.alerts.conftest import ADMIN, World
-from tests.conftest import REAL_REDIS, REDIS_URL
+from tests.conftest import REAL_REDIS, REDIS_TIMEOUT_S, REDIS_URL
 from tests.outbox.test_outbox_crash import start_worker
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis, pytest.mark.slow]
@@ -49,6 +49,7 @@ async def test_a_worker_killed_mid_batch_sends_no_alert_twice(world: World, tmp_
         **os.environ,
         "GATEWAY_ENV": "test",
         "GATEWAY_REDIS_URL": REDIS_URL,
+        "GATEWAY_REDIS_TIMEOUT_S": str(REDIS_TIMEOUT_S),
         "GATEWAY_DATABASE_URL": world.engine.url.render_as_string(hide_password=False),
         "GATEWAY_IDENTITY_KEY": world.key.decode(),
         "GATEWAY_OUTBOX_RATE_SMS": "300",

@@ -15,6 +15,7 @@ from twilio.request_validator import RequestValidator
 
 from gateway.app import create_app
 from gateway.settings import Settings
+from tests.conftest import REDIS_TIMEOUT_S
 from tests.databases import migrated
 
 SANDBOX_STUDENTS = 120
@@ -66,6 +67,7 @@ def gateway_settings(tmp_path: Path, redis_url: str | None, **overrides: object)
         "at_ussd_token": AT_TOKEN,
         "twilio_auth_token": TWILIO_TOKEN,
         "identity_key": f"test-key-{uuid.uuid4().hex}",  # fresh Redis keys for every test
+        "redis_timeout_s": REDIS_TIMEOUT_S,
         "log_level": "WARNING",  # tests that read logs configure their own
         **overrides,
     }

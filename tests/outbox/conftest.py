@@ -32,6 +32,7 @@ from gateway.state.migrate import upgrade
 from gateway.state.outbox.bucket import TokenBucket
 from gateway.state.outbox.records import MessageRecords
 from gateway.state.outbox.sink import SinkStream
+from tests.conftest import REDIS_TIMEOUT_S
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ def anyio_backend() -> str:
 
 @pytest.fixture
 async def redis(redis_url: str | None) -> AsyncIterator[Redis]:
-    client, _ = open_redis(redis_url)
+    client, _ = open_redis(redis_url, timeout_s=REDIS_TIMEOUT_S)
     yield client
     await client.aclose()
 

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from gateway.state.migrate import upgrade
 from gateway.state.schema import outbound_message
-from tests.conftest import REAL_REDIS, REDIS_URL
+from tests.conftest import REAL_REDIS, REDIS_TIMEOUT_S, REDIS_URL
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -40,6 +40,7 @@ def world(tmp_path: Path) -> Iterator[dict[str, str]]:
         **os.environ,
         "GATEWAY_ENV": "test",
         "GATEWAY_REDIS_URL": REDIS_URL,
+        "GATEWAY_REDIS_TIMEOUT_S": str(REDIS_TIMEOUT_S),
         "GATEWAY_DATABASE_URL": f"sqlite:///{database}",
         "GATEWAY_IDENTITY_KEY": f"crash-test-{uuid.uuid4().hex}",
         "GATEWAY_OUTBOX_RATE_SMS": "300",
@@ -78,7 +79,7 @@ def enqueue_all(env: dict[str, str]) -> list[str]:
     async def go() -> list[str]:
         from gateway.outbox.queue import Outbox
 
-        client, _ = open_redis(REDIS_URL)
+        client, _ = open_redis(REDIS_URL, timeout_s=REDIS_TIMEOUT_S)
         outbox = Outbox(client, key_secret=env["GATEWAY_IDENTITY_KEY"].encode())
         ids = []
         for n in range(MESSAGES):

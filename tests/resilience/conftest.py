@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 
 from gateway.app import create_app
 from gateway.state.connections import open_redis
+from tests.conftest import REDIS_TIMEOUT_S
 from tests.databases import migrated
 from tests.gateway.conftest import (  # noqa: F401 (fixtures)
     PUBLIC_URL,
@@ -39,7 +40,7 @@ async def redis(redis_url: str | None) -> AsyncIterator[Redis]:
         yield client
         await client.aclose()
         return
-    client, _ = open_redis(redis_url)
+    client, _ = open_redis(redis_url, timeout_s=REDIS_TIMEOUT_S)
     yield client
     await client.aclose()
 

@@ -27,6 +27,7 @@ import pytest
 
 from gateway.dialogs import texts
 from gateway.i18n import translator
+from tests.conftest import REDIS_TIMEOUT_S
 from tests.gateway.conftest import AT_TOKEN, PUBLIC_URL, TWILIO_TOKEN, SmsPhone, UssdPhone
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
@@ -89,6 +90,7 @@ def test_make_run_on_a_real_redis_delivers_the_follow_up_and_an_alert(
         SANDBOX_DATABASE_URL=sandbox_database,  # seeded once per run, copied for this test
         GATEWAY_PORT=str(gateway_port),
         GATEWAY_REDIS_URL=redis_url,
+        GATEWAY_REDIS_TIMEOUT_S=str(REDIS_TIMEOUT_S),
         GATEWAY_DATABASE_URL=f"sqlite:///{tmp_path}/gateway.db",
         GATEWAY_IDENTITY_KEY=f"demo-test-{uuid.uuid4().hex}",  # Redis keys of its own
         GATEWAY_PUBLIC_URL=PUBLIC_URL,  # what the handsets below sign

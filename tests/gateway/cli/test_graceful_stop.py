@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from gateway.outbox.model import Priority
 from gateway.outbox.queue import Outbox
 from gateway.state.schema import alert_cursor
+from tests.conftest import REDIS_TIMEOUT_S
 from tests.redis_servers import free_port
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
@@ -136,6 +137,7 @@ def world(tmp_path: Path, redis_url: str | None, sandbox_database: str) -> Itera
         eventually(lambda: answers(f"{sandbox_url}/api/v1/health"), "the sandbox")
         env.update(
             GATEWAY_REDIS_URL=redis_url,
+            GATEWAY_REDIS_TIMEOUT_S=str(REDIS_TIMEOUT_S),
             GATEWAY_DATABASE_URL=f"sqlite:///{tmp_path}/gateway.db",
             GATEWAY_BACKEND_URL=f"{sandbox_url}/api/v1",
             GATEWAY_IDENTITY_KEY=key,

@@ -12,6 +12,7 @@ import pytest
 from redis.asyncio import Redis
 
 from gateway.state.connections import open_redis
+from tests.conftest import REDIS_TIMEOUT_S
 
 
 @pytest.fixture
@@ -26,7 +27,7 @@ def prefix() -> str:
 
 @pytest.fixture
 async def redis(redis_url: str | None, prefix: str) -> AsyncIterator[Redis]:
-    client, _kind = open_redis(redis_url)
+    client, _kind = open_redis(redis_url, timeout_s=REDIS_TIMEOUT_S)
     try:
         yield client
     finally:
