@@ -41,6 +41,13 @@ async def until(check: Callable[[], Awaitable[bool]], timeout_s: float = 20.0) -
             await anyio.sleep(0.02)
 
 
+def _metric(rig: Rig, name: str) -> float:
+    for line in rig.metrics.render().decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} not exported")
+
+
 async def settled(rig: Rig) -> bool:
     """Nothing waiting, delayed or pending in any stream."""
     await rig.outbox.ensure_group()
@@ -261,7 +268,9 @@ async def test_a_dead_workers_entries_are_reclaimed_and_sent_once(rig: Rig) -> N
     async with running(rig.worker(reclaim_idle_ms=200)):
         await until(lambda: settled(rig))
     assert sorted(row["id"] for row in await rig.sent()) == sorted(m.id for m in msgs)
-    assert "massar_outbox_reclaimed_total 5.0" in rig.metrics.render().decode()
+    # At least the dead worker's five; on a saturated host the live worker may take back one of
+    # its own that sat past the 200 ms window, which the exactly-once check above covers.
+    assert _metric(rig, "massar_outbox_reclaimed_total") >= 5
 
 
 async def test_a_reclaimed_entry_already_sent_is_recorded_not_sent_again(rig: Rig) -> None:
@@ -315,18 +324,19 @@ async def test_two_workers_share_one_pace(rig: Rig) -> None:
         await rig.outbox.enqueue(msg)
     rate, burst = 30.0, 3
     workers = [rig.worker(rate=rate, burst=burst, concurrency=8) for _ in range(2)]
+    seconds, micros = await rig.redis.time()
+    started_ms = seconds * 1000 + micros // 1000
     async with running(*workers):
         await until(lambda: _count(rig, len(msgs)))
-    # The sink's stream ids are Redis' clock in ms: no window may hold more than the bucket
-    # allows (burst + rate x window). Slowness only lowers the counts.
+    # The sink's stream ids are Redis' clock in ms, the bucket's clock too. One bucket for both
+    # workers cannot grant the last token before (messages - burst) / rate seconds have passed;
+    # a bucket per worker would take half that. Slowness only lengthens the span (a window count
+    # would not do: sends delayed after their tokens bunch up on a saturated host).
     times = sorted(
         int(row_id.split(b"-")[0]) for row_id, _ in await rig.redis.xrange(rig.sink.stream.key)
     )
     assert len(times) == len(msgs)
-    for i, start in enumerate(times):
-        for window_ms in (100, 500, 1000):
-            inside = sum(1 for t in times[i:] if t - start < window_ms)
-            assert inside <= burst + rate * window_ms / 1000 + 1, (window_ms, inside)
+    assert times[-1] - started_ms >= (len(msgs) - burst) / rate * 1000 - 50
 
 
 class FakeComposer:
