@@ -12,7 +12,7 @@ import anyio
 import anyio.to_thread
 import httpx
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,6 +29,7 @@ from gateway.channels import (
     twilio_whatsapp,
     ussd,
 )
+from gateway.channels.direct import DirectRoutes, Endpoint, direct_endpoints
 from gateway.channels.voice import twilio as twilio_voice
 from gateway.checks import check_settings
 from gateway.console.parts import demo_operators
@@ -144,26 +145,15 @@ def create_app(
         redoc_url="/redoc" if settings.docs_on else None,
         openapi_url="/openapi.json" if settings.docs_on else None,
     )
+    # Webhooks answered from a table, inside every middleware (gateway/channels/direct.py).
+    direct: dict[tuple[str, str], Endpoint] = {}
+    app.add_middleware(DirectRoutes, table=direct)
     limits.install(app)  # webhook bodies bounded before any route reads them (a 413)
     app.add_middleware(RequestLogMiddleware)
-    for router in ussd.routers(settings.channels):  # one per USSD provider switched on
+    webhooks = _webhook_routers(settings)
+    for router in webhooks:
         app.include_router(router)
-    if Channel.SMS_TWILIO in settings.channels:
-        app.include_router(twilio_sms.router)
-    if Channel.SMS_KANNEL in settings.channels:
-        app.include_router(kannel_sms.router)
-    # Reports of what Kannel sent, whether or not SMS also come in through it.
-    if Channel.SMS_KANNEL in settings.channels or settings.sms_sender is SenderName.KANNEL:
-        app.include_router(kannel_sms.dlr_router)
-    if Channel.VOICE_TWILIO in settings.channels:  # the hotline's voice menu (issue #14)
-        app.include_router(twilio_voice.router)
-    # issue #9: WhatsApp (Twilio, Meta) and Telegram
-    if Channel.WHATSAPP_TWILIO in settings.channels:
-        app.include_router(twilio_whatsapp.router)
-    if Channel.WHATSAPP_META in settings.channels:
-        app.include_router(meta_whatsapp.router)
-    if Channel.TELEGRAM in settings.channels:
-        app.include_router(telegram.router)
+    direct.update(direct_endpoints((r for w in webhooks for r in w.routes), "channels"))
     app.include_router(admin.router)
     # The operators' console: pages, simulator, leaflet (issue #16).
     console.install(app, settings)
@@ -216,6 +206,28 @@ def create_app(
         return Response(state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def _webhook_routers(settings: Settings) -> list[APIRouter]:
+    """The providers' webhook routers of the channels switched on."""
+    routers = list(ussd.routers(settings.channels))  # one per USSD provider switched on
+    if Channel.SMS_TWILIO in settings.channels:
+        routers.append(twilio_sms.router)
+    if Channel.SMS_KANNEL in settings.channels:
+        routers.append(kannel_sms.router)
+    # Reports of what Kannel sent, whether or not SMS also come in through it.
+    if Channel.SMS_KANNEL in settings.channels or settings.sms_sender is SenderName.KANNEL:
+        routers.append(kannel_sms.dlr_router)
+    if Channel.VOICE_TWILIO in settings.channels:  # the hotline's voice menu (issue #14)
+        routers.append(twilio_voice.router)
+    # issue #9: WhatsApp (Twilio, Meta) and Telegram
+    if Channel.WHATSAPP_TWILIO in settings.channels:
+        routers.append(twilio_whatsapp.router)
+    if Channel.WHATSAPP_META in settings.channels:
+        routers.append(meta_whatsapp.router)
+    if Channel.TELEGRAM in settings.channels:
+        routers.append(telegram.router)
+    return routers
 
 
 async def _check_breaker(breaker: Breaker) -> dict[str, Any]:

@@ -35,6 +35,7 @@ import structlog
 from redis.asyncio import Redis
 
 from gateway.state.keys import Keys
+from gateway.state.lua import lua
 
 __all__ = ["RedisLockout"]
 
@@ -107,7 +108,7 @@ class RedisLockout:
         )
         self._code_rules: Rules = ((code_lock_after, code_lock_s),)
         self._voice_rules: Rules = ((voice_lock_after, voice_lock_s),)
-        self._fail = redis.register_script(_FAIL_LUA)
+        self._fail = lua(redis, _FAIL_LUA)
 
     def _phone_tag(self, phone: str) -> str:
         return self.keys.lockout_phone(phone)

@@ -61,6 +61,7 @@ from gateway.state import store_lua
 from gateway.state.ends import SessionEnd, end_doc
 from gateway.state.errors import StoreError
 from gateway.state.keys import Keys
+from gateway.state.lua import lua
 
 __all__ = [
     "SESSION_TTL_S",
@@ -150,10 +151,10 @@ class SessionStore:
     def __init__(self, redis: Redis, *, key_secret: bytes, prefix: str = "mg") -> None:
         self.redis = redis
         self.keys = Keys(key_secret, prefix=prefix)
-        self._save = redis.register_script(store_lua.SAVE)
-        self._release = redis.register_script(store_lua.RELEASE)
-        self._open = redis.register_script(store_lua.OPEN_TURN)
-        self._close = redis.register_script(store_lua.CLOSE_TURN)
+        self._save = lua(redis, store_lua.SAVE)
+        self._release = lua(redis, store_lua.RELEASE)
+        self._open = lua(redis, store_lua.OPEN_TURN)
+        self._close = lua(redis, store_lua.CLOSE_TURN)
 
     async def load(self, channel: ChannelKind, user: str) -> Session | None:
         """The user's session on `channel`, or None when there is none (or it expired).

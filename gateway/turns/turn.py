@@ -28,11 +28,11 @@ turn that runs out still answers:
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-import anyio
 import structlog
 from redis.exceptions import RedisError
 
@@ -171,7 +171,9 @@ class TurnRunner:
         entry_key = cache.key("guardian", [ask.user]) if cache is not None else None
         opened: Opened | None = None
         try:
-            with anyio.fail_after(ask.terms.budget_s):
+            # asyncio's own timeout: anyio's `fail_after` cost 4.9 % of a USSD turn's CPU
+            # (a cancel scope and a look-up of the async library, every turn).
+            async with asyncio.timeout(ask.terms.budget_s):
                 # One round trip: an ended session, a remembered answer, the rate limit, the
                 # lock, the session.
                 opened = await self.state.sessions.open_turn(

@@ -13,6 +13,8 @@ import secrets
 
 from redis.asyncio import Redis
 
+from gateway.state.lua import lua
+
 __all__ = ["Lease"]
 
 # KEYS: lease. ARGV: token, ttl ms. 1 when held by us (taken or renewed), else 0.
@@ -35,8 +37,8 @@ class Lease:
         self.key = key
         self.ttl_ms = int(ttl_s * 1000)
         self.token = secrets.token_hex(8)
-        self._hold = redis.register_script(_HOLD)
-        self._release = redis.register_script(_RELEASE)
+        self._hold = lua(redis, _HOLD)
+        self._release = lua(redis, _RELEASE)
 
     async def hold(self) -> bool:
         """Take the lease, or renew it if it is ours; False while another process holds it."""

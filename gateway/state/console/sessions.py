@@ -28,6 +28,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from gateway.state.keys import Keys
+from gateway.state.lua import lua
 from gateway.state.outbox.streams import as_text
 
 __all__ = ["CheckCounter", "ConsoleSessions", "SessionData", "SigninGate"]
@@ -212,8 +213,8 @@ class SigninGate:
         self.redis, self.keys = redis, Keys(key_secret)
         self.limit, self.address_limit, self.lock_s = limit, address_limit, lock_s
         self.slow_after, self.interval_ms = slow_after, max(1, int(interval_s * 1000))
-        self._reserve = redis.register_script(_RESERVE)
-        self._succeeded = redis.register_script(_SUCCEEDED)
+        self._reserve = lua(redis, _RESERVE)
+        self._succeeded = lua(redis, _SUCCEEDED)
 
     def _keys(self, name: str, address: str) -> list[str]:
         return self.keys.console_signin(name, address)
@@ -248,7 +249,7 @@ class CheckCounter:
         self, redis: Redis, *, key_secret: bytes, limit: int, window_s: int, what: str = "checks"
     ) -> None:
         self.redis, self.keys, self.limit, self.window_s = redis, Keys(key_secret), limit, window_s
-        self._check = redis.register_script(_CHECK)
+        self._check = lua(redis, _CHECK)
         # "checks": a child's code and birth date; "totp": a supervisor's second-factor codes
         self._key_of = (
             self.keys.console_checks if what == "checks" else self.keys.console_totp_failures

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
+from gateway.state.lua import lua
 from gateway.state.outbox.keys import OutboxKeys
 from gateway.state.outbox.scripts import TAKE
 
@@ -23,7 +24,7 @@ class TokenBucket:
         if rate <= 0 or burst < 1:
             raise ValueError("rate must be positive and burst at least 1")
         self.key, self.rate, self.burst = key, rate, burst
-        self._take = redis.register_script(TAKE)
+        self._take = lua(redis, TAKE)
 
     async def take(self, wanted: int = 1) -> tuple[int, int]:
         """(tokens taken, at most `wanted`; when none, the milliseconds to wait for one)."""
@@ -38,7 +39,7 @@ class ChatBuckets:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.keys, self.rate = keys, rate
-        self._take = redis.register_script(TAKE)
+        self._take = lua(redis, TAKE)
 
     async def take(self, chat_h: str) -> tuple[int, int]:
         """(1, 0) when chat `chat_h` (a keyed hash of its id) may have a message now, else

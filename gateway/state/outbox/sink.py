@@ -14,6 +14,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from gateway.state.lua import lua
 from gateway.state.outbox.keys import OutboxKeys
 from gateway.state.outbox.streams import SENT_TTL_S, as_text
 
@@ -38,7 +39,7 @@ class SinkStream:
         self.redis = redis
         self.keys = keys
         self.key = keys.sink
-        self._record = redis.register_script(_RECORD)
+        self._record = lua(redis, _RECORD)
 
     async def record(self, key_h: str, fields: Mapping[str, str]) -> str:
         """Append one send and mark `key_h` sent; the entry's id."""

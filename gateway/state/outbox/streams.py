@@ -19,6 +19,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from gateway.state.lua import lua
 from gateway.state.outbox import scripts
 from gateway.state.outbox.keys import OutboxKeys
 from gateway.state.outbox.priority import Priority
@@ -51,13 +52,13 @@ class OutboxStreams:
     def __init__(self, redis: Redis, keys: OutboxKeys) -> None:
         self.redis = redis
         self.keys = keys
-        self._enqueue = redis.register_script(scripts.ENQUEUE)
-        self._claim = redis.register_script(scripts.CLAIM)
-        self._finish = redis.register_script(scripts.FINISH)
-        self._renew = redis.register_script(scripts.RENEW)
-        self._release = redis.register_script(scripts.RELEASE)
-        self._later = redis.register_script(scripts.LATER)
-        self._promote = redis.register_script(scripts.PROMOTE)
+        self._enqueue = lua(redis, scripts.ENQUEUE)
+        self._claim = lua(redis, scripts.CLAIM)
+        self._finish = lua(redis, scripts.FINISH)
+        self._renew = lua(redis, scripts.RENEW)
+        self._release = lua(redis, scripts.RELEASE)
+        self._later = lua(redis, scripts.LATER)
+        self._promote = lua(redis, scripts.PROMOTE)
 
     @property
     def streams(self) -> list[str]:

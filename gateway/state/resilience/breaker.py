@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
+from gateway.state.lua import lua
+
 __all__ = ["BreakerRecord"]
 
 # Shared Lua prelude: server time in ms, the stored state, and the open -> half-open move.
@@ -97,9 +99,9 @@ class BreakerRecord:
     def __init__(self, redis: Redis, key: str) -> None:
         self.redis = redis
         self.key = key
-        self._allow = redis.register_script(_ALLOW_LUA)
-        self._record = redis.register_script(_RECORD_LUA)
-        self._state = redis.register_script(_STATE_LUA)
+        self._allow = lua(redis, _ALLOW_LUA)
+        self._record = lua(redis, _RECORD_LUA)
+        self._state = lua(redis, _STATE_LUA)
 
     async def allow(self, *, cooldown_ms: int, probes: int) -> tuple[bool, int, int]:
         """(may a call go now, the state, ms until a retry may pass); a probe is taken."""

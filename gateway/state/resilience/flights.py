@@ -13,6 +13,8 @@ import contextlib
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from gateway.state.lua import lua
+
 __all__ = ["FAILED", "FlightLeases"]
 
 FAILED = b"failed"
@@ -41,8 +43,8 @@ class FlightLeases:
         self.redis = redis
         self.lease_ms = lease_ms
         self.failure_mark_ms = failure_mark_ms
-        self._handover = redis.register_script(_HANDOVER_LUA)
-        self._acquire = redis.register_script(_ACQUIRE_LUA)
+        self._handover = lua(redis, _HANDOVER_LUA)
+        self._acquire = lua(redis, _ACQUIRE_LUA)
 
     async def acquire(self, lease: str, token: str, *, over_failure: bool) -> bool:
         """Take `lease` for `token` if nobody holds it (or, `over_failure`, only a failure

@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 
 from gateway.state.errors import translated
 from gateway.state.keys import Keys
+from gateway.state.lua import lua
 
 __all__ = ["RateLimiter"]
 
@@ -53,7 +54,7 @@ class RateLimiter:
         self.window_ms = max(1, round(window_s * 1000))
         self.prefix = prefix
         self._keys = Keys(key_secret, prefix=prefix)
-        self._script = redis.register_script(_SLIDING_LUA)
+        self._script = lua(redis, _SLIDING_LUA)
 
     def key(self, phone: str) -> str:
         return self._keys.turns(phone)
