@@ -26,8 +26,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from gateway.dialogs.masking import mask
-from gateway.dialogs.texts import N_
-from gateway.i18n import translator
+from gateway.i18n import N_, translator
 
 __all__ = ["FILTERS", "LABELS"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.dialogs import texts
-from gateway.dialogs.texts import N_, Np_
+from gateway.i18n import N_, Np_
 
 
 @dataclass(frozen=True, slots=True)

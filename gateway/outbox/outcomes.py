@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import anyio
 import structlog
-from redis.exceptions import RedisError
-from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.outbox.entries import Entry
 from gateway.outbox.queue import Outbox
 from gateway.outbox.worker_config import WorkerConfig
+from gateway.state.errors import StoreUnavailable
 from gateway.state.outbox.records import MessageRecords, Outcome
 
 __all__ = ["OutcomeBatch"]
@@ -68,7 +67,7 @@ class OutcomeBatch:
         for stream, entry_id, raw in dead:
             try:
                 await self.outbox.dead_letter(stream, entry_id, raw)
-            except RedisError as exc:
+            except StoreUnavailable as exc:
                 log.warning("outbox_dead_letter_failed", error=type(exc).__name__)
         if not self._outcomes:
             return
@@ -79,7 +78,7 @@ class OutcomeBatch:
                 [self.outbox.key_h(outcome.message) for outcome, _ in batch],
             )
             await self.outbox.ack([entry for _, entry in batch if entry is not None])
-        except (SQLAlchemyError, RedisError, OSError) as exc:
+        except (StoreUnavailable, OSError) as exc:
             # Not acknowledged: the entries stay pending and are reclaimed; their keys are
             # already marked sent, so nothing goes out twice.
             log.warning("outbox_record_failed", error=type(exc).__name__, rows=len(batch))

@@ -24,6 +24,7 @@ from redis.asyncio import Redis
 
 from gateway.dialogs.conversation import Turn
 from gateway.dialogs.ports import Preferences
+from gateway.state.errors import translated
 from gateway.state.keys import Keys
 
 __all__ = ["LANG_TTL_S", "LanguageMemo", "RememberedLanguage", "remembered"]
@@ -32,6 +33,7 @@ LANG_TTL_S = 24 * 3600
 _NONE = b"-"  # the phone never chose: remembered too, most phones never do
 
 
+@translated
 @dataclass(frozen=True, slots=True)
 class LanguageMemo:
     """Where a user's chosen language is remembered (the user's hash tag: one cluster slot)."""
@@ -57,6 +59,7 @@ def decode(raw: bytes) -> str | None:
     return None if raw == _NONE else raw.decode()
 
 
+@translated
 @dataclass(slots=True)
 class RememberedLanguage:
     """The `Preferences` of one turn of `user`: `lang` from what the turn's first round trip

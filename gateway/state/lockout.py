@@ -34,6 +34,7 @@ from collections.abc import Callable, Sequence
 import structlog
 from redis.asyncio import Redis
 
+from gateway.state.errors import translated
 from gateway.state.keys import Keys
 
 __all__ = ["RedisLockout"]
@@ -71,6 +72,7 @@ return {count, before, after}
 Rules = Sequence[tuple[int, int]]  # (failures, lock seconds), highest threshold first
 
 
+@translated
 class RedisLockout:
     """The `Lockout` port on Redis; thresholds default to DOMAIN §3."""
 

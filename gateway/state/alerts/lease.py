@@ -13,6 +13,8 @@ import secrets
 
 from redis.asyncio import Redis
 
+from gateway.state.errors import translated
+
 __all__ = ["Lease"]
 
 # KEYS: lease. ARGV: token, ttl ms. 1 when held by us (taken or renewed), else 0.
@@ -30,6 +32,7 @@ return 0
 """
 
 
+@translated
 class Lease:
     def __init__(self, redis: Redis, key: str, *, ttl_s: float) -> None:
         self.key = key

@@ -26,6 +26,7 @@ import anyio.to_thread
 import sqlalchemy as sa
 
 from gateway.outbox.model import OutMessage
+from gateway.state.errors import translated
 from gateway.state.schema import address_h, dialect_insert, outbound_message
 
 __all__ = ["RANK", "MessageRecords", "Outcome", "mask_address"]
@@ -55,6 +56,7 @@ class Outcome:
     text: str | None = None  # the text as sent (a follow-up's is composed late)
 
 
+@translated
 class MessageRecords:
     def __init__(self, engine: sa.Engine, *, key_secret: bytes, retention_h: int = 72) -> None:
         self.engine = engine

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
+from gateway.state.errors import translated
+
 __all__ = ["BreakerRecord"]
 
 # Shared Lua prelude: server time in ms, the stored state, and the open -> half-open move.
@@ -91,6 +93,7 @@ return state
 """
 
 
+@translated
 class BreakerRecord:
     """One breaker's record at `key`; times in milliseconds, states as stored (0, 1, 2)."""
 

@@ -13,6 +13,8 @@ import contextlib
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from gateway.state.errors import translated
+
 __all__ = ["FAILED", "FlightLeases"]
 
 FAILED = b"failed"
@@ -34,6 +36,7 @@ return 1
 """
 
 
+@translated
 class FlightLeases:
     """`acquire`, `holder` and `release` one lease; a lease lives `lease_ms` at most."""
 
