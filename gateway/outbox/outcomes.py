@@ -11,6 +11,7 @@ import anyio
 import structlog
 
 from gateway.outbox.entries import Entry
+from gateway.outbox.model import OutMessage
 from gateway.outbox.queue import Outbox
 from gateway.outbox.worker_config import WorkerConfig
 from gateway.state.errors import StoreUnavailable
@@ -28,7 +29,7 @@ class OutcomeBatch:
         self.outbox = outbox
         self.records = records
         self.config = config
-        self._outcomes: list[tuple[Outcome, Entry | None]] = []
+        self._outcomes: list[tuple[Outcome[OutMessage], Entry | None]] = []
         self._dead: list[tuple[str, str, dict[str, str]]] = []
         self._flushed = anyio.Event()
         self._flush_lock = anyio.Lock()
@@ -42,7 +43,7 @@ class OutcomeBatch:
         """Note an entry that cannot be read: moved to `…:dead` at the next flush."""
         self._dead.append((stream, entry_id, raw))
 
-    def record(self, outcome: Outcome, entry: Entry | None) -> None:
+    def record(self, outcome: Outcome[OutMessage], entry: Entry | None) -> None:
         self._outcomes.append((outcome, entry))
         if len(self._outcomes) >= self.config.flush_rows:
             self._flushed.set()

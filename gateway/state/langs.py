@@ -22,8 +22,7 @@ from datetime import datetime
 
 from redis.asyncio import Redis
 
-from gateway.dialogs.conversation import Turn
-from gateway.dialogs.ports import Preferences
+from gateway.preferences import Preferences
 from gateway.state.errors import translated
 from gateway.state.keys import Keys
 
@@ -96,9 +95,10 @@ class RememberedLanguage:
 
 
 def remembered(
-    turn: Turn, memo: LanguageMemo | None, user: str, raw: bytes | None
+    preferences: Preferences | None, memo: LanguageMemo | None, user: str, raw: bytes | None
 ) -> Preferences | None:
-    """The preferences of `user`'s turn: its language from the first round trip (`raw`)."""
-    if turn.preferences is None or memo is None:
-        return turn.preferences
-    return RememberedLanguage(turn.preferences, memo, user, raw)
+    """The preferences of `user`'s turn (the turn's own, wrapped): its language from the first
+    round trip (`raw`)."""
+    if preferences is None or memo is None:
+        return preferences
+    return RememberedLanguage(preferences, memo, user, raw)

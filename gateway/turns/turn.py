@@ -227,7 +227,7 @@ class TurnRunner:
                 self.dialog, profile, Deadline(deadline.expires_at - SAVE_MARGIN_S, deadline.clock)
             )
             memo = self.state.languages
-            turn = replace(turn, preferences=remembered(turn, memo, user, opened.lang))
+            turn = replace(turn, preferences=remembered(turn.preferences, memo, user, opened.lang))
             begin_turn()
             result = await step(session, inbound, turn)
             kinds = {event.kind for event in result.events}
