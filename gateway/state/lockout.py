@@ -174,7 +174,7 @@ class RedisLockout:
         holder: bool = False,
     ) -> float | None:
         """When the latest lock that `is_locked` would see ends, epoch s; None when unlocked.
-        Also read for the refusal's wording ("try again in 15 minutes")."""
+        Also read for the refusal's text ("try again in 15 minutes")."""
         now, latest = self._now_ms(), 0
         for key in self._until_keys(phone, code, call, holder):
             until = await self.redis.get(key)  # one GET each: the keys live in different slots
