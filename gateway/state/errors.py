@@ -4,8 +4,14 @@
 (connection refused, timed out, failed over, a script refused): the store raises it `from` the
 driver's error (`redis.RedisError`, `sqlalchemy.exc.SQLAlchemyError`), so a caller above this
 layer needs neither driver to tell a storage failure from its own. `part` names which engine
-failed ("redis" or "database"), for the part-down log lines. `SessionConflict` and
-`LockTimeout` (`gateway.state.store`) are the turn's own refusals, also under `StoreError`.
+failed ("redis" or "database"), for the part-down log lines. Also under `StoreError`:
+
+    StoreError
+     ├── StoreUnavailable  Redis or the database did not answer (`part`)
+     ├── SessionConflict   the turn's own refusals (`gateway.state.store`)
+     ├── LockTimeout
+     ├── StreamMissing     an outbox stream or its group went away (`state.outbox.streams`)
+     └── MigrationFailed   `upgrade` could not migrate: the first line of why (`state.migrate`)
 
 A store says so once, with `@translated` on its class, or on a function that is a store of
 its own (a plain try/except around each call: nothing is paid unless the driver raises):
