@@ -14,10 +14,7 @@ from functools import partial
 import anyio
 import anyio.to_thread
 import httpx
-import sqlalchemy as sa
 import structlog
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from backend_client import MassarClient
 from gateway.alerts.consumer import AlertsConfig, AlertsConsumer
@@ -47,10 +44,11 @@ from gateway.state.alerts.lease import Lease
 from gateway.state.alerts.preferences import SqlPreferences
 from gateway.state.alerts.store import AlertStore
 from gateway.state.bindings import SqlBindings
-from gateway.state.connections import open_database, open_redis, warm_up
+from gateway.state.connections import Database, RedisClient, open_database, open_redis, warm_up
 from gateway.state.console.audit import AuditLog
 from gateway.state.console.operators import OperatorStore
 from gateway.state.console.sessions import CheckCounter, ConsoleSessions, SigninGate
+from gateway.state.errors import StoreUnavailable
 from gateway.state.helpdesk import HelpdeskQueue
 from gateway.state.keys import Keys
 from gateway.state.langs import LanguageMemo
@@ -85,9 +83,9 @@ class Runtime:
     `gateway.deps.runtime(request)`."""
 
     settings: Settings
-    redis: Redis
+    redis: RedisClient
     redis_kind: str
-    db: sa.Engine
+    db: Database
     http: httpx.AsyncClient
     backend: BackendParts
     sessions: SessionStore
@@ -198,7 +196,7 @@ async def open_runtime(
         raise
     try:
         await warm_up(redis)
-    except RedisError as exc:  # /readyz reports it; turns answer "busy" until it is back
+    except StoreUnavailable as exc:  # /readyz reports it; turns answer "busy" until it is back
         log.warning("redis_warm_up_failed", error=type(exc).__name__)
     http = httpx.AsyncClient(
         timeout=httpx.Timeout(settings.backend_timeout_s),
@@ -264,7 +262,7 @@ async def open_runtime(
         helpdesk = HelpdeskQueue(
             redis,
             key_secret=key,
-            outbox=outbox,
+            send=outbox.reply,
             expiry_s=settings.helpdesk_expiry_s,
             hotline=settings.leaflet_hotline,
             closed_keep_s=settings.helpdesk_closed_keep_s,
@@ -344,7 +342,7 @@ async def open_runtime(
             engine.dispose()
 
 
-def console_parts(settings: Settings, redis: Redis, engine: sa.Engine) -> ConsoleParts:
+def console_parts(settings: Settings, redis: RedisClient, engine: Database) -> ConsoleParts:
     """The console's stores, built with the rest (a console route builds nothing)."""
     key = settings.identity_key.get_secret_value().encode()
     return ConsoleParts(

@@ -28,8 +28,6 @@ from typing import Any, Protocol
 
 import anyio
 import structlog
-from redis.exceptions import RedisError
-from sqlalchemy.exc import SQLAlchemyError
 
 from backend_client import GUARDIANS_BATCH_MAX, BackendError, CursorExpired
 from backend_client.models import ChangesHead, ChangesPage, GuardianContact
@@ -53,6 +51,7 @@ from gateway.resilience.metrics import Metrics
 from gateway.state.alerts.lease import Lease
 from gateway.state.alerts.preferences import AlertPreference, SqlPreferences
 from gateway.state.alerts.store import AlertStore, Held
+from gateway.state.errors import StoreUnavailable
 
 __all__ = ["AlertsConfig", "AlertsConsumer", "Feed"]
 
@@ -119,7 +118,7 @@ class AlertsConsumer:
                     with anyio.move_on_after(pause):
                         await stop.wait()
         finally:
-            with anyio.CancelScope(shield=True), contextlib.suppress(RedisError):
+            with anyio.CancelScope(shield=True), contextlib.suppress(StoreUnavailable):
                 await self.lease.release()  # else it lapses on its own
             log.info("alerts_consumer_stopped")
 
@@ -130,7 +129,7 @@ class AlertsConsumer:
                 return self.lease.ttl_ms / 3000
             await self.release_due()
             more = await self.step()
-        except (BackendError, RedisError, SQLAlchemyError, OSError) as exc:
+        except (BackendError, StoreUnavailable, OSError) as exc:
             part = part_of(exc)
             if part is not None:
                 part_down(part, "alerts_round", exc)

@@ -18,47 +18,17 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
 
 from backend_client.models import ChangeEvent, ChangeType, GuardianContact
 from gateway.alerts.texts import compose, is_decision
 from gateway.dialogs.absences import counts_as_unjustified
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, outbound
 from gateway.state.alerts.preferences import AlertPreference
+from gateway.state.alerts.store import Alert, Hold  # values the store keeps, defined there
 
 __all__ = ["Alert", "Hold", "Plan", "alert_key", "alert_of", "message", "plan"]
 
 MARKS_EVENTS = frozenset({ChangeType.GRADE_PUBLISHED, ChangeType.SEMESTER_RESULT_PUBLISHED})
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Alert:
-    """One change worth telling guardians about."""
-
-    event_id: str
-    seq: int  # the event's place in the feed (evt_000000121 -> 121)
-    kind: str  # "absence" | "marks" | "enrolment" (AlertPreference.kinds)
-    student_id: str | None
-    guardian_ids: tuple[str, ...]
-    payload: Mapping[str, Any]  # what the text says: first names, day, hours, semester...
-
-    @property
-    def group(self) -> str:
-        """What one message is about: the student's semester for marks, else the event."""
-        if self.kind == "marks":
-            year, semester = self.payload.get("school_year"), self.payload.get("semester")
-            return f"marks:{self.student_id}:{year}:{semester}"
-        return self.event_id
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Hold:
-    """An alert for one phone kept until `release_at` (quiet hours)."""
-
-    alert: Alert
-    guardian_id: str
-    phone: str
-    release_at: datetime
 
 
 @dataclass(slots=True)

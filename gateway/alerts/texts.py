@@ -13,10 +13,9 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from gateway.dialogs.answer_texts import REASON_TEXTS
 from gateway.dialogs.pages import gsm_fold
-from gateway.dialogs.texts import N_
-from gateway.dialogs.wording import REASON_TEXTS
-from gateway.i18n import translator
+from gateway.i18n import N_, translator
 
 __all__ = ["STOP_NOTICE", "compose", "digest"]
 

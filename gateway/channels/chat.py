@@ -16,8 +16,6 @@ from datetime import datetime
 
 from fastapi import Request
 from fastapi.responses import PlainTextResponse, Response
-from redis.exceptions import RedisError
-from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.channels.twilio_sms import MAX_INPUT_CHARS
 from gateway.deps import runtime
@@ -30,9 +28,10 @@ from gateway.dialogs.model import (
     Screen,
     Session,
 )
-from gateway.failures import part_down, part_of
+from gateway.failures import part_down
 from gateway.i18n import translator
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, outbound
+from gateway.state.errors import StoreUnavailable
 from gateway.state.store import SessionStore
 from gateway.turns.turn import Prepare
 
@@ -103,7 +102,7 @@ async def user_lang(
     if phone is not None:
         try:
             stored = await sessions.load(kind, phone)
-        except RedisError:
+        except StoreUnavailable:
             stored = None
         if stored is not None and stored.lang is not None:
             return stored.lang
@@ -156,8 +155,8 @@ async def run_and_queue(
             channel=channel, to=to, key=key, text=screen.text, options=screen.options, now=now
         )
         await state.outbox.enqueue(replace(reply, student=screen.child))
-    except (RedisError, SQLAlchemyError) as exc:
-        part_down(part_of(exc) or "redis", "chat_turn", exc)
+    except StoreUnavailable as exc:
+        part_down(exc.part, "chat_turn", exc)
         return try_again()
     return None
 
@@ -166,7 +165,7 @@ async def queue_notice(request: Request, msg: OutMessage) -> Response | None:
     """Queue a reply built outside a turn; None when queued, else a 503."""
     try:
         await runtime(request).outbox.enqueue(msg)
-    except RedisError:
+    except StoreUnavailable:
         return try_again()
     return None
 

@@ -35,7 +35,6 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import SecretStr
-from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.channels.chat import (
     WHATSAPP_META_PROFILE,
@@ -53,7 +52,7 @@ from gateway.dialogs import texts
 from gateway.dialogs.model import ChannelKind
 from gateway.outbox.model import OutChannel
 from gateway.phones import to_e164
-from gateway.state.errors import StoreError
+from gateway.state.errors import StoreError, StoreUnavailable
 from gateway.state.meta import MetaSeen
 
 log = structlog.get_logger("gateway.channels.meta")
@@ -185,7 +184,7 @@ async def whatsapp_meta(request: Request) -> Response:
     for status in statuses:
         try:
             await state.records.status_callback(status.wamid, status.status, status.error, now)
-        except SQLAlchemyError:
+        except StoreUnavailable:
             return try_again()
         state.metrics.delivery_reports.labels(
             channel="whatsapp", link="meta", status=status.status

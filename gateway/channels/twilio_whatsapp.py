@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
-from sqlalchemy.exc import SQLAlchemyError
 from twilio.twiml.messaging_response import MessagingResponse
 
 from gateway.channels.chat import (
@@ -38,6 +37,7 @@ from gateway.dialogs import texts
 from gateway.dialogs.model import ChannelKind
 from gateway.phones import to_e164
 from gateway.settings import Settings
+from gateway.state.errors import StoreUnavailable
 
 ROUTE = "/channels/whatsapp/twilio"
 STATUS_ROUTE = "/channels/whatsapp/twilio/status"
@@ -100,7 +100,7 @@ async def whatsapp_twilio(request: Request) -> Response:
             message_id=msg.message_id,
             remember_s=DEDUPE_S,
         )
-    except SQLAlchemyError:
+    except StoreUnavailable:
         return try_again()
     return Response(render(screen), media_type=TWIML)
 

@@ -7,8 +7,6 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from redis.exceptions import RedisError
-from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.console.forget import forget_number
 from gateway.console.lookup import NOT_A_PHONE, last_alert, render_lookup
@@ -24,6 +22,7 @@ from gateway.console.web import (
 from gateway.deps import runtime
 from gateway.outbox.model import MessageKind, OutChannel, outbound
 from gateway.phones import to_e164
+from gateway.state.errors import StoreUnavailable
 
 __all__ = ["router"]
 
@@ -118,7 +117,7 @@ async def _alerts_choice(request: Request, operator: Operator, *, out: bool) -> 
     t, state = t_of(request), runtime(request)
     try:
         await (state.preferences.opt_out if out else state.preferences.opt_in)(asked.phone)
-    except SQLAlchemyError:
+    except StoreUnavailable:
         error = t.gettext("The database does not answer now: try again in a moment.")
         return await _done(request, asked.phone, error=error)
     await state.console.audit.write(
@@ -142,7 +141,7 @@ async def resend_alert(request: Request, operator: SupervisorDep) -> Response:
     try:
         prefs = await state.preferences.for_phones([asked.phone])
         record = await last_alert(state, asked.phone, prefs[asked.phone])
-    except SQLAlchemyError:
+    except StoreUnavailable:
         error = t.gettext("The database does not answer now: try again in a moment.")
         return await _done(request, asked.phone, error=error)
     if record is None:
@@ -163,7 +162,7 @@ async def resend_alert(request: Request, operator: SupervisorDep) -> Response:
     )
     try:
         await state.outbox.enqueue(msg)
-    except (RedisError, OSError):
+    except (StoreUnavailable, OSError):
         error = t.gettext("The outbox does not answer now: try again in a moment.")
         return await _done(request, asked.phone, error=error)
     await state.console.audit.write(
@@ -187,7 +186,7 @@ async def forget(request: Request, operator: SupervisorDep) -> Response:
         return await _done(request, asked.phone, error=t.gettext("Tick the box to confirm."))
     try:
         forgotten = await forget_number(state, asked.phone)
-    except (SQLAlchemyError, RedisError, OSError):
+    except (StoreUnavailable, OSError):
         error = t.gettext("The database does not answer now: try again in a moment.")
         return await _done(request, asked.phone, error=error)
     await state.console.audit.write(

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy.exc import SQLAlchemyError
 
 from backend_client import Deadline
 from backend_client.errors import BackendError, NotFound, NotLinked, RateLimited, VerificationLocked
@@ -41,9 +40,10 @@ from gateway.dialogs.absences import AbsenceFigures, absence_figures
 from gateway.dialogs.conversation import BINDING_VALIDITY
 from gateway.dialogs.inputs import parse_birth_date, parse_massar_code
 from gateway.dialogs.model import ChannelKind
-from gateway.dialogs.texts import N_
+from gateway.i18n import N_
 from gateway.phones import to_e164
 from gateway.state.alerts.preferences import AlertPreference
+from gateway.state.errors import StoreUnavailable
 from gateway.state.outbox.records import mask_address
 from gateway.state.schema import address_h
 from gateway.state.store import SESSION_TTL_S
@@ -167,14 +167,14 @@ async def phone_view(state: Runtime, phone: str, operator: Operator | None = Non
     view.locked_until = datetime.fromtimestamp(until, UTC) if until else None
     try:
         records = await state.records.for_address(phone, limit=MESSAGES_SHOWN)
-    except SQLAlchemyError:
+    except StoreUnavailable:
         records = []
     visible = {c.id for c in view.children if c.revealed is not None}
     view.messages = [_message_row(m, visible) for m in records]
     view.conversations = await conversations(state, phone)
     try:
         view.preference = (await state.preferences.for_phones([phone]))[phone]
-    except SQLAlchemyError:
+    except StoreUnavailable:
         view.preference = None
     return view
 

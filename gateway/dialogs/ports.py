@@ -18,6 +18,9 @@ from backend_client.models import (
     Meta,
     VerifyResult,
 )
+from gateway.preferences import Preferences
+
+__all__ = ["Backend", "Bindings", "Lockout", "Preferences"]
 
 
 class Backend(Protocol):
@@ -118,20 +121,3 @@ class Lockout(Protocol):
     ) -> bool:
         """Count one failure; True when this caller is now locked out."""
         ...
-
-
-class Preferences(Protocol):
-    """What a phone chose that outlives its sessions: alerts stopped (STOP) or resumed (START)
-    on the channel START came from, and the language it picked with AR/FR."""
-
-    async def opt_out(self, phone: str, at: datetime | None = None) -> None: ...
-
-    async def opt_in(self, phone: str, at: datetime | None = None) -> None: ...
-
-    async def lang(self, phone: str) -> str | None: ...
-
-    async def set_lang(self, phone: str, lang: str, at: datetime | None = None) -> None: ...
-
-    async def set_channel(
-        self, phone: str, channel: str, chat_address: str | None = None, at: datetime | None = None
-    ) -> None: ...

@@ -27,10 +27,11 @@ import hmac
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from gateway.outbox.entries import Entry, encode
-from gateway.outbox.model import OutMessage
+from gateway.outbox.model import MessageKind, OutChannel, OutMessage, outbound
 from gateway.state.connections import RedisClient
 from gateway.state.outbox.keys import OutboxKeys
 from gateway.state.outbox.streams import OutboxStreams
@@ -87,6 +88,18 @@ class Outbox:
             guard_h=guard_h,
             guard_ttl_s=guard_ttl_s,
         )
+
+    async def reply(self, channel: str, to: str, key: str, text: str) -> str | None:
+        """Queue a plain text reply to `to` on `channel` (the helpdesk's `Send`), as `enqueue`."""
+        msg = outbound(
+            MessageKind.REPLY,
+            key=key,
+            channel=OutChannel(channel),
+            to=to,
+            text=text,
+            now=datetime.now(UTC),
+        )
+        return await self.enqueue(msg)
 
     async def enqueue_many(self, msgs: Sequence[OutMessage]) -> int:
         """Queue many messages in one round trip (alerts); how many were new. Each is

@@ -19,8 +19,6 @@ from datetime import UTC, datetime
 
 import anyio
 import structlog
-from redis.exceptions import RedisError
-from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.outbox.entries import Entry
 from gateway.outbox.model import OutChannel, OutMessage, SendError
@@ -30,6 +28,7 @@ from gateway.outbox.senders.base import Sender
 from gateway.outbox.throttle import Pacer
 from gateway.outbox.worker_config import Composer, WorkerConfig, backoff_s, count_metric
 from gateway.resilience.metrics import Metrics
+from gateway.state.errors import StoreUnavailable
 from gateway.state.outbox.records import Outcome
 
 __all__ = ["MessageSending"]
@@ -115,7 +114,7 @@ class MessageSending:
             )
         except SendError as exc:
             await self._failed(entry, msg, exc)
-        except (RedisError, SQLAlchemyError, OSError):
+        except (StoreUnavailable, OSError):
             raise  # the stores: left pending, tried again once they answer
         except Exception as exc:
             # A bug in a sender or in composing must not stop the worker: it is retried
@@ -134,7 +133,7 @@ class MessageSending:
                 try:
                     await self.outbox.finish(entry, claim, provider_id)
                     return
-                except RedisError:
+                except StoreUnavailable:
                     if pause is None:
                         raise
                     await anyio.sleep(pause)
@@ -205,7 +204,7 @@ class MessageSending:
         if exc.opted_out and self.on_opted_out is not None:
             try:
                 await self.on_opted_out(msg.channel, msg.to)
-            except SQLAlchemyError as error:  # the provider keeps refusing meanwhile
+            except StoreUnavailable as error:  # the provider keeps refusing meanwhile
                 log.warning("outbox_opt_out_not_recorded", error=type(error).__name__)
         self.outcomes.record(
             Outcome(message=msg, status="failed", at=_now(), error=exc.code, text=msg.text), entry

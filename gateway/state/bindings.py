@@ -15,11 +15,13 @@ import anyio.to_thread
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from gateway.state.errors import translated
 from gateway.state.schema import address_h, metadata, phone_binding
 
 __all__ = ["SqlBindings", "metadata", "phone_binding"]
 
 
+@translated
 class SqlBindings:
     """The `Bindings` port on SQLAlchemy (SQLite or PostgreSQL)."""
 

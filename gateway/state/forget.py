@@ -6,7 +6,7 @@ number", `gateway.console.forget`).
 Telegram chat (`outbound_message`: the records stay, without text) and the chat's link to the
 phone (`telegram_link`), in one transaction. `forget_keys`: every Redis key under the phone's
 hash tag (sessions on each channel, locks, remembered answers, its rate limit) and the keys
-named besides. The drivers' errors pass through.
+named besides. Errors: `StoreUnavailable`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import anyio.to_thread
 import sqlalchemy as sa
 from redis.asyncio import Redis
 
+from gateway.state.errors import translated
 from gateway.state.keys import Keys
 from gateway.state.schema import (
     address_h,
@@ -31,6 +32,7 @@ from gateway.state.schema import (
 __all__ = ["forget_keys", "forget_rows"]
 
 
+@translated
 async def forget_rows(
     engine: sa.Engine, key_secret: bytes, phone: str, chat: str | None
 ) -> dict[str, int]:
@@ -70,6 +72,7 @@ def _forget_rows(engine: sa.Engine, secret: bytes, phone: str, chat: str | None)
     }
 
 
+@translated
 async def forget_keys(redis: Redis, keys: Keys, phone: str, also: Sequence[str] = ()) -> int:
     """Delete every key under the phone's hash tag, and `also`; how many there were."""
     found = [key async for key in redis.scan_iter(match=keys.user_keys(phone), count=500)]

@@ -1,6 +1,7 @@
 """The helpdesk queue's state: a text message the gateway could not understand lands here; an
 agent takes it in the console (`gateway.console.helpdesk`) and answers; the answer leaves
-through the outbox on the parent's channel, in the parent's language. An item nobody answered
+through the outbox on the parent's channel, in the parent's language (`send`: the outbox's
+`reply`, handed in, so this layer knows no outbox message). An item nobody answered
 within GATEWAY_HELPDESK_EXPIRY_S is closed with a polite message pointing to the hotline.
 
 Redis, under one hash tag: `mg:{helpdesk}:open` (item ids by creation time, ms),
@@ -21,6 +22,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -30,17 +32,17 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from gateway.dialogs.model import Inbound
-from gateway.dialogs.texts import N_
-from gateway.i18n import LANGS, translator
-from gateway.outbox.model import MessageKind, OutChannel, outbound
-from gateway.outbox.queue import Outbox
-from gateway.state.errors import StoreUnavailable
+from gateway.i18n import LANGS, N_, translator
+from gateway.state.errors import StoreUnavailable, translated
 from gateway.state.keys import Keys
 from gateway.state.outbox.records import mask_address
 
-__all__ = ["EXPIRED_TEXT", "TEXT_CHANNELS", "HelpdeskQueue", "Item"]
+__all__ = ["EXPIRED_TEXT", "TEXT_CHANNELS", "HelpdeskQueue", "Item", "Send"]
 
 log = structlog.get_logger("gateway.helpdesk")
+
+Send = Callable[[str, str, str, str], Awaitable[object]]
+"""Queue one text to a parent: (channel, address, idempotency key, text)."""
 
 TEXT_CHANNELS = frozenset({"sms", "whatsapp", "telegram"})
 MAX_MESSAGES = 50
@@ -77,6 +79,7 @@ class Item:
         return datetime.fromtimestamp(self.created, UTC)
 
 
+@translated
 class HelpdeskQueue:
     """The `Handover` of `gateway.state.unmatched`, and what the console's queue pages read
     (`gateway.console.helpdesk`)."""
@@ -86,12 +89,12 @@ class HelpdeskQueue:
         redis: Redis,
         *,
         key_secret: bytes,
-        outbox: Outbox,
+        send: Send,
         expiry_s: int,
         hotline: str,
         closed_keep_s: int = 86400,
     ) -> None:
-        self.redis, self.keys, self.outbox = redis, Keys(key_secret), outbox
+        self.redis, self.keys, self.send = redis, Keys(key_secret), send
         self.expiry_s, self.hotline, self.closed_keep_s = expiry_s, hotline, closed_keep_s
 
     @property
@@ -136,7 +139,7 @@ class HelpdeskQueue:
                 await self.redis.expire(by_phone, self.open_ttl_s)
             item.messages.append(message)
             await self._save(item)
-        except RedisError as exc:
+        except (RedisError, StoreUnavailable) as exc:  # `get` says StoreUnavailable
             log.warning("helpdesk_not_queued", error=type(exc).__name__)
 
     async def _open_item_of(self, phone: str, channel: str) -> Item | None:
@@ -226,16 +229,7 @@ class HelpdeskQueue:
         return closed
 
     async def _send(self, item: Item, text: str, *, key: str) -> None:
-        await self.outbox.enqueue(
-            outbound(
-                MessageKind.REPLY,
-                key=key,
-                channel=OutChannel(item.channel),
-                to=item.to,
-                text=text,
-                now=datetime.now(UTC),
-            )
-        )
+        await self.send(item.channel, item.to, key, text)
 
     async def _close(self, item: Item) -> None:
         """Out of the queue: the number masked, the address dropped, the texts kept

@@ -34,6 +34,7 @@ from collections.abc import Callable, Sequence
 import structlog
 from redis.asyncio import Redis
 
+from gateway.state.errors import translated
 from gateway.state.keys import Keys
 from gateway.state.lua import lua
 
@@ -72,6 +73,7 @@ return {count, before, after}
 Rules = Sequence[tuple[int, int]]  # (failures, lock seconds), highest threshold first
 
 
+@translated
 class RedisLockout:
     """The `Lockout` port on Redis; thresholds default to DOMAIN §3."""
 
@@ -173,7 +175,7 @@ class RedisLockout:
         holder: bool = False,
     ) -> float | None:
         """When the latest lock that `is_locked` would see ends, epoch s; None when unlocked.
-        Also read for the refusal's wording ("try again in 15 minutes")."""
+        Also read for the refusal's text ("try again in 15 minutes")."""
         now, latest = self._now_ms(), 0
         for key in self._until_keys(phone, code, call, holder):
             until = await self.redis.get(key)  # one GET each: the keys live in different slots

@@ -24,6 +24,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.dialects import postgresql, sqlite
 
+from gateway.state.errors import translated
 from gateway.state.schema import address_h, telegram_link
 
 __all__ = ["TelegramLinks"]
@@ -31,6 +32,7 @@ __all__ = ["TelegramLinks"]
 _NONCE_BYTES = 12
 
 
+@translated
 class TelegramLinks:
     def __init__(self, engine: sa.Engine, *, key_secret: bytes) -> None:
         if not key_secret:

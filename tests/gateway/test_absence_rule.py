@@ -20,7 +20,7 @@ from gateway.dialogs.absences import (
     counts_as_unjustified,
     totals_of,
 )
-from gateway.dialogs.wording import absence_line
+from gateway.dialogs.answer_texts import absence_line
 from gateway.i18n import translator
 
 K, S = AbsenceKind, AbsenceStatus

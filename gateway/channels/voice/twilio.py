@@ -54,7 +54,7 @@ VOICE_PROFILE = ChannelProfile(
     max_chars_gsm7=480,
     max_chars_ucs2=480,
     numbered_options=False,
-    speech=True,
+    spoken=True,
     gsm_letters=False,  # the voice reads "reçu", not "recu"
     caller_id_trusted=False,
 )

@@ -18,6 +18,7 @@ from typing import Any
 import anyio.to_thread
 import sqlalchemy as sa
 
+from gateway.state.errors import translated
 from gateway.state.schema import address_h, alert_preference, dialect_insert
 
 __all__ = ["ALERT_KINDS", "AlertPreference", "SqlPreferences"]
@@ -43,6 +44,7 @@ class AlertPreference:
         return not self.opted_out and kind in self.kinds
 
 
+@translated
 class SqlPreferences:
     """The dialogs' `Preferences` port, and the consumer's batch reads, on SQLAlchemy."""
 

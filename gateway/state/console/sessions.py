@@ -27,6 +27,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from gateway.state.errors import translated
 from gateway.state.keys import Keys
 from gateway.state.lua import lua
 from gateway.state.outbox.streams import as_text
@@ -45,6 +46,7 @@ class SessionData:
     created: float
 
 
+@translated
 class ConsoleSessions:
     def __init__(self, redis: Redis, *, key_secret: bytes, idle_s: int, max_s: int) -> None:
         self.redis, self.keys = redis, Keys(key_secret)
@@ -194,6 +196,7 @@ return 1
 """
 
 
+@translated
 class SigninGate:
     """Failed sign-ins counted per (name, client address), per address and per name, the
     check and the count one atomic step (issue #21). A pair or an address past its limit is
@@ -240,6 +243,7 @@ return 'go'
 """
 
 
+@translated
 class CheckCounter:
     """An operator's failed checks of a child (code + birth date typed in the lookup): the
     console's failures count against the operator, never against the phone typed, so an

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
+from gateway.state.errors import translated
 from gateway.state.lua import lua
 from gateway.state.outbox.keys import OutboxKeys
 from gateway.state.outbox.scripts import TAKE
@@ -17,6 +18,7 @@ from gateway.state.outbox.scripts import TAKE
 __all__ = ["ChatBuckets", "TokenBucket"]
 
 
+@translated
 class TokenBucket:
     """`rate` sends per second, up to `burst` at once, for one channel across all workers."""
 
@@ -32,6 +34,7 @@ class TokenBucket:
         return int(taken), int(wait_ms)
 
 
+@translated
 class ChatBuckets:
     """A bucket per chat (`OutboxKeys.chat_bucket`), `rate` sends per second, one at a time."""
 

@@ -19,16 +19,19 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import Enum
 from functools import partial
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 import anyio.to_thread
 import sqlalchemy as sa
 
-from gateway.outbox.model import OutMessage
+from gateway.dialogs.model import Option
+from gateway.state.errors import translated
+from gateway.state.outbox.priority import Priority
 from gateway.state.schema import address_h, dialect_insert, outbound_message
 
-__all__ = ["RANK", "MessageRecords", "Outcome", "mask_address"]
+__all__ = ["RANK", "MessageRecords", "Outcome", "Recorded", "mask_address"]
 
 RANK = {"queued": 0, "sent": 1, "delivered": 2, "failed": 2, "read": 3}
 RECORD_RETENTION = timedelta(days=90)  # delivery records (DOMAIN.md §6)
@@ -42,11 +45,40 @@ def mask_address(address: str) -> str:
     return address[:head] + "*" * (len(address) - head - 2) + address[-2:]
 
 
+class Recorded(Protocol):
+    """A message as its record reads it: `gateway.outbox.model.OutMessage`'s fields (named
+    here so this layer imports no outbox module)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def channel(self) -> Enum: ...
+    @property
+    def to(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def options(self) -> Sequence[Option]: ...
+    @property
+    def kind(self) -> Enum: ...
+    @property
+    def priority(self) -> Priority: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def attempt(self) -> int: ...
+    @property
+    def student(self) -> str | None: ...
+
+
+M = TypeVar("M", bound=Recorded)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Outcome:
+class Outcome(Generic[M]):
     """What happened to one message this time (the record keeps the furthest)."""
 
-    message: OutMessage
+    message: M
     status: str  # a key of RANK
     at: datetime
     sender: str | None = None
@@ -55,6 +87,7 @@ class Outcome:
     text: str | None = None  # the text as sent (a follow-up's is composed late)
 
 
+@translated
 class MessageRecords:
     def __init__(self, engine: sa.Engine, *, key_secret: bytes, retention_h: int = 72) -> None:
         self.engine = engine
@@ -63,12 +96,12 @@ class MessageRecords:
 
     # --- writes -----------------------------------------------------------------------------
 
-    async def write(self, outcomes: Sequence[Outcome], idem_h: Sequence[str]) -> None:
+    async def write(self, outcomes: Sequence[Outcome[Any]], idem_h: Sequence[str]) -> None:
         """Upsert each outcome's record, forward only, in one transaction."""
         if outcomes:
             await anyio.to_thread.run_sync(partial(self._write, list(outcomes), list(idem_h)))
 
-    def _write(self, outcomes: list[Outcome], idem_h: list[str]) -> None:
+    def _write(self, outcomes: list[Outcome[Any]], idem_h: list[str]) -> None:
         rows = [self._row(o, h) for o, h in zip(outcomes, idem_h, strict=True)]
         table = outbound_message
         insert = dialect_insert(self.engine)(table)
@@ -94,7 +127,7 @@ class MessageRecords:
         with self.engine.begin() as conn:
             conn.execute(statement, rows)  # executemany: each row its own ON CONFLICT
 
-    def _row(self, outcome: Outcome, idem_h: str) -> dict[str, Any]:
+    def _row(self, outcome: Outcome[Any], idem_h: str) -> dict[str, Any]:
         msg = outcome.message
         text = outcome.text if outcome.text is not None else (msg.text or None)
         return {

@@ -9,6 +9,9 @@ enqueue ──SET NX idem──> XADD mg:{outbox}:q:<priority>  ──XREADGROUP
 `OutboxStreams` speaks in key hashes and encoded entries (`gateway.outbox.entries`); the
 typed API over it, with messages and claims, is `gateway.outbox.queue.Outbox`. Each call is
 one round trip: a script (`gateway.state.outbox.scripts`) or a pipeline.
+
+Errors: `StoreUnavailable` when Redis does not answer; `StreamMissing` when a worker reads a
+stream (or its group) that went away, as when Redis restarted without persistence.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from gateway.state.errors import StoreError, translated
 from gateway.state.lua import lua
 from gateway.state.outbox import scripts
 from gateway.state.outbox.keys import OutboxKeys
@@ -31,6 +35,7 @@ __all__ = [
     "SENT_TTL_S",
     "STREAM_MAXLEN",
     "OutboxStreams",
+    "StreamMissing",
     "as_text",
 ]
 
@@ -41,11 +46,20 @@ STREAM_MAXLEN = 1_000_000  # a bound against a runaway producer, far above any r
 DEAD_MAXLEN = 10_000
 
 
+class StreamMissing(StoreError):
+    """A stream or its consumer group went away under a reader: `ensure_group`, then again."""
+
+
+def _missing(exc: ResponseError) -> bool:
+    return str(exc).startswith(("NOGROUP", "UNBLOCKED"))
+
+
 def as_text(value: object) -> str:
     """A Redis reply as text (clients may or may not decode responses)."""
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
+@translated
 class OutboxStreams:
     """The Redis calls of one deployment's outbox (`keys`)."""
 
@@ -118,9 +132,14 @@ class OutboxStreams:
         self, consumer: str, streams: Sequence[str], *, count: int, block_ms: int | None = None
     ) -> Any:
         """New entries for `consumer` (XREADGROUP), as Redis answers them."""
-        return await self.redis.xreadgroup(
-            GROUP, consumer, {stream: ">" for stream in streams}, count=count, block=block_ms
-        )
+        try:
+            return await self.redis.xreadgroup(
+                GROUP, consumer, {stream: ">" for stream in streams}, count=count, block=block_ms
+            )
+        except ResponseError as exc:
+            if _missing(exc):
+                raise StreamMissing(str(exc).split(" ", 1)[0]) from exc
+            raise
 
     async def autoclaim(
         self, stream: str, consumer: str, *, min_idle_ms: int, start: str, count: int

@@ -152,7 +152,11 @@ def test_helpdesk_keys(redis: Redis) -> None:
         "mg:{helpdesk}:phone:sms:35c34019032ada435c3d221f2f0e23de"
     )
     queue = HelpdeskQueue(
-        redis, key_secret=SECRET, outbox=Outbox(redis, key_secret=SECRET), expiry_s=1, hotline="x"
+        redis,
+        key_secret=SECRET,
+        send=Outbox(redis, key_secret=SECRET).reply,
+        expiry_s=1,
+        hotline="x",
     )
     assert queue._phone_key(PHONE, "sms") == keys.helpdesk_phone(PHONE, "sms")
 
