@@ -25,6 +25,7 @@ from typing import Generic, TypeVar, cast
 import pydantic
 
 from gateway.state.connections import RedisClient
+from gateway.state.keyring import KeyRing
 from gateway.state.keys import Keys
 from gateway.state.resilience.cache import CacheStore
 
@@ -71,7 +72,7 @@ class Cache:
         self,
         redis: RedisClient,
         *,
-        key_secret: bytes,
+        key_secret: bytes | KeyRing,
         ttls: Mapping[str, int] | None = None,
         stale_s: int = MAX_STALE_S,
         prefix: str = "mg",

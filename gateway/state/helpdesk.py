@@ -35,6 +35,7 @@ from gateway.i18n import LANGS, translator
 from gateway.outbox.model import MessageKind, OutChannel, outbound
 from gateway.outbox.queue import Outbox
 from gateway.state.errors import StoreUnavailable
+from gateway.state.keyring import KeyRing
 from gateway.state.keys import Keys
 from gateway.state.outbox.records import mask_address
 
@@ -85,7 +86,7 @@ class HelpdeskQueue:
         self,
         redis: Redis,
         *,
-        key_secret: bytes,
+        key_secret: bytes | KeyRing,
         outbox: Outbox,
         expiry_s: int,
         hotline: str,

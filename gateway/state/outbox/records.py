@@ -26,7 +26,8 @@ import anyio.to_thread
 import sqlalchemy as sa
 
 from gateway.outbox.model import OutMessage
-from gateway.state.schema import address_h, dialect_insert, outbound_message
+from gateway.state.keyring import KeyRing
+from gateway.state.schema import dialect_insert, outbound_message
 
 __all__ = ["RANK", "MessageRecords", "Outcome", "mask_address"]
 
@@ -56,9 +57,11 @@ class Outcome:
 
 
 class MessageRecords:
-    def __init__(self, engine: sa.Engine, *, key_secret: bytes, retention_h: int = 72) -> None:
+    def __init__(
+        self, engine: sa.Engine, *, key_secret: bytes | KeyRing, retention_h: int = 72
+    ) -> None:
         self.engine = engine
-        self._secret = key_secret
+        self._ring = KeyRing.of(key_secret)
         self.retention = timedelta(hours=retention_h)
 
     # --- writes -----------------------------------------------------------------------------
@@ -101,7 +104,8 @@ class MessageRecords:
             "id": msg.id,
             "idem_h": idem_h,
             "channel": msg.channel.value,
-            "to_h": address_h(self._secret, msg.to),
+            "to_h": self._ring.address_h(msg.to),
+            "key_gen": self._ring.gen,
             "to_masked": mask_address(msg.to),
             "kind": msg.kind.value,
             "priority": int(msg.priority),
@@ -197,15 +201,15 @@ class MessageRecords:
         """One address's messages, newest first, bodies hidden past the retention."""
         cutoff = (now or datetime.now(UTC)) - self.retention
         rows = await anyio.to_thread.run_sync(
-            partial(self._for_address, address_h(self._secret, address), limit)
+            partial(self._for_address, self._ring.address_hs(address), limit)
         )
         return [_item(row, address, cutoff) for row in rows]
 
-    def _for_address(self, to_h: str, limit: int) -> list[sa.Row[Any]]:
+    def _for_address(self, hashes: list[str], limit: int) -> list[sa.Row[Any]]:
         table = outbound_message
         query = (
             sa.select(table)
-            .where(table.c.to_h == to_h)
+            .where(table.c.to_h.in_(hashes))
             .order_by(table.c.created_at.desc(), table.c.id.desc())
             .limit(limit)
         )
