@@ -31,7 +31,11 @@ def upgrade() -> None:
         sa.Column("rekeyed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("progress", sa.Text, nullable=True),
     )
+    inspector = sa.inspect(op.get_bind())
     for table in HASHED:
+        # A table `metadata.create_all` made (before migrations, 0002) may have it already.
+        if "key_gen" in {c["name"] for c in inspector.get_columns(table)}:
+            continue
         with op.batch_alter_table(table) as batch:
             batch.add_column(
                 sa.Column("key_gen", sa.SmallInteger, nullable=False, server_default="1")
