@@ -39,6 +39,15 @@ def registry(conn: sa.Connection) -> dict[int, Any]:
 
 
 def _check(ring: KeyRing, rows: dict[int, Any]) -> None:
+    for gen, row in sorted(rows.items()):
+        if gen <= ring.gen and row.fingerprint != ring.fingerprint(gen):
+            which = "GATEWAY_IDENTITY_KEY" if gen == ring.gen else f"key {gen} of {PREVIOUS}"
+            raise KeyMismatch(
+                f"identity key fingerprint mismatch: {which} is not generation {gen} of the "
+                f"keys this database was hashed with (fingerprint "
+                f"{ring.fingerprint(gen)[:8]}, expected {row.fingerprint[:8]}); {PREVIOUS} "
+                "must list every earlier key, oldest first"
+            )
     known = max(rows, default=0)
     if known > ring.gen:
         raise KeyMismatch(
@@ -47,15 +56,6 @@ def _check(ring: KeyRing, rows: dict[int, Any]) -> None:
             f"(a process still runs the old configuration?); set the newest key, the earlier "
             f"ones in {PREVIOUS}, oldest first"
         )
-    for gen, row in sorted(rows.items()):
-        if row.fingerprint != ring.fingerprint(gen):
-            which = "GATEWAY_IDENTITY_KEY" if gen == ring.gen else f"key {gen} of {PREVIOUS}"
-            raise KeyMismatch(
-                f"identity key fingerprint mismatch: {which} is not generation {gen} of the "
-                f"keys this database was hashed with (fingerprint "
-                f"{ring.fingerprint(gen)[:8]}, expected {row.fingerprint[:8]}); {PREVIOUS} "
-                "must list every earlier key, oldest first"
-            )
 
 
 def open_keyring(
