@@ -94,6 +94,10 @@ class HelpdeskQueue:
     ) -> None:
         self.redis, self.keys, self.outbox = redis, Keys(key_secret), outbox
         self.expiry_s, self.hotline, self.closed_keep_s = expiry_s, hotline, closed_keep_s
+        # After a rotation, "forget this number" also finds the items indexed under the
+        # previous key (for `REDIS_CARRY`, longer than an item lives by default).
+        ring = self.keys.ring
+        self._names = [self.keys] + ([Keys(ring.previous)] if ring.carry and ring.previous else [])
 
     @property
     def open_ttl_s(self) -> int:
@@ -250,18 +254,19 @@ class HelpdeskQueue:
 
     async def forget(self, phone: str) -> int:
         """Delete every item of `phone`, open or closed ("forget this number"); how many."""
-        by_phone = self._by_phone_key(phone)
-        ids = [
-            i.decode() if isinstance(i, bytes) else str(i)
-            for i in await self.redis.smembers(by_phone)
-        ]
+        ids: list[str] = []
+        for keys in self._names:
+            found = await self.redis.smembers(keys.helpdesk_by_phone(phone))
+            ids += [i.decode() if isinstance(i, bytes) else str(i) for i in found]
+        ids = list(dict.fromkeys(ids))
         async with self.redis.pipeline(transaction=False) as pipe:
             for item_id in ids:
                 pipe.zrem(self.keys.helpdesk_open, item_id)
                 pipe.delete(self._item_key(item_id))
-            for channel in TEXT_CHANNELS:
-                pipe.delete(self._phone_key(phone, channel))
-            pipe.delete(by_phone)
+            for keys in self._names:
+                for channel in TEXT_CHANNELS:
+                    pipe.delete(keys.helpdesk_phone(phone, channel))
+                pipe.delete(keys.helpdesk_by_phone(phone))
             await pipe.execute()
         return len(ids)
 

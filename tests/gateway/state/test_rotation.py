@@ -70,7 +70,12 @@ async def write_under(engine: sa.Engine, ring: KeyRing, *, parent: str = PARENT)
     await prefs.opt_out(STOPPED, AT)
     await TelegramLinks(engine, key_secret=ring).link(CHAT, parent, AT)
     alert = Alert(
-        event_id="evt_1", seq=1, kind="absence", student_id="stu_1", guardian_ids=("g1",), payload={}
+        event_id="evt_1",
+        seq=1,
+        kind="absence",
+        student_id="stu_1",
+        guardian_ids=("g1",),
+        payload={},
     )
     await AlertStore(engine, key_secret=ring).advance(
         "c1", [Hold(alert=alert, guardian_id="g1", phone=parent, release_at=AT)], AT
@@ -130,7 +135,8 @@ async def test_a_rotation_keeps_every_binding_opt_out_and_preference(engine: sa.
     assert await SqlPreferences(engine, key_secret=rotated).is_opted_out(STOPPED)
 
     report = rekey(engine, rotated)
-    assert report.done and not report.already
+    assert report.done
+    assert not report.already
     assert left_behind(engine, 2) == {spec.name: 0 for spec in HASHED}
 
     restarted = open_keyring(engine, [K1, K2])  # after: the newest chain alone
@@ -142,7 +148,8 @@ async def test_a_rotation_keeps_every_binding_opt_out_and_preference(engine: sa.
     assert sum(len(v) for v in after.values()) == sum(len(v) for v in before.values())
 
     again = rekey(engine, restarted)  # ... once: a second run is a no-op
-    assert again.already and rows(engine) == after
+    assert again.already
+    assert rows(engine) == after
     # The old key alone finds nothing any more.
     assert await SqlBindings(engine, key_secret=K1).bound_since(PARENT) == {}
 
@@ -164,7 +171,8 @@ async def test_a_stopped_rekey_resumes_where_it_stood(engine: sa.Engine) -> None
         with engine.connect() as conn:
             progress = conn.execute(sa.text("select progress from identity_key where gen = 2"))
             assert "phone_binding" in progress.scalar_one()  # where it stood, kept
-    assert runs > 3 and moved == len(phones)  # each row moved once, across the runs
+    assert runs > 3
+    assert moved == len(phones)
     settled = open_keyring(engine, [K1, K2])
     for phone in phones:
         assert await SqlBindings(engine, key_secret=settled).bound_since(phone) == {"stu_9": AT}
@@ -181,7 +189,8 @@ async def test_two_rotations_and_a_twin_written_by_an_old_process(engine: sa.Eng
     await SqlPreferences(engine, key_secret=KeyRing((K1,))).opt_out(PARENT, later)
     assert await SqlPreferences(engine, key_secret=second).is_opted_out(PARENT)  # the later
     report = rekey(engine, second)
-    assert report.done and report.merged["alert_preference"] == 1
+    assert report.done
+    assert report.merged["alert_preference"] == 1
     third = open_keyring(engine, [K1, K2, K3])  # rotated again at once: two links at a time
     assert rekey(engine, third).done
     settled = open_keyring(engine, [K1, K2, K3])
@@ -221,8 +230,11 @@ def test_a_missing_or_wrong_previous_key_is_refused_in_one_line(engine: sa.Engin
     with pytest.raises(KeyMismatch) as missing:  # the new key set, the old one forgotten
         open_keyring(engine, [K2])
     text = str(missing.value)
-    assert "fingerprint mismatch" in text and "GATEWAY_IDENTITY_KEY_PREVIOUS" in text
-    assert "\n" not in text and K1.decode() not in text and K2.decode() not in text
+    assert "fingerprint mismatch" in text
+    assert "GATEWAY_IDENTITY_KEY_PREVIOUS" in text
+    assert "\n" not in text
+    assert K1.decode() not in text
+    assert K2.decode() not in text
     with pytest.raises(KeyMismatch, match="fingerprint mismatch: key 1 of"):
         open_keyring(engine, [K3, K2])  # a wrong previous key
     open_keyring(engine, [K1, K2])
@@ -251,7 +263,9 @@ async def test_no_lockout_is_escaped_by_a_rotation(redis: Redis, prefix: str) ->
     for _ in range(4):
         await old.record_failure(STOPPED, "Z990000456")
     assert await old.is_locked(PARENT)
-    carried = RedisLockout(redis, key_secret=KeyRing((K1, K2), carry=True), clock=clock, prefix=prefix)
+    carried = RedisLockout(
+        redis, key_secret=KeyRing((K1, K2), carry=True), clock=clock, prefix=prefix
+    )
     assert await carried.is_locked(PARENT)  # locked under the old names: still locked
     assert (await carried.phone_state(PARENT))[0] == 5
     clock.now += 16 * 60  # STOPPED's cool-off is over; its fifth failure locks it for a day
