@@ -94,8 +94,8 @@ class HelpdeskQueue:
     ) -> None:
         self.redis, self.keys, self.outbox = redis, Keys(key_secret), outbox
         self.expiry_s, self.hotline, self.closed_keep_s = expiry_s, hotline, closed_keep_s
-        # After a rotation, "forget this number" also finds the items indexed under the
-        # previous key (for `REDIS_CARRY`, longer than an item lives by default).
+        # After a rotation, a phone's open item and "forget this number" are also found under
+        # the previous key (for `REDIS_CARRY`, longer than an item lives by default).
         ring = self.keys.ring
         self._names = [self.keys] + ([Keys(ring.previous)] if ring.carry and ring.previous else [])
 
@@ -145,7 +145,11 @@ class HelpdeskQueue:
             log.warning("helpdesk_not_queued", error=type(exc).__name__)
 
     async def _open_item_of(self, phone: str, channel: str) -> Item | None:
-        item_id = await self.redis.get(self._phone_key(phone, channel))
+        item_id = None
+        for keys in self._names:  # after a rotation, an item opened under the previous key
+            item_id = await self.redis.get(keys.helpdesk_phone(phone, channel))
+            if item_id is not None:
+                break
         if item_id is None:
             return None
         return await self.get(item_id.decode() if isinstance(item_id, bytes) else str(item_id))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,10 +17,13 @@ import sqlalchemy as sa
 from redis.asyncio import Redis
 
 from gateway.alerts.plan import Alert, Hold
+from gateway.dialogs.model import ChannelKind, Inbound
+from gateway.outbox.queue import Outbox
 from gateway.state.alerts.preferences import SqlPreferences
 from gateway.state.alerts.store import AlertStore
 from gateway.state.bindings import SqlBindings
 from gateway.state.connections import open_database
+from gateway.state.helpdesk import HelpdeskQueue
 from gateway.state.console.operators import OperatorStore
 from gateway.state.identity import KeyMismatch, open_keyring
 from gateway.state.keyring import KeyRing
@@ -37,6 +41,7 @@ K1, K2, K3 = b"first-identity-key-0123456789", b"second-identity-key-abcdefghij"
 PARENT = "+212612345678"  # binds a child, chooses French and a digest
 STOPPED = "+212698765432"  # opted out of alerts
 CHAT = 424242
+PARENT_HD = f"+21266{uuid.uuid4().int % 10**7:07d}"  # the helpdesk's keys are shared: unique
 AT = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 
 
@@ -292,3 +297,28 @@ def test_the_carry_lasts_48_hours_after_the_rotation(engine: sa.Engine) -> None:
     assert open_keyring(engine, [K1, K2], now=rotated_at).carry
     assert open_keyring(engine, [K1, K2], now=rotated_at + timedelta(hours=47)).carry
     assert not open_keyring(engine, [K1, K2], now=rotated_at + timedelta(hours=49)).carry
+
+
+async def test_the_helpdesk_joins_and_forgets_a_phone_across_a_rotation(redis: Redis) -> None:
+    def queue(secret: bytes | KeyRing) -> HelpdeskQueue:
+        outbox = Outbox(redis, key_secret=K1)
+        return HelpdeskQueue(redis, key_secret=secret, outbox=outbox, expiry_s=600, hotline="0800")
+
+    def said(text: str) -> Inbound:
+        return Inbound(
+            channel=ChannelKind.SMS,
+            sender=PARENT_HD,
+            text=text,
+            message_id=uuid.uuid4().hex,
+            received_at=datetime.now(UTC),
+        )
+
+    old = queue(K1)
+    await old.unmatched(said("bonjour"), "fr")
+    rotated = queue(KeyRing((K1, K2), carry=True))
+    await rotated.unmatched(said("vous êtes là ?"), "fr")
+    mine = [item for item in await rotated.open_items() if item.phone == PARENT_HD]
+    assert [len(item.messages) for item in mine] == [2]  # joined the item opened before
+    assert await rotated.forget(PARENT_HD) == 1
+    assert [item for item in await rotated.open_items() if item.phone == PARENT_HD] == []
+    assert await redis.keys(f"mg:{{helpdesk}}:*:{Keys(K1)._helpdesk_h(PARENT_HD)}") == []
