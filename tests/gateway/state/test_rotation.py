@@ -23,8 +23,8 @@ from gateway.state.alerts.preferences import SqlPreferences
 from gateway.state.alerts.store import AlertStore
 from gateway.state.bindings import SqlBindings
 from gateway.state.connections import open_database
-from gateway.state.helpdesk import HelpdeskQueue
 from gateway.state.console.operators import OperatorStore
+from gateway.state.helpdesk import HelpdeskQueue
 from gateway.state.identity import KeyMismatch, open_keyring
 from gateway.state.keyring import KeyRing
 from gateway.state.keys import Keys
