@@ -165,8 +165,8 @@ def _walk(
             query = query.where(sa.tuple_(*pk) > sa.tuple_(*after))
         with engine.begin() as conn:
             rows = conn.execute(query.order_by(*pk).limit(batch)).all()
-            for row in rows:
-                _move(conn, ring, spec, row, report)
+            if rows:
+                _move(conn, ring, spec, rows, report)
             progress[spec.name] = [getattr(rows[-1], n) for n in spec.pk] if rows else "done"
             conn.execute(
                 sa.update(identity_key)
@@ -180,25 +180,58 @@ def _by_pk(spec: Hashed, row: Any) -> list[sa.ColumnElement[bool]]:
     return [spec.table.c[name] == getattr(row, name) for name in spec.pk]
 
 
-def _move(conn: sa.Connection, ring: KeyRing, spec: Hashed, row: Any, report: RekeyReport) -> None:
-    table, old_gen = spec.table, row.key_gen
-    new_h = ring.advance(getattr(row, spec.column), old_gen)
+def _later(spec: Hashed, mine: Any, theirs: Any) -> bool:
+    """Whether row `mine` was written after row `theirs` (it stays, the other goes)."""
+    a = getattr(mine, spec.when) if spec.when else None
+    b = getattr(theirs, spec.when) if spec.when else None
+    return a is not None and b is not None and a > b
+
+
+def _move(
+    conn: sa.Connection, ring: KeyRing, spec: Hashed, rows: list[Any], report: RekeyReport
+) -> None:
+    """Move one batch: one query for twins, one `executemany` for the rest."""
+    table = spec.table
+    moving = {id(row): (row, ring.advance(getattr(row, spec.column), row.key_gen)) for row in rows}
     if spec.unique is not None:
-        twin_of = [
-            table.c[c] == (new_h if c == spec.column else getattr(row, c)) for c in spec.unique
-        ]
-        twin = conn.execute(sa.select(table).where(*twin_of)).first()
-        if twin is not None:
+        unique = spec.unique
+
+        def key(row: Any, new_h: str) -> tuple[Any, ...]:
+            return tuple(new_h if c == spec.column else getattr(row, c) for c in unique)
+
+        found = conn.execute(
+            sa.select(table).where(table.c[spec.column].in_([h for _, h in moving.values()]))
+        )
+        twins: dict[tuple[Any, ...], Any] = {key(t, getattr(t, spec.column)): t for t in found}
+        claimed: dict[tuple[Any, ...], Any] = {}
+        for row, new_h in list(moving.values()):
+            k = key(row, new_h)
+            other = twins.get(k)
+            if other is None and k in claimed:  # two old rows of one phone in this batch
+                other = claimed[k]
+            if other is None:
+                claimed[k] = row
+                continue
             report.merged[spec.name] += 1
-            mine = getattr(row, spec.when) if spec.when else None
-            theirs = getattr(twin, spec.when) if spec.when else None
-            if mine is None or theirs is None or mine <= theirs:
-                conn.execute(sa.delete(table).where(*_by_pk(spec, row), table.c.key_gen == old_gen))
-                return
-            conn.execute(sa.delete(table).where(*_by_pk(spec, twin)))
-    moved = conn.execute(
+            loser = other if _later(spec, row, other) else row
+            conn.execute(sa.delete(table).where(*_by_pk(spec, loser)))
+            moving.pop(id(loser), None)
+            if loser is other:
+                twins.pop(k, None)
+                claimed[k] = row
+    if not moving:
+        return
+    statement = (
         sa.update(table)
-        .where(*_by_pk(spec, row), table.c.key_gen == old_gen)
-        .values({spec.column: new_h, "key_gen": ring.gen})
+        .where(
+            *[table.c[n] == sa.bindparam(f"b_{n}") for n in spec.pk],
+            table.c.key_gen == sa.bindparam("b_gen"),
+        )
+        .values({spec.column: sa.bindparam("b_new"), "key_gen": ring.gen})
     )
-    report.moved[spec.name] += moved.rowcount
+    params = [
+        {**{f"b_{n}": getattr(row, n) for n in spec.pk}, "b_gen": row.key_gen, "b_new": new_h}
+        for row, new_h in moving.values()
+    ]
+    result = conn.execute(statement, params)
+    report.moved[spec.name] += result.rowcount if result.rowcount >= 0 else len(params)

@@ -322,3 +322,19 @@ async def test_the_helpdesk_joins_and_forgets_a_phone_across_a_rotation(redis: R
     assert await rotated.forget(PARENT_HD) == 1
     assert [item for item in await rotated.open_items() if item.phone == PARENT_HD] == []
     assert await redis.keys(f"mg:{{helpdesk}}:*:{Keys(K1)._helpdesk_h(PARENT_HD)}") == []
+
+
+async def test_two_old_rows_of_one_phone_in_one_batch_leave_the_later(engine: sa.Engine) -> None:
+    open_keyring(engine, [K1])
+    await SqlPreferences(engine, key_secret=K1).opt_out(STOPPED, AT)
+    open_keyring(engine, [K1, K2])  # rotated, not rekeyed, then rotated again
+    blind = KeyRing((K1, K2))  # a writer that reads the newest chain alone: a second row
+    await SqlPreferences(engine, key_secret=blind).opt_in(STOPPED, AT + timedelta(hours=1))
+    third = open_keyring(engine, [K1, K2, K3])
+    report = rekey(engine, third)  # both rows move to the same hash, in one batch
+    assert report.merged["alert_preference"] == 1
+    settled = open_keyring(engine, [K1, K2, K3])
+    assert not await SqlPreferences(engine, key_secret=settled).is_opted_out(STOPPED)  # later
+    with engine.connect() as conn:
+        table = metadata.tables["alert_preference"]
+        assert conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one() == 1
