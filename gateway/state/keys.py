@@ -13,7 +13,10 @@ from collections.abc import Sequence
 from gateway.dialogs.model import ChannelKind
 from gateway.state.keyring import KeyRing
 
-__all__ = ["UNMATCHED_LOG", "Keys"]
+__all__ = ["UNMATCHED_LOG", "KeySecret", "Keys"]
+
+# What stores take as their key: the identity key alone, or the ring of every key.
+KeySecret = bytes | KeyRing
 
 # The stream of messages nobody understood (`gateway.state.unmatched`): no user part.
 UNMATCHED_LOG = "mg:{unmatched}:log"

@@ -19,7 +19,7 @@ again when its chat next writes (gateway/state/telegram_links.py).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -188,7 +188,7 @@ def _later(spec: Hashed, mine: Any, theirs: Any) -> bool:
 
 
 def _move(
-    conn: sa.Connection, ring: KeyRing, spec: Hashed, rows: list[Any], report: RekeyReport
+    conn: sa.Connection, ring: KeyRing, spec: Hashed, rows: Sequence[Any], report: RekeyReport
 ) -> None:
     """Move one batch: one query for twins, one `executemany` for the rest."""
     table = spec.table

@@ -60,8 +60,7 @@ from gateway.dialogs.model import ChannelKind, Session
 from gateway.state import store_lua
 from gateway.state.ends import SessionEnd, end_doc
 from gateway.state.errors import StoreError
-from gateway.state.keyring import KeyRing
-from gateway.state.keys import Keys
+from gateway.state.keys import Keys, KeySecret
 from gateway.state.lua import lua
 
 __all__ = [
@@ -149,7 +148,7 @@ class Opened:
 class SessionStore:
     """Sessions, per-user locks and message dedupe in Redis (or fakeredis, identically)."""
 
-    def __init__(self, redis: Redis, *, key_secret: bytes | KeyRing, prefix: str = "mg") -> None:
+    def __init__(self, redis: Redis, *, key_secret: KeySecret, prefix: str = "mg") -> None:
         self.redis = redis
         self.keys = Keys(key_secret, prefix=prefix)
         self._save = lua(redis, store_lua.SAVE)
