@@ -50,10 +50,11 @@ from gateway.state.console.operators import OperatorStore
 from gateway.state.console.sessions import CheckCounter, ConsoleSessions, SigninGate
 from gateway.state.errors import StoreUnavailable
 from gateway.state.helpdesk import HelpdeskQueue
+from gateway.state.identity import checked_keyring
+from gateway.state.keyring import KeyRing
 from gateway.state.keys import Keys
 from gateway.state.langs import LanguageMemo
 from gateway.state.lockout import RedisLockout
-from gateway.state.migrate import ensure_at_head
 from gateway.state.outbox.bucket import TokenBucket
 from gateway.state.outbox.records import MessageRecords
 from gateway.state.resilience.limits import RateLimiter
@@ -100,6 +101,7 @@ class Runtime:
     telegram_links: TelegramLinks  # issue #9: the phone each Telegram chat proved
     helpdesk: HelpdeskQueue  # the console's queue (issue #16)
     console: ConsoleParts  # the console's stores and memory (issue #16)
+    keyring: KeyRing  # the identity keys, checked against the database's registry
 
     def worker(self, *, consumer: str | None = None, **overrides: object) -> OutboxWorker:
         """A sender worker over this runtime's outbox (`overrides`: `WorkerConfig` fields)."""
@@ -143,12 +145,11 @@ class Runtime:
     def alerts(self) -> AlertsConsumer:
         """The change-feed consumer (issue 15) over this runtime's backend and outbox."""
         settings = self.settings
-        key = settings.identity_key.get_secret_value().encode()
         return AlertsConsumer(
             feed=self.backend.client,
             outbox=self.outbox,
             preferences=self.preferences,
-            store=AlertStore(self.db, key_secret=key),
+            store=AlertStore(self.db, key_secret=self.keyring),
             lease=Lease(
                 self.redis, Keys.alerts_lease(self.outbox.keys.ns), ttl_s=settings.alerts_lease_s
             ),
@@ -185,11 +186,11 @@ async def open_runtime(
 ) -> AsyncIterator[Runtime]:
     """Every part, opened; closed again on exit (tests pass transports for the backend and
     the providers). Raises `SchemaOutdated` on a database `python -m gateway migrate` has not
-    brought to the newest revision."""
+    brought to the newest revision, `KeyMismatch` on identity keys it was not hashed with."""
     engine = open_database(settings.database_url)
     try:
         # `migrate` (or `serve`, before its workers) made the tables; a worker never does.
-        await anyio.to_thread.run_sync(ensure_at_head, engine)
+        key = await anyio.to_thread.run_sync(checked_keyring, engine, settings.identity_keys())
         redis, redis_kind = open_redis(settings.redis_url, timeout_s=settings.redis_timeout_s)
     except BaseException:
         engine.dispose()
@@ -212,7 +213,6 @@ async def open_runtime(
         backend = MassarClient(
             settings.backend_url, settings.backend_token.get_secret_value(), http=http
         )
-        key = settings.identity_key.get_secret_value().encode()
         sessions = SessionStore(redis, key_secret=key)
         metrics = Metrics()
         breaker = Breaker(
@@ -256,7 +256,7 @@ async def open_runtime(
                 timeout=httpx.Timeout(settings.followup_backend_timeout_s),
             )
         )
-        outbox = Outbox(redis, key_secret=key)
+        outbox = Outbox(redis, key_secret=key.root)  # the first key's, for good: see docs
         preferences = SqlPreferences(engine, key_secret=key)
         # The console's helpdesk queue: what nobody understood, for an agent to answer.
         helpdesk = HelpdeskQueue(
@@ -330,7 +330,8 @@ async def open_runtime(
             preferences=preferences,
             telegram_links=TelegramLinks(engine, key_secret=key),
             helpdesk=helpdesk,
-            console=console_parts(settings, redis, engine),
+            console=console_parts(settings, redis, engine, key),
+            keyring=key,
         )
     finally:
         with anyio.CancelScope(shield=True):
@@ -342,15 +343,17 @@ async def open_runtime(
             engine.dispose()
 
 
-def console_parts(settings: Settings, redis: RedisClient, engine: Database) -> ConsoleParts:
-    """The console's stores, built with the rest (a console route builds nothing)."""
-    key = settings.identity_key.get_secret_value().encode()
+def console_parts(
+    settings: Settings, redis: RedisClient, engine: Database, key: KeyRing
+) -> ConsoleParts:
+    """The console's stores, built with the rest (a console route builds nothing). The
+    sign-in and check counters stay under the first key: a rotation lifts no lock."""
     return ConsoleParts(
         audit=AuditLog(
             engine,
             redis,
             anonymous_per_minute=settings.console_audit_anonymous_per_minute,
-            key_secret=key,
+            key_secret=key.root,
         ),
         sessions=ConsoleSessions(
             redis,
@@ -360,7 +363,7 @@ def console_parts(settings: Settings, redis: RedisClient, engine: Database) -> C
         ),
         signin_gate=SigninGate(
             redis,
-            key_secret=key,
+            key_secret=key.root,
             limit=settings.console_signin_failures,
             address_limit=settings.console_signin_address_failures,
             lock_s=settings.console_signin_lock_s,
@@ -369,12 +372,12 @@ def console_parts(settings: Settings, redis: RedisClient, engine: Database) -> C
         ),
         checks=CheckCounter(
             redis,
-            key_secret=key,
+            key_secret=key.root,
             limit=settings.console_check_failures,
             window_s=settings.console_check_lock_s,
         ),
         totp_checks=CheckCounter(
-            redis, key_secret=key, limit=TOTP_FAILURES, window_s=TOTP_WINDOW_S, what="totp"
+            redis, key_secret=key.root, limit=TOTP_FAILURES, window_s=TOTP_WINDOW_S, what="totp"
         ),
         operators=OperatorStore(engine, key_secret=key),
     )

@@ -219,20 +219,20 @@ class AlertsConsumer:
         if not due:
             return 0
         contacts = await self._contacts({h.guardian_id for h in due})
-        phones = {self.store.phone_h(p): p for c in contacts.values() for p in c.phones}
+        phones = {h: p for c in contacts.values() for p in c.phones for h in self.store.phone_hs(p)}
         prefs = await self.preferences.for_phones(list(phones.values()))
         by_phone: dict[str, dict[tuple[str | None, str], list[Held]]] = defaultdict(dict)
         for held in due:  # in feed order: per phone, then per child and kind
             child = (held.alert.student_id, held.alert.kind)
-            by_phone[held.phone_h].setdefault(child, []).append(held)
+            # One phone's holds may name it under two key generations (a rekey under way).
+            by_phone[phones.get(held.phone_h, "")].setdefault(child, []).append(held)
         messages: list[OutMessage] = []
         welcomed: list[str] = []
         now = self.now()
-        for phone_h, per_child in by_phone.items():
-            phone = phones.get(phone_h)
+        for phone, per_child in by_phone.items():
             first_held = next(iter(per_child.values()))[0]
             contact = contacts.get(first_held.guardian_id)
-            if phone is None or contact is None:
+            if not phone or contact is None:
                 continue  # the school removed this phone meanwhile: nothing to send
             pref = prefs.get(phone, AlertPreference())
             wanted = [items for (_, kind), items in per_child.items() if pref.wants(kind)]

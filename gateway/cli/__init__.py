@@ -11,6 +11,7 @@ from gateway.cli import (
     demo,
     migrate,
     operators,
+    rekey,
     secret,
     serve,
     settings_cmd,
@@ -35,6 +36,7 @@ COMMANDS = (
     alerts,
     telegram,  # telegram set-webhook (issue #9)
     operators,  # the console's accounts (issue #16)
+    rekey,  # after an identity key rotation (issue #25)
 )
 
 

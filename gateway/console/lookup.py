@@ -45,7 +45,6 @@ from gateway.phones import to_e164
 from gateway.state.alerts.preferences import AlertPreference
 from gateway.state.errors import StoreUnavailable
 from gateway.state.outbox.records import mask_address
-from gateway.state.schema import address_h
 from gateway.state.store import SESSION_TTL_S
 from gateway.text import normalise
 
@@ -196,7 +195,7 @@ def _message_row(record: dict[str, Any], visible: set[str]) -> MessageRow:
 
 
 def _phone_h(state: Runtime, phone: str) -> str:
-    return address_h(state.settings.identity_key.get_secret_value().encode(), phone)
+    return state.keyring.address_h(phone)
 
 
 async def _revealed_ids(state: Runtime, phone: str, operator: Operator | None) -> dict[str, float]:

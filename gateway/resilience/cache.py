@@ -27,6 +27,7 @@ import pydantic
 from backend_client import CACHED
 from gateway.resilience.endpoints import CACHE_TTLS
 from gateway.state.connections import RedisClient
+from gateway.state.keyring import KeyRing
 from gateway.state.keys import Keys
 from gateway.state.resilience.cache import CacheStore
 
@@ -68,7 +69,7 @@ class Cache:
         self,
         redis: RedisClient,
         *,
-        key_secret: bytes,
+        key_secret: bytes | KeyRing,
         ttls: Mapping[str, int] | None = None,
         stale_s: int = MAX_STALE_S,
         prefix: str = "mg",

@@ -125,8 +125,11 @@ class Settings(
 
     admin_token: SecretStr = SecretStr("demo-admin-token")
     # Key of the HMACs that stand in for phone numbers and codes in Redis keys, the bindings
-    # table and logs. Changing it forgets every binding and session.
+    # table and logs. Rotated with GATEWAY_IDENTITY_KEY_PREVIOUS and `gateway rekey`
+    # (gateway/state/keyring.py; docs/operations.md, "Rotating secrets").
     identity_key: SecretStr = SecretStr("demo-identity-key")
+    # The keys GATEWAY_IDENTITY_KEY replaced, oldest first, comma-separated: kept for good.
+    identity_key_previous: SecretStr | None = None
     log_format: str | None = Field(default=None, pattern="^(json|console)$")
     log_level: str = "INFO"
     log_file: Path | None = None  # unset: standard output
@@ -241,6 +244,23 @@ class Settings(
             raise ValueError(f"GATEWAY_WHATSAPP_SENDER={sender} needs {', '.join(missing)}")
         if self.telegram_sender is SenderName.TELEGRAM and not self.telegram_bot_token:
             raise ValueError("GATEWAY_TELEGRAM_SENDER=telegram needs GATEWAY_TELEGRAM_BOT_TOKEN")
+
+    def identity_keys(self) -> tuple[bytes, ...]:
+        """Every identity key, oldest first: the previous ones, then GATEWAY_IDENTITY_KEY."""
+        previous = (
+            self.identity_key_previous.get_secret_value() if self.identity_key_previous else ""
+        )
+        keys = [k.strip() for k in previous.split(",") if k.strip()]
+        return tuple(k.encode() for k in [*keys, self.identity_key.get_secret_value()])
+
+    @model_validator(mode="after")
+    def _identity_keys_differ(self) -> Self:
+        keys = self.identity_keys()
+        if len(set(keys)) != len(keys):
+            raise ValueError(
+                "GATEWAY_IDENTITY_KEY_PREVIOUS repeats a key (or holds GATEWAY_IDENTITY_KEY)"
+            )
+        return self
 
     @property
     def kannel_base_url(self) -> str:

@@ -68,8 +68,10 @@ HELP: dict[str, str] = {
     "unmatched_retention_days": "Days unmatched messages (masked) are kept",
     "channels": "Channels switched on, comma-separated (enable only what you run)",
     "admin_token": "Bearer token of the /admin API",
-    "identity_key": "Key of the HMACs that stand for phones and codes: the same on every process; "
-    "changing it forgets bindings",
+    "identity_key": "Key of the HMACs that stand for phones and codes, the same on every process; "
+    "rotated with GATEWAY_IDENTITY_KEY_PREVIOUS and `rekey`",
+    "identity_key_previous": "The identity keys GATEWAY_IDENTITY_KEY replaced, oldest first, "
+    "comma-separated; kept for good (the hash chain needs them)",
     "log_format": "json or console; unset: json in production",
     "log_level": "Log level (DEBUG, INFO, WARNING, ERROR)",
     "log_file": "File the log goes to; unset: standard output (the journal)",

@@ -19,9 +19,9 @@ import sqlalchemy as sa
 from redis.asyncio import Redis
 
 from gateway.state.errors import translated
+from gateway.state.keyring import KeyRing
 from gateway.state.keys import Keys
 from gateway.state.schema import (
-    address_h,
     alert_held,
     alert_preference,
     outbound_message,
@@ -34,21 +34,27 @@ __all__ = ["forget_keys", "forget_rows"]
 
 @translated
 async def forget_rows(
-    engine: sa.Engine, key_secret: bytes, phone: str, chat: str | None
+    engine: sa.Engine, key_secret: bytes | KeyRing, phone: str, chat: str | None
 ) -> dict[str, int]:
     """Delete or empty the phone's rows (and its chat's, when it proved one); how many of
     each: `bindings`, `preferences`, `held_alerts`, `message_texts`, `telegram_links`."""
     return await anyio.to_thread.run_sync(partial(_forget_rows, engine, key_secret, phone, chat))
 
 
-def _forget_rows(engine: sa.Engine, secret: bytes, phone: str, chat: str | None) -> dict[str, int]:
-    phone_h = address_h(secret, phone)
-    addresses = [phone_h] + ([address_h(secret, chat)] if chat else [])
+def _forget_rows(
+    engine: sa.Engine, secret: bytes | KeyRing, phone: str, chat: str | None
+) -> dict[str, int]:
+    ring = KeyRing.of(secret)  # every generation a rekey under way may have left rows under
+    phone_hs = ring.address_hs(phone)
+    chat_hs = ring.address_hs(chat) if chat else []
+    addresses = phone_hs + chat_hs
     with engine.begin() as conn:
-        bindings = conn.execute(sa.delete(phone_binding).where(phone_binding.c.phone_h == phone_h))
-        held = conn.execute(sa.delete(alert_held).where(alert_held.c.phone_h == phone_h))
+        bindings = conn.execute(
+            sa.delete(phone_binding).where(phone_binding.c.phone_h.in_(phone_hs))
+        )
+        held = conn.execute(sa.delete(alert_held).where(alert_held.c.phone_h.in_(phone_hs)))
         prefs = conn.execute(
-            sa.delete(alert_preference).where(alert_preference.c.phone_h == phone_h)
+            sa.delete(alert_preference).where(alert_preference.c.phone_h.in_(phone_hs))
         )
         texts = conn.execute(
             sa.update(outbound_message)
@@ -59,7 +65,7 @@ def _forget_rows(engine: sa.Engine, secret: bytes, phone: str, chat: str | None)
             .values(text=None, options=None)
         )
         links = (
-            conn.execute(sa.delete(telegram_link).where(telegram_link.c.chat_h == addresses[1]))
+            conn.execute(sa.delete(telegram_link).where(telegram_link.c.chat_h.in_(chat_hs)))
             if chat
             else None
         )

@@ -34,6 +34,7 @@ from redis.exceptions import RedisError
 from gateway.dialogs.model import Inbound
 from gateway.i18n import LANGS, N_, translator
 from gateway.state.errors import StoreUnavailable, translated
+from gateway.state.keyring import KeyRing
 from gateway.state.keys import Keys
 from gateway.state.outbox.records import mask_address
 
@@ -88,7 +89,7 @@ class HelpdeskQueue:
         self,
         redis: Redis,
         *,
-        key_secret: bytes,
+        key_secret: bytes | KeyRing,
         send: Send,
         expiry_s: int,
         hotline: str,
@@ -96,6 +97,10 @@ class HelpdeskQueue:
     ) -> None:
         self.redis, self.keys, self.send = redis, Keys(key_secret), send
         self.expiry_s, self.hotline, self.closed_keep_s = expiry_s, hotline, closed_keep_s
+        # After a rotation, a phone's open item and "forget this number" are also found under
+        # the previous key (for `REDIS_CARRY`, longer than an item lives by default).
+        ring = self.keys.ring
+        self._names = [self.keys] + ([Keys(ring.previous)] if ring.carry and ring.previous else [])
 
     @property
     def open_ttl_s(self) -> int:
@@ -143,7 +148,11 @@ class HelpdeskQueue:
             log.warning("helpdesk_not_queued", error=type(exc).__name__)
 
     async def _open_item_of(self, phone: str, channel: str) -> Item | None:
-        item_id = await self.redis.get(self._phone_key(phone, channel))
+        item_id = None
+        for keys in self._names:  # after a rotation, an item opened under the previous key
+            item_id = await self.redis.get(keys.helpdesk_phone(phone, channel))
+            if item_id is not None:
+                break
         if item_id is None:
             return None
         return await self.get(item_id.decode() if isinstance(item_id, bytes) else str(item_id))
@@ -243,18 +252,19 @@ class HelpdeskQueue:
 
     async def forget(self, phone: str) -> int:
         """Delete every item of `phone`, open or closed ("forget this number"); how many."""
-        by_phone = self._by_phone_key(phone)
-        ids = [
-            i.decode() if isinstance(i, bytes) else str(i)
-            for i in await self.redis.smembers(by_phone)
-        ]
+        ids: list[str] = []
+        for keys in self._names:
+            found = await self.redis.smembers(keys.helpdesk_by_phone(phone))
+            ids += [i.decode() if isinstance(i, bytes) else str(i) for i in found]
+        ids = list(dict.fromkeys(ids))
         async with self.redis.pipeline(transaction=False) as pipe:
             for item_id in ids:
                 pipe.zrem(self.keys.helpdesk_open, item_id)
                 pipe.delete(self._item_key(item_id))
-            for channel in TEXT_CHANNELS:
-                pipe.delete(self._phone_key(phone, channel))
-            pipe.delete(by_phone)
+            for keys in self._names:
+                for channel in TEXT_CHANNELS:
+                    pipe.delete(keys.helpdesk_phone(phone, channel))
+                pipe.delete(keys.helpdesk_by_phone(phone))
             await pipe.execute()
         return len(ids)
 

@@ -61,7 +61,7 @@ from gateway.dialogs.model import ChannelKind, Session
 from gateway.state import store_lua
 from gateway.state.ends import SessionEnd, end_doc
 from gateway.state.errors import StoreError, translated
-from gateway.state.keys import Keys
+from gateway.state.keys import Keys, KeySecret
 from gateway.state.lua import lua
 
 __all__ = [
@@ -150,7 +150,7 @@ class Opened:
 class SessionStore:
     """Sessions, per-user locks and message dedupe in Redis (or fakeredis, identically)."""
 
-    def __init__(self, redis: Redis, *, key_secret: bytes, prefix: str = "mg") -> None:
+    def __init__(self, redis: Redis, *, key_secret: KeySecret, prefix: str = "mg") -> None:
         self.redis = redis
         self.keys = Keys(key_secret, prefix=prefix)
         self._save = lua(redis, store_lua.SAVE)

@@ -18,7 +18,8 @@ import anyio.to_thread
 import sqlalchemy as sa
 
 from gateway.state.errors import translated
-from gateway.state.schema import address_h, alert_cursor, alert_held, dialect_insert
+from gateway.state.keyring import KeyRing
+from gateway.state.schema import alert_cursor, alert_held, dialect_insert
 
 __all__ = ["Alert", "AlertStore", "Held", "Hold"]
 
@@ -67,12 +68,16 @@ class Held:
 
 @translated
 class AlertStore:
-    def __init__(self, engine: sa.Engine, *, key_secret: bytes) -> None:
+    def __init__(self, engine: sa.Engine, *, key_secret: bytes | KeyRing) -> None:
         self.engine = engine
-        self._secret = key_secret
+        self._ring = KeyRing.of(key_secret)
 
     def phone_h(self, phone: str) -> str:
-        return address_h(self._secret, phone)
+        return self._ring.address_h(phone)
+
+    def phone_hs(self, phone: str) -> list[str]:
+        """Every form a held alert may name `phone` by (a rekey under way: older ones too)."""
+        return self._ring.address_hs(phone)
 
     async def cursor(self) -> str | None:
         return await anyio.to_thread.run_sync(self._cursor)
@@ -101,6 +106,7 @@ class AlertStore:
                         "payload": json.dumps(dict(h.alert.payload), ensure_ascii=False),
                         "release_at": h.release_at,
                         "created_at": at,
+                        "key_gen": self._ring.gen,
                     }
                     for h in holds
                 ]

@@ -28,6 +28,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from gateway.state.errors import translated
+from gateway.state.keyring import KeyRing
 from gateway.state.keys import Keys
 from gateway.state.lua import lua
 from gateway.state.outbox.streams import as_text
@@ -48,7 +49,9 @@ class SessionData:
 
 @translated
 class ConsoleSessions:
-    def __init__(self, redis: Redis, *, key_secret: bytes, idle_s: int, max_s: int) -> None:
+    def __init__(
+        self, redis: Redis, *, key_secret: bytes | KeyRing, idle_s: int, max_s: int
+    ) -> None:
         self.redis, self.keys = redis, Keys(key_secret)
         self.idle_s, self.max_s = idle_s, max_s
 
@@ -206,7 +209,7 @@ class SigninGate:
         self,
         redis: Redis,
         *,
-        key_secret: bytes,
+        key_secret: bytes | KeyRing,
         limit: int,
         address_limit: int,
         lock_s: int,
@@ -250,7 +253,13 @@ class CheckCounter:
     agent cannot lock a family out, nor try codes without end (issue #21 item 5)."""
 
     def __init__(
-        self, redis: Redis, *, key_secret: bytes, limit: int, window_s: int, what: str = "checks"
+        self,
+        redis: Redis,
+        *,
+        key_secret: bytes | KeyRing,
+        limit: int,
+        window_s: int,
+        what: str = "checks",
     ) -> None:
         self.redis, self.keys, self.limit, self.window_s = redis, Keys(key_secret), limit, window_s
         self._check = lua(redis, _CHECK)

@@ -28,8 +28,9 @@ import sqlalchemy as sa
 
 from gateway.dialogs.model import Option
 from gateway.state.errors import translated
+from gateway.state.keyring import KeyRing
 from gateway.state.outbox.priority import Priority
-from gateway.state.schema import address_h, dialect_insert, outbound_message
+from gateway.state.schema import dialect_insert, outbound_message
 
 __all__ = ["RANK", "MessageRecords", "Outcome", "Recorded", "mask_address"]
 
@@ -89,9 +90,11 @@ class Outcome(Generic[M]):
 
 @translated
 class MessageRecords:
-    def __init__(self, engine: sa.Engine, *, key_secret: bytes, retention_h: int = 72) -> None:
+    def __init__(
+        self, engine: sa.Engine, *, key_secret: bytes | KeyRing, retention_h: int = 72
+    ) -> None:
         self.engine = engine
-        self._secret = key_secret
+        self._ring = KeyRing.of(key_secret)
         self.retention = timedelta(hours=retention_h)
 
     # --- writes -----------------------------------------------------------------------------
@@ -134,7 +137,8 @@ class MessageRecords:
             "id": msg.id,
             "idem_h": idem_h,
             "channel": msg.channel.value,
-            "to_h": address_h(self._secret, msg.to),
+            "to_h": self._ring.address_h(msg.to),
+            "key_gen": self._ring.gen,
             "to_masked": mask_address(msg.to),
             "kind": msg.kind.value,
             "priority": int(msg.priority),
@@ -230,15 +234,15 @@ class MessageRecords:
         """One address's messages, newest first, bodies hidden past the retention."""
         cutoff = (now or datetime.now(UTC)) - self.retention
         rows = await anyio.to_thread.run_sync(
-            partial(self._for_address, address_h(self._secret, address), limit)
+            partial(self._for_address, self._ring.address_hs(address), limit)
         )
         return [_item(row, address, cutoff) for row in rows]
 
-    def _for_address(self, to_h: str, limit: int) -> list[sa.Row[Any]]:
+    def _for_address(self, hashes: list[str], limit: int) -> list[sa.Row[Any]]:
         table = outbound_message
         query = (
             sa.select(table)
-            .where(table.c.to_h == to_h)
+            .where(table.c.to_h.in_(hashes))
             .order_by(table.c.created_at.desc(), table.c.id.desc())
             .limit(limit)
         )
