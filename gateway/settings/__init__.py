@@ -110,6 +110,10 @@ class Settings(
     outbox_burst_sms: int = Field(default=20, ge=1)
     outbox_max_attempts: int = Field(default=8, ge=1, le=100)
     outbox_concurrency: int = Field(default=16, ge=1, le=1000)  # sends in flight per worker
+    # Backpressure (gateway/outbox/pressure.py): past the high water mark of bulk messages
+    # waiting, bulk producers (the alerts consumer) pause until the backlog is below low water.
+    outbox_high_water: int = Field(default=20_000, ge=1)
+    outbox_low_water: int = Field(default=15_000, ge=0)
     # A claimed message is one worker's for the lease; an entry left pending this long by a
     # worker that died is taken over by another.
     outbox_lease_s: float = Field(default=60.0, gt=0, le=3600)
@@ -195,6 +199,8 @@ class Settings(
         # A follow-up is composed under the lease: a lease that ends first sends nothing.
         if self.outbox_lease_s <= self.followup_budget_s:
             raise ValueError("GATEWAY_OUTBOX_LEASE_S must be longer than GATEWAY_FOLLOWUP_BUDGET_S")
+        if self.outbox_low_water >= self.outbox_high_water:
+            raise ValueError("GATEWAY_OUTBOX_LOW_WATER must be below GATEWAY_OUTBOX_HIGH_WATER")
         return self
 
     @model_validator(mode="after")
