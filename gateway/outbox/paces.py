@@ -12,20 +12,21 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from redis.asyncio import Redis
-
 from gateway.outbox.model import OutChannel
 from gateway.outbox.senders.base import Sender
 from gateway.outbox.senders.kannel import KannelSender
 from gateway.outbox.throttle import LinkPacers, Pacer
 from gateway.settings import Settings
+from gateway.state.connections import RedisClient
 from gateway.state.outbox.bucket import TokenBucket
 from gateway.state.outbox.keys import OutboxKeys
 
 __all__ = ["channel_pacers", "link_pacers"]
 
 
-def channel_pacers(settings: Settings, redis: Redis, keys: OutboxKeys) -> dict[OutChannel, Pacer]:
+def channel_pacers(
+    settings: Settings, redis: RedisClient, keys: OutboxKeys
+) -> dict[OutChannel, Pacer]:
     """A pacer per channel over its provider-wide bucket."""
     paces = {
         OutChannel.SMS: (settings.outbox_rate_sms, settings.outbox_burst_sms),
@@ -40,7 +41,7 @@ def channel_pacers(settings: Settings, redis: Redis, keys: OutboxKeys) -> dict[O
 
 
 def link_pacers(
-    settings: Settings, redis: Redis, keys: OutboxKeys, senders: Mapping[OutChannel, Sender]
+    settings: Settings, redis: RedisClient, keys: OutboxKeys, senders: Mapping[OutChannel, Sender]
 ) -> LinkPacers | None:
     """The operator links' pacers, when SMS leave through Kannel and links have a pace."""
     sender = senders.get(OutChannel.SMS)
