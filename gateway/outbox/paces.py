@@ -10,7 +10,7 @@ a burst of one second's parts).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from gateway.outbox.model import OutChannel
 from gateway.outbox.senders.base import Sender
@@ -41,7 +41,12 @@ def channel_pacers(
 
 
 def link_pacers(
-    settings: Settings, redis: RedisClient, keys: OutboxKeys, senders: Mapping[OutChannel, Sender]
+    settings: Settings,
+    redis: RedisClient,
+    keys: OutboxKeys,
+    senders: Mapping[OutChannel, Sender],
+    *,
+    clock: Callable[[], int] | None = None,
 ) -> LinkPacers | None:
     """The operator links' pacers, when SMS leave through Kannel and links have a pace."""
     sender = senders.get(OutChannel.SMS)
@@ -51,7 +56,11 @@ def link_pacers(
     sms = OutChannel.SMS.value
     buckets = {
         link: TokenBucket(
-            redis, keys.link_bucket(sms, link), rate=rate, burst=max(1, math.ceil(rate))
+            redis,
+            keys.link_bucket(sms, link),
+            rate=rate,
+            burst=max(1, math.ceil(rate)),
+            clock=clock,  # tests' (ms); None: Redis' own
         )
         for link, rate in rates.items()
     }
