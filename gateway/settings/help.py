@@ -61,8 +61,8 @@ HELP: dict[str, str] = {
     "outbox_high_water": "Bulk messages waiting in the outbox past which bulk producers (alerts) "
     "pause",
     "outbox_low_water": "Bulk messages waiting below which paused bulk producers go on",
-    "outbox_rate_sms_links": "SMS parts per second per Kannel link (smsc-id), e.g. "
-    "IAM=20,INWI=20; unset: the provider-wide pace only",
+    "outbox_rate_sms_links": "SMS parts per second per Kannel link (smsc-id), all workers "
+    "together: the SMPP bind's throughput (empty: the provider-wide pace only)",
     "outbox_lease_s": "Seconds a claimed message is one worker's alone (above the follow-up "
     "budget)",
     "outbox_reclaim_idle_s": "Seconds after which another worker takes over a dead worker's "

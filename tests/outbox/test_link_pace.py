@@ -118,13 +118,22 @@ async def test_without_kannel_or_link_paces_only_the_provider_paces(rig: Rig) ->
     assert pacers[OutChannel.SMS].bucket.key == rig.outbox.keys.bucket("sms")  # unchanged
 
 
-@pytest.mark.parametrize("value", ["IAM", "IAM=0", "IAM=-1", "I AM=20", "IAM=fast"])
+@pytest.mark.parametrize("value", ["IAM", "IAM=0", "IAM=-1", "I AM=20", "IAM=fast", "=20"])
 def test_a_malformed_link_pace_is_refused(value: str) -> None:
     with pytest.raises(ValidationError):
         settings(outbox_rate_sms_links=value)
 
 
 def test_link_paces_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings(env="test").outbox_rate_sms_links == {  # type: ignore[call-arg]
+        "IAM": 20.0,  # the deploy kit's links (deploy/kannel/kannel.conf)
+        "ORANGE": 20.0,
+        "INWI": 20.0,
+    }
+    monkeypatch.setenv("GATEWAY_OUTBOX_RATE_SMS_LINKS", "IAM:20,ORANGE:20")  # as the template
+    assert Settings(env="test").outbox_rate_sms_links == {"IAM": 20.0, "ORANGE": 20.0}  # type: ignore[call-arg]
+    monkeypatch.setenv("GATEWAY_OUTBOX_RATE_SMS_LINKS", "")
+    assert Settings(env="test").outbox_rate_sms_links == {}  # type: ignore[call-arg]
     monkeypatch.setenv("GATEWAY_OUTBOX_RATE_SMS_LINKS", "iam=20, orange=20,inwi=12.5")
     assert Settings(env="test").outbox_rate_sms_links == {  # type: ignore[call-arg]
         "iam": 20.0,
