@@ -106,7 +106,9 @@ class Settings(
     sink_latency_s: float = Field(default=0.0, ge=0, le=30)  # the sink answers this late
     twilio_account_sid: str | None = None
     twilio_sms_from: str | None = None  # an E.164 number or a Messaging Service SID (MG…)
-    outbox_rate_sms: float = Field(default=10.0, gt=0, le=10000)  # messages/s, all workers
+    # Messages/s, all workers: the provider's limit; with Kannel at least the links' sum
+    # (GATEWAY_OUTBOX_RATE_SMS_LINKS, 3 x 20 parts/s by default), so the links pace.
+    outbox_rate_sms: float = Field(default=60.0, gt=0, le=10000)
     outbox_burst_sms: int = Field(default=20, ge=1)
     outbox_max_attempts: int = Field(default=8, ge=1, le=100)
     outbox_concurrency: int = Field(default=16, ge=1, le=1000)  # sends in flight per worker

@@ -54,7 +54,8 @@ HELP: dict[str, str] = {
     "sink_latency_s": "Seconds the sink sender takes to answer, as a provider would (tests only)",
     "twilio_account_sid": "Twilio account SID (AC…)",
     "twilio_sms_from": "Twilio sender: an E.164 number or a Messaging Service SID (MG…)",
-    "outbox_rate_sms": "SMS per second, all sender workers together (the provider's limit)",
+    "outbox_rate_sms": "SMS per second, all sender workers together (the provider's limit; "
+    "with Kannel at least the links' sum)",
     "outbox_burst_sms": "SMS that may leave at once above that pace",
     "outbox_max_attempts": "Tries of a message before it is recorded failed",
     "outbox_concurrency": "Sends in flight per sender worker",
