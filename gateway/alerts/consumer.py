@@ -139,7 +139,8 @@ class AlertsConsumer:
             gate = self.outbox.gate
             if gate is not None and not await gate.open():
                 return gate.poll_s  # the feed waits behind the cursor: nothing is lost
-            await self.release_due()
+            if await self.release_due() and gate is not None and not await gate.open():
+                return gate.poll_s  # the morning's release filled it: no page held waiting
             more = await self.step()
         except (BackendError, RedisError, SQLAlchemyError, OSError, StoreError) as exc:
             part = exc.part if isinstance(exc, StoreUnavailable) else part_of(exc)

@@ -106,7 +106,7 @@ async def test_alerts_past_the_high_water_mark_are_each_sent_once(
         "GATEWAY_REDIS_URL": REDIS_URL,
         "GATEWAY_DATABASE_URL": world.engine.url.render_as_string(hide_password=False),
         "GATEWAY_IDENTITY_KEY": world.key.decode(),
-        "GATEWAY_OUTBOX_RATE_SMS": "150",
+        "GATEWAY_OUTBOX_RATE_SMS": "40",  # slower than the consumer fills: it pauses again
         "GATEWAY_OUTBOX_BURST_SMS": "10",
         "GATEWAY_OUTBOX_LEASE_S": "1",
         "GATEWAY_FOLLOWUP_BUDGET_S": "0.5",
