@@ -22,10 +22,10 @@ from gateway.alerts.quiet import QuietHours
 from gateway.channels.twilio_sms import SMS_PROFILE
 from gateway.console.parts import TOTP_FAILURES, TOTP_WINDOW_S, ConsoleParts
 from gateway.outbox.model import OutChannel
+from gateway.outbox.paces import channel_pacers, link_pacers
 from gateway.outbox.queue import Outbox
 from gateway.outbox.senders import build_senders
 from gateway.outbox.senders.base import Sender
-from gateway.outbox.throttle import Pacer
 from gateway.outbox.worker import OutboxWorker
 from gateway.outbox.worker_config import WorkerConfig
 from gateway.resilience import (
@@ -55,7 +55,6 @@ from gateway.state.keyring import KeyRing
 from gateway.state.keys import Keys
 from gateway.state.langs import LanguageMemo
 from gateway.state.lockout import RedisLockout
-from gateway.state.outbox.bucket import TokenBucket
 from gateway.state.outbox.records import MessageRecords
 from gateway.state.resilience.limits import RateLimiter
 from gateway.state.store import SessionStore
@@ -117,24 +116,11 @@ class Runtime:
             reclaim_every_s=min(5.0, settings.outbox_reclaim_idle_s / 2),
             **overrides,  # type: ignore[arg-type]
         )
-        paces = {
-            OutChannel.SMS: (settings.outbox_rate_sms, settings.outbox_burst_sms),
-            # issue #9: WhatsApp and Telegram (Telegram's per-chat pace is its sender's)
-            OutChannel.WHATSAPP: (settings.outbox_rate_whatsapp, settings.outbox_burst_whatsapp),
-            OutChannel.TELEGRAM: (settings.outbox_rate_telegram, settings.outbox_burst_telegram),
-        }
-        pacers = {
-            channel: Pacer(
-                TokenBucket(
-                    self.redis, self.outbox.keys.bucket(channel.value), rate=rate, burst=burst
-                )
-            )
-            for channel, (rate, burst) in paces.items()
-        }
         return OutboxWorker(
             self.outbox,
             senders=self.senders,
-            pacers=pacers,
+            pacers=channel_pacers(settings, self.redis, self.outbox.keys),
+            links=link_pacers(settings, self.redis, self.outbox.keys, self.senders),
             records=self.records,
             config=config,
             composer=self.turns.follow_ups.composer if self.turns.follow_ups else None,
@@ -257,6 +243,10 @@ async def open_runtime(
             )
         )
         outbox = Outbox(redis, key_secret=key.root)  # the first key's, for good: see docs
+        # Bulk producers (the alerts consumer) wait while the bulk backlog is deep.
+        outbox.gated(
+            high=settings.outbox_high_water, low=settings.outbox_low_water, metrics=metrics
+        )
         preferences = SqlPreferences(engine, key_secret=key)
         # The console's helpdesk queue: what nobody understood, for an agent to answer.
         helpdesk = HelpdeskQueue(

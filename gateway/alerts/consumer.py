@@ -1,7 +1,8 @@
 """The alerts consumer: the backend's change feed in, alerts for guardians out (via the outbox).
 
 ```
-lease held? ──> release held alerts that are due (quiet hours over), merged per child
+lease held? ──> bulk gate shut (the outbox's bulk backlog is deep)? wait, read nothing
+            ──> release held alerts that are due (quiet hours over), merged per child
             ──> GET /changes?cursor=…&limit=N ──> alerts (plan.alert_of)
                  ├─ drop the cached marks/absences/enrolment of each student named
                  ├─ POST /guardians/batch (≤500 ids a call) ──> phones
@@ -13,6 +14,12 @@ At-least-once and never twice: the cursor moves only after the batch's messages 
 and its holds written; a consumer killed before that reads the batch again and the outbox
 drops the keys it already has. A cursor the feed no longer keeps (410) restarts from the
 head: what fell out of the 14-day window is lost, and said so in the log.
+
+Backpressure (`gateway.outbox.pressure`): while the outbox's bulk backlog is past its high
+water mark the consumer reads nothing (it keeps its lease); the changes it has not read
+wait in the feed behind its cursor, and it reads on once the workers drained the backlog
+below the low water mark. A page read is queued whole, so the backlog may pass the mark by
+one page's messages.
 """
 
 from __future__ import annotations
@@ -51,7 +58,7 @@ from gateway.resilience.metrics import Metrics
 from gateway.state.alerts.lease import Lease
 from gateway.state.alerts.preferences import AlertPreference, SqlPreferences
 from gateway.state.alerts.store import AlertStore, Held
-from gateway.state.errors import StoreUnavailable
+from gateway.state.errors import StoreError, StoreUnavailable
 
 __all__ = ["AlertsConfig", "AlertsConsumer", "Feed"]
 
@@ -127,9 +134,13 @@ class AlertsConsumer:
         try:
             if not await self.lease.hold():
                 return self.lease.ttl_ms / 3000
-            await self.release_due()
+            gate = self.outbox.gate
+            if gate is not None and not await gate.open():
+                return gate.poll_s  # the feed waits behind the cursor: nothing is lost
+            if await self.release_due() and gate is not None and not await gate.open():
+                return gate.poll_s  # the morning's release filled it: no page held waiting
             more = await self.step()
-        except (BackendError, StoreUnavailable, OSError) as exc:
+        except (BackendError, StoreError, OSError) as exc:
             part = part_of(exc)
             if part is not None:
                 part_down(part, "alerts_round", exc)

@@ -2,7 +2,8 @@
 
     claim (sent already? leased by a live worker?)
       -> a follow-up's text composed (backend still down: try later, give up after max age)
-      -> a token from the channel's bucket -> lease still ours? -> sender.send -> mark sent
+      -> tokens from its operator link's bucket (an SMS: one per part) and the channel's
+      -> lease still ours? -> sender.send -> mark sent
       -> outcome noted (recorded and acknowledged in a batch, `gateway.outbox.outcomes`)
 
 Retries: a retryable `SendError` queues the message again after a full-jitter exponential
@@ -25,7 +26,7 @@ from gateway.outbox.model import OutChannel, OutMessage, SendError
 from gateway.outbox.outcomes import OutcomeBatch
 from gateway.outbox.queue import Claim, Outbox
 from gateway.outbox.senders.base import Sender
-from gateway.outbox.throttle import Pacer
+from gateway.outbox.throttle import LinkPacers, Pacer
 from gateway.outbox.worker_config import Composer, WorkerConfig, backoff_s, count_metric
 from gateway.resilience.metrics import Metrics
 from gateway.state.errors import StoreUnavailable
@@ -51,8 +52,10 @@ class MessageSending:
         metrics: Metrics | None,
         rng: random.Random,
         on_opted_out: Callable[[OutChannel, str], Awaitable[None]] | None,
+        links: LinkPacers | None = None,
     ) -> None:
         self.outbox = outbox
+        self.links = links  # SMS: each operator link's pace
         self.senders = senders
         self.pacers = pacers
         self.outcomes = outcomes
@@ -84,6 +87,8 @@ class MessageSending:
             sender = self.senders.get(msg.channel)
             if sender is None:
                 raise SendError("no_sender", retryable=False)
+            if self.links is not None and msg.channel is OutChannel.SMS:
+                await self.links.acquire(msg)  # the link first: the narrower pace
             await self.pacers[msg.channel].acquire(int(msg.priority))
             # Composing and waiting for a token can outlast the lease: past it another worker
             # may hold the message, so it is sent only while the lease is still ours.

@@ -42,7 +42,7 @@ from gateway.outbox.outcomes import OutcomeBatch
 from gateway.outbox.queue import Outbox
 from gateway.outbox.senders.base import Sender
 from gateway.outbox.sending import MessageSending
-from gateway.outbox.throttle import Pacer
+from gateway.outbox.throttle import LinkPacers, Pacer
 from gateway.outbox.worker_config import Composer, WorkerConfig, count_metric
 from gateway.resilience.metrics import Metrics
 from gateway.state.errors import StoreUnavailable
@@ -68,6 +68,7 @@ class OutboxWorker:
         metrics: Metrics | None = None,
         rng: random.Random | None = None,
         on_opted_out: Callable[[OutChannel, str], Awaitable[None]] | None = None,
+        links: LinkPacers | None = None,
     ) -> None:
         self.outbox = outbox
         self.records = records
@@ -89,6 +90,7 @@ class OutboxWorker:
             # Told of each address a provider says opted out (alerts record it: none is
             # tried again).
             on_opted_out=on_opted_out,
+            links=links,  # SMS: each operator link's pace, beside the channel's
         )
 
     # --- the loop -------------------------------------------------------------------------

@@ -106,10 +106,16 @@ class Settings(
     sink_latency_s: float = Field(default=0.0, ge=0, le=30)  # the sink answers this late
     twilio_account_sid: str | None = None
     twilio_sms_from: str | None = None  # an E.164 number or a Messaging Service SID (MG…)
-    outbox_rate_sms: float = Field(default=10.0, gt=0, le=10000)  # messages/s, all workers
+    # Messages/s, all workers: the provider's limit; with Kannel at least the links' sum
+    # (GATEWAY_OUTBOX_RATE_SMS_LINKS, 3 x 20 parts/s by default), so the links pace.
+    outbox_rate_sms: float = Field(default=60.0, gt=0, le=10000)
     outbox_burst_sms: int = Field(default=20, ge=1)
     outbox_max_attempts: int = Field(default=8, ge=1, le=100)
     outbox_concurrency: int = Field(default=16, ge=1, le=1000)  # sends in flight per worker
+    # Backpressure (gateway/outbox/pressure.py): past the high water mark of bulk messages
+    # waiting, bulk producers (the alerts consumer) pause until the backlog is below low water.
+    outbox_high_water: int = Field(default=20_000, ge=1)
+    outbox_low_water: int = Field(default=15_000, ge=0)
     # A claimed message is one worker's for the lease; an entry left pending this long by a
     # worker that died is taken over by another.
     outbox_lease_s: float = Field(default=60.0, gt=0, le=3600)
@@ -198,6 +204,8 @@ class Settings(
         # A follow-up is composed under the lease: a lease that ends first sends nothing.
         if self.outbox_lease_s <= self.followup_budget_s:
             raise ValueError("GATEWAY_OUTBOX_LEASE_S must be longer than GATEWAY_FOLLOWUP_BUDGET_S")
+        if self.outbox_low_water >= self.outbox_high_water:
+            raise ValueError("GATEWAY_OUTBOX_LOW_WATER must be below GATEWAY_OUTBOX_HIGH_WATER")
         return self
 
     @model_validator(mode="after")

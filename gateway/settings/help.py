@@ -54,10 +54,16 @@ HELP: dict[str, str] = {
     "sink_latency_s": "Seconds the sink sender takes to answer, as a provider would (tests only)",
     "twilio_account_sid": "Twilio account SID (AC…)",
     "twilio_sms_from": "Twilio sender: an E.164 number or a Messaging Service SID (MG…)",
-    "outbox_rate_sms": "SMS per second, all sender workers together (the provider's limit)",
+    "outbox_rate_sms": "SMS per second, all sender workers together (the provider's limit; "
+    "with Kannel at least the links' sum)",
     "outbox_burst_sms": "SMS that may leave at once above that pace",
     "outbox_max_attempts": "Tries of a message before it is recorded failed",
     "outbox_concurrency": "Sends in flight per sender worker",
+    "outbox_high_water": "Bulk messages waiting in the outbox past which bulk producers (alerts) "
+    "pause",
+    "outbox_low_water": "Bulk messages waiting below which paused bulk producers go on",
+    "outbox_rate_sms_links": "SMS parts per second per Kannel link (smsc-id), all workers "
+    "together: the SMPP bind's throughput (empty: the provider-wide pace only)",
     "outbox_lease_s": "Seconds a claimed message is one worker's alone (above the follow-up "
     "budget)",
     "outbox_reclaim_idle_s": "Seconds after which another worker takes over a dead worker's "

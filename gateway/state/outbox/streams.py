@@ -33,7 +33,6 @@ __all__ = [
     "GROUP",
     "IDEMPOTENCY_TTL_S",
     "SENT_TTL_S",
-    "STREAM_MAXLEN",
     "OutboxStreams",
     "StreamMissing",
     "as_text",
@@ -42,7 +41,10 @@ __all__ = [
 GROUP = "senders"
 IDEMPOTENCY_TTL_S = 7 * 24 * 3600  # longer than any retry or follow-up can wait
 SENT_TTL_S = 7 * 24 * 3600
-STREAM_MAXLEN = 1_000_000  # a bound against a runaway producer, far above any real backlog
+# The priority streams are never trimmed: an entry leaves only once its message is done (sent,
+# failed, or put back for later), so no queued message is lost at any backlog; bulk producers
+# wait at a high-water mark instead (`gateway.outbox.pressure`). Only the dead-letter stream,
+# a note of entries that could not be read (never a message), is capped.
 DEAD_MAXLEN = 10_000
 
 
@@ -95,7 +97,6 @@ class OutboxStreams:
             args=[
                 entry,
                 IDEMPOTENCY_TTL_S,
-                STREAM_MAXLEN,
                 max(1, guard_ttl_s),
                 "1" if guard_h is not None else "0",
             ],
@@ -111,7 +112,7 @@ class OutboxStreams:
                 idem = self.keys.idem(key_h)
                 await self._enqueue(
                     keys=[idem, self.keys.stream(priority), idem],
-                    args=[entry, IDEMPOTENCY_TTL_S, STREAM_MAXLEN, 1, "0"],
+                    args=[entry, IDEMPOTENCY_TTL_S, 1, "0"],
                     client=pipe,
                 )
             results = await pipe.execute()
@@ -180,9 +181,7 @@ class OutboxStreams:
         await self._later(keys=[self.keys.delayed, stream], args=[GROUP, entry_id, entry, due_ms])
 
     async def promote(self, limit: int) -> int:
-        moved = await self._promote(
-            keys=[self.keys.delayed, *self.streams], args=[limit, STREAM_MAXLEN]
-        )
+        moved = await self._promote(keys=[self.keys.delayed, *self.streams], args=[limit])
         return int(moved)
 
     async def ack(self, entries: Sequence[tuple[str, str]]) -> None:

@@ -127,6 +127,8 @@ def test_outbox_keys(redis: Redis) -> None:
     assert keys.lease("h1") == "mg:{outbox:76253309}:lease:h1"
     assert keys.guard("g1") == "mg:{outbox:76253309}:guard:g1"
     assert keys.bucket("sms") == "mg:{outbox:76253309}:tb:sms"
+    # An operator link's pace (`gateway.outbox.paces`), named by its Kannel smsc-id.
+    assert keys.link_bucket("sms", "IAM") == "mg:{outbox:76253309}:tb:sms-link:IAM"
     assert keys.sink == "mg:{outbox:76253309}:sink"
     assert SinkStream(redis, keys).key == "mg:{outbox:76253309}:sink"
     # Telegram's pace per chat (`gateway.outbox.senders.telegram`), the chat id hashed.
