@@ -6,6 +6,7 @@ there, every alert of the publication was sent, and each kind of message had its
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -34,7 +35,8 @@ def test_a_quick_results_day_writes_every_figure(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     try:
         result = json.loads((RESULTS / f"{NAME}.json").read_text())
-        assert (RESULTS / f"{NAME}.png").stat().st_size > 0
+        if importlib.util.find_spec("matplotlib") is not None:  # the bench extra
+            assert (RESULTS / f"{NAME}.png").stat().st_size > 0
     finally:
         for suffix in (".json", ".png"):
             (RESULTS / f"{NAME}{suffix}").unlink(missing_ok=True)
