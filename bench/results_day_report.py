@@ -25,8 +25,12 @@ def ratio_of(publication: object, quiet: object) -> float | None:
 def print_table(r: dict[str, Any]) -> None:
     turns, replies, alerts = r["turns"], r["replies"], r["alerts"]
     quiet, pub = turns["quiet"], turns["publication"]
+
+    def answered(phase: dict[str, Any]) -> str:
+        return f"{phase['turns'] - phase['statuses'].get('0', 0):,}/{phase['turns']:,}"
+
     rows: list[tuple[str, str, str, str]] = [
-        ("turns answered (quiet / publication)", f"{quiet['turns']:,}", f"{pub['turns']:,}", ""),
+        ("turns answered / offered (30 s at most)", answered(quiet), answered(pub), ""),
     ]
     for kind, label in (("all", "all turns"), ("ussd", "USSD dial"), ("sms", "Kannel SMS in")):
         for p in ("p50_ms", "p99_ms"):
