@@ -208,9 +208,13 @@ class Run:
                 if latest is not None and not any(latest.values()):
                     return True
             time.sleep(0.5)
+        try:
+            where = cursor_of(env)
+        except sqlite3.Error:
+            where = "unknown (its database is busy)"
         print(
-            f"not drained: the consumer's cursor {cursor_of(env)} (the publication ends at "
-            f"{target}), waiting {sampler.latest()}"
+            f"not drained: the consumer's cursor {where} (the publication ends at {target}), "
+            f"waiting {sampler.latest()}"
         )
         return False
 
