@@ -51,7 +51,9 @@ def test_an_absence_event_carries_the_totals_the_absences_endpoint_gives(
     assert "totals" not in event["data"]  # served on its own, not inside `data`
     totals = event["totals"]
     assert totals["since"] == "2025-09-01"
-    assert {k: v for k, v in totals.items() if k != "since"} == year_totals(client, gid, kids["001"])
+    assert {k: v for k, v in totals.items() if k != "since"} == year_totals(
+        client, gid, kids["001"]
+    )
 
 
 def test_an_excuse_refused_later_carries_the_new_total(client: TestClient) -> None:
