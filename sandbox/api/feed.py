@@ -53,7 +53,8 @@ def feed_cursor(seq: int) -> str:
     responses=responses(*COMMON, 410),
     summary="Change feed for notifications (at-least-once, dedupe on `id`)",
     description="Without a cursor, starts at the oldest event still kept (14 days). A cursor older "
-    "than the window gets 410 `cursor-expired`: resync from `/changes/head`.",
+    "than the window gets 410 `cursor-expired`: resync from `/changes/head`. Absence events "
+    "carry the child's running `totals` after the change (the seed's history does not).",
 )
 def changes(
     request: Request,

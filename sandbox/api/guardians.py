@@ -203,7 +203,9 @@ def verify_student(body: VerifyRequest, request: Request, clock: Clock) -> Respo
     responses=responses(*COMMON),
     summary="Guardians and their registered phones, by id (up to 500 per call)",
     description="For pushing alerts: the change feed names guardian ids, this names their phones "
-    "and preferred language. Unknown ids are left out of `items`; order follows the ids.",
+    "and preferred language, and whether the school lets notices reach them (`may_notify`, per "
+    "link: `no_notice_students` lists the children a guardian must not be told about). Unknown "
+    "ids are left out of `items`; order follows the ids.",
 )
 def guardians_batch(body: GuardiansBatchRequest, conn: Conn) -> Response:
     keys = {gid: guardian_key(gid) for gid in dict.fromkeys(body.ids)}
