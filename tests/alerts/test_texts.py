@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from gateway.alerts.texts import DECISIONS, YEAR_DECISIONS, compose
-from gateway.dialogs.wording import REASON_TEXTS
+from gateway.dialogs.answer_texts import REASON_TEXTS
 from gateway.text import segments
 
 LONG_NAMES = [
