@@ -48,6 +48,7 @@ from gateway.alerts.plan import (
     plan,
     route,
 )
+from gateway.alerts.plan import wanted as wanted_by  # `wanted` names the list below
 from gateway.alerts.quiet import QuietHours, next_local
 from gateway.alerts.texts import compose, digest
 from gateway.failures import part_down, part_of
@@ -234,6 +235,9 @@ class AlertsConsumer:
         prefs = await self.preferences.for_phones(list(phones.values()))
         by_phone: dict[str, dict[tuple[str | None, str], list[Held]]] = defaultdict(dict)
         for held in due:  # in feed order: per phone, then per child and kind
+            contact = contacts.get(held.guardian_id)
+            if contact is None or not contact.may_be_told_about(held.alert.student_id):
+                continue  # the school removed this guardian, or forbids notices meanwhile
             child = (held.alert.student_id, held.alert.kind)
             # One phone's holds may name it under two key generations (a rekey under way).
             by_phone[phones.get(held.phone_h, "")].setdefault(child, []).append(held)
@@ -246,7 +250,7 @@ class AlertsConsumer:
             if not phone or contact is None:
                 continue  # the school removed this phone meanwhile: nothing to send
             pref = prefs.get(phone, AlertPreference())
-            wanted = [items for (_, kind), items in per_child.items() if pref.wants(kind)]
+            wanted = [items for (_, kind), items in per_child.items() if wanted_by(pref, kind)]
             if not wanted:
                 continue  # opted out during the night
             parts = [self._morning(items, phone, pref) for items in wanted]
@@ -283,7 +287,7 @@ class AlertsConsumer:
         """The key of one morning message about one child, and what it says (kind, payloads)."""
         channel = route(phone, pref)[0]
         first: Alert = items[0].alert
-        if first.kind == "marks":
+        if first.kind in ("marks", "result"):  # one message per semester, or per year
             return alert_key(first.group, phone, channel), (first.kind, [items[-1].alert.payload])
         events = list(dict.fromkeys(h.alert.event_id for h in items))
         payloads = [h.alert.payload for h in items]

@@ -18,17 +18,22 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
-from backend_client.models import ChangeEvent, ChangeType, GuardianContact
-from gateway.alerts.texts import compose, is_decision
-from gateway.dialogs.absences import counts_as_unjustified
+from backend_client.models import AbsenceStatus, ChangeEvent, ChangeType, GuardianContact
+from gateway.alerts.texts import compose, is_decision, is_year_decision
+from gateway.dialogs.absences import counts_as_unjustified, running_total
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, outbound
 from gateway.state.alerts.preferences import AlertPreference
 from gateway.state.alerts.store import Alert, Hold  # values the store keeps, defined there
 
-__all__ = ["Alert", "Hold", "Plan", "alert_key", "alert_of", "message", "plan"]
+__all__ = ["Alert", "Hold", "Plan", "alert_key", "alert_of", "message", "plan", "wanted"]
 
 MARKS_EVENTS = frozenset({ChangeType.GRADE_PUBLISHED, ChangeType.SEMESTER_RESULT_PUBLISHED})
+ABSENCE_EVENTS = frozenset({ChangeType.ABSENCE_CREATED, ChangeType.ABSENCE_UPDATED})
+# The preference (`AlertPreference.kinds`) that lets each alert kind through: a year result is
+# news about marks.
+PREFERENCE_OF = {"result": "marks"}
 
 
 @dataclass(slots=True)
@@ -40,17 +45,16 @@ class Plan:
 
 def alert_of(event: ChangeEvent) -> Alert | None:
     """The alert an event makes, or None (a justified absence, a lateness, an application
-    that moves without a decision, a type this gateway does not know)."""
+    that moves without a decision, a year result still pending, a type this gateway does not
+    know)."""
     data = event.data
     names = {"name_fr": event.student_first_name_fr, "name_ar": event.student_first_name_ar}
-    if event.type == ChangeType.ABSENCE_CREATED:
-        kind, status = str(data.get("kind", "absence")), str(data.get("status", ""))
-        if not counts_as_unjustified(kind, status):
-            return None  # the one rule (DOMAIN.md §4): a lateness or a justified one is no alert
-        keep = ("date", "start_time", "end_time", "hours")
-        kind, payload = "absence", {**names, **{k: data.get(k) for k in keep}}
-        if not _is_day(data.get("date")):
-            return None  # a malformed event alerts no one rather than stop the feed
+    payload: dict[str, Any]
+    if event.type in ABSENCE_EVENTS:
+        found = _absence_payload(event)
+        if found is None:
+            return None
+        kind, payload = "absence", {**names, **found}
     elif event.type in MARKS_EVENTS:
         kind = "marks"
         payload = {
@@ -58,6 +62,11 @@ def alert_of(event: ChangeEvent) -> Alert | None:
             "school_year": data.get("school_year"),
             "semester": data.get("semester"),
         }
+    elif event.type == ChangeType.YEAR_RESULT_PUBLISHED:
+        if not is_year_decision(str(data.get("decision"))):
+            return None  # pending: the council has not decided, nothing to tell yet
+        kind = "result"
+        payload = {**names, "school_year": data.get("school_year"), "decision": data["decision"]}
     elif event.type == ChangeType.ENROLMENT_STATUS_CHANGED:
         if not is_decision(str(data.get("to"))):
             return None
@@ -77,6 +86,29 @@ def alert_of(event: ChangeEvent) -> Alert | None:
         guardian_ids=event.guardian_ids,
         payload=payload,
     )
+
+
+def _absence_payload(event: ChangeEvent) -> dict[str, Any] | None:
+    """What an absence alert says, by the one rule (DOMAIN.md §4): a new unjustified absence,
+    or an excuse refused later (`absence.updated` to `rejected`: a short correction); a
+    lateness or a justified absence is no alert. The running total is the event's own
+    (`ChangeEvent.totals`), never read per alert: a backend without it gives no total."""
+    data = event.data
+    kind, status = str(data.get("kind", "absence")), str(data.get("status", ""))
+    if not counts_as_unjustified(kind, status):
+        return None
+    refused = event.type == ChangeType.ABSENCE_UPDATED
+    if refused and status != AbsenceStatus.REJECTED:
+        return None  # an update that leaves it unjustified is no news
+    if not _is_day(data.get("date")):
+        return None  # a malformed event alerts no one rather than stop the feed
+    total = running_total(event.totals) if event.totals is not None else None
+    keep = ("date", "start_time", "end_time", "hours")
+    return {
+        **{k: data.get(k) for k in keep},
+        "refused": refused,
+        "total": None if total is None else {"count": total.count, "hours": total.hours},
+    }
 
 
 def _is_day(value: object) -> bool:
@@ -122,6 +154,11 @@ def message(
     )
 
 
+def wanted(pref: AlertPreference, kind: str) -> bool:
+    """Whether a phone with `pref` takes alerts of `kind` (not opted out, and the kind chosen)."""
+    return pref.wants(PREFERENCE_OF.get(kind, kind))
+
+
 def language(contact: GuardianContact, pref: AlertPreference) -> str:
     return pref.lang or contact.preferred_lang.value
 
@@ -137,19 +174,19 @@ def plan(
 ) -> Plan:
     """What to do with `alerts`: a message per (alert group, phone, channel) now, or a hold
     per (alert, phone) until `hold_until` (quiet hours), or until `digest_at` for a phone
-    that asked for a daily digest. Opted-out phones, and phones that do not want this kind
-    of alert, get nothing."""
+    that asked for a daily digest. Opted-out phones, phones that do not want this kind of
+    alert, and guardians the school forbids notices to (`may_notify`) get nothing."""
     out = Plan()
     seen: set[str] = set()
     welcomed: set[str] = set()
     for alert in alerts:
         for gid in dict.fromkeys(alert.guardian_ids):
             contact = contacts.get(gid)
-            if contact is None:
-                continue
+            if contact is None or not contact.may_be_told_about(alert.student_id):
+                continue  # unknown, or the school says no notices to this guardian (may_notify)
             for phone in contact.phones:
                 pref = prefs.get(phone, AlertPreference())
-                if not pref.wants(alert.kind):
+                if not wanted(pref, alert.kind):
                     continue
                 until = digest_at if pref.digest and digest_at is not None else hold_until
                 if until is not None:

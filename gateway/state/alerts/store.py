@@ -32,17 +32,20 @@ class Alert:
 
     event_id: str
     seq: int  # the event's place in the feed (evt_000000121 -> 121)
-    kind: str  # "absence" | "marks" | "enrolment" (AlertPreference.kinds)
+    kind: str  # "absence" | "marks" | "result" | "enrolment" (`gateway.alerts.plan.wanted`)
     student_id: str | None
     guardian_ids: tuple[str, ...]
     payload: Mapping[str, Any]  # what the text says: first names, day, hours, semester...
 
     @property
     def group(self) -> str:
-        """What one message is about: the student's semester for marks, else the event."""
+        """What one message is about: the student's semester for marks, the year for a year
+        result, else the event."""
         if self.kind == "marks":
             year, semester = self.payload.get("school_year"), self.payload.get("semester")
             return f"marks:{self.student_id}:{year}:{semester}"
+        if self.kind == "result":  # a year result: one message per student and year
+            return f"result:{self.student_id}:{self.payload.get('school_year')}"
         return self.event_id
 
 
