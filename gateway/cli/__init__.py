@@ -18,6 +18,7 @@ from gateway.cli import (
     telegram,
     understand,
     voice,
+    whatsapp,
     worker,
 )
 
@@ -34,6 +35,7 @@ COMMANDS = (
     voice,  # voice prompts
     alerts,
     telegram,  # telegram set-webhook (issue #9)
+    whatsapp,  # whatsapp templates (issue #26)
     operators,  # the console's accounts (issue #16)
 )
 

@@ -12,8 +12,10 @@ from gateway.outbox.senders.base import Sender
 from gateway.outbox.senders.sink import SinkSender
 from gateway.settings import SenderName, Settings
 from gateway.state.connections import RedisClient
+from gateway.state.keys import Keys
 from gateway.state.outbox.bucket import ChatBuckets
 from gateway.state.outbox.sink import SinkStream
+from gateway.state.whatsapp import WhatsAppWindow
 
 __all__ = ["Sender", "SinkSender", "build_senders"]
 
@@ -83,7 +85,8 @@ def chat_senders(
             sender=settings.twilio_whatsapp_from or "",
             status_callback=settings.public_url + STATUS_ROUTE,
             http=http,
-            template_sid=settings.twilio_whatsapp_template_sid,
+            content_sids=settings.twilio_whatsapp_content_sids,
+            window=WhatsAppWindow(redis, Keys(_identity(settings))),
         )
     elif settings.whatsapp_sender is SenderName.META:
         from gateway.outbox.senders.meta import MetaSender
@@ -94,6 +97,7 @@ def chat_senders(
             phone_number_id=settings.meta_phone_number_id or "",
             graph_url=settings.meta_graph_url,
             http=http,
+            window=WhatsAppWindow(redis, Keys(_identity(settings))),
         )
     if settings.telegram_sender is SenderName.SINK:
         senders[OutChannel.TELEGRAM] = SinkSender(
@@ -111,3 +115,8 @@ def chat_senders(
             chats=ChatBuckets(redis, outbox.keys, rate=settings.telegram_chat_rate),
         )
     return senders
+
+
+def _identity(settings: Settings) -> bytes:
+    """The key the users' hashes are made with (the window's keys are the sessions')."""
+    return settings.identity_key.get_secret_value().encode()
