@@ -41,9 +41,7 @@ from tests.outbox.test_outbox_worker import until
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
 
 PHONE = "+212600000001"
-FULL = TemplateCall(
-    name="massar_absence_full", lang="fr", params=("Youssef", "07/12 08:30-10:30")
-)
+FULL = TemplateCall(name="massar_absence_full", lang="fr", params=("Youssef", "07/12 08:30-10:30"))
 MINIMAL = TemplateCall(name="massar_absence", lang="ar")
 SIDS = {"absence_full.fr": "HX" + "b" * 32, "absence.ar": "HX" + "c" * 32}
 
@@ -75,7 +73,8 @@ async def test_the_last_inbound_time_is_kept_under_the_phones_hash_only(
     assert await window.last_inbound(PHONE) is None
     await window.touch(PHONE, now)
     key = window.keys.whatsapp_last_inbound(PHONE)
-    assert "600000001" not in key and PHONE not in key
+    assert "600000001" not in key
+    assert PHONE not in key
     assert abs((await window.last_inbound(PHONE) or now) - now) < timedelta(milliseconds=2)
     ttl = await redis.ttl(key)
     assert WINDOW.total_seconds() < ttl <= TTL_S  # a little over the window, never forever
@@ -86,7 +85,8 @@ async def test_the_time_only_moves_forward(window: WhatsAppWindow) -> None:
     await window.touch(PHONE, now)
     await window.touch(PHONE, now - timedelta(hours=30))  # Meta redelivering an old message
     last = await window.last_inbound(PHONE)
-    assert last is not None and abs(last - now) < timedelta(milliseconds=2)
+    assert last is not None
+    assert abs(last - now) < timedelta(milliseconds=2)
 
 
 @pytest.mark.parametrize(
@@ -186,7 +186,8 @@ async def test_meta_sends_the_text_inside_the_window(window: WhatsAppWindow) -> 
     receipt = await sender.send(alert())
     await http.aclose()
     sent = json.loads(recorder.requests[0].content)
-    assert sent["type"] == "text" and sent["text"]["body"] == "Massar: Youssef absent"
+    assert sent["type"] == "text"
+    assert sent["text"]["body"] == "Massar: Youssef absent"
     assert receipt.template is None
 
 
@@ -224,7 +225,8 @@ async def test_twilio_minimal_template_has_no_variables(window: WhatsAppWindow) 
     await http.aclose()
     form = sent_form(recorder.requests[0])
     assert form["ContentSid"] == SIDS["absence.ar"]
-    assert "ContentVariables" not in form and "Body" not in form
+    assert "ContentVariables" not in form
+    assert "Body" not in form
 
 
 async def test_twilio_sends_the_body_inside_the_window(window: WhatsAppWindow) -> None:
@@ -234,7 +236,8 @@ async def test_twilio_sends_the_body_inside_the_window(window: WhatsAppWindow) -
     receipt = await sender.send(alert())
     await http.aclose()
     form = sent_form(recorder.requests[0])
-    assert form["Body"] == "Massar: Youssef absent" and "ContentSid" not in form
+    assert form["Body"] == "Massar: Youssef absent"
+    assert "ContentSid" not in form
     assert receipt.template is None
 
 
@@ -285,6 +288,7 @@ async def test_the_record_of_an_alert_outside_the_window_names_its_template(
         tg.cancel_scope.cancel()
     await http.aclose()
     record = await rig.records.get(msg.id)
-    assert record is not None and record["template"] == "massar_absence_full.fr"
+    assert record is not None
+    assert record["template"] == "massar_absence_full.fr"
     listed = await rig.records.for_address(PHONE)
     assert [m["template"] for m in listed] == ["massar_absence_full.fr"]
