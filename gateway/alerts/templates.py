@@ -35,7 +35,7 @@ from gateway.dialogs.wording import STATUS_TEXTS
 from gateway.i18n import LANGS, translator
 from gateway.outbox.model import TEMPLATE_PREFIX, TemplateCall
 
-__all__ = ["DETAILS", "TEMPLATES", "Template", "definitions", "template_call"]
+__all__ = ["DETAILS", "TEMPLATES", "Template", "definitions", "render", "template_call"]
 
 DETAILS: Final = ("minimal", "full")
 _PLACEHOLDER = re.compile(r"\{\{(\d+)\}\}")
@@ -88,6 +88,24 @@ TEMPLATES: Final = {
         Template("enrolment", "full", ENROLMENT_FULL, ("PRE-2026-0001234", NAME, DECISION)),
     )
 }
+
+
+BY_NAME: Final = {t.name: t for t in TEMPLATES.values()}
+
+
+def render(call: TemplateCall) -> str:
+    """What the parent reads when `call` is sent: its text with the parameters in place
+    (the sink records it so, for the simulator and tests)."""
+    template = BY_NAME.get(call.name)
+    if template is None:
+        return call.label
+    params = call.params
+
+    def fill(found: re.Match[str]) -> str:
+        index = int(found.group(1)) - 1
+        return params[index] if index < len(params) else found.group(0)
+
+    return _PLACEHOLDER.sub(fill, template.text(call.lang))
 
 
 def _template(kind: str, detail: str) -> Template:

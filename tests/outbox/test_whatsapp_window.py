@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 
 from gateway.outbox.entries import decode, encode
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, SendError, TemplateCall
+from gateway.outbox.senders.sink import SinkSender
 from gateway.outbox.senders.window import template_of
 from gateway.outbox.throttle import Pacer
 from gateway.outbox.worker import OutboxWorker
@@ -25,6 +26,7 @@ from gateway.outbox.worker_config import WorkerConfig
 from gateway.state.errors import StoreUnavailable
 from gateway.state.keys import Keys
 from gateway.state.outbox.bucket import TokenBucket
+from gateway.state.outbox.sink import SinkStream
 from gateway.state.whatsapp import MARGIN, TTL_S, WINDOW, WhatsAppWindow
 from tests.outbox.chat_fakes import (
     WAMID,
@@ -292,3 +294,22 @@ async def test_the_record_of_an_alert_outside_the_window_names_its_template(
     assert record["template"] == "massar_absence_full.fr"
     listed = await rig.records.for_address(PHONE)
     assert [m["template"] for m in listed] == ["massar_absence_full.fr"]
+
+
+# --- the sink (development, the simulator) -------------------------------------------------------
+
+
+async def test_the_whatsapp_sink_records_the_template_as_the_parent_reads_it(
+    rig: Rig, window: WhatsAppWindow
+) -> None:
+    sink = SinkSender(SinkStream(rig.redis, rig.outbox.keys), rig.outbox, window=window)
+    receipt = await sink.send(alert())
+    [row] = await sink.records(PHONE)
+    assert receipt.template == row["template"] == "massar_absence_full.fr"
+    assert row["text"] == "Massar : absence non justifiée de Youssef : 07/12 08:30-10:30. " + (
+        "Répondez ABS pour le détail."
+    )
+    await window.touch(PHONE, datetime.now(UTC))
+    receipt = await sink.send(alert())
+    assert receipt.template is None
+    assert (await sink.records(PHONE))[-1]["text"] == "Massar: Youssef absent"

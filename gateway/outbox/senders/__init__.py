@@ -72,7 +72,10 @@ def chat_senders(
     senders: dict[OutChannel, Sender] = {}
     if settings.whatsapp_sender is SenderName.SINK:
         senders[OutChannel.WHATSAPP] = SinkSender(
-            SinkStream(redis, outbox.keys), outbox, latency_s=settings.sink_latency_s
+            SinkStream(redis, outbox.keys),
+            outbox,
+            latency_s=settings.sink_latency_s,
+            window=WhatsAppWindow(redis, Keys(_identity(settings))),
         )
     elif settings.whatsapp_sender is SenderName.TWILIO:
         from gateway.channels.twilio_whatsapp import STATUS_ROUTE
