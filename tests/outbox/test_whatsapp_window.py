@@ -14,15 +14,19 @@ from datetime import UTC, datetime, timedelta
 import anyio
 import httpx
 import pytest
+import structlog
 from redis.asyncio import Redis
 
 from gateway.outbox.entries import decode, encode
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, SendError, TemplateCall
+from gateway.outbox.senders import build_senders
 from gateway.outbox.senders.sink import SinkSender
+from gateway.outbox.senders.twilio_whatsapp import TwilioWhatsAppSender
 from gateway.outbox.senders.window import template_of
 from gateway.outbox.throttle import Pacer
 from gateway.outbox.worker import OutboxWorker
 from gateway.outbox.worker_config import WorkerConfig
+from gateway.settings import Settings
 from gateway.state.errors import StoreUnavailable
 from gateway.state.keys import Keys
 from gateway.state.outbox.bucket import TokenBucket
@@ -313,3 +317,21 @@ async def test_the_whatsapp_sink_records_the_template_as_the_parent_reads_it(
     receipt = await sink.send(alert())
     assert receipt.template is None
     assert (await sink.records(PHONE))[-1]["text"] == "Massar: Youssef absent"
+
+
+async def test_twilio_whatsapp_says_at_start_which_content_sids_are_missing(rig: Rig) -> None:
+    settings = Settings(
+        whatsapp_sender="twilio",  # type: ignore[arg-type]
+        twilio_account_sid="AC" + "0" * 32,
+        twilio_auth_token="test-twilio-token-0123",  # type: ignore[arg-type]
+        twilio_whatsapp_from="whatsapp:+212500000000",
+        twilio_whatsapp_content_sids={"absence.fr": "HX" + "a" * 32, "absense.fr": "HX" + "b" * 32},
+    )
+    async with httpx.AsyncClient() as http:
+        with structlog.testing.capture_logs() as logs:
+            senders = build_senders(settings, redis=rig.redis, outbox=rig.outbox, http=http)
+    assert isinstance(senders[OutChannel.WHATSAPP], TwilioWhatsAppSender)
+    [warning] = [e for e in logs if e["event"] == "twilio_whatsapp_content_sids_incomplete"]
+    assert "absence.ar" in warning["missing"]
+    assert "absence.fr" not in warning["missing"]
+    assert warning["unknown"] == ["absense.fr"]  # a typo is named, not silently unused

@@ -4,9 +4,13 @@ sink's stream, Telegram's per-chat pace) is a store of `gateway.state.outbox` it
 
 from __future__ import annotations
 
-import httpx
+from collections.abc import Mapping
 
-from gateway.outbox.model import OutChannel
+import httpx
+import structlog
+
+from gateway.alerts.templates import definitions
+from gateway.outbox.model import OutChannel, TemplateCall
 from gateway.outbox.queue import Outbox
 from gateway.outbox.senders.base import Sender
 from gateway.outbox.senders.sink import SinkSender
@@ -18,6 +22,8 @@ from gateway.state.outbox.sink import SinkStream
 from gateway.state.whatsapp import WhatsAppWindow
 
 __all__ = ["Sender", "SinkSender", "build_senders"]
+
+log = structlog.get_logger("gateway.outbox")
 
 
 def build_senders(
@@ -82,6 +88,7 @@ def chat_senders(
         from gateway.outbox.senders.twilio_whatsapp import TwilioWhatsAppSender
 
         token = settings.twilio_auth_token
+        _warn_missing_content_sids(settings.twilio_whatsapp_content_sids)
         senders[OutChannel.WHATSAPP] = TwilioWhatsAppSender(
             account_sid=settings.twilio_account_sid or "",
             auth_token=token.get_secret_value() if token is not None else "",
@@ -123,3 +130,12 @@ def chat_senders(
 def _identity(settings: Settings) -> bytes:
     """The key the users' hashes are made with (the window's keys are the sessions')."""
     return settings.identity_key.get_secret_value().encode()
+
+
+def _warn_missing_content_sids(sids: Mapping[str, str]) -> None:
+    """Alerts outside the 24-hour window need a Content SID per template key: say at start
+    which are missing (those alerts would be recorded failed, `no_content_sid`)."""
+    keys = {TemplateCall(name=d["name"], lang=d["language"]).key for d in definitions()}
+    missing, unknown = sorted(keys - set(sids)), sorted(set(sids) - keys)
+    if missing or unknown:
+        log.warning("twilio_whatsapp_content_sids_incomplete", missing=missing, unknown=unknown)
