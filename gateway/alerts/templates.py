@@ -34,8 +34,17 @@ from gateway.dialogs.texts import N_
 from gateway.dialogs.wording import STATUS_TEXTS
 from gateway.i18n import LANGS, translator
 from gateway.outbox.model import TEMPLATE_PREFIX, TemplateCall
+from gateway.text import script_of
 
-__all__ = ["DETAILS", "TEMPLATES", "Template", "definitions", "render", "template_call"]
+__all__ = [
+    "DETAILS",
+    "TEMPLATES",
+    "Template",
+    "definitions",
+    "render",
+    "resend_template",
+    "template_call",
+]
 
 DETAILS: Final = ("minimal", "full")
 _PLACEHOLDER = re.compile(r"\{\{(\d+)\}\}")
@@ -109,7 +118,22 @@ def render(call: TemplateCall) -> str:
 
 
 def _template(kind: str, detail: str) -> Template:
-    return TEMPLATES.get((kind, detail)) or TEMPLATES[(kind, "minimal")]
+    """The template of `kind` in `detail`; a kind without its own (one added later) goes as
+    the digest's, which says only that there is news."""
+    found = TEMPLATES.get((kind, detail)) or TEMPLATES.get((kind, "minimal"))
+    return found if found is not None else TEMPLATES[("digest", "minimal")]
+
+
+def resend_template(label: str | None, text: str) -> TemplateCall:
+    """The template of an alert an operator sends again (the console), from its record: the
+    minimal one of the template it went out as (its parameters are not kept), or the
+    digest's when it went as text; in the language of that template, or of `text`."""
+    name, _, lang = (label or "").rpartition(".")
+    template = BY_NAME.get(name)
+    kind = template.kind if template is not None else "digest"
+    if lang not in LANGS:
+        lang = "fr" if script_of(text) == "fr" else "ar"
+    return TemplateCall(name=_template(kind, "minimal").name, lang=lang)
 
 
 def template_call(
@@ -118,7 +142,7 @@ def template_call(
     """The template an alert about one child becomes (`items`: its payloads, as
     `texts.compose` takes them; `kind` "digest" for a daily digest), in `lang`."""
     template = _template(kind, detail)
-    if template.detail == "minimal":
+    if template.detail == "minimal" or template.kind != kind:
         return TemplateCall(name=template.name, lang=lang)
     last = items[-1]
     name = str(last.get(f"name_{lang}") or last.get("name_fr") or last.get("name_ar") or "-")

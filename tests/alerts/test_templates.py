@@ -16,7 +16,13 @@ import pytest
 
 from backend_client.models import GuardianContact
 from gateway.alerts.plan import Alert, plan
-from gateway.alerts.templates import DETAILS, TEMPLATES, definitions, template_call
+from gateway.alerts.templates import (
+    DETAILS,
+    TEMPLATES,
+    definitions,
+    resend_template,
+    template_call,
+)
 from gateway.cli import main
 from gateway.i18n import LANGS
 from gateway.outbox.model import OutChannel
@@ -171,3 +177,26 @@ def test_the_plan_gives_whatsapp_alerts_their_template(
     got = (msg.template.name, msg.template.params) if msg.template is not None else None
     assert got == expected
     assert "Youssef" in msg.text  # the session text keeps its detail either way
+
+
+def test_a_kind_without_its_own_template_goes_as_the_digests() -> None:
+    """A kind added later (a weekly summary…) still reaches a parent outside the window."""
+    call = template_call("weekly", [{"name_fr": "Youssef"}], "fr", detail="full")
+    assert (call.name, call.params) == ("massar_digest", ())
+
+
+@pytest.mark.parametrize(
+    ("label", "text", "expected"),
+    [
+        ("massar_absence_full.fr", "Massar : …", ("massar_absence", "fr")),  # params not kept
+        ("massar_marks.ar", "…", ("massar_marks", "ar")),
+        (None, "مسار: غياب غير مبرر", ("massar_digest", "ar")),  # went as text: the digest's
+        (None, "Massar: Youssef absent", ("massar_digest", "fr")),
+    ],
+)
+def test_an_alert_sent_again_goes_as_a_minimal_template(
+    label: str | None, text: str, expected: tuple[str, str]
+) -> None:
+    call = resend_template(label, text)
+    assert (call.name, call.lang) == expected
+    assert call.params == ()
