@@ -22,6 +22,7 @@ from redis.asyncio import Redis
 
 from gateway.state.errors import translated
 from gateway.state.keys import Keys
+from gateway.state.lua import lua
 
 __all__ = ["MARGIN", "TTL_S", "WINDOW", "WhatsAppWindow"]
 
@@ -47,7 +48,7 @@ class WhatsAppWindow:
     def __init__(self, redis: Redis, keys: Keys) -> None:
         self.redis = redis
         self.keys = keys
-        self._touch = redis.register_script(_TOUCH)
+        self._touch = lua(redis, _TOUCH)
 
     async def touch(self, phone: str, at: datetime) -> None:
         """`phone` (E.164) wrote to us on WhatsApp at `at`."""
