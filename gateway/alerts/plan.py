@@ -18,6 +18,7 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from backend_client.models import ChangeEvent, ChangeType, GuardianContact
 from gateway.alerts.templates import template_call

@@ -30,9 +30,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
 
-from gateway.dialogs.texts import N_
-from gateway.dialogs.wording import STATUS_TEXTS
-from gateway.i18n import LANGS, translator
+from gateway.dialogs.answer_texts import STATUS_TEXTS
+from gateway.i18n import LANGS, N_, translator
 from gateway.outbox.model import TEMPLATE_PREFIX, TemplateCall
 from gateway.text import script_of
 
