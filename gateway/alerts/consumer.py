@@ -47,12 +47,13 @@ from gateway.alerts.plan import (
     message,
     plan,
     route,
+    whatsapp_template,
 )
 from gateway.alerts.plan import wanted as wanted_by  # `wanted` names the list below
 from gateway.alerts.quiet import QuietHours, next_local
 from gateway.alerts.texts import compose, digest
 from gateway.failures import part_down, part_of
-from gateway.outbox.model import OutMessage
+from gateway.outbox.model import OutMessage, TemplateCall
 from gateway.outbox.queue import Outbox
 from gateway.resilience.cache import Cache
 from gateway.resilience.metrics import Metrics
@@ -259,9 +260,11 @@ class AlertsConsumer:
                     first = not pref.welcomed and phone not in welcomed
                     if first:
                         welcomed.append(phone)
-                    text = compose(kind, payloads, language(contact, pref), first=first)
+                    lang = language(contact, pref)
+                    text = compose(kind, payloads, lang, first=first)
                     student = items[0].alert.student_id  # one message per child
-                    messages.append(self._message(key, phone, pref, text, now, student))
+                    tpl = whatsapp_template(route(phone, pref)[0], kind, payloads, lang, pref)
+                    messages.append(self._message(key, phone, pref, text, now, student, tpl))
                 continue
             # A daily digest: one message for all of this phone's children.
             first = not pref.welcomed
@@ -272,8 +275,10 @@ class AlertsConsumer:
                 [compose(k, items, lang, first=False) for _, (k, items) in parts], lang, first=first
             )
             events = [h.alert.event_id for items in wanted for h in items]
-            digest_key = merged_key("digest", events, phone, route(phone, pref)[0])
-            messages.append(self._message(digest_key, phone, pref, text, now))
+            channel = route(phone, pref)[0]
+            digest_key = merged_key("digest", events, phone, channel)
+            tpl = whatsapp_template(channel, "digest", [], lang, pref)
+            messages.append(self._message(digest_key, phone, pref, text, now, None, tpl))
         queued = await self.outbox.enqueue_many(messages)
         await self.preferences.welcome(welcomed, now)
         await self.store.forget([h.row_id for h in due])
@@ -303,6 +308,9 @@ class AlertsConsumer:
         text: str,
         now: datetime,
         student: str | None = None,
+        template: TemplateCall | None = None,
     ) -> OutMessage:
         channel, to = route(phone, pref)
-        return message(key=key, channel=channel, to=to, text=text, now=now, student=student)
+        return message(
+            key=key, channel=channel, to=to, text=text, now=now, student=student, template=template
+        )

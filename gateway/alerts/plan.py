@@ -21,9 +21,10 @@ from datetime import date, datetime
 from typing import Any
 
 from backend_client.models import AbsenceStatus, ChangeEvent, ChangeType, GuardianContact
+from gateway.alerts.templates import template_call
 from gateway.alerts.texts import compose, is_decision, is_year_decision
 from gateway.dialogs.absences import counts_as_unjustified, running_total
-from gateway.outbox.model import MessageKind, OutChannel, OutMessage, outbound
+from gateway.outbox.model import MessageKind, OutChannel, OutMessage, TemplateCall, outbound
 from gateway.state.alerts.preferences import AlertPreference
 from gateway.state.alerts.store import Alert, Hold  # values the store keeps, defined there
 
@@ -146,17 +147,40 @@ def message(
     text: str,
     now: datetime,
     student: str | None = None,
+    template: TemplateCall | None = None,
 ) -> OutMessage:
     """An alert for the outbox: bulk priority, behind interactive replies; `student` is the
-    child it is about (None: a digest about several)."""
+    child it is about (None: a digest about several); `template`: what it becomes on
+    WhatsApp outside the 24-hour window."""
     return outbound(
-        MessageKind.ALERT, key=key, channel=channel, to=to, text=text, now=now, student=student
+        MessageKind.ALERT,
+        key=key,
+        channel=channel,
+        to=to,
+        text=text,
+        now=now,
+        student=student,
+        template=template,
     )
 
 
 def wanted(pref: AlertPreference, kind: str) -> bool:
     """Whether a phone with `pref` takes alerts of `kind` (not opted out, and the kind chosen)."""
     return pref.wants(PREFERENCE_OF.get(kind, kind))
+
+
+def whatsapp_template(
+    channel: OutChannel,
+    kind: str,
+    payloads: Sequence[Mapping[str, Any]],
+    lang: str,
+    pref: AlertPreference,
+) -> TemplateCall | None:
+    """The template of a WhatsApp alert (None on other channels), in the detail the
+    guardian chose (minimal unless they asked for full, DOMAIN.md §6)."""
+    if channel is not OutChannel.WHATSAPP:
+        return None
+    return template_call(kind, payloads, lang, detail=pref.detail)
 
 
 def language(contact: GuardianContact, pref: AlertPreference) -> str:
@@ -203,16 +227,16 @@ def plan(
                 if first:
                     welcomed.add(phone)
                     out.welcomed.append(phone)
+                lang, payloads = language(contact, pref), [alert.payload]
                 out.messages.append(
                     message(
                         key=key,
                         channel=channel,
                         to=to,
-                        text=compose(
-                            alert.kind, [alert.payload], language(contact, pref), first=first
-                        ),
+                        text=compose(alert.kind, payloads, lang, first=first),
                         now=now,
                         student=alert.student_id,
+                        template=whatsapp_template(channel, alert.kind, payloads, lang, pref),
                     )
                 )
     return out

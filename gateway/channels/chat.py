@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+import structlog
 from fastapi import Request
 from fastapi.responses import PlainTextResponse, Response
 
@@ -31,9 +32,12 @@ from gateway.dialogs.model import (
 from gateway.failures import part_down
 from gateway.i18n import translator
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, outbound
-from gateway.state.errors import StoreUnavailable
+from gateway.state.errors import StoreError, StoreUnavailable
 from gateway.state.store import SessionStore
+from gateway.state.whatsapp import WhatsAppWindow
 from gateway.turns.turn import Prepare
+
+log = structlog.get_logger("gateway.channels.chat")
 
 WHATSAPP_TWILIO_PROFILE = ChannelProfile(
     kind=ChannelKind.WHATSAPP,
@@ -172,3 +176,13 @@ async def queue_notice(request: Request, msg: OutMessage) -> Response | None:
 
 def try_again() -> Response:
     return PlainTextResponse("try again", status_code=503, headers={"Retry-After": "10"})
+
+
+async def note_whatsapp_inbound(request: Request, phone: str, at: datetime) -> None:
+    """`phone` wrote on WhatsApp at `at`: its 24-hour window is open again
+    (`gateway.state.whatsapp`). A store that fails costs a template later, never the turn."""
+    state = runtime(request)
+    try:
+        await WhatsAppWindow(state.redis, state.sessions.keys).touch(phone, at)
+    except StoreError as exc:
+        log.warning("whatsapp_window_not_noted", error=type(exc).__name__)

@@ -19,6 +19,7 @@ from gateway.cli import (
     telegram,
     understand,
     voice,
+    whatsapp,
     worker,
 )
 
@@ -35,6 +36,7 @@ COMMANDS = (
     voice,  # voice prompts
     alerts,
     telegram,  # telegram set-webhook (issue #9)
+    whatsapp,  # whatsapp templates (issue #26)
     operators,  # the console's accounts (issue #16)
     rekey,  # after an identity key rotation (issue #25)
 )

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from gateway.alerts.templates import resend_template
 from gateway.console.forget import forget_number
 from gateway.console.lookup import NOT_A_PHONE, last_alert, render_lookup
 from gateway.console.web import (
@@ -151,14 +152,18 @@ async def resend_alert(request: Request, operator: SupervisorDep) -> Response:
     if record["text"] is None:
         error = t.gettext("The text of the last alert is no longer kept: it cannot be sent again.")
         return await _done(request, asked.phone, error=error)
-    now = datetime.now(UTC)
+    now, channel = datetime.now(UTC), OutChannel(record["channel"])
     msg = outbound(
         MessageKind.ALERT,
         key=f"resend:{record['id']}:{now.timestamp():.6f}",
-        channel=OutChannel(record["channel"]),
+        channel=channel,
         to=record["to"],
         text=record["text"],
         now=now,
+        # Outside WhatsApp's 24-hour window it goes as a minimal template (#26).
+        template=resend_template(record.get("template"), record["text"])
+        if channel is OutChannel.WHATSAPP
+        else None,
     )
     try:
         await state.outbox.enqueue(msg)

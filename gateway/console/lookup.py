@@ -94,9 +94,8 @@ class MessageRow:
     channel: str
     kind: str
     status: str
-    # Only for a message about a child this session checked; None otherwise (and when the
-    # text is past its retention).
-    text: str | None = None
+    template: str | None  # the WhatsApp template it went out as: no data about the child
+    text: str | None = None  # only about a child this session checked, while still kept
     shown: bool = False  # about a checked child (its text, when still kept, is shown)
 
 
@@ -189,6 +188,7 @@ def _message_row(record: dict[str, Any], visible: set[str]) -> MessageRow:
         channel=str(record["channel"]),
         kind=str(record["kind"]),
         status=str(record["status"]),
+        template=record.get("template"),
         text=record["text"] if shown else None,
         shown=shown,
     )

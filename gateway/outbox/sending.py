@@ -114,6 +114,7 @@ class MessageSending:
                     sender=sender.name,
                     provider_id=receipt.provider_id,
                     text=msg.text,
+                    template=receipt.template,
                 ),
                 entry,
             )
@@ -212,7 +213,15 @@ class MessageSending:
             except StoreUnavailable as error:  # the provider keeps refusing meanwhile
                 log.warning("outbox_opt_out_not_recorded", error=type(error).__name__)
         self.outcomes.record(
-            Outcome(message=msg, status="failed", at=_now(), error=exc.code, text=msg.text), entry
+            Outcome(
+                message=msg,
+                status="failed",
+                at=_now(),
+                error=exc.code,
+                text=msg.text,
+                template=exc.template,
+            ),
+            entry,
         )
         await self.outbox.release_guard(entry)
 

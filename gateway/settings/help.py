@@ -123,8 +123,8 @@ HELP: dict[str, str] = {
     "whatsapp_sender": "How WhatsApp messages leave: sink, twilio or meta",
     "telegram_sender": "How Telegram messages leave: sink or telegram",
     "twilio_whatsapp_from": "Twilio WhatsApp sender: whatsapp:+212… or a Messaging Service SID",
-    "twilio_whatsapp_template_sid": "Approved Content template (HX…) for messages outside the "
-    "24-hour window",
+    "twilio_whatsapp_content_sids": "Content template SIDs of alerts outside the 24-hour "
+    "window: absence.fr=HX…,… (keys: `whatsapp templates --keys`)",
     "meta_access_token": "Meta system user's permanent access token",
     "meta_phone_number_id": "Meta business phone number id",
     "meta_graph_url": "Meta Graph API base URL",

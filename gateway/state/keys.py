@@ -94,6 +94,10 @@ class Keys:
         which = self.digest(session_id, label=_USSD_ENDED_LABEL)
         return f"{self.prefix}:{self.user_tag(user)}:ussd:ended:{which}"
 
+    def whatsapp_last_inbound(self, user: str) -> str:
+        """When the user last wrote on WhatsApp (`gateway.state.whatsapp`): the 24-hour window."""
+        return f"{self.prefix}:{self.user_tag(user)}:whatsapp:last-in"
+
     def meta_seen(self, message_id: str) -> str:
         """A Meta `wamid` already answered (`gateway.state.meta`)."""
         return f"{self.prefix}:meta:seen:{self.digest(message_id, label=_META_SEEN_LABEL)}"

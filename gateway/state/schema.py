@@ -101,6 +101,7 @@ outbound_message = sa.Table(
     # message only after an agent's check of that child (issue #21).
     sa.Column("student_id", sa.String(64), nullable=True),
     key_gen(),
+    sa.Column("template", sa.String(80), nullable=True),  # a WhatsApp template: name.lang
     sa.Index("ix_outbound_message_to_h_created_at", "to_h", "created_at"),
     sa.Index("ix_outbound_message_provider_id", "provider_id"),
     sa.Index("ix_outbound_message_created_at", "created_at"),
@@ -144,6 +145,7 @@ alert_preference = sa.Table(
     sa.Column("kinds", sa.String(64), nullable=True),  # "absence,marks,enrolment"; NULL: all
     sa.Column("digest", sa.Boolean, nullable=False),
     sa.Column("welcomed_at", UtcDateTime, nullable=True),
+    sa.Column("detail", sa.String(8), nullable=True),  # WhatsApp templates: minimal | full
     sa.Column("updated_at", UtcDateTime, nullable=False),
     key_gen(),
 )

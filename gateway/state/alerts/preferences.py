@@ -26,6 +26,7 @@ __all__ = ["ALERT_KINDS", "AlertPreference", "SqlPreferences"]
 
 ALERT_KINDS = frozenset({"absence", "marks", "enrolment"})
 CHANNELS = frozenset({"sms", "whatsapp", "telegram"})
+DETAILS = frozenset({"minimal", "full"})  # what a WhatsApp template says (DOMAIN.md §6)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,6 +41,7 @@ class AlertPreference:
     kinds: frozenset[str] = ALERT_KINDS
     digest: bool = False
     welcomed: bool = False
+    detail: str = "minimal"  # "full": WhatsApp templates name the child and the change
 
     def wants(self, kind: str) -> bool:
         return not self.opted_out and kind in self.kinds
@@ -115,6 +117,12 @@ class SqlPreferences:
             raise ValueError(f"unknown alert kinds {sorted(chosen - ALERT_KINDS)}")
         values = {"kinds": ",".join(sorted(chosen)), "digest": digest}
         await self._upsert(phone, values, at or datetime.now(UTC))
+
+    async def set_detail(self, phone: str, detail: str, at: datetime | None = None) -> None:
+        """How much a WhatsApp template alert says: minimal (default) or full."""
+        if detail not in DETAILS:
+            raise ValueError(f"unknown detail {detail!r}")
+        await self._upsert(phone, {"detail": detail}, at or datetime.now(UTC))
 
     async def welcome(self, phones: Sequence[str], at: datetime) -> None:
         """Mark that these phones got their first alert (the one that says how to stop)."""
@@ -200,4 +208,5 @@ def _preference(row: sa.Row[Any]) -> AlertPreference:
         kinds=kinds & ALERT_KINDS,
         digest=bool(row.digest),
         welcomed=row.welcomed_at is not None,
+        detail=row.detail if row.detail in DETAILS else "minimal",
     )

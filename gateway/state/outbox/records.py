@@ -86,6 +86,7 @@ class Outcome(Generic[M]):
     provider_id: str | None = None
     error: str | None = None
     text: str | None = None  # the text as sent (a follow-up's is composed late)
+    template: str | None = None  # the WhatsApp template it went out as (`name.lang`)
 
 
 @translated
@@ -123,6 +124,7 @@ class MessageRecords:
                 "updated_at": excluded.updated_at,
                 "sent_at": sa.func.coalesce(table.c.sent_at, excluded.sent_at),
                 "student_id": sa.func.coalesce(excluded.student_id, table.c.student_id),
+                "template": sa.func.coalesce(excluded.template, table.c.template),
             },
             # Forward only; a queued record may still be rewritten (attempts, late text).
             where=(table.c.status_rank < excluded.status_rank) | (table.c.status_rank == 0),
@@ -158,6 +160,7 @@ class MessageRecords:
             "updated_at": outcome.at,
             "sent_at": outcome.at if outcome.status == "sent" else None,
             "student_id": msg.student,
+            "template": outcome.template,
         }
 
     async def status_callback(
@@ -272,6 +275,7 @@ def _item(row: sa.Row[Any], address: str, cutoff: datetime) -> dict[str, Any]:
         "status": row.status,
         "error": row.error,
         "student": row.student_id,
+        "template": row.template,  # the WhatsApp template it went out as; None: its text
         "created_at": row.created_at.isoformat(),
         "updated_at": row.updated_at.isoformat(),
     }

@@ -73,6 +73,10 @@ def test_user_keys(redis: Redis) -> None:
         "mg:{b8659b3d0aa1c1c7ca15dd420c069a59}:ussd:ended:aa6fceeaa5a570c870b3d3903aefb48c"
     )
     assert EndedSessions(store).key(PHONE, "sess-1") == keys.ussd_ended(PHONE, "sess-1")
+    # WhatsApp's 24-hour window (issue #26): under the tag, so forgetting the number drops it.
+    assert keys.whatsapp_last_inbound(PHONE) == (
+        "mg:{b8659b3d0aa1c1c7ca15dd420c069a59}:whatsapp:last-in"
+    )
     # Every key under the phone's tag, as "forget this number" scans them (`state.forget`).
     assert keys.user_keys(PHONE) == "mg:{b8659b3d0aa1c1c7ca15dd420c069a59}:*"
 

@@ -250,3 +250,46 @@ def test_a_second_upgrade_waits_for_the_first_on_postgresql(
     assert not thread.is_alive()
     assert failures == []
     assert current_revision(engine) == head_revision()
+
+
+def test_whatsapp_templates_revision_keeps_records_and_preferences(
+    database_url: str, engine: sa.Engine
+) -> None:
+    """0007 (issue #26): `outbound_message.template` and `alert_preference.detail` are added
+    empty to the rows there were (no template; minimal detail), and go on a downgrade."""
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "console_need_to_know")
+    at = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    message = {
+        "id": "a" * 32,
+        "idem_h": "b" * 32,
+        "channel": "whatsapp",
+        "to_h": "c" * 64,
+        "to_masked": "+212*******01",
+        "kind": "alert",
+        "priority": 2,
+        "status": "sent",
+        "status_rank": 1,
+        "attempts": 1,
+        "created_at": at,
+        "updated_at": at,
+    }
+    preference = {"phone_h": "d" * 64, "opted_out": False, "digest": False, "updated_at": at}
+    with engine.begin() as conn:  # the tables as that revision made them (no new column)
+        for table, row in (("outbound_message", message), ("alert_preference", preference)):
+            conn.execute(sa.insert(sa.table(table, *map(sa.column, row))).values(**row))
+    upgrade(database_url)
+    assert current_revision(engine) == head_revision()
+    with engine.connect() as conn:
+        kept = conn.execute(sa.select(metadata.tables["outbound_message"])).mappings().one()
+        pref = conn.execute(sa.select(metadata.tables["alert_preference"])).mappings().one()
+    assert kept["template"] is None
+    assert kept["channel"] == "whatsapp"
+    assert pref["detail"] is None
+    assert pref["phone_h"] == "d" * 64
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "console_need_to_know")
+    columns = {c["name"] for c in sa.inspect(engine).get_columns("outbound_message")}
+    assert "template" not in columns
+    columns = {c["name"] for c in sa.inspect(engine).get_columns("alert_preference")}
+    assert "detail" not in columns
