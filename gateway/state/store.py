@@ -26,11 +26,8 @@ script may touch any of them on one slot:
     mg:{<hmac>}:lang              the language chosen with AR/FR, from SQL (`gateway.state.langs`)
     mg:c:{<hmac>}                 the phone's cached guardian lookup (`gateway.resilience.cache`)
 
-Before issue #10 the tag was per channel (`mg:{ussd:<hmac>}:session`) and the rate limit had
-its own (`mg:{rl:<hmac>}:turns`); nothing reads those keys any more. A deploy that moves to
-this layout drops the sessions in flight (a USSD session lives 180 s, an SMS one 30 min: they
-start again at the menu), remembered answers and rate-limit windows start empty, and each
-phone's guardian lookup is fetched once more (docs/deploy.md).
+The layout before issue #10 (a tag per channel) is read by nothing any more: docs/deploy.md
+says what the move to this one dropped.
 
 Errors:
 

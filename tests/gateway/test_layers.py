@@ -323,3 +323,16 @@ def test_each_part_of_a_turn_takes_at_most_five_collaborators() -> None:
                 if len(fields) > 5:
                     crowded[f"{path.name}:{node.name}"] = len(fields)
     assert not crowded, f"split these along their seams (gateway/turns/ports.py): {crowded}"
+
+
+MODULE_MAX_LINES = 400  # read in one sitting (issue #23)
+
+
+def test_no_module_is_400_lines_or_more() -> None:
+    long = {
+        path.relative_to(ROOT).as_posix(): lines
+        for package in ("gateway", "backend_client", "sandbox", "bench")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if (lines := len(path.read_text().splitlines())) >= MODULE_MAX_LINES
+    }
+    assert not long, f"split along a real seam (docs/architecture.md): {long}"
