@@ -26,9 +26,11 @@ from gateway.dialogs.absences import counts_as_unjustified
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, outbound
 from gateway.state.alerts.preferences import AlertPreference
 
-__all__ = ["Alert", "Hold", "Plan", "alert_key", "alert_of", "message", "plan"]
+__all__ = ["WEEKLY", "Alert", "Hold", "Plan", "alert_key", "alert_of", "message", "plan"]
 
 MARKS_EVENTS = frozenset({ChangeType.GRADE_PUBLISHED, ChangeType.SEMESTER_RESULT_PUBLISHED})
+WEEKLY = "weekly"  # the `batch` of a held alert that waits for the weekly summary (weekly.py)
+WEEKLY_KINDS = frozenset({"absence", "marks"})  # what a summary tells; the rest goes as it comes
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,12 +55,14 @@ class Alert:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Hold:
-    """An alert for one phone kept until `release_at` (quiet hours)."""
+    """An alert for one phone kept until `release_at` (quiet hours, a daily digest, or the
+    weekly summary: `batch` is `WEEKLY`)."""
 
     alert: Alert
     guardian_id: str
     phone: str
     release_at: datetime
+    batch: str | None = None
 
 
 @dataclass(slots=True)
@@ -164,11 +168,13 @@ def plan(
     now: datetime,
     hold_until: datetime | None,
     digest_at: datetime | None = None,
+    weekly_at: datetime | None = None,
 ) -> Plan:
     """What to do with `alerts`: a message per (alert group, phone, channel) now, or a hold
     per (alert, phone) until `hold_until` (quiet hours), or until `digest_at` for a phone
-    that asked for a daily digest. Opted-out phones, and phones that do not want this kind
-    of alert, get nothing."""
+    that asked for a daily digest, or `weekly_at` for the absences and marks of a phone
+    that asked for a weekly summary. Opted-out phones, and phones that do not want this
+    kind of alert, get nothing."""
     out = Plan()
     seen: set[str] = set()
     welcomed: set[str] = set()
@@ -181,10 +187,16 @@ def plan(
                 pref = prefs.get(phone, AlertPreference())
                 if not pref.wants(alert.kind):
                     continue
-                until = digest_at if pref.digest and digest_at is not None else hold_until
+                until, batch = hold_until, None
+                if pref.digest and digest_at is not None:
+                    until = digest_at
+                elif pref.weekly and weekly_at is not None and alert.kind in WEEKLY_KINDS:
+                    until, batch = weekly_at, WEEKLY
                 if until is not None:
                     out.holds.append(
-                        Hold(alert=alert, guardian_id=gid, phone=phone, release_at=until)
+                        Hold(
+                            alert=alert, guardian_id=gid, phone=phone, release_at=until, batch=batch
+                        )
                     )
                     continue
                 channel, to = route(phone, pref)

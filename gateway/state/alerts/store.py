@@ -32,6 +32,8 @@ class Held:
     alert: Alert
     guardian_id: str
     phone_h: str
+    release_at: datetime
+    batch: str | None = None  # "weekly": news for the weekly summary
 
 
 class AlertStore:
@@ -69,6 +71,7 @@ class AlertStore:
                         "payload": json.dumps(dict(h.alert.payload), ensure_ascii=False),
                         "release_at": h.release_at,
                         "created_at": at,
+                        "batch": h.batch,
                     }
                     for h in holds
                 ]
@@ -124,4 +127,6 @@ def _held(row: sa.Row[Any]) -> Held:
         ),
         guardian_id=row.guardian_id,
         phone_h=row.phone_h,
+        release_at=row.release_at,
+        batch=row.batch,
     )
