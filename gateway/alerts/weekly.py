@@ -73,9 +73,13 @@ class Weekly:
     @classmethod
     def parse(cls, text: str) -> Weekly:
         day, _, hour = text.strip().lower().partition(" ")
-        if day[:3] not in WEEKDAYS or not hour.strip():
+        try:
+            at = time.fromisoformat(hour.strip())
+        except ValueError:
+            at = None
+        if day[:3] not in WEEKDAYS or at is None:
             raise ValueError("the weekly summary's time looks like fri 18:00 (mon … sun, HH:MM)")
-        return cls(WEEKDAYS.index(day[:3]), time.fromisoformat(hour.strip()))
+        return cls(WEEKDAYS.index(day[:3]), at)
 
     def next_after(self, now: datetime) -> datetime:
         """The next such moment after `now` (an aware datetime, Africa/Casablanca)."""
