@@ -42,7 +42,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gateway.deps import runtime_of
-
 from tests.gateway.channels.voice_call import VoiceCall
 from tests.gateway.chat.conftest import make_chat_gateway  # noqa: F401 (fixture)
 from tests.gateway.chat.handsets import ChatGateway, Screen, TelegramHandset, TwilioHandset
