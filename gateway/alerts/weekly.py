@@ -54,8 +54,7 @@ WEEK_ABSENCES = Np_(
 )
 WEEK_NO_ABSENCE = N_("No unjustified absence.")
 WEEK_TOTAL = Np_(
-    "Since %(since)s: %(n)s unjustified in all (%(hours)s h).",
-    "Since %(since)s: %(n)s unjustified in all (%(hours)s h).",
+    "Since %(since)s: %(n)s in all (%(hours)s h).", "Since %(since)s: %(n)s in all (%(hours)s h)."
 )
 WEEK_MARKS = N_("Semester %(semester)s marks published.")
 REPLY_ABS = N_("Reply ABS.")
