@@ -79,13 +79,29 @@ async def choose(conv: Conversation, pick: str) -> Reply:
     if choice == "stop":
         await prefs.opt_out(phone, now)
         conv.events.append(Event(kind="alerts_stopped"))
-        return await show(conv, State.RESULT, lines=[conv.t.gettext(texts.ALERTS_STOPPED)])
+        return await confirmed(conv, conv.t.gettext(texts.ALERTS_STOPPED))
     if choice in RHYTHMS:
         setting = await prefs.choose_alerts(phone, rhythm=choice, at=now)
     else:
         setting = await prefs.choose_alerts(phone, kinds=frozenset({choice}), at=now)
     conv.events.append(Event(kind="alerts_chosen", data={"choice": choice}))
-    return await show(conv, State.RESULT, lines=[confirmation(conv, setting)])
+    return await confirmed(conv, confirmation(conv, setting))
+
+
+async def confirmed(conv: Conversation, text: str) -> Reply:
+    """The confirmation with "0. Menu" where both fit one screen; else alone, ending the
+    session (an Arabic USSD screen), never cut."""
+    if fits_with_menu(conv, text):
+        return await show(conv, State.RESULT, lines=[text])
+    conv.go(State.START)
+    return conv.reply(text, end=True)
+
+
+def fits_with_menu(conv: Conversation, text: str) -> bool:
+    drawn = conv.fold(text)
+    if conv.turn.profile.numbered_options:
+        drawn = with_options(drawn, [conv.back_option()])
+    return fits(conv.turn.profile, drawn)
 
 
 def confirmation(conv: Conversation, setting: AlertsSetting) -> str:
@@ -108,8 +124,4 @@ def confirmation(conv: Conversation, setting: AlertsSetting) -> str:
     if conv.turn.profile.speech:
         return text  # a call has its menu; a message says the keyword
     longer = f"{text} {t.gettext(texts.ALERTS_HOW_TO_CHANGE)}"
-    profile = conv.turn.profile
-    drawn = conv.fold(longer)
-    if profile.numbered_options:
-        drawn = with_options(drawn, [conv.back_option()])
-    return longer if fits(profile, drawn) else text
+    return longer if fits_with_menu(conv, longer) else text

@@ -13,10 +13,11 @@ from gateway.deps import runtime_of
 from gateway.dialogs import spoken
 from gateway.speech import spoken_translator
 from gateway.state.alerts.preferences import AlertPreference
+from gateway.text import is_gsm7, screen_length
 from tests.gateway.channels.voice_call import VoiceCall
 from tests.gateway.chat.conftest import make_chat_gateway  # noqa: F401 (fixture)
 from tests.gateway.chat.handsets import ChatGateway, TelegramHandset
-from tests.gateway.conftest import SmsPhone
+from tests.gateway.conftest import SmsPhone, UssdPhone
 
 KHADIJA, RACHID = "+212600000001", "+212700000001"
 
@@ -65,3 +66,21 @@ def test_a_choice_is_the_sender_s_own_and_no_one_else_s(
     phone.send("3")
     assert stored(gateway, KHADIJA).weekly
     assert stored(gateway, RACHID) == AlertPreference()  # her co-guardian chose nothing
+
+
+def test_every_choice_is_confirmed_within_one_ussd_screen(
+    make_gateway: Callable[..., TestClient],
+) -> None:
+    gateway = make_gateway()
+    for phone in (KHADIJA, RACHID):  # Arabic (80 UCS-2 characters), French (160 GSM-7)
+        for choice in "123456":
+            handset = UssdPhone(gateway, phone)
+            handset.dial()
+            menu = handset.press("6")
+            confirmed = handset.press(choice)
+            for screen in (menu, confirmed):
+                body = screen[4:]
+                limit = 160 if is_gsm7(body) else 80
+                assert screen_length(body) <= limit, screen
+            assert "9. " not in confirmed  # one page: nothing to read further
+            assert ".." not in confirmed  # never cut
