@@ -145,7 +145,8 @@ async def read_week(
     sid, gid = first.alert.student_id, first.guardian_id
     if sid is None:
         return None
-    today = (meta.now or now).astimezone(LOCAL_TZ).date()
+    moment = meta.now or now  # the backend's clock, as the ABS answer reads it
+    today = moment.astimezone(LOCAL_TZ).date()
     since = school_year_start(meta.school_year)
     absent: tuple[AbsenceRecord, ...] | None = None
     figures: AbsenceFigures | None = None
@@ -161,7 +162,7 @@ async def read_week(
                 deadline=CALL_BUDGET_S,
             )
             figures = absence_figures(page)  # the one rule, as the ABS answer reads it
-            week_ago = now - timedelta(days=7)
+            week_ago = moment - timedelta(days=7)
             absent = tuple(
                 sorted(
                     (
