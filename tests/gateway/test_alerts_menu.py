@@ -84,3 +84,15 @@ def test_every_choice_is_confirmed_within_one_ussd_screen(
                 assert screen_length(body) <= limit, screen
             assert "9. " not in confirmed  # one page: nothing to read further
             assert ".." not in confirmed  # never cut
+
+
+def test_an_arabic_ussd_menu_with_a_hint_leaves_alerts_out_and_still_answers_6(
+    make_gateway: Callable[..., TestClient],
+) -> None:
+    gateway = make_gateway()
+    handset = UssdPhone(gateway, KHADIJA)
+    handset.dial()
+    hinted = handset.press("7")  # no such option: the hint and the menu again
+    assert "6. " not in hinted  # no room beside the hint in 80 Arabic characters
+    assert screen_length(hinted[4:]) <= 80
+    assert handset.press("6").startswith("CON التنبيهات:")  # typed, it still opens the menu
