@@ -11,7 +11,8 @@ UV_VERSION := 0.13.10
 LOCK_FILES := requirements/run.txt requirements/dev.txt requirements/bench.txt
 
 .PHONY: run test lint format catalogs bench bench-sandbox bench-outbox bench-kannel bench-voice \
-	bench-alerts bench-ussd-kannel bench-body-limit bench-memory profile clean lock lock-check \
+	bench-alerts bench-ussd-kannel bench-body-limit bench-memory bench-results-day profile clean \
+	lock lock-check \
 	kannel-packages leaflet-packages browser-packages deploy-packages
 
 run: $(RUN_STAMP)
@@ -179,6 +180,14 @@ bench-ussd-kannel: $(DEV_STAMP)
 # A worker's RSS while 10 MB and 200 MB bodies are POSTed to every webhook route (issue #21).
 bench-body-limit: $(DEV_STAMP)
 	$(BIN)/python bench/body_limit.py $(BENCH_ARGS)
+
+# Results day in one run (bench/results_day.py): a class-marks publication for 100,000 pupils
+# (published once under var/bench-results-day/) drains through the outbox while USSD and SMS
+# turns arrive at 100/s: the turns' p99 with and without it, alerts/s; a table,
+# bench/results/results_day.json and results_day.png. BENCH_ARGS=--quick for a short run.
+bench-results-day: $(BENCH_STAMP)
+	@$(BIN)/pybabel compile -d gateway/locales 2>/dev/null
+	$(BIN)/python bench/results_day.py $(BENCH_ARGS)
 
 # Redis memory per USSD session and per queued and sent outbox message (the capacity plan of
 # docs/operations.md). BENCH_ARGS="--sessions 2000 --messages 100000"

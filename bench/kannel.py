@@ -293,6 +293,7 @@ def gateway_behind_kannel(tmp: Path) -> Iterator[Behind]:
             "GATEWAY_KANNEL_SMS_FROM": "2020",
             "GATEWAY_OUTBOX_RATE_SMS": "10000",
             "GATEWAY_OUTBOX_BURST_SMS": "10000",
+            "GATEWAY_OUTBOX_RATE_SMS_LINKS": "",  # the harness' links have no throughput either
         }
         with (
             sandbox_server(sandbox_env, sandbox_port, log=tmp / "servers.log", host=HOST),

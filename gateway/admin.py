@@ -20,12 +20,12 @@ import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.channels.common import same_secret
 from gateway.deps import runtime
 from gateway.phones import to_e164
 from gateway.settings import Env, Settings
+from gateway.state.errors import StoreUnavailable
 
 __all__ = ["client_tokens", "router"]
 
@@ -99,7 +99,7 @@ async def messages(
     target = address(to)
     try:
         items = await runtime(request).records.for_address(target, limit=limit)
-    except SQLAlchemyError:
+    except StoreUnavailable:
         raise HTTPException(503, "message records unavailable") from None
     texts = _enabled(settings, settings.admin_messages_texts)
     for item in items:

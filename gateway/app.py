@@ -14,7 +14,6 @@ import httpx
 import structlog
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend_client import Deadline, MassarClient
@@ -44,6 +43,7 @@ from gateway.resilience.metrics import CONTENT_TYPE_LATEST
 from gateway.runtime import open_runtime
 from gateway.scrape import refresh
 from gateway.settings import Channel, SenderName, Settings
+from gateway.state.errors import StoreError
 from gateway.state.health import describe_database, describe_redis, ping_database, ping_redis
 from gateway.surface import metrics_allowed
 
@@ -235,7 +235,7 @@ async def _check_breaker(breaker: Breaker) -> dict[str, Any]:
     (information: readiness does not depend on it)."""
     try:
         state = await breaker.state()
-    except (RedisError, OSError) as exc:
+    except (StoreError, OSError) as exc:
         return {"ok": False, "error": type(exc).__name__}
     return {"ok": state is not BreakerState.OPEN, "state": state.name.lower()}
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
-from redis.exceptions import RedisError
-from sqlalchemy.exc import SQLAlchemyError
 
 from backend_client.errors import BackendError
+from gateway.state.errors import StoreUnavailable
 
 __all__ = ["CHECKS", "part_down", "part_of"]
 
@@ -30,11 +29,10 @@ CHECKS = {
 
 
 def part_of(exc: BaseException) -> str | None:
-    """The part an exception comes from, when it says."""
-    if isinstance(exc, RedisError):
-        return "redis"
-    if isinstance(exc, SQLAlchemyError):
-        return "database"
+    """The part an exception comes from, when it says: a store's `StoreUnavailable` names
+    its engine ("redis" or "database")."""
+    if isinstance(exc, StoreUnavailable):
+        return exc.part
     if isinstance(exc, BackendError):
         return "backend"
     return None

@@ -27,6 +27,16 @@ LANGS = ("ar", "fr")
 _BABEL_LOCALE = {"ar": "ar_MA", "fr": "fr_MA"}
 
 
+def N_(message: str) -> str:
+    """Mark `message` for `pybabel extract`; it is translated where it is shown."""
+    return message
+
+
+def Np_(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a (singular, plural) pair for `pybabel extract` (`ngettext` picks the form)."""
+    return (singular, plural)
+
+
 class Translator:
     """gettext for one language, plus number and date formatting in that language."""
 

@@ -14,10 +14,7 @@ from functools import partial
 import anyio
 import anyio.to_thread
 import httpx
-import sqlalchemy as sa
 import structlog
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from backend_client import MassarClient
 from gateway.alerts.consumer import AlertsConfig, AlertsConsumer
@@ -27,10 +24,10 @@ from gateway.channels.twilio_sms import SMS_PROFILE
 from gateway.console.parts import TOTP_FAILURES, TOTP_WINDOW_S, ConsoleParts
 from gateway.dialogs.model import AlertTimes
 from gateway.outbox.model import OutChannel
+from gateway.outbox.paces import channel_pacers, link_pacers
 from gateway.outbox.queue import Outbox
 from gateway.outbox.senders import build_senders
 from gateway.outbox.senders.base import Sender
-from gateway.outbox.throttle import Pacer
 from gateway.outbox.worker import OutboxWorker
 from gateway.outbox.worker_config import WorkerConfig
 from gateway.resilience import (
@@ -49,16 +46,17 @@ from gateway.state.alerts.lease import Lease
 from gateway.state.alerts.preferences import SqlPreferences
 from gateway.state.alerts.store import AlertStore
 from gateway.state.bindings import SqlBindings
-from gateway.state.connections import open_database, open_redis, warm_up
+from gateway.state.connections import Database, RedisClient, open_database, open_redis, warm_up
 from gateway.state.console.audit import AuditLog
 from gateway.state.console.operators import OperatorStore
 from gateway.state.console.sessions import CheckCounter, ConsoleSessions, SigninGate
+from gateway.state.errors import StoreUnavailable
 from gateway.state.helpdesk import HelpdeskQueue
+from gateway.state.identity import checked_keyring
+from gateway.state.keyring import KeyRing
 from gateway.state.keys import Keys
 from gateway.state.langs import LanguageMemo
 from gateway.state.lockout import RedisLockout
-from gateway.state.migrate import ensure_at_head
-from gateway.state.outbox.bucket import TokenBucket
 from gateway.state.outbox.records import MessageRecords
 from gateway.state.resilience.limits import RateLimiter
 from gateway.state.store import SessionStore
@@ -87,9 +85,9 @@ class Runtime:
     `gateway.deps.runtime(request)`."""
 
     settings: Settings
-    redis: Redis
+    redis: RedisClient
     redis_kind: str
-    db: sa.Engine
+    db: Database
     http: httpx.AsyncClient
     backend: BackendParts
     sessions: SessionStore
@@ -104,6 +102,7 @@ class Runtime:
     telegram_links: TelegramLinks  # issue #9: the phone each Telegram chat proved
     helpdesk: HelpdeskQueue  # the console's queue (issue #16)
     console: ConsoleParts  # the console's stores and memory (issue #16)
+    keyring: KeyRing  # the identity keys, checked against the database's registry
 
     def worker(self, *, consumer: str | None = None, **overrides: object) -> OutboxWorker:
         """A sender worker over this runtime's outbox (`overrides`: `WorkerConfig` fields)."""
@@ -119,24 +118,11 @@ class Runtime:
             reclaim_every_s=min(5.0, settings.outbox_reclaim_idle_s / 2),
             **overrides,  # type: ignore[arg-type]
         )
-        paces = {
-            OutChannel.SMS: (settings.outbox_rate_sms, settings.outbox_burst_sms),
-            # issue #9: WhatsApp and Telegram (Telegram's per-chat pace is its sender's)
-            OutChannel.WHATSAPP: (settings.outbox_rate_whatsapp, settings.outbox_burst_whatsapp),
-            OutChannel.TELEGRAM: (settings.outbox_rate_telegram, settings.outbox_burst_telegram),
-        }
-        pacers = {
-            channel: Pacer(
-                TokenBucket(
-                    self.redis, self.outbox.keys.bucket(channel.value), rate=rate, burst=burst
-                )
-            )
-            for channel, (rate, burst) in paces.items()
-        }
         return OutboxWorker(
             self.outbox,
             senders=self.senders,
-            pacers=pacers,
+            pacers=channel_pacers(settings, self.redis, self.outbox.keys),
+            links=link_pacers(settings, self.redis, self.outbox.keys, self.senders),
             records=self.records,
             config=config,
             composer=self.turns.follow_ups.composer if self.turns.follow_ups else None,
@@ -147,12 +133,11 @@ class Runtime:
     def alerts(self) -> AlertsConsumer:
         """The change-feed consumer (issue 15) over this runtime's backend and outbox."""
         settings = self.settings
-        key = settings.identity_key.get_secret_value().encode()
         return AlertsConsumer(
             feed=self.backend.client,
             outbox=self.outbox,
             preferences=self.preferences,
-            store=AlertStore(self.db, key_secret=key),
+            store=AlertStore(self.db, key_secret=self.keyring),
             lease=Lease(
                 self.redis, Keys.alerts_lease(self.outbox.keys.ns), ttl_s=settings.alerts_lease_s
             ),
@@ -190,18 +175,18 @@ async def open_runtime(
 ) -> AsyncIterator[Runtime]:
     """Every part, opened; closed again on exit (tests pass transports for the backend and
     the providers). Raises `SchemaOutdated` on a database `python -m gateway migrate` has not
-    brought to the newest revision."""
+    brought to the newest revision, `KeyMismatch` on identity keys it was not hashed with."""
     engine = open_database(settings.database_url)
     try:
         # `migrate` (or `serve`, before its workers) made the tables; a worker never does.
-        await anyio.to_thread.run_sync(ensure_at_head, engine)
+        key = await anyio.to_thread.run_sync(checked_keyring, engine, settings.identity_keys())
         redis, redis_kind = open_redis(settings.redis_url, timeout_s=settings.redis_timeout_s)
     except BaseException:
         engine.dispose()
         raise
     try:
         await warm_up(redis)
-    except RedisError as exc:  # /readyz reports it; turns answer "busy" until it is back
+    except StoreUnavailable as exc:  # /readyz reports it; turns answer "busy" until it is back
         log.warning("redis_warm_up_failed", error=type(exc).__name__)
     http = httpx.AsyncClient(
         timeout=httpx.Timeout(settings.backend_timeout_s),
@@ -217,7 +202,6 @@ async def open_runtime(
         backend = MassarClient(
             settings.backend_url, settings.backend_token.get_secret_value(), http=http
         )
-        key = settings.identity_key.get_secret_value().encode()
         sessions = SessionStore(redis, key_secret=key)
         metrics = Metrics()
         breaker = Breaker(
@@ -261,7 +245,11 @@ async def open_runtime(
                 timeout=httpx.Timeout(settings.followup_backend_timeout_s),
             )
         )
-        outbox = Outbox(redis, key_secret=key)
+        outbox = Outbox(redis, key_secret=key.root)  # the first key's, for good: see docs
+        # Bulk producers (the alerts consumer) wait while the bulk backlog is deep.
+        outbox.gated(
+            high=settings.outbox_high_water, low=settings.outbox_low_water, metrics=metrics
+        )
         weekly = Weekly.parse(settings.alerts_weekly_at)
         times = AlertTimes(
             daily=settings.alerts_digest_at, weekday=weekly.weekday, weekly=weekly.at
@@ -271,7 +259,7 @@ async def open_runtime(
         helpdesk = HelpdeskQueue(
             redis,
             key_secret=key,
-            outbox=outbox,
+            send=outbox.reply,
             expiry_s=settings.helpdesk_expiry_s,
             hotline=settings.leaflet_hotline,
             closed_keep_s=settings.helpdesk_closed_keep_s,
@@ -339,7 +327,8 @@ async def open_runtime(
             preferences=preferences,
             telegram_links=TelegramLinks(engine, key_secret=key),
             helpdesk=helpdesk,
-            console=console_parts(settings, redis, engine),
+            console=console_parts(settings, redis, engine, key),
+            keyring=key,
         )
     finally:
         with anyio.CancelScope(shield=True):
@@ -351,15 +340,17 @@ async def open_runtime(
             engine.dispose()
 
 
-def console_parts(settings: Settings, redis: Redis, engine: sa.Engine) -> ConsoleParts:
-    """The console's stores, built with the rest (a console route builds nothing)."""
-    key = settings.identity_key.get_secret_value().encode()
+def console_parts(
+    settings: Settings, redis: RedisClient, engine: Database, key: KeyRing
+) -> ConsoleParts:
+    """The console's stores, built with the rest (a console route builds nothing). The
+    sign-in and check counters stay under the first key: a rotation lifts no lock."""
     return ConsoleParts(
         audit=AuditLog(
             engine,
             redis,
             anonymous_per_minute=settings.console_audit_anonymous_per_minute,
-            key_secret=key,
+            key_secret=key.root,
         ),
         sessions=ConsoleSessions(
             redis,
@@ -369,7 +360,7 @@ def console_parts(settings: Settings, redis: Redis, engine: sa.Engine) -> Consol
         ),
         signin_gate=SigninGate(
             redis,
-            key_secret=key,
+            key_secret=key.root,
             limit=settings.console_signin_failures,
             address_limit=settings.console_signin_address_failures,
             lock_s=settings.console_signin_lock_s,
@@ -378,12 +369,12 @@ def console_parts(settings: Settings, redis: Redis, engine: sa.Engine) -> Consol
         ),
         checks=CheckCounter(
             redis,
-            key_secret=key,
+            key_secret=key.root,
             limit=settings.console_check_failures,
             window_s=settings.console_check_lock_s,
         ),
         totp_checks=CheckCounter(
-            redis, key_secret=key, limit=TOTP_FAILURES, window_s=TOTP_WINDOW_S, what="totp"
+            redis, key_secret=key.root, limit=TOTP_FAILURES, window_s=TOTP_WINDOW_S, what="totp"
         ),
         operators=OperatorStore(engine, key_secret=key),
     )

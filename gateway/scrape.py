@@ -9,9 +9,9 @@ import anyio
 import anyio.to_thread
 import structlog
 
-from gateway.failures import part_of
 from gateway.outbox.gauges import observe_backlog
 from gateway.runtime import Runtime
+from gateway.state.errors import StoreError
 from gateway.state.health import ping_database, ping_redis, redis_memory
 
 __all__ = ["SCRAPE_BUDGET_S", "refresh"]
@@ -46,8 +46,6 @@ async def _redis(runtime: Runtime) -> bool:
     try:
         await observe_backlog(runtime.outbox, metrics)
         await runtime.backend.breaker.state()  # refreshes its gauge from the shared state
-    except Exception as exc:  # the outbox and the breaker still raise the driver's errors
-        if part_of(exc) is None and not isinstance(exc, OSError):
-            raise
+    except (StoreError, OSError) as exc:
         log.info("metrics_redis_read_failed", error=type(exc).__name__)
     return True

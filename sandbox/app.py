@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from sandbox import db, problems
-from sandbox.api import admin, enrolment, feed, guardians, public
+from sandbox.api import admin, admin_people, enrolment, feed, guardians, public
 from sandbox.chaos import Chaos, ChaosMiddleware
 from sandbox.clock import SandboxClock
 from sandbox.middleware import CallStats, RequestContextMiddleware
@@ -68,6 +68,7 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
         app.include_router(part.router)
     if settings.admin_enabled:
         app.include_router(admin.router)
+        app.include_router(admin_people.router)
     app.add_middleware(ChaosMiddleware, chaos=chaos, settings=settings)
     app.add_middleware(RequestContextMiddleware, stats=stats)
     return app

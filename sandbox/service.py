@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from sandbox import catalog, db, ids
+from sandbox.absence_rule import running_totals
 from sandbox.clock import iso
 from sandbox.problems import ProblemError
 from sandbox.seed import SUBJECT_PLAN, cc_marks, semester_average
@@ -127,6 +128,25 @@ def emit(
             guardian_ids=json.dumps(guardian_ids),
             data=json.dumps(data),
         )
+    )
+
+
+TOTALS_KEY = "totals"  # where an absence event keeps its running totals (served on their own)
+
+
+def emit_absence(
+    conn: Connection, type_: str, now: datetime, student_id: int, data: dict[str, Any]
+) -> None:
+    """An `absence.*` event, with the child's running totals after the change (the caller
+    has already written it, in this transaction)."""
+    totals = running_totals(conn, student_id, now)
+    emit(
+        conn,
+        type_,
+        now,
+        student_id,
+        guardian_ids_of(conn, student_id),
+        {**data, TOTALS_KEY: totals},
     )
 
 

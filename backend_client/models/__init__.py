@@ -11,6 +11,7 @@ from backend_client.models.absences import (
     AbsenceRecord,
     AbsencesPage,
     AbsenceTotals,
+    RunningTotals,
     SubjectRef,
 )
 from backend_client.models.base import (
@@ -92,6 +93,7 @@ __all__ = [
     "ReasonCode",
     "RejectionReason",
     "Relation",
+    "RunningTotals",
     "School",
     "SemesterSummary",
     "StatusChange",

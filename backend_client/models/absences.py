@@ -31,11 +31,22 @@ class AbsenceRecord(BackendModel):
 
 
 class AbsenceTotals(BackendModel):
-    """Totals over the whole requested range, not only this page."""
+    """Totals over the whole requested range, not only this page (DOMAIN.md §4 "What counts").
+
+    `unjustified_count` was added to the contract later: None from a backend that predates
+    it (the gateway then counts the listed items)."""
 
     unjustified_hours: float
     justified_hours: float
     late_count: int
+    unjustified_count: int | None = None
+
+
+class RunningTotals(AbsenceTotals):
+    """A child's totals since `since` (the 1st of September) just after a change: what an
+    absence event of the change feed carries (`ChangeEvent.totals`)."""
+
+    since: date
 
 
 class AbsencesPage(BackendModel):

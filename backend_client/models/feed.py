@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field, JsonValue
 
+from backend_client.models.absences import RunningTotals
 from backend_client.models.base import BackendModel, ChangeType
 
 
@@ -25,6 +26,9 @@ class ChangeEvent(BackendModel):
     student_first_name_ar: str | None = None
     guardian_ids: tuple[str, ...] = ()
     data: dict[str, JsonValue] = Field(default_factory=dict)
+    # On absence events: the child's running totals after the change. Added to the contract
+    # later: None from an older backend (the alert then says no total).
+    totals: RunningTotals | None = None
 
 
 class ChangesPage(BackendModel):

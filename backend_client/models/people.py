@@ -34,6 +34,15 @@ class GuardianContact(Guardian):
     (`POST /guardians/batch`)."""
 
     phones: tuple[str, ...] = ()
+    # `may_notify` of the guardian's links (additive fields: an older backend sends neither,
+    # and every link then allows notices). False: no link allows them, send nothing.
+    may_notify: bool = True
+    no_notice_students: tuple[str, ...] = ()  # children this guardian must not be told about
+
+    def may_be_told_about(self, student_id: str | None) -> bool:
+        """Whether an alert about `student_id` (None: not about an enrolled child) may
+        reach this guardian."""
+        return self.may_notify and student_id not in self.no_notice_students
 
 
 class StudentSummary(BackendModel):

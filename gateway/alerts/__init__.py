@@ -1,5 +1,6 @@
-"""Alerts pushed to guardians (issue 15): new unjustified absences, published marks and
-enrolment decisions, read from the backend's change feed and sent through the outbox.
+"""Alerts pushed to guardians (issues 15, 26): new unjustified absences with the child's
+running total, excuses refused later, published marks, year results and enrolment decisions,
+read from the backend's change feed and sent through the outbox.
 
 `consumer.py` reads the feed (one active consumer: `gateway.state.alerts.lease`), `plan.py`
 decides who gets what, on which channel and when (`quiet.py`), `texts.py` says it in Arabic or

@@ -1,8 +1,9 @@
 """The alerts consumer: the backend's change feed in, alerts for guardians out (via the outbox).
 
 ```
-lease held? ──> release held alerts that are due (quiet hours over), merged per child;
-               a weekly summary per child from the backend (weekly.py) at its slot
+lease held? ──> bulk gate shut (the outbox's bulk backlog is deep)? wait, read nothing
+            ──> release held alerts that are due (quiet hours over), merged per child;
+                a weekly summary per child from the backend (weekly.py) at its slot
             ──> GET /changes?cursor=…&limit=N ──> alerts (plan.alert_of)
                  ├─ drop the cached marks/absences/enrolment of each student named
                  ├─ POST /guardians/batch (≤500 ids a call) ──> phones
@@ -14,6 +15,12 @@ At-least-once and never twice: the cursor moves only after the batch's messages 
 and its holds written; a consumer killed before that reads the batch again and the outbox
 drops the keys it already has. A cursor the feed no longer keeps (410) restarts from the
 head: what fell out of the 14-day window is lost, and said so in the log.
+
+Backpressure (`gateway.outbox.pressure`): while the outbox's bulk backlog is past its high
+water mark the consumer reads nothing (it keeps its lease); the changes it has not read
+wait in the feed behind its cursor, and it reads on once the workers drained the backlog
+below the low water mark. A page read is queued whole, so the backlog may pass the mark by
+one page's messages.
 """
 
 from __future__ import annotations
@@ -29,8 +36,6 @@ from typing import Any, Protocol, cast
 
 import anyio
 import structlog
-from redis.exceptions import RedisError
-from sqlalchemy.exc import SQLAlchemyError
 
 from backend_client import GUARDIANS_BATCH_MAX, BackendError, CursorExpired
 from backend_client.models import ChangesHead, ChangesPage, GuardianContact
@@ -44,18 +49,21 @@ from gateway.alerts.plan import (
     message,
     plan,
     route,
+    whatsapp_template,
 )
+from gateway.alerts.plan import wanted as wanted_by  # `wanted` names the list below
 from gateway.alerts.quiet import QuietHours, next_local
 from gateway.alerts.texts import compose, digest
 from gateway.alerts.weekly import FRIDAY_18, Summaries, Weekly, weekly_messages
 from gateway.failures import part_down, part_of
-from gateway.outbox.model import OutMessage
+from gateway.outbox.model import OutMessage, TemplateCall
 from gateway.outbox.queue import Outbox
 from gateway.resilience.cache import Cache
 from gateway.resilience.metrics import Metrics
 from gateway.state.alerts.lease import Lease
 from gateway.state.alerts.preferences import AlertPreference, SqlPreferences
 from gateway.state.alerts.store import AlertStore, Held
+from gateway.state.errors import StoreError, StoreUnavailable
 
 __all__ = ["AlertsConfig", "AlertsConsumer", "Feed"]
 
@@ -126,7 +134,7 @@ class AlertsConsumer:
                     with anyio.move_on_after(pause):
                         await stop.wait()
         finally:
-            with anyio.CancelScope(shield=True), contextlib.suppress(RedisError):
+            with anyio.CancelScope(shield=True), contextlib.suppress(StoreUnavailable):
                 await self.lease.release()  # else it lapses on its own
             log.info("alerts_consumer_stopped")
 
@@ -135,9 +143,13 @@ class AlertsConsumer:
         try:
             if not await self.lease.hold():
                 return self.lease.ttl_ms / 3000
-            await self.release_due()
+            gate = self.outbox.gate
+            if gate is not None and not await gate.open():
+                return gate.poll_s  # the feed waits behind the cursor: nothing is lost
+            if await self.release_due() and gate is not None and not await gate.open():
+                return gate.poll_s  # the morning's release filled it: no page held waiting
             more = await self.step()
-        except (BackendError, RedisError, SQLAlchemyError, OSError) as exc:
+        except (BackendError, StoreError, OSError) as exc:
             part = part_of(exc)
             if part is not None:
                 part_down(part, "alerts_round", exc)
@@ -238,28 +250,31 @@ class AlertsConsumer:
         if not due:
             return 0
         contacts = await self._contacts({h.guardian_id for h in due})
-        phones = {self.store.phone_h(p): p for c in contacts.values() for p in c.phones}
+        phones = {h: p for c in contacts.values() for p in c.phones for h in self.store.phone_hs(p)}
         prefs = await self.preferences.for_phones(list(phones.values()))
         by_phone: dict[str, dict[tuple[str | None, str], list[Held]]] = defaultdict(dict)
         for held in due:  # in feed order: per phone, then per child and kind
+            contact = contacts.get(held.guardian_id)
+            if contact is None or not contact.may_be_told_about(held.alert.student_id):
+                continue  # the school removed this guardian, or forbids notices meanwhile
             if held.batch == WEEKLY:
                 continue  # news for a weekly summary (below)
             child = (held.alert.student_id, held.alert.kind)
-            by_phone[held.phone_h].setdefault(child, []).append(held)
+            # One phone's holds may name it under two key generations (a rekey under way).
+            by_phone[phones.get(held.phone_h, "")].setdefault(child, []).append(held)
         welcomed: list[str] = []
         now = self.now()
         weekly = [h for h in due if h.batch == WEEKLY]
         messages = await weekly_messages(
             self.summaries, weekly, contacts, phones, prefs, now=now, welcomed=welcomed
         )
-        for phone_h, per_child in by_phone.items():
-            phone = phones.get(phone_h)
+        for phone, per_child in by_phone.items():
             first_held = next(iter(per_child.values()))[0]
             contact = contacts.get(first_held.guardian_id)
-            if phone is None or contact is None:
+            if not phone or contact is None:
                 continue  # the school removed this phone meanwhile: nothing to send
             pref = prefs.get(phone, AlertPreference())
-            wanted = [items for (_, kind), items in per_child.items() if pref.wants(kind)]
+            wanted = [items for (_, kind), items in per_child.items() if wanted_by(pref, kind)]
             if not wanted:
                 continue  # opted out during the night
             parts = [self._morning(items, phone, pref) for items in wanted]
@@ -268,9 +283,11 @@ class AlertsConsumer:
                     first = not pref.welcomed and phone not in welcomed
                     if first:
                         welcomed.append(phone)
-                    text = compose(kind, payloads, language(contact, pref), first=first)
+                    lang = language(contact, pref)
+                    text = compose(kind, payloads, lang, first=first)
                     student = items[0].alert.student_id  # one message per child
-                    messages.append(self._message(key, phone, pref, text, now, student))
+                    tpl = whatsapp_template(route(phone, pref)[0], kind, payloads, lang, pref)
+                    messages.append(self._message(key, phone, pref, text, now, student, tpl))
                 continue
             # A daily digest: one message for all of this phone's children.
             first = not pref.welcomed and phone not in welcomed
@@ -281,8 +298,10 @@ class AlertsConsumer:
                 [compose(k, items, lang, first=False) for _, (k, items) in parts], lang, first=first
             )
             events = [h.alert.event_id for items in wanted for h in items]
-            digest_key = merged_key("digest", events, phone, route(phone, pref)[0])
-            messages.append(self._message(digest_key, phone, pref, text, now))
+            channel = route(phone, pref)[0]
+            digest_key = merged_key("digest", events, phone, channel)
+            tpl = whatsapp_template(channel, "digest", [], lang, pref)
+            messages.append(self._message(digest_key, phone, pref, text, now, None, tpl))
         queued = await self.outbox.enqueue_many(messages)
         await self.preferences.welcome(welcomed, now)
         await self.store.forget([h.row_id for h in due])
@@ -296,7 +315,7 @@ class AlertsConsumer:
         """The key of one morning message about one child, and what it says (kind, payloads)."""
         channel = route(phone, pref)[0]
         first: Alert = items[0].alert
-        if first.kind == "marks":
+        if first.kind in ("marks", "result"):  # one message per semester, or per year
             return alert_key(first.group, phone, channel), (first.kind, [items[-1].alert.payload])
         events = list(dict.fromkeys(h.alert.event_id for h in items))
         payloads = [h.alert.payload for h in items]
@@ -312,6 +331,9 @@ class AlertsConsumer:
         text: str,
         now: datetime,
         student: str | None = None,
+        template: TemplateCall | None = None,
     ) -> OutMessage:
         channel, to = route(phone, pref)
-        return message(key=key, channel=channel, to=to, text=text, now=now, student=student)
+        return message(
+            key=key, channel=channel, to=to, text=text, now=now, student=student, template=template
+        )

@@ -20,49 +20,24 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from backend_client.models import ChangeEvent, ChangeType, GuardianContact
-from gateway.alerts.texts import compose, is_decision
-from gateway.dialogs.absences import counts_as_unjustified
-from gateway.outbox.model import MessageKind, OutChannel, OutMessage, outbound
+from backend_client.models import AbsenceStatus, ChangeEvent, ChangeType, GuardianContact
+from gateway.alerts.templates import template_call
+from gateway.alerts.texts import compose, is_decision, is_year_decision
+from gateway.dialogs.absences import counts_as_unjustified, running_total
+from gateway.outbox.model import MessageKind, OutChannel, OutMessage, TemplateCall, outbound
 from gateway.state.alerts.preferences import AlertPreference
+from gateway.state.alerts.store import Alert, Hold  # values the store keeps, defined there
 
-__all__ = ["WEEKLY", "Alert", "Hold", "Plan", "alert_key", "alert_of", "message", "plan"]
+__all__ = ["WEEKLY", "Alert", "Hold", "Plan", "alert_key", "alert_of", "message", "plan", "wanted"]
 
 MARKS_EVENTS = frozenset({ChangeType.GRADE_PUBLISHED, ChangeType.SEMESTER_RESULT_PUBLISHED})
+ABSENCE_EVENTS = frozenset({ChangeType.ABSENCE_CREATED, ChangeType.ABSENCE_UPDATED})
+# The preference (`AlertPreference.kinds`) that lets each alert kind through: a year result is
+# news about marks.
+PREFERENCE_OF = {"result": "marks"}
 WEEKLY = "weekly"  # the `batch` of a held alert that waits for the weekly summary (weekly.py)
-WEEKLY_KINDS = frozenset({"absence", "marks"})  # what a summary tells; the rest goes as it comes
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Alert:
-    """One change worth telling guardians about."""
-
-    event_id: str
-    seq: int  # the event's place in the feed (evt_000000121 -> 121)
-    kind: str  # "absence" | "marks" | "enrolment" (AlertPreference.kinds)
-    student_id: str | None
-    guardian_ids: tuple[str, ...]
-    payload: Mapping[str, Any]  # what the text says: first names, day, hours, semester...
-
-    @property
-    def group(self) -> str:
-        """What one message is about: the student's semester for marks, else the event."""
-        if self.kind == "marks":
-            year, semester = self.payload.get("school_year"), self.payload.get("semester")
-            return f"marks:{self.student_id}:{year}:{semester}"
-        return self.event_id
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Hold:
-    """An alert for one phone kept until `release_at` (quiet hours, a daily digest, or the
-    weekly summary: `batch` is `WEEKLY`)."""
-
-    alert: Alert
-    guardian_id: str
-    phone: str
-    release_at: datetime
-    batch: str | None = None
+# What a summary tells; the rest (enrolment decisions, year results) goes as it comes.
+WEEKLY_KINDS = frozenset({"absence", "marks"})
 
 
 @dataclass(slots=True)
@@ -74,17 +49,16 @@ class Plan:
 
 def alert_of(event: ChangeEvent) -> Alert | None:
     """The alert an event makes, or None (a justified absence, a lateness, an application
-    that moves without a decision, a type this gateway does not know)."""
+    that moves without a decision, a year result still pending, a type this gateway does not
+    know)."""
     data = event.data
     names = {"name_fr": event.student_first_name_fr, "name_ar": event.student_first_name_ar}
-    if event.type == ChangeType.ABSENCE_CREATED:
-        kind, status = str(data.get("kind", "absence")), str(data.get("status", ""))
-        if not counts_as_unjustified(kind, status):
-            return None  # the one rule (DOMAIN.md §4): a lateness or a justified one is no alert
-        keep = ("date", "start_time", "end_time", "hours")
-        kind, payload = "absence", {**names, **{k: data.get(k) for k in keep}}
-        if not _is_day(data.get("date")):
-            return None  # a malformed event alerts no one rather than stop the feed
+    payload: dict[str, Any]
+    if event.type in ABSENCE_EVENTS:
+        found = _absence_payload(event)
+        if found is None:
+            return None
+        kind, payload = "absence", {**names, **found}
     elif event.type in MARKS_EVENTS:
         kind = "marks"
         payload = {
@@ -92,6 +66,11 @@ def alert_of(event: ChangeEvent) -> Alert | None:
             "school_year": data.get("school_year"),
             "semester": data.get("semester"),
         }
+    elif event.type == ChangeType.YEAR_RESULT_PUBLISHED:
+        if not is_year_decision(str(data.get("decision"))):
+            return None  # pending: the council has not decided, nothing to tell yet
+        kind = "result"
+        payload = {**names, "school_year": data.get("school_year"), "decision": data["decision"]}
     elif event.type == ChangeType.ENROLMENT_STATUS_CHANGED:
         if not is_decision(str(data.get("to"))):
             return None
@@ -111,6 +90,29 @@ def alert_of(event: ChangeEvent) -> Alert | None:
         guardian_ids=event.guardian_ids,
         payload=payload,
     )
+
+
+def _absence_payload(event: ChangeEvent) -> dict[str, Any] | None:
+    """What an absence alert says, by the one rule (DOMAIN.md §4): a new unjustified absence,
+    or an excuse refused later (`absence.updated` to `rejected`: a short correction); a
+    lateness or a justified absence is no alert. The running total is the event's own
+    (`ChangeEvent.totals`), never read per alert: a backend without it gives no total."""
+    data = event.data
+    kind, status = str(data.get("kind", "absence")), str(data.get("status", ""))
+    if not counts_as_unjustified(kind, status):
+        return None
+    refused = event.type == ChangeType.ABSENCE_UPDATED
+    if refused and status != AbsenceStatus.REJECTED:
+        return None  # an update that leaves it unjustified is no news
+    if not _is_day(data.get("date")):
+        return None  # a malformed event alerts no one rather than stop the feed
+    total = running_total(event.totals) if event.totals is not None else None
+    keep = ("date", "start_time", "end_time", "hours")
+    return {
+        **{k: data.get(k) for k in keep},
+        "refused": refused,
+        "total": None if total is None else {"count": total.count, "hours": total.hours},
+    }
 
 
 def _is_day(value: object) -> bool:
@@ -148,12 +150,40 @@ def message(
     text: str,
     now: datetime,
     student: str | None = None,
+    template: TemplateCall | None = None,
 ) -> OutMessage:
     """An alert for the outbox: bulk priority, behind interactive replies; `student` is the
-    child it is about (None: a digest about several)."""
+    child it is about (None: a digest about several); `template`: what it becomes on
+    WhatsApp outside the 24-hour window."""
     return outbound(
-        MessageKind.ALERT, key=key, channel=channel, to=to, text=text, now=now, student=student
+        MessageKind.ALERT,
+        key=key,
+        channel=channel,
+        to=to,
+        text=text,
+        now=now,
+        student=student,
+        template=template,
     )
+
+
+def wanted(pref: AlertPreference, kind: str) -> bool:
+    """Whether a phone with `pref` takes alerts of `kind` (not opted out, and the kind chosen)."""
+    return pref.wants(PREFERENCE_OF.get(kind, kind))
+
+
+def whatsapp_template(
+    channel: OutChannel,
+    kind: str,
+    payloads: Sequence[Mapping[str, Any]],
+    lang: str,
+    pref: AlertPreference,
+) -> TemplateCall | None:
+    """The template of a WhatsApp alert (None on other channels), in the detail the
+    guardian chose (minimal unless they asked for full, DOMAIN.md §6)."""
+    if channel is not OutChannel.WHATSAPP:
+        return None
+    return template_call(kind, payloads, lang, detail=pref.detail)
 
 
 def language(contact: GuardianContact, pref: AlertPreference) -> str:
@@ -173,19 +203,19 @@ def plan(
     """What to do with `alerts`: a message per (alert group, phone, channel) now, or a hold
     per (alert, phone) until `hold_until` (quiet hours), or until `digest_at` for a phone
     that asked for a daily digest, or `weekly_at` for the absences and marks of a phone
-    that asked for a weekly summary. Opted-out phones, and phones that do not want this
-    kind of alert, get nothing."""
+    that asked for a weekly summary. Opted-out phones, phones that do not want this kind of
+    alert, and guardians the school forbids notices to (`may_notify`) get nothing."""
     out = Plan()
     seen: set[str] = set()
     welcomed: set[str] = set()
     for alert in alerts:
         for gid in dict.fromkeys(alert.guardian_ids):
             contact = contacts.get(gid)
-            if contact is None:
-                continue
+            if contact is None or not contact.may_be_told_about(alert.student_id):
+                continue  # unknown, or the school says no notices to this guardian (may_notify)
             for phone in contact.phones:
                 pref = prefs.get(phone, AlertPreference())
-                if not pref.wants(alert.kind):
+                if not wanted(pref, alert.kind):
                     continue
                 until, batch = hold_until, None
                 if pref.digest and digest_at is not None:
@@ -208,16 +238,16 @@ def plan(
                 if first:
                     welcomed.add(phone)
                     out.welcomed.append(phone)
+                lang, payloads = language(contact, pref), [alert.payload]
                 out.messages.append(
                     message(
                         key=key,
                         channel=channel,
                         to=to,
-                        text=compose(
-                            alert.kind, [alert.payload], language(contact, pref), first=first
-                        ),
+                        text=compose(alert.kind, payloads, lang, first=first),
                         now=now,
                         student=alert.student_id,
+                        template=whatsapp_template(channel, alert.kind, payloads, lang, pref),
                     )
                 )
     return out

@@ -29,14 +29,20 @@ from backend_client import Deadline
 from backend_client.errors import BackendRejected, BadResponse, NotFound, NotLinked
 from backend_client.models import AbsenceRecord, AbsencesPage, GuardianContact, Meta
 from backend_client.models.grades import Grades
-from gateway.alerts.plan import WEEKLY_KINDS, alert_key, language, message, route
+from gateway.alerts.plan import (
+    WEEKLY_KINDS,
+    alert_key,
+    language,
+    message,
+    route,
+    whatsapp_template,
+)
 from gateway.alerts.quiet import LOCAL_TZ
 from gateway.alerts.texts import digest
 from gateway.dialogs.absences import AbsenceFigures, absence_figures
+from gateway.dialogs.answer_texts import school_year_start
 from gateway.dialogs.conversation import ABSENCES_READ
-from gateway.dialogs.texts import N_, Np_
-from gateway.dialogs.wording import school_year_start
-from gateway.i18n import translator
+from gateway.i18n import N_, Np_, translator
 from gateway.outbox.model import OutMessage
 from gateway.state.alerts.preferences import AlertPreference
 from gateway.state.alerts.store import Held
@@ -260,14 +266,17 @@ async def weekly_messages(
     """The summaries of the held alerts `due` (batch "weekly"): one per phone and child with
     news this week; phones that get their first alert are added to `welcomed`."""
     groups: dict[tuple[str, str | None], list[Held]] = {}
-    for held in due:  # in feed order
-        groups.setdefault((held.phone_h, held.alert.student_id), []).append(held)
+    for held in due:  # in feed order; one phone may be named under two key generations
+        phone, contact = phones.get(held.phone_h), contacts.get(held.guardian_id)
+        if phone is None or contact is None or not contact.may_be_told_about(held.alert.student_id):
+            continue  # the school removed this phone, or forbids notices (may_notify) meanwhile
+        groups.setdefault((phone, held.alert.student_id), []).append(held)
     meta: Meta | None = None
     out: list[OutMessage] = []
-    for (phone_h, student), rows in groups.items():
-        phone, contact = phones.get(phone_h), contacts.get(rows[0].guardian_id)
-        if phone is None or contact is None or student is None:
-            continue  # the school removed this phone meanwhile: nothing to send
+    for (phone, student), rows in groups.items():
+        contact = contacts.get(rows[0].guardian_id)
+        if contact is None or student is None:
+            continue  # nothing to say about no child
         pref = prefs.get(phone, AlertPreference())
         if not any(pref.wants(kind) for kind in WEEKLY_KINDS):
             continue  # stopped, or chose only what this child had no news of
@@ -280,6 +289,13 @@ async def weekly_messages(
             welcomed.append(phone)
         channel, to = route(phone, pref)
         key = alert_key(week_key(student, rows[0].release_at), phone, channel)
-        text = summary_text(week, language(contact, pref), first=first)
-        out.append(message(key=key, channel=channel, to=to, text=text, now=now, student=student))
+        lang = language(contact, pref)
+        text = summary_text(week, lang, first=first)
+        # Outside WhatsApp's window a summary goes as the digest's template (news, reply ABS).
+        tpl = whatsapp_template(channel, "digest", [], lang, pref)
+        out.append(
+            message(
+                key=key, channel=channel, to=to, text=text, now=now, student=student, template=tpl
+            )
+        )
     return out

@@ -14,10 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+import structlog
 from fastapi import Request
 from fastapi.responses import PlainTextResponse, Response
-from redis.exceptions import RedisError
-from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.channels.twilio_sms import MAX_INPUT_CHARS
 from gateway.deps import runtime
@@ -30,11 +29,15 @@ from gateway.dialogs.model import (
     Screen,
     Session,
 )
-from gateway.failures import part_down, part_of
+from gateway.failures import part_down
 from gateway.i18n import translator
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, outbound
+from gateway.state.errors import StoreError, StoreUnavailable
 from gateway.state.store import SessionStore
+from gateway.state.whatsapp import WhatsAppWindow
 from gateway.turns.turn import Prepare
+
+log = structlog.get_logger("gateway.channels.chat")
 
 WHATSAPP_TWILIO_PROFILE = ChannelProfile(
     kind=ChannelKind.WHATSAPP,
@@ -103,7 +106,7 @@ async def user_lang(
     if phone is not None:
         try:
             stored = await sessions.load(kind, phone)
-        except RedisError:
+        except StoreUnavailable:
             stored = None
         if stored is not None and stored.lang is not None:
             return stored.lang
@@ -156,8 +159,8 @@ async def run_and_queue(
             channel=channel, to=to, key=key, text=screen.text, options=screen.options, now=now
         )
         await state.outbox.enqueue(replace(reply, student=screen.child))
-    except (RedisError, SQLAlchemyError) as exc:
-        part_down(part_of(exc) or "redis", "chat_turn", exc)
+    except StoreUnavailable as exc:
+        part_down(exc.part, "chat_turn", exc)
         return try_again()
     return None
 
@@ -166,10 +169,20 @@ async def queue_notice(request: Request, msg: OutMessage) -> Response | None:
     """Queue a reply built outside a turn; None when queued, else a 503."""
     try:
         await runtime(request).outbox.enqueue(msg)
-    except RedisError:
+    except StoreUnavailable:
         return try_again()
     return None
 
 
 def try_again() -> Response:
     return PlainTextResponse("try again", status_code=503, headers={"Retry-After": "10"})
+
+
+async def note_whatsapp_inbound(request: Request, phone: str, at: datetime) -> None:
+    """`phone` wrote on WhatsApp at `at`: its 24-hour window is open again
+    (`gateway.state.whatsapp`). A store that fails costs a template later, never the turn."""
+    state = runtime(request)
+    try:
+        await WhatsAppWindow(state.redis, state.sessions.keys).touch(phone, at)
+    except StoreError as exc:
+        log.warning("whatsapp_window_not_noted", error=type(exc).__name__)

@@ -42,8 +42,6 @@ import anyio
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
-from redis.exceptions import RedisError
-from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.channels.common import (
     ChannelError,
@@ -57,6 +55,7 @@ from gateway.dialogs.model import Screen
 from gateway.outbox.model import MessageKind, OutChannel, OutMessage, outbound
 from gateway.phones import to_e164
 from gateway.settings import SENDER_ADDRESS, SMSC_ID, Settings
+from gateway.state.errors import StoreUnavailable
 from gateway.turns.turn import Prepare
 
 log = structlog.get_logger("gateway.channels.kannel")
@@ -271,7 +270,7 @@ async def sms_kannel(request: Request) -> Response:
             message_id=sms.id,
             remember_s=DEDUPE_S,
         )
-    except SQLAlchemyError as exc:
+    except StoreUnavailable as exc:
         # The bindings' database failed mid-turn: nothing was remembered, so smsbox's next
         # try of this id runs the turn again.
         log.warning("kannel_turn_failed", error=type(exc).__name__)
@@ -280,7 +279,7 @@ async def sms_kannel(request: Request) -> Response:
         # After the turn, not in it: a repeat of this id gets the remembered answer, and the
         # key lets only the first one into the queue.
         queued = await state.outbox.enqueue(reply_message(screen, sms, datetime.now(UTC)))
-    except RedisError as exc:
+    except StoreUnavailable as exc:
         log.warning("kannel_reply_not_queued", error=type(exc).__name__)
         return PlainTextResponse("try again", status_code=503, headers={"Retry-After": "10"})
     if queued is None:
@@ -311,7 +310,7 @@ async def sms_kannel_dlr(request: Request) -> Response:
                 break
             await anyio.sleep(wait_s)
             moved = await state.records.own_status(message_id, status, error, datetime.now(UTC))
-    except SQLAlchemyError as exc:
+    except StoreUnavailable as exc:
         log.warning("kannel_dlr_not_recorded", error=type(exc).__name__)
         return PlainTextResponse("try again", status_code=503, headers={"Retry-After": "10"})
     link = query.get("smsc", "")

@@ -15,9 +15,10 @@ A message is a typed text, a tapped reply button (`interactive.button_reply.id`)
 options' own. The turn runs within the request; its reply is queued in the outbox (Meta takes
 no reply in the webhook's answer) under a key from the `wamid`, and a `wamid` seen in the last
 7 days is not run again (Meta delivers at least once, and retries for days: the marker is
-`gateway.state.meta`'s). Statuses move the outbox's records by the `wamid` we sent. Anything
-else gets a 200 (nothing would change on a retry); a store that fails gets a 503, and Meta
-delivers again.
+`gateway.state.meta`'s). Every message notes when the parent's 24-hour window opened (its
+`timestamp`, `gateway.state.whatsapp`). Statuses move the outbox's records by the `wamid` we
+sent. Anything else gets a 200 (nothing would change on a retry); a store that fails gets a
+503, and Meta delivers again.
 Docs: https://developers.facebook.com/docs/graph-api/webhooks/getting-started,
 https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/components
 """
@@ -35,11 +36,11 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import SecretStr
-from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.channels.chat import (
     WHATSAPP_META_PROFILE,
     ChatInput,
+    note_whatsapp_inbound,
     queue_notice,
     reply_message,
     run_and_queue,
@@ -53,7 +54,7 @@ from gateway.dialogs import texts
 from gateway.dialogs.model import ChannelKind
 from gateway.outbox.model import OutChannel
 from gateway.phones import to_e164
-from gateway.state.errors import StoreError
+from gateway.state.errors import StoreError, StoreUnavailable
 from gateway.state.meta import MetaSeen
 
 log = structlog.get_logger("gateway.channels.meta")
@@ -68,6 +69,7 @@ RECORD_STATUS = frozenset({"sent", "delivered", "read", "failed"})
 class MetaMessage:
     input: ChatInput
     readable: bool  # False: an image, a voice note, a sticker, a location, a reaction…
+    sent_at: datetime | None = None  # Meta's `timestamp`: when the parent sent it
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -114,7 +116,15 @@ def parse_message(item: dict[str, Any]) -> MetaMessage | None:
         option_id = _text((item.get("button") or {}).get("payload")) or None
     readable = kind in READABLE_TYPES and bool(text.strip() or option_id)
     msg = ChatInput(message_id=wamid, phone=phone, text=text, option_id=option_id)
-    return MetaMessage(input=msg, readable=readable)
+    return MetaMessage(input=msg, readable=readable, sent_at=_sent_at(item.get("timestamp")))
+
+
+def _sent_at(value: object) -> datetime | None:
+    """Meta's `timestamp` (seconds since the epoch, as a string)."""
+    text = _text(value)
+    if not text.isascii() or not text.isdigit() or len(text) > 12:
+        return None
+    return datetime.fromtimestamp(int(text), UTC)
 
 
 def parse_status(item: dict[str, Any]) -> MetaStatus | None:
@@ -185,7 +195,7 @@ async def whatsapp_meta(request: Request) -> Response:
     for status in statuses:
         try:
             await state.records.status_callback(status.wamid, status.status, status.error, now)
-        except SQLAlchemyError:
+        except StoreUnavailable:
             return try_again()
         state.metrics.delivery_reports.labels(
             channel="whatsapp", link="meta", status=status.status
@@ -207,6 +217,9 @@ async def _answer(request: Request, msg: MetaMessage, now: datetime) -> Response
     except StoreError:
         return try_again()
     to, key = msg.input.phone, reply_key(msg.input.message_id)
+    # The window opens when the parent wrote, not when Meta (re)delivered it; never later
+    # than now, whatever the timestamp says.
+    await note_whatsapp_inbound(request, to, min(msg.sent_at or now, now))
     if msg.readable:
         failed = await run_and_queue(
             request, profile=WHATSAPP_META_PROFILE, msg=msg.input, to=to, key=key, now=now

@@ -30,7 +30,6 @@ from typing import Any
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from sqlalchemy.exc import SQLAlchemyError
 from telegram import Message, Update
 
 from gateway.channels.chat import (
@@ -50,6 +49,7 @@ from gateway.dialogs.model import ChannelKind, Lang, Option
 from gateway.outbox.model import OutChannel
 from gateway.outbox.senders.telegram import REQUEST_CONTACT, chat_address
 from gateway.phones import to_e164
+from gateway.state.errors import StoreUnavailable
 from gateway.state.telegram_links import TelegramLinks
 
 log = structlog.get_logger("gateway.channels.telegram")
@@ -83,7 +83,7 @@ async def telegram_webhook(request: Request) -> Response:
         return PlainTextResponse("ignored: not an update")
     try:
         return await _handle(request, update, datetime.now(UTC))
-    except SQLAlchemyError:
+    except StoreUnavailable:
         return try_again()
 
 

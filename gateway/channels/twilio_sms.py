@@ -21,7 +21,6 @@ from typing import Any
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
-from sqlalchemy.exc import SQLAlchemyError
 from twilio.twiml.messaging_response import MessagingResponse
 
 from gateway.channels.common import ChannelError, PayloadError, fields, read_form, verify_twilio
@@ -30,6 +29,7 @@ from gateway.dialogs.model import ChannelKind, ChannelProfile, Inbound, Screen, 
 from gateway.dialogs.pages import render_options
 from gateway.phones import to_e164
 from gateway.settings import Settings
+from gateway.state.errors import StoreUnavailable
 from gateway.turns.turn import Prepare
 
 log = structlog.get_logger("gateway.channels.twilio_sms")
@@ -152,7 +152,7 @@ async def sms_twilio(request: Request) -> Response:
         # Twilio answers these itself; the gateway records the opt-out, so no alert is tried.
         try:
             await state.preferences.opt_out(msg.phone)
-        except SQLAlchemyError as exc:  # Twilio refuses the sends meanwhile (21610)
+        except StoreUnavailable as exc:  # Twilio refuses the sends meanwhile (21610)
             log.warning("opt_out_not_recorded", error=type(exc).__name__)
         return Response(str(MessagingResponse()), media_type=TWIML)
     screen = await state.turns.run(
@@ -190,7 +190,7 @@ async def record_status(request: Request, *, channel: str) -> Response:
     try:
         if status in RECORD_STATUS:  # the outbox's record of this message, if it sent it
             await state.records.status_callback(sid, RECORD_STATUS[status], code, datetime.now(UTC))
-    except SQLAlchemyError:
+    except StoreUnavailable:
         # Not recorded: a 503 makes Twilio try again later rather than lose the status.
         return PlainTextResponse("try again", status_code=503, headers={"Retry-After": "60"})
     if status in RECORD_STATUS:

@@ -8,6 +8,8 @@ A tapped quick-reply button comes back as `ButtonPayload` (the option's id) and
 voice note or a location gets one sentence saying what the service reads. Status callbacks
 (`/status`) move the outbox's records as SMS ones do. Answers outside a reply (follow-ups,
 alerts) leave through the WhatsApp sender (`gateway/outbox/senders/twilio_whatsapp.py`).
+Every signed message, readable or not, notes the time the parent's 24-hour window opened
+(`gateway.state.whatsapp`), which decides whether an alert is a session message or a template.
 Docs: https://www.twilio.com/docs/messaging/guides/webhook-request,
 https://www.twilio.com/docs/whatsapp/api
 """
@@ -19,7 +21,6 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
-from sqlalchemy.exc import SQLAlchemyError
 from twilio.twiml.messaging_response import MessagingResponse
 
 from gateway.channels.chat import (
@@ -27,6 +28,7 @@ from gateway.channels.chat import (
     WHATSAPP_TWILIO_PROFILE,
     ChatInput,
     chat_turn,
+    note_whatsapp_inbound,
     say,
     try_again,
     user_lang,
@@ -38,6 +40,7 @@ from gateway.dialogs import texts
 from gateway.dialogs.model import ChannelKind
 from gateway.phones import to_e164
 from gateway.settings import Settings
+from gateway.state.errors import StoreUnavailable
 
 ROUTE = "/channels/whatsapp/twilio"
 STATUS_ROUTE = "/channels/whatsapp/twilio/status"
@@ -85,12 +88,14 @@ async def whatsapp_twilio(request: Request) -> Response:
         verify_twilio(request, form, settings)
         msg = parse_payload(fields(form))
     except Unsupported as exc:
+        await note_whatsapp_inbound(request, exc.phone, datetime.now(UTC))  # any message opens it
         lang = await user_lang(state.sessions, ChannelKind.WHATSAPP, exc.phone)
         twiml = MessagingResponse()
         twiml.message(say(lang, texts.UNSUPPORTED_MESSAGE))
         return Response(str(twiml), media_type=TWIML)
     except ChannelError as exc:
         return PlainTextResponse(exc.reason, status_code=exc.status)
+    await note_whatsapp_inbound(request, msg.phone, datetime.now(UTC))
     try:
         screen = await state.turns.run(
             chat_turn(ChannelKind.WHATSAPP, msg, datetime.now(UTC)),
@@ -100,7 +105,7 @@ async def whatsapp_twilio(request: Request) -> Response:
             message_id=msg.message_id,
             remember_s=DEDUPE_S,
         )
-    except SQLAlchemyError:
+    except StoreUnavailable:
         return try_again()
     return Response(render(screen), media_type=TWIML)
 

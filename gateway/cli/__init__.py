@@ -11,6 +11,7 @@ from gateway.cli import (
     demo,
     migrate,
     operators,
+    rekey,
     secret,
     serve,
     settings_cmd,
@@ -18,6 +19,7 @@ from gateway.cli import (
     telegram,
     understand,
     voice,
+    whatsapp,
     worker,
 )
 
@@ -34,7 +36,9 @@ COMMANDS = (
     voice,  # voice prompts
     alerts,
     telegram,  # telegram set-webhook (issue #9)
+    whatsapp,  # whatsapp templates (issue #26)
     operators,  # the console's accounts (issue #16)
+    rekey,  # after an identity key rotation (issue #25)
 )
 
 

@@ -14,10 +14,7 @@ SUPPORTED_DATABASES = ("sqlite:", "sqlite+pysqlite:", "postgresql:", "postgresql
 
 def upgrade(database_url: str) -> str | None:
     """Bring the database to the newest revision: that revision, or None once said why not."""
-    import sqlalchemy as sa
-    from alembic.util import CommandError
-
-    from gateway.state.migrate import head_revision
+    from gateway.state.migrate import MigrationFailed, head_revision
     from gateway.state.migrate import upgrade as upgrade_schema
 
     if not database_url.startswith(SUPPORTED_DATABASES):
@@ -30,21 +27,10 @@ def upgrade(database_url: str) -> str | None:
         return None
     try:
         upgrade_schema(database_url)
-    except (sa.exc.SQLAlchemyError, CommandError, OSError, ImportError) as exc:
-        print(f"massar-gateway: cannot migrate the database: {_reason(exc)}", file=sys.stderr)  # noqa: T201
+    except MigrationFailed as exc:  # the first line of why, as the state layer says it
+        print(f"massar-gateway: cannot migrate the database: {exc}", file=sys.stderr)  # noqa: T201
         return None
     return head_revision()
-
-
-def _reason(exc: Exception) -> str:
-    """The first line of what went wrong, from the driver when it spoke (no SQL, no URL)."""
-    import sqlalchemy as sa
-
-    cause: BaseException = exc
-    if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None:
-        cause = exc.orig
-    lines = str(cause).strip().splitlines()
-    return f"{type(cause).__name__}: {lines[0]}" if lines else type(cause).__name__
 
 
 def migrate(args: argparse.Namespace) -> int:

@@ -17,6 +17,7 @@ from gateway.state.connections import open_database
 from gateway.state.console.audit import AuditLog
 from gateway.state.console.operators import ROLES, NoSuchOperator, OperatorExists, OperatorStore
 from gateway.state.errors import StoreError
+from gateway.state.keyring import KeyRing
 
 
 def _password() -> str | None:
@@ -37,7 +38,7 @@ def _audit_cli(audit: AuditLog, action: str, name: str, reason: str | None) -> N
 def _run(args: argparse.Namespace) -> int:
     settings = load_settings()
     engine = open_database(settings.database_url)
-    store = OperatorStore(engine, key_secret=settings.identity_key.get_secret_value().encode())
+    store = OperatorStore(engine, key_secret=KeyRing(settings.identity_keys()))
     command: str = args.operators_command
     try:
         return _command(store, AuditLog(engine), command, args)

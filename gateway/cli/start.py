@@ -40,7 +40,30 @@ async def engines_ok(settings: Settings) -> bool:
         log.warning("start_check", check=finding.check, detail=finding.text)
     for finding in verdict.refusals:
         print(f"massar-gateway: {finding.text}", file=sys.stderr)  # noqa: T201
-    return not verdict.refusals
+    if verdict.refusals:
+        return False
+    refusal = await keys_refusal(settings)
+    if refusal is not None:
+        print(f"massar-gateway: {refusal}", file=sys.stderr)  # noqa: T201
+    return refusal is None
+
+
+async def keys_refusal(settings: Settings) -> str | None:
+    """Why the identity keys do not open this database's hashes (a missing or wrong
+    GATEWAY_IDENTITY_KEY_PREVIOUS, an old configuration), or None. Registers a new key."""
+    import anyio.to_thread
+
+    from gateway.state.connections import open_database
+    from gateway.state.identity import KeyMismatch, open_keyring
+
+    engine = open_database(settings.database_url)
+    try:
+        await anyio.to_thread.run_sync(open_keyring, engine, settings.identity_keys())
+    except KeyMismatch as exc:
+        return str(exc)
+    finally:
+        engine.dispose()
+    return None
 
 
 def announce(command: str, settings: Settings, *, serves: str, sends: str, alerts: str) -> None:

@@ -7,9 +7,8 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from redis.exceptions import RedisError
-from sqlalchemy.exc import SQLAlchemyError
 
+from gateway.alerts.templates import resend_template
 from gateway.console.forget import forget_number
 from gateway.console.lookup import NOT_A_PHONE, last_alert, render_lookup
 from gateway.console.web import (
@@ -24,6 +23,7 @@ from gateway.console.web import (
 from gateway.deps import runtime
 from gateway.outbox.model import MessageKind, OutChannel, outbound
 from gateway.phones import to_e164
+from gateway.state.errors import StoreUnavailable
 
 __all__ = ["router"]
 
@@ -118,7 +118,7 @@ async def _alerts_choice(request: Request, operator: Operator, *, out: bool) -> 
     t, state = t_of(request), runtime(request)
     try:
         await (state.preferences.opt_out if out else state.preferences.opt_in)(asked.phone)
-    except SQLAlchemyError:
+    except StoreUnavailable:
         error = t.gettext("The database does not answer now: try again in a moment.")
         return await _done(request, asked.phone, error=error)
     await state.console.audit.write(
@@ -142,7 +142,7 @@ async def resend_alert(request: Request, operator: SupervisorDep) -> Response:
     try:
         prefs = await state.preferences.for_phones([asked.phone])
         record = await last_alert(state, asked.phone, prefs[asked.phone])
-    except SQLAlchemyError:
+    except StoreUnavailable:
         error = t.gettext("The database does not answer now: try again in a moment.")
         return await _done(request, asked.phone, error=error)
     if record is None:
@@ -152,18 +152,22 @@ async def resend_alert(request: Request, operator: SupervisorDep) -> Response:
     if record["text"] is None:
         error = t.gettext("The text of the last alert is no longer kept: it cannot be sent again.")
         return await _done(request, asked.phone, error=error)
-    now = datetime.now(UTC)
+    now, channel = datetime.now(UTC), OutChannel(record["channel"])
     msg = outbound(
         MessageKind.ALERT,
         key=f"resend:{record['id']}:{now.timestamp():.6f}",
-        channel=OutChannel(record["channel"]),
+        channel=channel,
         to=record["to"],
         text=record["text"],
         now=now,
+        # Outside WhatsApp's 24-hour window it goes as a minimal template (#26).
+        template=resend_template(record.get("template"), record["text"])
+        if channel is OutChannel.WHATSAPP
+        else None,
     )
     try:
         await state.outbox.enqueue(msg)
-    except (RedisError, OSError):
+    except (StoreUnavailable, OSError):
         error = t.gettext("The outbox does not answer now: try again in a moment.")
         return await _done(request, asked.phone, error=error)
     await state.console.audit.write(
@@ -187,7 +191,7 @@ async def forget(request: Request, operator: SupervisorDep) -> Response:
         return await _done(request, asked.phone, error=t.gettext("Tick the box to confirm."))
     try:
         forgotten = await forget_number(state, asked.phone)
-    except (SQLAlchemyError, RedisError, OSError):
+    except (StoreUnavailable, OSError):
         error = t.gettext("The database does not answer now: try again in a moment.")
         return await _done(request, asked.phone, error=error)
     await state.console.audit.write(

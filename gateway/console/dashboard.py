@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from redis.exceptions import RedisError
 
 from gateway.console.web import SupervisorDep, page
 from gateway.deps import runtime
+from gateway.state.errors import StoreUnavailable
 
 if TYPE_CHECKING:  # a type only: the runtime imports the modules that route to this one
     from gateway.runtime import Runtime
@@ -77,7 +77,7 @@ async def outbox_state(state: Runtime) -> dict[str, Any]:
     try:
         backlog = await state.outbox.backlog()
         ages = await state.outbox.ages_s()  # what the Prometheus gauge reads too
-    except (RedisError, OSError):
+    except (StoreUnavailable, OSError):
         return {"backlog": {}, "oldest_s": None, "error": True}
     waiting = [age for priority, age in ages.items() if backlog.get(priority)]
     return {"backlog": backlog, "oldest_s": max(waiting, default=None), "error": False}
@@ -139,7 +139,7 @@ async def dashboard(request: Request, operator: SupervisorDep) -> Response:
     lookups = sum(cache.values())
     try:
         breaker = (await state.backend.breaker.state()).name.lower()
-    except (RedisError, OSError):
+    except (StoreUnavailable, OSError):
         breaker = "unknown"
     rates = turns_per_minute(state.console.samples, turns)
     return page(

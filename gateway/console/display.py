@@ -7,7 +7,7 @@ status, kind, channel, breaker state, number or time.
   time zone (Africa/Casablanca);
 - numbers, times and phones are isolated left to right (`<bdi dir="ltr">`) so an Arabic page
   never draws them reversed;
-- dates typed by agents are asked as JJMMAAAA / يوم شهر سنة, the dialogs' wording.
+- dates typed by agents are asked as JJMMAAAA / يوم شهر سنة, as the dialogs ask for them.
 
 `web.py` registers `FILTERS` where the console's Jinja environment is built. Filters read the
 page's language from the template context (`lang`).
@@ -26,8 +26,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from gateway.dialogs.masking import mask
-from gateway.dialogs.texts import N_
-from gateway.i18n import translator
+from gateway.i18n import N_, translator
 
 __all__ = ["FILTERS", "LABELS"]
 

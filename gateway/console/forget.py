@@ -48,10 +48,9 @@ class Forgotten:
 
 
 async def forget_number(state: Runtime, phone: str) -> Forgotten:
-    secret = state.settings.identity_key.get_secret_value().encode()
     prefs = await state.preferences.for_phones([phone])
     chat = prefs[phone].chat_address if phone in prefs else None
-    counts = await forget_rows(state.db, secret, phone, chat)
+    counts = await forget_rows(state.db, state.keyring, phone, chat)
     items = await state.helpdesk.forget(phone)
     # Every key under the phone's hash tag, and the cached guardian lookup.
     cached = state.backend.resilient.cache.key("guardian", [phone])

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy.exc import SQLAlchemyError
 
 from backend_client import Deadline
 from backend_client.errors import BackendError, NotFound, NotLinked, RateLimited, VerificationLocked
@@ -41,11 +40,11 @@ from gateway.dialogs.absences import AbsenceFigures, absence_figures
 from gateway.dialogs.conversation import BINDING_VALIDITY
 from gateway.dialogs.inputs import parse_birth_date, parse_massar_code
 from gateway.dialogs.model import ChannelKind
-from gateway.dialogs.texts import N_
+from gateway.i18n import N_
 from gateway.phones import to_e164
 from gateway.state.alerts.preferences import AlertPreference
+from gateway.state.errors import StoreUnavailable
 from gateway.state.outbox.records import mask_address
-from gateway.state.schema import address_h
 from gateway.state.store import SESSION_TTL_S
 from gateway.text import normalise
 
@@ -95,9 +94,8 @@ class MessageRow:
     channel: str
     kind: str
     status: str
-    # Only for a message about a child this session checked; None otherwise (and when the
-    # text is past its retention).
-    text: str | None = None
+    template: str | None  # the WhatsApp template it went out as: no data about the child
+    text: str | None = None  # only about a child this session checked, while still kept
     shown: bool = False  # about a checked child (its text, when still kept, is shown)
 
 
@@ -167,14 +165,14 @@ async def phone_view(state: Runtime, phone: str, operator: Operator | None = Non
     view.locked_until = datetime.fromtimestamp(until, UTC) if until else None
     try:
         records = await state.records.for_address(phone, limit=MESSAGES_SHOWN)
-    except SQLAlchemyError:
+    except StoreUnavailable:
         records = []
     visible = {c.id for c in view.children if c.revealed is not None}
     view.messages = [_message_row(m, visible) for m in records]
     view.conversations = await conversations(state, phone)
     try:
         view.preference = (await state.preferences.for_phones([phone]))[phone]
-    except SQLAlchemyError:
+    except StoreUnavailable:
         view.preference = None
     return view
 
@@ -190,13 +188,14 @@ def _message_row(record: dict[str, Any], visible: set[str]) -> MessageRow:
         channel=str(record["channel"]),
         kind=str(record["kind"]),
         status=str(record["status"]),
+        template=record.get("template"),
         text=record["text"] if shown else None,
         shown=shown,
     )
 
 
 def _phone_h(state: Runtime, phone: str) -> str:
-    return address_h(state.settings.identity_key.get_secret_value().encode(), phone)
+    return state.keyring.address_h(phone)
 
 
 async def _revealed_ids(state: Runtime, phone: str, operator: Operator | None) -> dict[str, float]:

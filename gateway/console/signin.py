@@ -31,7 +31,7 @@ from gateway.console.web import (
     t_of,
 )
 from gateway.deps import runtime
-from gateway.dialogs.texts import N_
+from gateway.i18n import N_
 from gateway.settings import Env
 from gateway.state.console.operators import DEMO_PASSWORDS, DEMO_TOTP_SECRET, StoredOperator
 

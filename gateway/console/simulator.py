@@ -33,7 +33,7 @@ from gateway.console.lookup import NOT_A_PHONE
 from gateway.console.web import ConsoleDenied, form_of, page, read_session, t_of
 from gateway.deps import runtime
 from gateway.dialogs.model import ChannelKind
-from gateway.dialogs.texts import N_
+from gateway.i18n import N_
 from gateway.phones import to_e164
 from gateway.settings import Env, Settings
 from gateway.simulate import PHONES, REPLY_POLL_S, REPLY_WAIT_S, Inbox, Phone, SentMessage

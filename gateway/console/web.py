@@ -25,8 +25,7 @@ from markupsafe import Markup, escape
 from gateway.channels.common import same_secret
 from gateway.console.display import FILTERS
 from gateway.deps import runtime
-from gateway.dialogs.texts import N_
-from gateway.i18n import LANGS, Translator, translator
+from gateway.i18n import LANGS, N_, Translator, translator
 from gateway.settings import Env, Settings
 from gateway.state.console.sessions import SessionData
 

@@ -29,7 +29,7 @@ from gateway.dialogs.conversation import Conversation, Intent, State
 from gateway.dialogs.model import Event, Lang, Option, Reply
 from gateway.dialogs.navigation import show
 from gateway.dialogs.pages import fits, with_options
-from gateway.dialogs.ports import AlertsSetting
+from gateway.preferences import AlertsSetting
 
 __all__ = ["CHOICES", "choose", "open_alerts", "screen_alerts"]
 
@@ -121,7 +121,7 @@ def confirmation(conv: Conversation, setting: AlertsSetting) -> str:
     only = [kind for kind in ("absence", "marks") if setting.kinds == frozenset({kind})]
     parts += [t.gettext(ONLY[kind]) for kind in only]
     text = " ".join(parts)
-    if conv.turn.profile.speech:
+    if conv.turn.profile.spoken:
         return text  # a call has its menu; a message says the keyword
     longer = f"{text} {t.gettext(texts.ALERTS_HOW_TO_CHANGE)}"
     return longer if fits_with_menu(conv, longer) else text

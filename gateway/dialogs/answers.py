@@ -16,17 +16,17 @@ from backend_client.models import (
 )
 from gateway.dialogs import texts
 from gateway.dialogs.absences import absence_figures
-from gateway.dialogs.conversation import ABSENCES_READ, Conversation, Intent, State
-from gateway.dialogs.model import Event, Lang, Reply
-from gateway.dialogs.navigation import home, show
-from gateway.dialogs.subjects import short_name
-from gateway.dialogs.wording import (
+from gateway.dialogs.answer_texts import (
     MENTIONS,
     REASON_TEXTS,
     STATUS_TEXTS,
     absence_line,
     school_year_start,
 )
+from gateway.dialogs.conversation import ABSENCES_READ, Conversation, Intent, State
+from gateway.dialogs.model import Event, Lang, Reply
+from gateway.dialogs.navigation import home, show
+from gateway.dialogs.subjects import short_name
 
 USSD_UCS2_CHARS = 80  # a USSD screen in Arabic (CHANNELS.md §5): room for averages only
 
@@ -169,7 +169,7 @@ def subject_line(conv: Conversation, subject: SubjectGrades, *, compact: bool) -
     t = conv.t
     average = "-" if subject.average is None else t.number(subject.average)
     label = subject.name_ar if conv.lang is Lang.AR else subject.name_fr
-    if not conv.turn.profile.speech and (compact or conv.lang is Lang.FR):  # a voice says it whole
+    if not conv.turn.profile.spoken and (compact or conv.lang is Lang.FR):  # a voice says it whole
         label = short_name(subject.code, conv.lang.value, label)
     if compact:
         return t.gettext(texts.SUBJECT_AVERAGE_LINE, subject=label, average=average)

@@ -36,8 +36,8 @@ from gateway.dialogs.masking import mask
 from gateway.dialogs.model import ChannelKind, Event, Inbound, Lang, Reply
 from gateway.dialogs.navigation import home, show
 from gateway.dialogs.scope import out_of_scope
+from gateway.dialogs.tokens import is_word
 from gateway.dialogs.vocabulary import Command
-from gateway.dialogs.words import is_word
 
 # Requests about one child, and the engine's name for them.
 CHILD_REQUESTS = {

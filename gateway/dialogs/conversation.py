@@ -29,7 +29,7 @@ from gateway.dialogs.model import (
 from gateway.dialogs.pages import gsm_fold, paginate, render_options
 from gateway.dialogs.ports import Backend, Bindings, Lockout, Preferences
 from gateway.i18n import Translator, translator
-from gateway.speech import spoken_translator
+from gateway.spoken import spoken_translator
 
 BINDING_VALIDITY = timedelta(days=180)
 LOCAL_TZ = ZoneInfo("Africa/Casablanca")
@@ -132,7 +132,7 @@ class Conversation:
         self.t = self._translator(self.lang)
 
     def _translator(self, lang: Lang) -> Translator:
-        return spoken_translator(lang) if self.turn.profile.speech else translator(lang)
+        return spoken_translator(lang) if self.turn.profile.spoken else translator(lang)
 
     # --- session -----------------------------------------------------------------------
 
@@ -236,7 +236,7 @@ class Conversation:
 
     def child_label(self, student: StudentSummary) -> str:
         """How a child is named in a list: "Youssef (2AP)"; the first name alone in speech."""
-        if self.turn.profile.speech:
+        if self.turn.profile.spoken:
             return self.name(student)
         return f"{self.name(student)} ({student.level.code})"
 

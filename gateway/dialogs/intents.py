@@ -1,6 +1,6 @@
 """What a message asks for: `understand(text) -> Reading`.
 
-A message names a request when one of its words does (after `words.fold` and `words.forms`),
+A message names a request when one of its words does (after `tokens.fold` and `tokens.forms`),
 exactly or within a few typing errors: none for words of up to 4 letters (`not` is not `nom`),
 one up to 7, two beyond (optimal string alignment, so `abesnce` is one swap from `absence`).
 A word close to two requests at once names neither. Filler (`svp`, `عافاك`, `weldi`) is
@@ -21,8 +21,8 @@ from functools import lru_cache
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from gateway.dialogs.tokens import fold, forms, has_latin, is_word, script, tokens
 from gateway.dialogs.vocabulary import Command, Sense, Vocabulary, vocabulary
-from gateway.dialogs.words import fold, forms, has_latin, is_word, script, words
 from gateway.text import normalise
 
 REQUESTS = (
@@ -100,7 +100,7 @@ def read(text: str, vocab: Vocabulary) -> Reading:
     plain = normalise(text)
     if plain and set(plain.replace(" ", "")) <= QUESTION_MARKS:
         return Reading(frozenset({Command.HELP}), None, 0, 0)  # a bare "?" asks how it works
-    folded = [fold(w) for w in words(text)[: 2 * MAX_WORDS] if is_word(w)][:MAX_WORDS]
+    folded = [fold(w) for w in tokens(text)[: 2 * MAX_WORDS] if is_word(w)][:MAX_WORDS]
     senses, unknown = _senses(folded, vocab)
     named = frozenset(s.command for s in senses if s.command is not None)
     return Reading(named, _language(text, senses), len(folded), unknown)
@@ -181,7 +181,7 @@ def _keys(vocab: Vocabulary, of_script: str) -> dict[int, list[str]]:
 def _language(text: str, senses: list[Sense]) -> str | None:
     """Arabic script is Arabic; Latin words count for French or Darija (Arabizi)."""
     if not has_latin(normalise(text)):
-        return "ar" if any(script(w) == "ar" for w in words(text)) else None
+        return "ar" if any(script(w) == "ar" for w in tokens(text)) else None
     votes = {"ar": 0, "fr": 0}
     for sense in senses:
         votes[sense.reply] += 1

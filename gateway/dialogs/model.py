@@ -114,9 +114,9 @@ class ChannelProfile:
     max_chars_gsm7: int
     max_chars_ucs2: int
     numbered_options: bool = True  # options are shown as "1. label" lines in the text budget
-    # A channel that speaks (voice): numbers, dates, times and codes are worded for the ear
+    # A channel that speaks (voice): numbers, dates, times and codes are written out for the ear
     # ("quatorze virgule cinq"), and screen texts give way to their spoken variants.
-    speech: bool = False
+    spoken: bool = False
     # Whether the channel's sender id proves the phone (an operator's MSISDN does; a caller ID
     # can be spoofed). When it does not, a child is shown only after the Massar code and birth
     # date were checked in this very session, whatever the phone bound before.

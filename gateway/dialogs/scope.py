@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from gateway.dialogs.words import fold, forms, is_word, words
+from gateway.dialogs.tokens import fold, forms, is_word, tokens
 
 # when / where / how: French, Arabic, Darija in Arabic script and in Latin letters
 QUESTION_WORDS = (
@@ -45,7 +45,7 @@ TOPIC_WORDS = (
 
 
 def _folded(entries: tuple[str, ...]) -> frozenset[str]:
-    return frozenset(fold(w) for entry in entries for w in words(entry))
+    return frozenset(fold(w) for entry in entries for w in tokens(entry))
 
 
 _QUESTIONS = _folded(QUESTION_WORDS)
@@ -71,7 +71,7 @@ class OutOfScope:
 def out_of_scope(text: str) -> OutOfScope | None:
     """Why `text` asks for something the gateway does not serve, or None."""
     found: dict[str, list[str]] = {"topics": [], "question": [], "exams": []}
-    for word in words(text)[:80]:
+    for word in tokens(text)[:80]:
         if not is_word(word):
             continue
         variants = set(forms(fold(word)))

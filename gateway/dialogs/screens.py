@@ -22,7 +22,7 @@ async def screen_main(conv: Conversation) -> Reply:
         Option(key="4", id="help", label=t.gettext(texts.HELP)),
     ]
     profile = conv.turn.profile
-    if not profile.speech:  # a call chose its language before the menu
+    if not profile.spoken:  # a call chose its language before the menu
         options.append(lang_switch_option(conv, "5"))
     if profile.alerts_menu:  # USSD and voice; elsewhere the parent types ALERTES
         key = str(len(options) + 1)

@@ -1,20 +1,14 @@
 """Every user-facing sentence of the dialogs, as gettext msgids (English, whole sentences).
 
-`N_` marks a message and `Np_` a (singular, plural) pair for `pybabel extract`; translations
-live in `gateway/locales/{ar,fr}`. Placeholders are named (`%(name)s`), never glued.
+`N_` marks a message and `Np_` a (singular, plural) pair for `pybabel extract` (both from
+`gateway.i18n`); translations live in `gateway/locales/{ar,fr}`. Placeholders are named
+(`%(name)s`), never glued.
 Screens must fit a USSD screen: 160 GSM-7 characters, or 80 in Arabic, options included.
 """
 
 from __future__ import annotations
 
-
-def N_(message: str) -> str:
-    return message
-
-
-def Np_(singular: str, plural: str) -> tuple[str, str]:
-    return (singular, plural)
-
+from gateway.i18n import N_, Np_  # the markers live with the catalogs; read here as before
 
 # Menus and navigation
 MAIN_TITLE = N_("Massar services:")

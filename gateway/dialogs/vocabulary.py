@@ -8,7 +8,7 @@ reply = "fr"              # the language to answer in when these words decide it
 words = ["notes", "moyenne", "bulletin de notes"]   # a word, or a phrase of several
 ```
 
-Each entry is folded like a message word (`words.fold`), so accents, case, `ال` and Arabizi
+Each entry is folded like a message word (`tokens.fold`), so accents, case, `ال` and Arabizi
 digits need not be written twice. The same entry under two requests is refused at load.
 """
 
@@ -20,7 +20,7 @@ from enum import StrEnum
 from functools import cache
 from importlib import resources
 
-from gateway.dialogs.words import fold, forms, script, words
+from gateway.dialogs.tokens import fold, forms, script, tokens
 
 FILES = ("fr", "ar", "darija")
 FILLER = "filler"
@@ -76,7 +76,7 @@ class Vocabulary:
         return sorted(k for k in keys if script(k) == of_script)
 
     def add(self, entry: str, sense: Sense, origin: str) -> None:
-        parts = [fold(w) for w in words(entry)]
+        parts = [fold(w) for w in tokens(entry)]
         if not parts:
             raise VocabularyError(f"{origin}: empty entry {entry!r}")
         self.entries.append((origin, entry, sense.command))

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gateway.dialogs.model import Option
-from gateway.outbox.model import MessageKind, OutChannel, OutMessage
+from gateway.outbox.model import MessageKind, OutChannel, OutMessage, TemplateCall
 from gateway.state.outbox.priority import Priority
 from gateway.state.outbox.streams import as_text
 
@@ -65,6 +65,8 @@ def encode(
         doc["via"] = msg.route
     if msg.student is not None:
         doc["stu"] = msg.student
+    if msg.template is not None:
+        doc["tpl"] = [msg.template.name, msg.template.lang, list(msg.template.params)]
     if job is not None:
         doc["job"] = job
     if guard is not None:
@@ -98,6 +100,7 @@ def decode(stream: str, entry_id: str, fields: Mapping[bytes | str, bytes | str]
             sender_id=_optional(doc.get("from")),
             route=_optional(doc.get("via")),
             student=_optional(doc.get("stu")),
+            template=_template(doc.get("tpl")),
         )
         job = doc.get("job")
         if job is not None and not isinstance(job, dict):
@@ -114,6 +117,15 @@ def decode(stream: str, entry_id: str, fields: Mapping[bytes | str, bytes | str]
         )
     except (KeyError, ValueError, TypeError) as exc:
         raise Malformed(type(exc).__name__) from None
+
+
+def _template(value: object) -> TemplateCall | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) != 3 or not isinstance(value[2], list):
+        raise TypeError("tpl")
+    name, lang, params = value
+    return TemplateCall(name=str(name), lang=str(lang), params=tuple(str(p) for p in params))
 
 
 def _optional(value: object) -> str | None:

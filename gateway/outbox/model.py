@@ -25,8 +25,12 @@ __all__ = [
     "OutMessage",
     "Receipt",
     "SendError",
+    "TemplateCall",
     "outbound",
 ]
+
+
+TEMPLATE_PREFIX = "massar_"  # every WhatsApp template's name starts so
 
 
 class OutChannel(StrEnum):
@@ -39,6 +43,26 @@ class MessageKind(StrEnum):
     REPLY = "reply"  # the answer to an input, on a channel that takes no reply in the webhook
     FOLLOWUP = "followup"  # the answer of a live turn (USSD, voice) that was too slow
     ALERT = "alert"  # pushed by the change feed
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TemplateCall:
+    """The approved WhatsApp template an alert becomes outside the 24-hour window: its
+    name (`gateway/alerts/templates.py`), language and body parameters, in order."""
+
+    name: str
+    lang: str
+    params: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """What a message record shows: `massar_absence.fr`."""
+        return f"{self.name}.{self.lang}"
+
+    @property
+    def key(self) -> str:
+        """Its Twilio Content SID's key (GATEWAY_TWILIO_WHATSAPP_CONTENT_SIDS): `absence.fr`."""
+        return f"{self.name.removeprefix(TEMPLATE_PREFIX)}.{self.lang}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,6 +84,8 @@ class OutMessage:
     # The child the text is about (the backend's opaque student id), when the code that
     # queued it knows: the console shows such a text only after an agent checked that child.
     student: str | None = None
+    # A WhatsApp alert's template, used when the parent's 24-hour window is closed.
+    template: TemplateCall | None = None
 
 
 # Each kind's place in the queue: replies first, then follow-ups, then alerts.
@@ -83,6 +109,7 @@ def outbound(
     route: str | None = None,
     student: str | None = None,
     message_id: str | None = None,
+    template: TemplateCall | None = None,
 ) -> OutMessage:
     """A new message for the outbox, the one way every producer builds one: a fresh id
     (`message_id` when it already has one), the priority of its `kind`, created `now`."""
@@ -99,14 +126,17 @@ def outbound(
         sender_id=sender_id,
         route=route,
         student=student,
+        template=template,
     )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Receipt:
-    """The provider took the message; `provider_id` is what its status callbacks name."""
+    """The provider took the message; `provider_id` is what its status callbacks name,
+    `template` the WhatsApp template it went out as (`TemplateCall.label`), if one."""
 
     provider_id: str
+    template: str | None = None
 
 
 class SendError(Exception):
@@ -127,12 +157,14 @@ class SendError(Exception):
         retryable: bool,
         retry_after_s: float | None = None,
         opted_out: bool = False,
+        template: str | None = None,
     ) -> None:
         super().__init__(code, retryable, retry_after_s)
         self.code = code
         self.retryable = retryable
         self.retry_after_s = retry_after_s
         self.opted_out = opted_out
+        self.template = template  # the WhatsApp template the failed send tried, if one
 
     def __repr__(self) -> str:
         return f"SendError(code={self.code!r}, retryable={self.retryable})"

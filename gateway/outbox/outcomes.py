@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import anyio
 import structlog
-from redis.exceptions import RedisError
-from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.outbox.entries import Entry
+from gateway.outbox.model import OutMessage
 from gateway.outbox.queue import Outbox
 from gateway.outbox.worker_config import WorkerConfig
+from gateway.state.errors import StoreUnavailable
 from gateway.state.outbox.records import MessageRecords, Outcome
 
 __all__ = ["OutcomeBatch"]
@@ -29,7 +29,7 @@ class OutcomeBatch:
         self.outbox = outbox
         self.records = records
         self.config = config
-        self._outcomes: list[tuple[Outcome, Entry | None]] = []
+        self._outcomes: list[tuple[Outcome[OutMessage], Entry | None]] = []
         self._dead: list[tuple[str, str, dict[str, str]]] = []
         self._flushed = anyio.Event()
         self._flush_lock = anyio.Lock()
@@ -43,7 +43,7 @@ class OutcomeBatch:
         """Note an entry that cannot be read: moved to `…:dead` at the next flush."""
         self._dead.append((stream, entry_id, raw))
 
-    def record(self, outcome: Outcome, entry: Entry | None) -> None:
+    def record(self, outcome: Outcome[OutMessage], entry: Entry | None) -> None:
         self._outcomes.append((outcome, entry))
         if len(self._outcomes) >= self.config.flush_rows:
             self._flushed.set()
@@ -68,7 +68,7 @@ class OutcomeBatch:
         for stream, entry_id, raw in dead:
             try:
                 await self.outbox.dead_letter(stream, entry_id, raw)
-            except RedisError as exc:
+            except StoreUnavailable as exc:
                 log.warning("outbox_dead_letter_failed", error=type(exc).__name__)
         if not self._outcomes:
             return
@@ -79,7 +79,7 @@ class OutcomeBatch:
                 [self.outbox.key_h(outcome.message) for outcome, _ in batch],
             )
             await self.outbox.ack([entry for _, entry in batch if entry is not None])
-        except (SQLAlchemyError, RedisError, OSError) as exc:
+        except (StoreUnavailable, OSError) as exc:
             # Not acknowledged: the entries stay pending and are reclaimed; their keys are
             # already marked sent, so nothing goes out twice.
             log.warning("outbox_record_failed", error=type(exc).__name__, rows=len(batch))

@@ -15,6 +15,11 @@ enqueue ──SET NX idem──> XADD mg:{outbox}:q:<priority>  ──XREADGROUP
 - A stream entry holds the address and text until it is acknowledged, then it is deleted
   (XDEL): message bodies do not linger in Redis.
 
+The streams are never trimmed. Bulk producers wait instead while the bulk backlog is past
+its high water mark (`gate`, a `gateway.outbox.pressure.BulkGate`): `enqueue_many` waits at
+it before queueing bulk messages; `enqueue`, one message a person is waiting for or asked
+for, never waits.
+
 Every key shares the hash tag `{outbox:<ns>}`, so each script stays on one Redis Cluster slot.
 `Outbox` is the typed API producers and workers use; its keys, Lua scripts and stream calls
 live in `gateway.state.outbox`, the entries' encoding in `gateway.outbox.entries`.
@@ -27,12 +32,17 @@ import hmac
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from gateway.outbox.entries import Entry, encode
-from gateway.outbox.model import OutMessage
+from gateway.outbox.model import MessageKind, OutChannel, OutMessage, outbound
+from gateway.outbox.pressure import BulkGate
+from gateway.resilience.metrics import Metrics
 from gateway.state.connections import RedisClient
 from gateway.state.outbox.keys import OutboxKeys
+from gateway.state.outbox.pressure import BulkDepth
+from gateway.state.outbox.priority import Priority
 from gateway.state.outbox.streams import OutboxStreams
 
 __all__ = ["Claim", "Outbox"]
@@ -55,6 +65,15 @@ class Outbox:
         self._secret = key_secret
         self.keys = OutboxKeys(prefix, self.digest("", label="namespace")[:8])
         self.store = OutboxStreams(redis, self.keys)
+        self.depth = BulkDepth(redis, self.keys)
+        self.gate: BulkGate | None = None  # set by the runtime (GATEWAY_OUTBOX_*_WATER)
+
+    def gated(
+        self, *, high: int, low: int, poll_s: float = 1.0, metrics: Metrics | None = None
+    ) -> BulkGate:
+        """Give bulk producers a gate at these water marks (this process' only one)."""
+        self.gate = BulkGate(self.depth, high=high, low=low, poll_s=poll_s, metrics=metrics)
+        return self.gate
 
     @property
     def streams(self) -> list[str]:
@@ -88,11 +107,27 @@ class Outbox:
             guard_ttl_s=guard_ttl_s,
         )
 
+    async def reply(self, channel: str, to: str, key: str, text: str) -> str | None:
+        """Queue a plain text reply to `to` on `channel` (the helpdesk's `Send`), as `enqueue`."""
+        msg = outbound(
+            MessageKind.REPLY,
+            key=key,
+            channel=OutChannel(channel),
+            to=to,
+            text=text,
+            now=datetime.now(UTC),
+        )
+        return await self.enqueue(msg)
+
     async def enqueue_many(self, msgs: Sequence[OutMessage]) -> int:
         """Queue many messages in one round trip (alerts); how many were new. Each is
-        queued once per key, exactly as `enqueue` would (no job, no guard)."""
+        queued once per key, exactly as `enqueue` would (no job, no guard). Bulk messages
+        wait first while the gate is shut (interactive ones in the same call do not make it
+        wait)."""
         if not msgs:
             return 0
+        if self.gate is not None and any(m.priority is Priority.BULK for m in msgs):
+            await self.gate.wait()
         return await self.store.enqueue_many(
             [(self.key_h(msg), msg.priority, encode(msg)) for msg in msgs]
         )

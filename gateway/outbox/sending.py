@@ -2,7 +2,8 @@
 
     claim (sent already? leased by a live worker?)
       -> a follow-up's text composed (backend still down: try later, give up after max age)
-      -> a token from the channel's bucket -> lease still ours? -> sender.send -> mark sent
+      -> tokens from its operator link's bucket (an SMS: one per part) and the channel's
+      -> lease still ours? -> sender.send -> mark sent
       -> outcome noted (recorded and acknowledged in a batch, `gateway.outbox.outcomes`)
 
 Retries: a retryable `SendError` queues the message again after a full-jitter exponential
@@ -19,17 +20,16 @@ from datetime import UTC, datetime
 
 import anyio
 import structlog
-from redis.exceptions import RedisError
-from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.outbox.entries import Entry
 from gateway.outbox.model import OutChannel, OutMessage, SendError
 from gateway.outbox.outcomes import OutcomeBatch
 from gateway.outbox.queue import Claim, Outbox
 from gateway.outbox.senders.base import Sender
-from gateway.outbox.throttle import Pacer
+from gateway.outbox.throttle import LinkPacers, Pacer
 from gateway.outbox.worker_config import Composer, WorkerConfig, backoff_s, count_metric
 from gateway.resilience.metrics import Metrics
+from gateway.state.errors import StoreUnavailable
 from gateway.state.outbox.records import Outcome
 
 __all__ = ["MessageSending"]
@@ -52,8 +52,10 @@ class MessageSending:
         metrics: Metrics | None,
         rng: random.Random,
         on_opted_out: Callable[[OutChannel, str], Awaitable[None]] | None,
+        links: LinkPacers | None = None,
     ) -> None:
         self.outbox = outbox
+        self.links = links  # SMS: each operator link's pace
         self.senders = senders
         self.pacers = pacers
         self.outcomes = outcomes
@@ -85,6 +87,8 @@ class MessageSending:
             sender = self.senders.get(msg.channel)
             if sender is None:
                 raise SendError("no_sender", retryable=False)
+            if self.links is not None and msg.channel is OutChannel.SMS:
+                await self.links.acquire(msg)  # the link first: the narrower pace
             await self.pacers[msg.channel].acquire(int(msg.priority))
             # Composing and waiting for a token can outlast the lease: past it another worker
             # may hold the message, so it is sent only while the lease is still ours.
@@ -110,12 +114,13 @@ class MessageSending:
                     sender=sender.name,
                     provider_id=receipt.provider_id,
                     text=msg.text,
+                    template=receipt.template,
                 ),
                 entry,
             )
         except SendError as exc:
             await self._failed(entry, msg, exc)
-        except (RedisError, SQLAlchemyError, OSError):
+        except (StoreUnavailable, OSError):
             raise  # the stores: left pending, tried again once they answer
         except Exception as exc:
             # A bug in a sender or in composing must not stop the worker: it is retried
@@ -134,7 +139,7 @@ class MessageSending:
                 try:
                     await self.outbox.finish(entry, claim, provider_id)
                     return
-                except RedisError:
+                except StoreUnavailable:
                     if pause is None:
                         raise
                     await anyio.sleep(pause)
@@ -205,10 +210,18 @@ class MessageSending:
         if exc.opted_out and self.on_opted_out is not None:
             try:
                 await self.on_opted_out(msg.channel, msg.to)
-            except SQLAlchemyError as error:  # the provider keeps refusing meanwhile
+            except StoreUnavailable as error:  # the provider keeps refusing meanwhile
                 log.warning("outbox_opt_out_not_recorded", error=type(error).__name__)
         self.outcomes.record(
-            Outcome(message=msg, status="failed", at=_now(), error=exc.code, text=msg.text), entry
+            Outcome(
+                message=msg,
+                status="failed",
+                at=_now(),
+                error=exc.code,
+                text=msg.text,
+                template=exc.template,
+            ),
+            entry,
         )
         await self.outbox.release_guard(entry)
 

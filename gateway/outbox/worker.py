@@ -33,8 +33,6 @@ from typing import Any
 import anyio
 import structlog
 from anyio.abc import TaskGroup
-from redis.exceptions import RedisError, ResponseError
-from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.failures import part_down
 from gateway.outbox.entries import Entry, Malformed, decode
@@ -44,12 +42,13 @@ from gateway.outbox.outcomes import OutcomeBatch
 from gateway.outbox.queue import Outbox
 from gateway.outbox.senders.base import Sender
 from gateway.outbox.sending import MessageSending
-from gateway.outbox.throttle import Pacer
+from gateway.outbox.throttle import LinkPacers, Pacer
 from gateway.outbox.worker_config import Composer, WorkerConfig, count_metric
 from gateway.resilience.metrics import Metrics
+from gateway.state.errors import StoreUnavailable
 from gateway.state.outbox.priority import Priority
 from gateway.state.outbox.records import MessageRecords
-from gateway.state.outbox.streams import as_text
+from gateway.state.outbox.streams import StreamMissing, as_text
 
 __all__ = ["OutboxWorker"]
 
@@ -69,6 +68,7 @@ class OutboxWorker:
         metrics: Metrics | None = None,
         rng: random.Random | None = None,
         on_opted_out: Callable[[OutChannel, str], Awaitable[None]] | None = None,
+        links: LinkPacers | None = None,
     ) -> None:
         self.outbox = outbox
         self.records = records
@@ -90,6 +90,7 @@ class OutboxWorker:
             # Told of each address a provider says opted out (alerts record it: none is
             # tried again).
             on_opted_out=on_opted_out,
+            links=links,  # SMS: each operator link's pace, beside the channel's
         )
 
     # --- the loop -------------------------------------------------------------------------
@@ -122,14 +123,14 @@ class OutboxWorker:
                 continue
             try:
                 entries = await self._read(free)
-            except RedisError as exc:
-                if isinstance(exc, ResponseError) and str(exc).startswith(("NOGROUP", "UNBLOCKED")):
-                    # The streams went away (Redis restarted without persistence): again.
-                    log.warning("outbox_group_missing")
-                    await self.outbox.ensure_group()
-                else:
-                    part_down("redis", "outbox_read", exc)
-                    await anyio.sleep(1.0)
+            except StreamMissing:
+                # The streams went away (Redis restarted without persistence): again.
+                log.warning("outbox_group_missing")
+                await self.outbox.ensure_group()
+                continue
+            except StoreUnavailable as exc:
+                part_down("redis", "outbox_read", exc)
+                await anyio.sleep(1.0)
                 continue
             for entry in entries:
                 self._in_flight += 1
@@ -196,7 +197,7 @@ class OutboxWorker:
     async def _process(self, entry: Entry) -> None:
         try:
             await self.sending.handle(entry)
-        except (RedisError, SQLAlchemyError, OSError) as exc:
+        except (StoreUnavailable, OSError) as exc:
             # Left pending: reclaimed and tried again once the store answers.
             log.warning("outbox_message_deferred", error=type(exc).__name__)
         finally:
@@ -218,7 +219,7 @@ class OutboxWorker:
                     await self._reclaim(tg)
                     if self.metrics is not None:  # the worker's --metrics-port tells too
                         await observe_backlog(self.outbox, self.metrics)
-            except RedisError as exc:
+            except StoreUnavailable as exc:
                 log.warning("outbox_housekeeping_failed", error=type(exc).__name__)
             if now - last_purge >= self.config.purge_every_s:
                 last_purge = now
@@ -226,7 +227,7 @@ class OutboxWorker:
                     purged = await self.records.purge_bodies()
                     if purged:
                         log.info("outbox_bodies_purged", count=purged)
-                except SQLAlchemyError as exc:
+                except StoreUnavailable as exc:
                     part_down("database", "outbox_purge", exc)
             await anyio.sleep(0.2)
 

@@ -1,7 +1,7 @@
 """A cache in front of the backend's reads, with a stale copy kept for bad days.
 
 Each entry is the JSON of the answer plus the time it was fetched. It counts as *fresh* for
-its kind's TTL (DOMAIN.md §8: guardian 3600 s, grades 900, absences 300, enrolment 600) and is
+its kind's TTL (`backend_client.policy.CACHED`, DOMAIN.md §8) and is
 kept up to `stale_s` (at most 24 h, DOMAIN.md §6) so that a failing backend can be answered
 with "as of <date>". The entries live in Redis (`gateway.state.resilience.cache`): keys hold
 no phone number or code, one hash tag per entry so the entry and its single-flight lease share
@@ -24,7 +24,10 @@ from typing import Generic, TypeVar, cast
 
 import pydantic
 
+from backend_client import CACHED
+from gateway.resilience.endpoints import CACHE_TTLS
 from gateway.state.connections import RedisClient
+from gateway.state.keyring import KeyRing
 from gateway.state.keys import Keys
 from gateway.state.resilience.cache import CacheStore
 
@@ -32,19 +35,14 @@ __all__ = ["DEFAULT_TTLS", "MAX_STALE_S", "STUDENT_KINDS", "USER_KINDS", "Cache"
 
 T = TypeVar("T")
 
-DEFAULT_TTLS: Mapping[str, int] = {
-    "guardian": 3600,
-    "grades": 900,
-    "absences": 300,
-    "enrolment": 600,
-    "meta": 300,
-}
-"""Fresh TTL in seconds per kind of data (the backend's Cache-Control hints)."""
+DEFAULT_TTLS: Mapping[str, int] = CACHE_TTLS
+"""Fresh TTL in seconds per kind of data: the policy's (`backend_client.policy.CACHED`)."""
 
 MAX_STALE_S = 24 * 3600
 DECODED_KEPT = 4096  # decoded values kept per worker; all dropped at once when it fills
-STUDENT_KINDS = frozenset({"grades", "absences", "enrolment"})
-"""Kinds whose first argument is a student id: indexed per student, dropped on a change."""
+STUDENT_KINDS = frozenset(p.kind for p in CACHED.values() if p.per_student)
+"""Kinds whose first argument is a student id (the policy's `per_student`): indexed per
+student, dropped on a change."""
 USER_KINDS = frozenset({"guardian"})
 """Kinds keyed by the user's phone alone: their entry shares the user's hash tag."""
 
@@ -71,7 +69,7 @@ class Cache:
         self,
         redis: RedisClient,
         *,
-        key_secret: bytes,
+        key_secret: bytes | KeyRing,
         ttls: Mapping[str, int] | None = None,
         stale_s: int = MAX_STALE_S,
         prefix: str = "mg",

@@ -102,6 +102,18 @@ class Metrics:
             ["priority"],
             registry=r,
         )
+        # Backpressure on bulk producers (`gateway.outbox.pressure`): each shutting of the
+        # gate, and whether it is shut now (the alerts consumer's process tells).
+        self.outbox_bulk_pauses = Counter(
+            "massar_outbox_bulk_pauses",
+            "Times bulk producers were paused: the bulk backlog passed the high water mark",
+            registry=r,
+        )
+        self.outbox_bulk_waiting = Gauge(
+            "massar_outbox_bulk_waiting",
+            "1 while this process' bulk producers wait for the backlog to fall below low water",
+            registry=r,
+        )
         self.store_up = Gauge(
             "massar_store_up",
             "1 when the part (redis, database) answered at the last scrape, else 0",

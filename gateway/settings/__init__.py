@@ -106,10 +106,16 @@ class Settings(
     sink_latency_s: float = Field(default=0.0, ge=0, le=30)  # the sink answers this late
     twilio_account_sid: str | None = None
     twilio_sms_from: str | None = None  # an E.164 number or a Messaging Service SID (MG…)
-    outbox_rate_sms: float = Field(default=10.0, gt=0, le=10000)  # messages/s, all workers
+    # Messages/s, all workers: the provider's limit; with Kannel at least the links' sum
+    # (GATEWAY_OUTBOX_RATE_SMS_LINKS, 3 x 20 parts/s by default), so the links pace.
+    outbox_rate_sms: float = Field(default=60.0, gt=0, le=10000)
     outbox_burst_sms: int = Field(default=20, ge=1)
     outbox_max_attempts: int = Field(default=8, ge=1, le=100)
     outbox_concurrency: int = Field(default=16, ge=1, le=1000)  # sends in flight per worker
+    # Backpressure (gateway/outbox/pressure.py): past the high water mark of bulk messages
+    # waiting, bulk producers (the alerts consumer) pause until the backlog is below low water.
+    outbox_high_water: int = Field(default=20_000, ge=1)
+    outbox_low_water: int = Field(default=15_000, ge=0)
     # A claimed message is one worker's for the lease; an entry left pending this long by a
     # worker that died is taken over by another.
     outbox_lease_s: float = Field(default=60.0, gt=0, le=3600)
@@ -125,8 +131,11 @@ class Settings(
 
     admin_token: SecretStr = SecretStr("demo-admin-token")
     # Key of the HMACs that stand in for phone numbers and codes in Redis keys, the bindings
-    # table and logs. Changing it forgets every binding and session.
+    # table and logs. Rotated with GATEWAY_IDENTITY_KEY_PREVIOUS and `gateway rekey`
+    # (gateway/state/keyring.py; docs/operations.md, "Rotating secrets").
     identity_key: SecretStr = SecretStr("demo-identity-key")
+    # The keys GATEWAY_IDENTITY_KEY replaced, oldest first, comma-separated: kept for good.
+    identity_key_previous: SecretStr | None = None
     log_format: str | None = Field(default=None, pattern="^(json|console)$")
     log_level: str = "INFO"
     log_file: Path | None = None  # unset: standard output
@@ -195,6 +204,8 @@ class Settings(
         # A follow-up is composed under the lease: a lease that ends first sends nothing.
         if self.outbox_lease_s <= self.followup_budget_s:
             raise ValueError("GATEWAY_OUTBOX_LEASE_S must be longer than GATEWAY_FOLLOWUP_BUDGET_S")
+        if self.outbox_low_water >= self.outbox_high_water:
+            raise ValueError("GATEWAY_OUTBOX_LOW_WATER must be below GATEWAY_OUTBOX_HIGH_WATER")
         return self
 
     @model_validator(mode="after")
@@ -241,6 +252,23 @@ class Settings(
             raise ValueError(f"GATEWAY_WHATSAPP_SENDER={sender} needs {', '.join(missing)}")
         if self.telegram_sender is SenderName.TELEGRAM and not self.telegram_bot_token:
             raise ValueError("GATEWAY_TELEGRAM_SENDER=telegram needs GATEWAY_TELEGRAM_BOT_TOKEN")
+
+    def identity_keys(self) -> tuple[bytes, ...]:
+        """Every identity key, oldest first: the previous ones, then GATEWAY_IDENTITY_KEY."""
+        previous = (
+            self.identity_key_previous.get_secret_value() if self.identity_key_previous else ""
+        )
+        keys = [k.strip() for k in previous.split(",") if k.strip()]
+        return tuple(k.encode() for k in [*keys, self.identity_key.get_secret_value()])
+
+    @model_validator(mode="after")
+    def _identity_keys_differ(self) -> Self:
+        keys = self.identity_keys()
+        if len(set(keys)) != len(keys):
+            raise ValueError(
+                "GATEWAY_IDENTITY_KEY_PREVIOUS repeats a key (or holds GATEWAY_IDENTITY_KEY)"
+            )
+        return self
 
     @property
     def kannel_base_url(self) -> str:

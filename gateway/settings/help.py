@@ -54,10 +54,16 @@ HELP: dict[str, str] = {
     "sink_latency_s": "Seconds the sink sender takes to answer, as a provider would (tests only)",
     "twilio_account_sid": "Twilio account SID (AC…)",
     "twilio_sms_from": "Twilio sender: an E.164 number or a Messaging Service SID (MG…)",
-    "outbox_rate_sms": "SMS per second, all sender workers together (the provider's limit)",
+    "outbox_rate_sms": "SMS per second, all sender workers together (the provider's limit; "
+    "with Kannel at least the links' sum)",
     "outbox_burst_sms": "SMS that may leave at once above that pace",
     "outbox_max_attempts": "Tries of a message before it is recorded failed",
     "outbox_concurrency": "Sends in flight per sender worker",
+    "outbox_high_water": "Bulk messages waiting in the outbox past which bulk producers (alerts) "
+    "pause",
+    "outbox_low_water": "Bulk messages waiting below which paused bulk producers go on",
+    "outbox_rate_sms_links": "SMS parts per second per Kannel link (smsc-id), all workers "
+    "together: the SMPP bind's throughput (empty: the provider-wide pace only)",
     "outbox_lease_s": "Seconds a claimed message is one worker's alone (above the follow-up "
     "budget)",
     "outbox_reclaim_idle_s": "Seconds after which another worker takes over a dead worker's "
@@ -68,8 +74,10 @@ HELP: dict[str, str] = {
     "unmatched_retention_days": "Days unmatched messages (masked) are kept",
     "channels": "Channels switched on, comma-separated (enable only what you run)",
     "admin_token": "Bearer token of the /admin API",
-    "identity_key": "Key of the HMACs that stand for phones and codes: the same on every process; "
-    "changing it forgets bindings",
+    "identity_key": "Key of the HMACs that stand for phones and codes, the same on every process; "
+    "rotated with GATEWAY_IDENTITY_KEY_PREVIOUS and `rekey`",
+    "identity_key_previous": "The identity keys GATEWAY_IDENTITY_KEY replaced, oldest first, "
+    "comma-separated; kept for good (the hash chain needs them)",
     "log_format": "json or console; unset: json in production",
     "log_level": "Log level (DEBUG, INFO, WARNING, ERROR)",
     "log_file": "File the log goes to; unset: standard output (the journal)",
@@ -115,8 +123,8 @@ HELP: dict[str, str] = {
     "whatsapp_sender": "How WhatsApp messages leave: sink, twilio or meta",
     "telegram_sender": "How Telegram messages leave: sink or telegram",
     "twilio_whatsapp_from": "Twilio WhatsApp sender: whatsapp:+212… or a Messaging Service SID",
-    "twilio_whatsapp_template_sid": "Approved Content template (HX…) for messages outside the "
-    "24-hour window",
+    "twilio_whatsapp_content_sids": "Content template SIDs of alerts outside the 24-hour "
+    "window: absence.fr=HX…,… (keys: `whatsapp templates --keys`)",
     "meta_access_token": "Meta system user's permanent access token",
     "meta_phone_number_id": "Meta business phone number id",
     "meta_graph_url": "Meta Graph API base URL",

@@ -65,6 +65,15 @@ class KannelSettings(BaseSettings):
     # which Kannel drops the rest silently, so longer texts are refused instead.
     kannel_dlr_mask: int = Field(default=31, ge=0, le=31)
     kannel_max_parts: int = Field(default=6, ge=1, le=255)
+    # The pace of each operator link (its SMPP bind's contracted throughput, in parts per
+    # second, all workers together) beside GATEWAY_OUTBOX_RATE_SMS, the provider-wide pace.
+    # A message takes one token of the provider's bucket and one per part of its link's. The
+    # default: the deploy kit's links (deploy/kannel/kannel.conf), at 20 each, within what
+    # operators' binds typically allow (10 to 50 per bind: docs/operations.md). Links not
+    # named here are paced by the provider's bucket alone.
+    outbox_rate_sms_links: Annotated[dict[str, float], NoDecode] = Field(
+        default_factory=lambda: {"IAM": 20.0, "ORANGE": 20.0, "INWI": 20.0}
+    )
 
     # USSD through operators (issue 13, CHANNELS.md §15.A): smsbox posts each USSD step of an
     # operator's SMPP link to /channels/ussd/kannel, with the Kannel callback token and from
@@ -94,6 +103,27 @@ class KannelSettings(BaseSettings):
         """`GATEWAY_KANNEL_ROUTES=+21266:IAM:2020,+21270:INWI:3030` (prefix:smsc-id[:sender])."""
         if isinstance(value, str):
             value = tuple(KannelRoute.parse(part) for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("outbox_rate_sms_links", mode="before")
+    @classmethod
+    def _split_link_rates(cls, value: object) -> object:
+        """`IAM=20,INWI=20` (smsc-id=parts per second; `IAM:20` too, as the template writes)."""
+        if not isinstance(value, str):
+            return value
+        rates: dict[str, float] = {}
+        for entry in filter(None, (part.strip() for part in value.split(","))):
+            link, sep, rate = entry.replace(":", "=", 1).partition("=")
+            if not sep or not SMSC_ID.fullmatch(link.strip()):
+                raise ValueError(f"expected smsc-id=parts per second: {entry!r}")
+            rates[link.strip()] = float(rate)
+        return rates
+
+    @field_validator("outbox_rate_sms_links")
+    @classmethod
+    def _positive_rates(cls, value: dict[str, float]) -> dict[str, float]:
+        if any(not 0 < rate <= 10_000 for rate in value.values()):
+            raise ValueError("each link's pace must be above 0 and at most 10000 parts/s")
         return value
 
     @field_validator("kannel_sms_from")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import time
 from ipaddress import ip_network
@@ -18,6 +19,9 @@ from gateway.settings.names import (
     InsecureSettings,
     SenderName,
 )
+
+_TEMPLATE_KEY = re.compile(r"[a-z][a-z0-9_]{0,40}\.(ar|fr)")
+_CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
 
 
 class VoiceSettings(BaseSettings):
@@ -37,14 +41,16 @@ class VoiceSettings(BaseSettings):
 class ChatSettings(BaseSettings):
     # WhatsApp and Telegram (issue #9, CHANNELS.md §2-4, §12). One WhatsApp sender for
     # follow-ups and alerts, and for Meta's replies (its webhook takes none): sink, twilio
-    # (`twilio_whatsapp_from`, a `ContentSid` template outside the 24-hour window) or meta.
+    # (`twilio_whatsapp_from`; outside the 24-hour window an alert goes as its Content
+    # template, one SID per template key: `absence.fr=HX…,absence.ar=HX…`, the keys that
+    # `python -m gateway whatsapp templates` lists) or meta (templates by name).
     # Telegram's replies leave through `telegram_sender` (sink or telegram), at most
     # `telegram_chat_rate` per second into one chat. The API URLs are settings so that tests
     # and the demo point them at local fakes.
     whatsapp_sender: SenderName = SenderName.SINK
     telegram_sender: SenderName = SenderName.SINK
     twilio_whatsapp_from: str | None = None  # whatsapp:+212…, or a Messaging Service SID
-    twilio_whatsapp_template_sid: str | None = Field(default=None, pattern=r"^HX[0-9a-fA-F]{32}$")
+    twilio_whatsapp_content_sids: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     meta_access_token: SecretStr | None = SecretStr("demo-meta-access-token")
     meta_phone_number_id: str | None = Field(default=None, pattern=r"^[0-9]{1,32}$")
     meta_graph_url: str = "https://graph.facebook.com/v21.0"
@@ -54,6 +60,34 @@ class ChatSettings(BaseSettings):
     outbox_rate_telegram: float = Field(default=30.0, gt=0, le=10000)  # Bot FAQ: ~30/s
     outbox_burst_telegram: int = Field(default=30, ge=1)
     telegram_chat_rate: float = Field(default=1.0, gt=0, le=100)  # Bot FAQ: ~1/s per chat
+
+    @field_validator("twilio_whatsapp_content_sids", mode="before")
+    @classmethod
+    def _content_sids(cls, value: object) -> object:
+        """`absence.fr=HX…,absence.ar=HX…`: a template key (kind[_full].lang) per SID."""
+        if not isinstance(value, str):
+            return value
+        sids: dict[str, str] = {}
+        for part in (p.strip() for p in value.split(",")):
+            key, _, sid = part.partition("=")
+            if not part:
+                continue
+            if not _TEMPLATE_KEY.fullmatch(key.strip()) or not _CONTENT_SID.fullmatch(sid.strip()):
+                raise ValueError(f"expected <kind>.<ar|fr>=HX<32 hex>, got {key.strip()!r}")
+            sids[key.strip()] = sid.strip()
+        return sids
+
+    @model_validator(mode="after")
+    def _refuse_the_single_template(self) -> Self:
+        # Replaced on purpose, not kept as a fallback: its one variable carried the whole
+        # text, and Meta's review refuses such templates (issue #26).
+        if os.environ.get("GATEWAY_TWILIO_WHATSAPP_TEMPLATE_SID"):
+            raise ValueError(
+                "GATEWAY_TWILIO_WHATSAPP_TEMPLATE_SID is replaced by "
+                "GATEWAY_TWILIO_WHATSAPP_CONTENT_SIDS (absence.fr=HX…,…; see "
+                "`python -m gateway whatsapp templates`): unset it"
+            )
+        return self
 
 
 class AlertSettings(BaseSettings):

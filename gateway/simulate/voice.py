@@ -18,7 +18,7 @@ VOICE_ROUTE = "/channels/voice/twilio"
 HOTLINE = "+212800001122"
 
 
-def twiml_speech(twiml: str) -> tuple[list[str], str | None]:
+def twiml_spoken(twiml: str) -> tuple[list[str], str | None]:
     """What the caller hears, a line per verb, and the next `<Gather>`'s action (None: the
     call is over)."""
     root = ElementTree.fromstring(twiml)  # noqa: S314 - our own gateway's answer
@@ -96,7 +96,7 @@ class TwilioVoicePhone(Phone):
         if response.status_code != 200:
             self.call_sid = self.action = None
             return f"[{response.status_code}] {response.text}"
-        lines, self.action = twiml_speech(response.text)
+        lines, self.action = twiml_spoken(response.text)
         gather = ElementTree.fromstring(response.text).find(".//Gather")  # noqa: S314 - ours
         self.expects = int(gather.get("numDigits", "1")) if gather is not None else 1
         self.keys = ""

@@ -15,39 +15,43 @@ import anyio.to_thread
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from gateway.state.schema import address_h, metadata, phone_binding
+from gateway.state.errors import translated
+from gateway.state.keyring import KeyRing
+from gateway.state.schema import metadata, phone_binding
 
 __all__ = ["SqlBindings", "metadata", "phone_binding"]
 
 
+@translated
 class SqlBindings:
     """The `Bindings` port on SQLAlchemy (SQLite or PostgreSQL)."""
 
-    def __init__(self, engine: sa.Engine, *, key_secret: bytes) -> None:
-        if not key_secret:
-            raise ValueError("key_secret must not be empty")
+    def __init__(self, engine: sa.Engine, *, key_secret: bytes | KeyRing) -> None:
         self.engine = engine
-        self._secret = key_secret
+        self._ring = KeyRing.of(key_secret)
 
     def phone_h(self, phone: str) -> str:
-        """The stored form of an E.164 phone: HMAC-SHA256, hex."""
-        return address_h(self._secret, phone)
+        """The stored form of an E.164 phone: HMAC-SHA256 (chained over the keys), hex."""
+        return self._ring.address_h(phone)
 
     async def bound_since(self, phone: str) -> dict[str, datetime]:
-        """Each student this phone is bound to, with when it last proved it."""
-        return await anyio.to_thread.run_sync(partial(self._bound_since, self.phone_h(phone)))
+        """Each student this phone is bound to, with when it last proved it (under every key
+        generation a rekey may not have moved yet)."""
+        hashes = self._ring.address_hs(phone)
+        return await anyio.to_thread.run_sync(partial(self._bound_since, hashes))
 
     async def bind(self, phone: str, student_id: str, at: datetime) -> None:
         """Record (or refresh to `at`) that this phone proved it may see `student_id`."""
         if at.tzinfo is None:
             raise ValueError("a binding time must be timezone-aware")
-        await anyio.to_thread.run_sync(partial(self._bind, self.phone_h(phone), student_id, at))
+        hashes = self._ring.address_hs(phone)
+        await anyio.to_thread.run_sync(partial(self._bind, hashes, student_id, at))
 
     async def revoke(self, phone: str, student_id: str) -> bool:
         """Forget that this phone proved it may see `student_id` (console, issue #16)."""
         table = phone_binding
         statement = sa.delete(table).where(
-            table.c.phone_h == self.phone_h(phone), table.c.student_id == student_id
+            table.c.phone_h.in_(self._ring.address_hs(phone)), table.c.student_id == student_id
         )
 
         def run() -> bool:
@@ -56,17 +60,33 @@ class SqlBindings:
 
         return await anyio.to_thread.run_sync(run)
 
-    def _bound_since(self, phone_h: str) -> dict[str, datetime]:
+    def _bound_since(self, hashes: list[str]) -> dict[str, datetime]:
         query = sa.select(phone_binding.c.student_id, phone_binding.c.bound_at).where(
-            phone_binding.c.phone_h == phone_h
+            phone_binding.c.phone_h.in_(hashes)
         )
+        found: dict[str, datetime] = {}
         with self.engine.connect() as conn:
-            return {row.student_id: row.bound_at for row in conn.execute(query)}
+            for row in conn.execute(query):
+                found[row.student_id] = max(row.bound_at, found.get(row.student_id, row.bound_at))
+        return found
 
-    def _bind(self, phone_h: str, student_id: str, at: datetime) -> None:
-        values = {"phone_h": phone_h, "student_id": student_id, "bound_at": at}
+    def _bind(self, hashes: list[str], student_id: str, at: datetime) -> None:
+        phone_h, older = hashes[0], hashes[1:]
+        values = {
+            "phone_h": phone_h,
+            "student_id": student_id,
+            "bound_at": at,
+            "key_gen": self._ring.gen,
+        }
         dialect = self.engine.dialect.name
         with self.engine.begin() as conn:
+            if older:  # the binding moves to the newest key now (the rekey would skip it)
+                conn.execute(
+                    sa.delete(phone_binding).where(
+                        phone_binding.c.phone_h.in_(older),
+                        phone_binding.c.student_id == student_id,
+                    )
+                )
             if dialect in ("sqlite", "postgresql"):
                 insert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(
                     phone_binding

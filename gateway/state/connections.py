@@ -16,8 +16,11 @@ from redis.asyncio import Connection, ConnectionPool, Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.maint_notifications import MaintNotificationsConfig
 
+from gateway.state.errors import translated
+
 __all__ = [
     "REDIS_MAX_CONNECTIONS",
+    "Database",
     "RedisClient",
     "cluster_url",
     "open_database",
@@ -30,6 +33,9 @@ REDIS_MAX_CONNECTIONS = 512
 
 RedisClient: TypeAlias = Redis
 """The Redis client the stores are built on, as modules above the state layer name it."""
+
+Database: TypeAlias = sa.Engine
+"""The SQL engine the stores are built on, as modules above the state layer name it."""
 
 
 class _Connection(Connection):
@@ -117,12 +123,14 @@ def open_redis(url: str | None, *, timeout_s: float = 1.0) -> tuple[RedisClient,
     return Redis.from_pool(pool), "redis"
 
 
+@translated
 async def warm_up(redis: Redis) -> None:
     """Open a cluster client's node connections before the first turns arrive.
 
     redis-py 8.1's asyncio `RedisCluster` fails some commands that race a node's very first
     connections (`'NoneType' object has no attribute 'writelines'`); discovering the slots
     and pinging every node once at start-up avoids that burst. A single server needs nothing.
+    `StoreUnavailable` when a node does not answer.
     """
     from redis.asyncio.cluster import RedisCluster
 

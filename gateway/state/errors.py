@@ -4,13 +4,19 @@
 (connection refused, timed out, failed over, a script refused): the store raises it `from` the
 driver's error (`redis.RedisError`, `sqlalchemy.exc.SQLAlchemyError`), so a caller above this
 layer needs neither driver to tell a storage failure from its own. `part` names which engine
-failed ("redis" or "database"), for the part-down log lines. `SessionConflict` and
-`LockTimeout` (`gateway.state.store`) are the turn's own refusals, also under `StoreError`.
+failed ("redis" or "database"), for the part-down log lines. Also under `StoreError`:
 
-A store says so once, with `@translated` on its class (a plain try/except around each call:
-nothing is paid unless the driver raises): every public method (plain, async,
-async generator or async context manager) then raises `StoreUnavailable` where the driver
-raised, and nothing else changes.
+    StoreError
+     ├── StoreUnavailable  Redis or the database did not answer (`part`)
+     ├── SessionConflict   the turn's own refusals (`gateway.state.store`)
+     ├── LockTimeout
+     ├── StreamMissing     an outbox stream or its group went away (`state.outbox.streams`)
+     └── MigrationFailed   `upgrade` could not migrate: the first line of why (`state.migrate`)
+
+A store says so once, with `@translated` on its class, or on a function that is a store of
+its own (a plain try/except around each call: nothing is paid unless the driver raises):
+every public method (plain, async, async generator or async context manager) then raises
+`StoreUnavailable` where the driver raised, and nothing else changes.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import functools
 import inspect
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
@@ -99,13 +105,16 @@ def _wrap(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
     return plain
 
 
-C = TypeVar("C", bound=type)
+C = TypeVar("C", bound=Callable[..., Any])
 
 
 def translated(cls: C) -> C:
     """Class decorator: the class's public methods raise `StoreUnavailable` (from the
     driver's error) instead of `redis`'s or SQLAlchemy's exceptions. Properties, static
-    and class methods and names starting with `_` are left as they are."""
+    and class methods and names starting with `_` are left as they are. On a module's
+    function (a store without a class, as `gateway.state.forget`'s), the function itself."""
+    if not isinstance(cls, type):
+        return cast(C, _wrap(cls.__name__, cls))
     for name, member in list(vars(cls).items()):
         if name.startswith("_") or not inspect.isfunction(member):
             continue

@@ -6,7 +6,7 @@ number", `gateway.console.forget`).
 Telegram chat (`outbound_message`: the records stay, without text) and the chat's link to the
 phone (`telegram_link`), in one transaction. `forget_keys`: every Redis key under the phone's
 hash tag (sessions on each channel, locks, remembered answers, its rate limit) and the keys
-named besides. The drivers' errors pass through.
+named besides. Errors: `StoreUnavailable`.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ import anyio.to_thread
 import sqlalchemy as sa
 from redis.asyncio import Redis
 
+from gateway.state.errors import translated
+from gateway.state.keyring import KeyRing
 from gateway.state.keys import Keys
 from gateway.state.schema import (
-    address_h,
     alert_held,
     alert_preference,
     outbound_message,
@@ -31,22 +32,29 @@ from gateway.state.schema import (
 __all__ = ["forget_keys", "forget_rows"]
 
 
+@translated
 async def forget_rows(
-    engine: sa.Engine, key_secret: bytes, phone: str, chat: str | None
+    engine: sa.Engine, key_secret: bytes | KeyRing, phone: str, chat: str | None
 ) -> dict[str, int]:
     """Delete or empty the phone's rows (and its chat's, when it proved one); how many of
     each: `bindings`, `preferences`, `held_alerts`, `message_texts`, `telegram_links`."""
     return await anyio.to_thread.run_sync(partial(_forget_rows, engine, key_secret, phone, chat))
 
 
-def _forget_rows(engine: sa.Engine, secret: bytes, phone: str, chat: str | None) -> dict[str, int]:
-    phone_h = address_h(secret, phone)
-    addresses = [phone_h] + ([address_h(secret, chat)] if chat else [])
+def _forget_rows(
+    engine: sa.Engine, secret: bytes | KeyRing, phone: str, chat: str | None
+) -> dict[str, int]:
+    ring = KeyRing.of(secret)  # every generation a rekey under way may have left rows under
+    phone_hs = ring.address_hs(phone)
+    chat_hs = ring.address_hs(chat) if chat else []
+    addresses = phone_hs + chat_hs
     with engine.begin() as conn:
-        bindings = conn.execute(sa.delete(phone_binding).where(phone_binding.c.phone_h == phone_h))
-        held = conn.execute(sa.delete(alert_held).where(alert_held.c.phone_h == phone_h))
+        bindings = conn.execute(
+            sa.delete(phone_binding).where(phone_binding.c.phone_h.in_(phone_hs))
+        )
+        held = conn.execute(sa.delete(alert_held).where(alert_held.c.phone_h.in_(phone_hs)))
         prefs = conn.execute(
-            sa.delete(alert_preference).where(alert_preference.c.phone_h == phone_h)
+            sa.delete(alert_preference).where(alert_preference.c.phone_h.in_(phone_hs))
         )
         texts = conn.execute(
             sa.update(outbound_message)
@@ -57,7 +65,7 @@ def _forget_rows(engine: sa.Engine, secret: bytes, phone: str, chat: str | None)
             .values(text=None, options=None)
         )
         links = (
-            conn.execute(sa.delete(telegram_link).where(telegram_link.c.chat_h == addresses[1]))
+            conn.execute(sa.delete(telegram_link).where(telegram_link.c.chat_h.in_(chat_hs)))
             if chat
             else None
         )
@@ -70,6 +78,7 @@ def _forget_rows(engine: sa.Engine, secret: bytes, phone: str, chat: str | None)
     }
 
 
+@translated
 async def forget_keys(redis: Redis, keys: Keys, phone: str, also: Sequence[str] = ()) -> int:
     """Delete every key under the phone's hash tag, and `also`; how many there were."""
     found = [key async for key in redis.scan_iter(match=keys.user_keys(phone), count=500)]

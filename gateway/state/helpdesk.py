@@ -1,6 +1,7 @@
 """The helpdesk queue's state: a text message the gateway could not understand lands here; an
 agent takes it in the console (`gateway.console.helpdesk`) and answers; the answer leaves
-through the outbox on the parent's channel, in the parent's language. An item nobody answered
+through the outbox on the parent's channel, in the parent's language (`send`: the outbox's
+`reply`, handed in, so this layer knows no outbox message). An item nobody answered
 within GATEWAY_HELPDESK_EXPIRY_S is closed with a polite message pointing to the hotline.
 
 Redis, under one hash tag: `mg:{helpdesk}:open` (item ids by creation time, ms),
@@ -21,6 +22,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -30,17 +32,18 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from gateway.dialogs.model import Inbound
-from gateway.dialogs.texts import N_
-from gateway.i18n import LANGS, translator
-from gateway.outbox.model import MessageKind, OutChannel, outbound
-from gateway.outbox.queue import Outbox
-from gateway.state.errors import StoreUnavailable
+from gateway.i18n import LANGS, N_, translator
+from gateway.state.errors import StoreUnavailable, translated
+from gateway.state.keyring import KeyRing
 from gateway.state.keys import Keys
 from gateway.state.outbox.records import mask_address
 
-__all__ = ["EXPIRED_TEXT", "TEXT_CHANNELS", "HelpdeskQueue", "Item"]
+__all__ = ["EXPIRED_TEXT", "TEXT_CHANNELS", "HelpdeskQueue", "Item", "Send"]
 
 log = structlog.get_logger("gateway.helpdesk")
+
+Send = Callable[[str, str, str, str], Awaitable[object]]
+"""Queue one text to a parent: (channel, address, idempotency key, text)."""
 
 TEXT_CHANNELS = frozenset({"sms", "whatsapp", "telegram"})
 MAX_MESSAGES = 50
@@ -77,6 +80,7 @@ class Item:
         return datetime.fromtimestamp(self.created, UTC)
 
 
+@translated
 class HelpdeskQueue:
     """The `Handover` of `gateway.state.unmatched`, and what the console's queue pages read
     (`gateway.console.helpdesk`)."""
@@ -85,14 +89,18 @@ class HelpdeskQueue:
         self,
         redis: Redis,
         *,
-        key_secret: bytes,
-        outbox: Outbox,
+        key_secret: bytes | KeyRing,
+        send: Send,
         expiry_s: int,
         hotline: str,
         closed_keep_s: int = 86400,
     ) -> None:
-        self.redis, self.keys, self.outbox = redis, Keys(key_secret), outbox
+        self.redis, self.keys, self.send = redis, Keys(key_secret), send
         self.expiry_s, self.hotline, self.closed_keep_s = expiry_s, hotline, closed_keep_s
+        # After a rotation, a phone's open item and "forget this number" are also found under
+        # the previous key (for `REDIS_CARRY`, longer than an item lives by default).
+        ring = self.keys.ring
+        self._names = [self.keys] + ([Keys(ring.previous)] if ring.carry and ring.previous else [])
 
     @property
     def open_ttl_s(self) -> int:
@@ -136,11 +144,15 @@ class HelpdeskQueue:
                 await self.redis.expire(by_phone, self.open_ttl_s)
             item.messages.append(message)
             await self._save(item)
-        except RedisError as exc:
+        except (RedisError, StoreUnavailable) as exc:  # `get` says StoreUnavailable
             log.warning("helpdesk_not_queued", error=type(exc).__name__)
 
     async def _open_item_of(self, phone: str, channel: str) -> Item | None:
-        item_id = await self.redis.get(self._phone_key(phone, channel))
+        item_id = None
+        for keys in self._names:  # after a rotation, an item opened under the previous key
+            item_id = await self.redis.get(keys.helpdesk_phone(phone, channel))
+            if item_id is not None:
+                break
         if item_id is None:
             return None
         return await self.get(item_id.decode() if isinstance(item_id, bytes) else str(item_id))
@@ -226,16 +238,7 @@ class HelpdeskQueue:
         return closed
 
     async def _send(self, item: Item, text: str, *, key: str) -> None:
-        await self.outbox.enqueue(
-            outbound(
-                MessageKind.REPLY,
-                key=key,
-                channel=OutChannel(item.channel),
-                to=item.to,
-                text=text,
-                now=datetime.now(UTC),
-            )
-        )
+        await self.send(item.channel, item.to, key, text)
 
     async def _close(self, item: Item) -> None:
         """Out of the queue: the number masked, the address dropped, the texts kept
@@ -249,18 +252,19 @@ class HelpdeskQueue:
 
     async def forget(self, phone: str) -> int:
         """Delete every item of `phone`, open or closed ("forget this number"); how many."""
-        by_phone = self._by_phone_key(phone)
-        ids = [
-            i.decode() if isinstance(i, bytes) else str(i)
-            for i in await self.redis.smembers(by_phone)
-        ]
+        ids: list[str] = []
+        for keys in self._names:
+            found = await self.redis.smembers(keys.helpdesk_by_phone(phone))
+            ids += [i.decode() if isinstance(i, bytes) else str(i) for i in found]
+        ids = list(dict.fromkeys(ids))
         async with self.redis.pipeline(transaction=False) as pipe:
             for item_id in ids:
                 pipe.zrem(self.keys.helpdesk_open, item_id)
                 pipe.delete(self._item_key(item_id))
-            for channel in TEXT_CHANNELS:
-                pipe.delete(self._phone_key(phone, channel))
-            pipe.delete(by_phone)
+            for keys in self._names:
+                for channel in TEXT_CHANNELS:
+                    pipe.delete(keys.helpdesk_phone(phone, channel))
+                pipe.delete(keys.helpdesk_by_phone(phone))
             await pipe.execute()
         return len(ids)
 

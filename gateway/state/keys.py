@@ -8,13 +8,15 @@ may touch any of them at once (`gateway.state.store`). The layout is drawn in `g
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Sequence
 
 from gateway.dialogs.model import ChannelKind
+from gateway.state.keyring import KeyRing
 
-__all__ = ["UNMATCHED_LOG", "Keys"]
+__all__ = ["UNMATCHED_LOG", "KeySecret", "Keys"]
+
+# What stores take as their key: the identity key alone, or the ring of every key.
+KeySecret = bytes | KeyRing
 
 # The stream of messages nobody understood (`gateway.state.unmatched`): no user part.
 UNMATCHED_LOG = "mg:{unmatched}:log"
@@ -36,12 +38,12 @@ class Keys:
     The user part is the first 32 hex characters of HMAC-SHA256(key_secret, user); its first
     12 are the `phone_h` of the logs (`gateway.logs.phone_hash`), so an operator can find a
     caller's keys from a log line, and nobody can find them from a phone number alone.
+    After a rotation the hash is the chain over every identity key (gateway/state/keyring.py):
+    with one key, the plain HMAC, so no key string changes until a second key is set.
     """
 
-    def __init__(self, key_secret: bytes, *, prefix: str = "mg") -> None:
-        if not key_secret:
-            raise ValueError("key_secret must not be empty")
-        self._secret = key_secret
+    def __init__(self, key_secret: bytes | KeyRing, *, prefix: str = "mg") -> None:
+        self.ring = KeyRing.of(key_secret)
         self.prefix = prefix
         # A turn names the same user's keys a dozen times: each hash is computed once.
         self._digests: dict[str, str] = {}
@@ -53,7 +55,7 @@ class Keys:
         if found is None:
             if len(self._digests) >= _MEMO_SIZE:
                 self._digests.clear()
-            found = hmac.new(self._secret, material.encode(), hashlib.sha256).hexdigest()[:32]
+            found = self.ring.digest(material)
             self._digests[material] = found
         return found
 
@@ -91,6 +93,10 @@ class Keys:
         """A USSD provider session that ended (`gateway.state.ussd`)."""
         which = self.digest(session_id, label=_USSD_ENDED_LABEL)
         return f"{self.prefix}:{self.user_tag(user)}:ussd:ended:{which}"
+
+    def whatsapp_last_inbound(self, user: str) -> str:
+        """When the user last wrote on WhatsApp (`gateway.state.whatsapp`): the 24-hour window."""
+        return f"{self.prefix}:{self.user_tag(user)}:whatsapp:last-in"
 
     def meta_seen(self, message_id: str) -> str:
         """A Meta `wamid` already answered (`gateway.state.meta`)."""

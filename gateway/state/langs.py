@@ -22,8 +22,8 @@ from datetime import datetime
 
 from redis.asyncio import Redis
 
-from gateway.dialogs.conversation import Turn
-from gateway.dialogs.ports import AlertsSetting, Preferences
+from gateway.preferences import AlertsSetting, Preferences
+from gateway.state.errors import translated
 from gateway.state.keys import Keys
 
 __all__ = ["LANG_TTL_S", "LanguageMemo", "RememberedLanguage", "remembered"]
@@ -32,6 +32,7 @@ LANG_TTL_S = 24 * 3600
 _NONE = b"-"  # the phone never chose: remembered too, most phones never do
 
 
+@translated
 @dataclass(frozen=True, slots=True)
 class LanguageMemo:
     """Where a user's chosen language is remembered (the user's hash tag: one cluster slot)."""
@@ -57,6 +58,7 @@ def decode(raw: bytes) -> str | None:
     return None if raw == _NONE else raw.decode()
 
 
+@translated
 @dataclass(slots=True)
 class RememberedLanguage:
     """The `Preferences` of one turn of `user`: `lang` from what the turn's first round trip
@@ -103,9 +105,10 @@ class RememberedLanguage:
 
 
 def remembered(
-    turn: Turn, memo: LanguageMemo | None, user: str, raw: bytes | None
+    preferences: Preferences | None, memo: LanguageMemo | None, user: str, raw: bytes | None
 ) -> Preferences | None:
-    """The preferences of `user`'s turn: its language from the first round trip (`raw`)."""
-    if turn.preferences is None or memo is None:
-        return turn.preferences
-    return RememberedLanguage(turn.preferences, memo, user, raw)
+    """The preferences of `user`'s turn (the turn's own, wrapped): its language from the first
+    round trip (`raw`)."""
+    if preferences is None or memo is None:
+        return preferences
+    return RememberedLanguage(preferences, memo, user, raw)

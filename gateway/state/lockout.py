@@ -23,6 +23,10 @@ Lockouts no stranger can turn against a family (issue #21):
 
 - A locked code does not block a phone Massar links to that child (`holder=True`): its own
   counter (the phone's, or on a call the call's and the caller ID's) still applies.
+
+An identity key rotation renames every key (the hash chain, gateway/state/keyring.py). For
+`REDIS_CARRY` after it (`KeyRing.carry`) each failure is counted under the old names too and
+a lock under either name holds: nobody escapes a lockout, nor restarts a count, by a rotation.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ from collections.abc import Callable, Sequence
 import structlog
 from redis.asyncio import Redis
 
+from gateway.state.errors import translated
+from gateway.state.keyring import KeyRing
 from gateway.state.keys import Keys
 from gateway.state.lua import lua
 
@@ -72,6 +78,7 @@ return {count, before, after}
 Rules = Sequence[tuple[int, int]]  # (failures, lock seconds), highest threshold first
 
 
+@translated
 class RedisLockout:
     """The `Lockout` port on Redis; thresholds default to DOMAIN §3."""
 
@@ -79,7 +86,7 @@ class RedisLockout:
         self,
         redis: Redis,
         *,
-        key_secret: bytes,
+        key_secret: bytes | KeyRing,
         clock: Callable[[], float] = time.time,
         prefix: str = "mg",
         phone_cooloff_after: int = 3,
@@ -100,6 +107,11 @@ class RedisLockout:
             raise ValueError("thresholds must be positive, the cool-off's not above the lock's")
         self.redis = redis
         self.keys = Keys(key_secret, prefix=prefix)
+        ring, previous = self.keys.ring, self.keys.ring.previous
+        # The names under the previous key generation, read and counted after a rotation.
+        self._names = [self.keys] + (
+            [Keys(previous, prefix=prefix)] if ring.carry and previous else []
+        )
         self._clock = clock
         self._window_ms = window_s * 1000
         self._phone_rules: Rules = (
@@ -110,20 +122,20 @@ class RedisLockout:
         self._voice_rules: Rules = ((voice_lock_after, voice_lock_s),)
         self._fail = lua(redis, _FAIL_LUA)
 
-    def _phone_tag(self, phone: str) -> str:
-        return self.keys.lockout_phone(phone)
+    def _phone_tags(self, phone: str) -> list[str]:
+        return [keys.lockout_phone(phone) for keys in self._names]
 
-    def _voice_tag(self, phone: str) -> str:
-        return self.keys.lockout_voice(phone)
+    def _voice_tags(self, phone: str) -> list[str]:
+        return [keys.lockout_voice(phone) for keys in self._names]
 
-    def _call_tag(self, call: str) -> str:
-        return self.keys.lockout_call(call)
+    def _call_tags(self, call: str) -> list[str]:
+        return [keys.lockout_call(call) for keys in self._names]
 
     def _code_digest(self, code: str) -> str:
         return self.keys.code_digest(code)
 
-    def _code_tag(self, code: str) -> str:
-        return self.keys.lockout_code(code)
+    def _code_tags(self, code: str) -> list[str]:
+        return [keys.lockout_code(code) for keys in self._names]
 
     def _now_ms(self) -> int:
         return round(self._clock() * 1000)
@@ -132,20 +144,20 @@ class RedisLockout:
         """The subjects a failure counts against besides the code: the phone where the
         operator vouches for it; on a call, the call and the caller ID's voice attempts."""
         if call is None:
-            return [(self._phone_tag(phone), self._phone_rules)]
-        tags = [(self._call_tag(call), self._voice_rules)]
+            return [(tag, self._phone_rules) for tag in self._phone_tags(phone)]
+        tags = [(tag, self._voice_rules) for tag in self._call_tags(call)]
         if phone:  # a withheld caller ID is nobody's: only the call counts
-            tags.append((self._voice_tag(phone), self._voice_rules))
+            tags += [(tag, self._voice_rules) for tag in self._voice_tags(phone)]
         return tags
 
     def _until_keys(
         self, phone: str, code: str | None, call: str | None, holder: bool
     ) -> list[str]:
-        keys = [self._phone_tag(phone) + ":until"] if phone else []
+        keys = [tag + ":until" for tag in self._phone_tags(phone)] if phone else []
         if call is not None:
             keys += [tag + ":until" for tag, _ in self._own_tags(phone, call)]
         if code is not None and not holder:
-            keys.append(self._code_tag(code) + ":until")
+            keys += [tag + ":until" for tag in self._code_tags(code)]
         return keys
 
     async def is_locked(
@@ -173,7 +185,7 @@ class RedisLockout:
         holder: bool = False,
     ) -> float | None:
         """When the latest lock that `is_locked` would see ends, epoch s; None when unlocked.
-        Also read for the refusal's wording ("try again in 15 minutes")."""
+        Also read for the refusal's text ("try again in 15 minutes")."""
         now, latest = self._now_ms(), 0
         for key in self._until_keys(phone, code, call, holder):
             until = await self.redis.get(key)  # one GET each: the keys live in different slots
@@ -191,9 +203,11 @@ class RedisLockout:
         for tag, rules in self._own_tags(phone, call):
             _, _, until = await self._count(tag, now, rules)
             own_until = max(own_until, until)
-        failures, code_before, code_until = await self._count(
-            self._code_tag(code), now, self._code_rules
-        )
+        failures, code_before, code_until = 0, 0, 0
+        for tag in self._code_tags(code):
+            counted, before, until = await self._count(tag, now, self._code_rules)
+            if until > code_until:
+                failures, code_before, code_until = counted, before, until
         if code_before <= now < code_until:
             # Phones keep failing on one child's code: ops must hear of it, never the code.
             log.warning(
@@ -220,15 +234,16 @@ class RedisLockout:
 
     async def phone_state(self, phone: str) -> tuple[int, float | None]:
         """Failures of the phone in the window, and when its lock ends (epoch s; None: none)."""
-        tag = self._phone_tag(phone)
-        now = self._now_ms()
-        count = await self.redis.zcount(tag + ":fails", now - self._window_ms, "+inf")
-        until = await self.redis.get(tag + ":until")
-        ends = int(until) if until is not None and int(until) > now else None
-        return int(count), ends / 1000 if ends is not None else None
+        now, count, latest = self._now_ms(), 0, 0
+        for tag in self._phone_tags(phone):  # after a rotation, the old name counted more
+            found = await self.redis.zcount(tag + ":fails", now - self._window_ms, "+inf")
+            until = await self.redis.get(tag + ":until")
+            count = max(count, int(found))
+            latest = max(latest, int(until) if until is not None else 0)
+        return count, latest / 1000 if latest > now else None
 
     async def clear_phone(self, phone: str) -> None:
         """Forget the phone's failures and lock, its voice attempts' too (a supervisor's
         decision, audited)."""
-        for tag in (self._phone_tag(phone), self._voice_tag(phone)):
+        for tag in self._phone_tags(phone) + self._voice_tags(phone):
             await self.redis.delete(tag + ":fails", tag + ":until")  # one slot per tag

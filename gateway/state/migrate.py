@@ -22,13 +22,16 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 
 from gateway.state.connections import open_database
+from gateway.state.errors import StoreError
 
 __all__ = [
     "MIGRATE_COMMAND",
     "MIGRATIONS",
     "MIGRATION_LOCK_KEY",
+    "MigrationFailed",
     "SchemaOutdated",
     "alembic_config",
     "current_revision",
@@ -61,6 +64,19 @@ class SchemaOutdated(Exception):
         )
 
 
+class MigrationFailed(StoreError):
+    """`upgrade` could not bring the database to the newest revision; the message is the
+    first line of why, from the driver when it spoke (no SQL, no URL)."""
+
+
+def _reason(exc: BaseException) -> str:
+    cause: BaseException = exc
+    if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None:
+        cause = exc.orig
+    lines = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {lines[0]}" if lines else type(cause).__name__
+
+
 def alembic_config(connection: sa.Connection | None = None) -> Config:
     """Alembic's configuration for `gateway/migrations/`; commands migrate `connection`."""
     config = Config()
@@ -74,16 +90,20 @@ def alembic_config(connection: sa.Connection | None = None) -> Config:
 def upgrade(database_url: str) -> None:
     """Bring the database at `database_url` to the newest revision.
 
-    A SQLite file's folder is created when missing, as `open_database` does.
+    A SQLite file's folder is created when missing, as `open_database` does. Raises
+    `MigrationFailed` (from the database's, Alembic's or the file system's error).
     """
-    engine = open_database(database_url)
-    if engine.dialect.name == "sqlite":
-        _begin_immediate(engine)
     try:
-        with engine.begin() as connection:
-            command.upgrade(alembic_config(connection), "head")
-    finally:
-        engine.dispose()
+        engine = open_database(database_url)
+        if engine.dialect.name == "sqlite":
+            _begin_immediate(engine)
+        try:
+            with engine.begin() as connection:
+                command.upgrade(alembic_config(connection), "head")
+        finally:
+            engine.dispose()
+    except (sa.exc.SQLAlchemyError, CommandError, OSError, ImportError) as exc:
+        raise MigrationFailed(_reason(exc)) from exc
 
 
 def current_revision(engine: sa.Engine) -> str | None:

@@ -7,13 +7,13 @@ plus a masked form for operators; the one phone kept, a Telegram chat's, is seal
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+
+from gateway.state.keyring import KeyRing
 
 __all__ = [
     "UtcDateTime",
@@ -24,6 +24,8 @@ __all__ = [
     "console_audit",
     "console_operator",
     "dialect_insert",
+    "identity_key",
+    "key_gen",
     "metadata",
     "outbound_message",
     "phone_binding",
@@ -54,6 +56,13 @@ class UtcDateTime(sa.TypeDecorator[datetime]):
 
 metadata = sa.MetaData()
 
+
+def key_gen() -> sa.Column[int]:
+    """Which identity key generation a row's hashes are under (gateway/state/keyring.py): a
+    rekey moves rows up one generation without their phones."""
+    return sa.Column("key_gen", sa.SmallInteger, nullable=False, server_default="1")
+
+
 # A phone proved (Massar code + child's birth date) it may see a student.
 phone_binding = sa.Table(
     "phone_binding",
@@ -61,6 +70,7 @@ phone_binding = sa.Table(
     sa.Column("phone_h", sa.Text, primary_key=True),
     sa.Column("student_id", sa.Text, primary_key=True),
     sa.Column("bound_at", UtcDateTime, nullable=False),
+    key_gen(),
 )
 
 # Every message the outbox sends: status moves only forward (queued -> sent -> delivered ->
@@ -90,6 +100,8 @@ outbound_message = sa.Table(
     # queued it knew: alerts, answers about one child. The console shows the text of such a
     # message only after an agent's check of that child (issue #21).
     sa.Column("student_id", sa.String(64), nullable=True),
+    key_gen(),
+    sa.Column("template", sa.String(80), nullable=True),  # a WhatsApp template: name.lang
     sa.Index("ix_outbound_message_to_h_created_at", "to_h", "created_at"),
     sa.Index("ix_outbound_message_provider_id", "provider_id"),
     sa.Index("ix_outbound_message_created_at", "created_at"),
@@ -104,6 +116,7 @@ telegram_link = sa.Table(
     sa.Column("chat_h", sa.String(64), primary_key=True),
     sa.Column("phone_box", sa.String(128), nullable=False),
     sa.Column("linked_at", UtcDateTime, nullable=False),
+    key_gen(),
 )
 
 
@@ -134,7 +147,9 @@ alert_preference = sa.Table(
     sa.Column("digest", sa.Boolean, nullable=False),
     sa.Column("rhythm", sa.String(8), nullable=True),  # instant | daily | weekly; NULL: digest
     sa.Column("welcomed_at", UtcDateTime, nullable=True),
+    sa.Column("detail", sa.String(8), nullable=True),  # WhatsApp templates: minimal | full
     sa.Column("updated_at", UtcDateTime, nullable=False),
+    key_gen(),
 )
 
 # Alerts made during quiet hours (or for a digest, or a weekly summary: `batch`), waiting for
@@ -153,15 +168,31 @@ alert_held = sa.Table(
     sa.Column("payload", sa.Text, nullable=False),  # JSON: what the alert says
     sa.Column("release_at", UtcDateTime, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
+    key_gen(),
     sa.Column("batch", sa.String(8), nullable=True),  # "weekly": a summary's news; else NULL
     sa.UniqueConstraint("event_id", "phone_h", name="uq_alert_held_event_phone"),
     sa.Index("ix_alert_held_release_at", "release_at"),
 )
 
 
-def address_h(key_secret: bytes, address: str) -> str:
-    """The stored form of a phone or chat address: HMAC-SHA256 with the identity key, hex."""
-    return hmac.new(key_secret, address.encode(), hashlib.sha256).hexdigest()
+def address_h(key_secret: bytes | KeyRing, address: str) -> str:
+    """The stored form of a phone or chat address: HMAC-SHA256 with the identity key, hex
+    (chained over the keys after a rotation: gateway/state/keyring.py)."""
+    return KeyRing.of(key_secret).address_h(address)
+
+
+# The identity keys this database's hashes were made with (gateway/state/identity.py): each
+# generation's fingerprint (an HMAC of a constant, never the key), when it was first seen,
+# when `gateway rekey` had moved every row to it, and the rekey's progress (JSON per table).
+identity_key = sa.Table(
+    "identity_key",
+    metadata,
+    sa.Column("gen", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("added_at", UtcDateTime, nullable=False),
+    sa.Column("rekeyed_at", UtcDateTime, nullable=True),
+    sa.Column("progress", sa.Text, nullable=True),
+)
 
 
 def dialect_insert(engine: sa.Engine) -> Any:

@@ -35,6 +35,7 @@ phone's guardian lookup is fetched once more (docs/deploy.md).
 Errors:
 
     StoreError
+     ├── StoreUnavailable  Redis did not answer (`gateway.state.errors`)
      ├── SessionConflict   the stored rev is not the one the session was loaded at
      └── LockTimeout       another turn held the user's lock for longer than wait_s
 """
@@ -59,8 +60,8 @@ from redis.exceptions import RedisError
 from gateway.dialogs.model import ChannelKind, Session
 from gateway.state import store_lua
 from gateway.state.ends import SessionEnd, end_doc
-from gateway.state.errors import StoreError
-from gateway.state.keys import Keys
+from gateway.state.errors import StoreError, translated
+from gateway.state.keys import Keys, KeySecret
 from gateway.state.lua import lua
 
 __all__ = [
@@ -145,10 +146,11 @@ class Opened:
     end: bytes | None = None  # ENDED: the provider session's end (`gateway.state.ends`)
 
 
+@translated
 class SessionStore:
     """Sessions, per-user locks and message dedupe in Redis (or fakeredis, identically)."""
 
-    def __init__(self, redis: Redis, *, key_secret: bytes, prefix: str = "mg") -> None:
+    def __init__(self, redis: Redis, *, key_secret: KeySecret, prefix: str = "mg") -> None:
         self.redis = redis
         self.keys = Keys(key_secret, prefix=prefix)
         self._save = lua(redis, store_lua.SAVE)

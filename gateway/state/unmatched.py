@@ -29,7 +29,7 @@ from redis.exceptions import RedisError
 from redis.typing import EncodableT, FieldT
 
 from gateway.dialogs.model import Event, Inbound
-from gateway.resilience.metrics import Metrics
+from gateway.state.errors import translated
 from gateway.state.keys import UNMATCHED_LOG
 
 log = structlog.get_logger("gateway.unmatched")
@@ -50,6 +50,22 @@ class Unmatched:
     channel: str
 
 
+class _Count(Protocol):
+    def inc(self, amount: float = 1) -> None: ...
+
+
+class _Counter(Protocol):
+    def labels(self, **labels: str) -> _Count: ...
+
+
+class Counts(Protocol):
+    """Where the events are counted: `gateway.resilience.metrics.Metrics` (its
+    `massar_unmatched`), passed in so the state layer knows no metrics module."""
+
+    @property
+    def unmatched(self) -> _Counter: ...
+
+
 class Handover(Protocol):
     """Where a message nobody understood goes for a person to answer (the console's helpdesk
     queue, `gateway.console.helpdesk`): it gets the whole input, not the masked text."""
@@ -57,6 +73,7 @@ class Handover(Protocol):
     async def unmatched(self, inbound: Inbound, lang: str) -> None: ...
 
 
+@translated
 class UnmatchedLog:
     """Counts and keeps the `unmatched` events of turns; reads them back for the CLI."""
 
@@ -65,7 +82,7 @@ class UnmatchedLog:
         redis: Redis,
         *,
         retention_s: int,
-        metrics: Metrics | None = None,
+        metrics: Counts | None = None,
         key: str = UNMATCHED_LOG,
         handover: Handover | None = None,
     ) -> None:

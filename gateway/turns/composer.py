@@ -71,7 +71,7 @@ class FollowUpComposer:
         turn = dialog_turn(
             self.dialog, config.profile, Deadline.after(config.budget_s), config.backend
         )
-        turn = replace(turn, preferences=remembered(turn, self.languages, msg.to, None))
+        turn = replace(turn, preferences=remembered(turn.preferences, self.languages, msg.to, None))
         try:
             with anyio.fail_after(config.budget_s + SAVE_MARGIN_S):
                 result = await step(session, inbound, turn)

@@ -34,7 +34,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import structlog
-from redis.exceptions import RedisError
 
 from backend_client import Deadline
 from gateway.dialogs import texts
@@ -45,6 +44,7 @@ from gateway.failures import part_down
 from gateway.resilience.backend import begin_turn
 from gateway.resilience.limits import TurnGate
 from gateway.state.ends import SessionEnd, end_lang
+from gateway.state.errors import StoreUnavailable
 from gateway.state.langs import remembered
 from gateway.state.screens import decode_screen, encode_screen
 from gateway.state.store import SESSION_TTL_S, LockTimeout, Opened, Outcome, SessionConflict
@@ -135,7 +135,7 @@ class TurnRunner:
             # A screen that did not go through `close_turn` (a replay, a refusal, busy).
             try:
                 await self.state.sessions.keep_end(end, script_of(screen.text))
-            except RedisError as exc:
+            except StoreUnavailable as exc:
                 log.warning("end_marks_unavailable", error=type(exc).__name__)
         return screen
 
@@ -149,7 +149,9 @@ class TurnRunner:
             return ask.notice(None, texts.BUSY, "turn_shed"), False
         try:
             return await self._run(ask)
-        except RedisError as exc:
+        except StoreUnavailable as exc:
+            if exc.part != "redis":
+                raise  # the database: the channel answers for it (a 503 its provider retries)
             part_down("redis", "turn", exc, channel=kind.value)  # the sessions' store
             self._count_shed(kind)
             return ask.notice(None, texts.BUSY, "store_unavailable"), False
@@ -227,7 +229,7 @@ class TurnRunner:
                 self.dialog, profile, Deadline(deadline.expires_at - SAVE_MARGIN_S, deadline.clock)
             )
             memo = self.state.languages
-            turn = replace(turn, preferences=remembered(turn, memo, user, opened.lang))
+            turn = replace(turn, preferences=remembered(turn.preferences, memo, user, opened.lang))
             begin_turn()
             result = await step(session, inbound, turn)
             kinds = {event.kind for event in result.events}

@@ -88,7 +88,9 @@ def set_clock(body: ClockRequest, clock: Clock) -> ClockResponse:
     )
 
 
-def _student(conn: Connection, student_id: str | None, massar_code: str | None) -> tuple[int, int]:
+def resolve_student(
+    conn: Connection, student_id: str | None, massar_code: str | None
+) -> tuple[int, int]:
     """(student key, current class id) from a public id or a Massar code."""
     s = db.student
     if student_id is not None:
@@ -124,7 +126,7 @@ def _absence_out(row: sa.Row) -> AbsenceOut:  # type: ignore[type-arg]
 
 
 def insert_absence(conn: Connection, body: AbsenceCreate, now: datetime) -> AbsenceOut:
-    sid, class_id = _student(conn, body.student_id, body.massar_code)
+    sid, class_id = resolve_student(conn, body.student_id, body.massar_code)
     if body.subject is not None and body.subject not in catalog.SUBJECT_BY_CODE:
         raise ProblemError(400, "invalid-request", "Unknown subject code.")
     a = db.absence
@@ -147,12 +149,11 @@ def insert_absence(conn: Connection, body: AbsenceCreate, now: datetime) -> Abse
         "justified_at": iso(now) if body.status == "justified" else None,
     }
     conn.execute(sa.insert(a).values(**values))
-    service.emit(
+    service.emit_absence(
         conn,
         "absence.created",
         now,
         sid,
-        service.guardian_ids_of(conn, sid),
         {
             "absence_id": ids.encode("abs", new_id),
             "date": values["date"],
@@ -197,15 +198,16 @@ def update_absence(
                 justified_at=iso(now) if body.status == "justified" else None,
             )
         )
-        service.emit(
+        service.emit_absence(
             conn,
             "absence.updated",
             now,
             row.student_id,
-            service.guardian_ids_of(conn, row.student_id),
             {
                 "absence_id": absence_id,
                 "date": row.date,
+                "start_time": row.start_time,
+                "end_time": row.end_time,
                 "hours": row.hours,
                 "kind": row.kind,
                 "status": body.status,
@@ -224,7 +226,7 @@ def publish_grades(body: PublishRequest, request: Request, clock: Clock) -> Publ
         raise ProblemError(400, "invalid-request", "school_year must look like 2025-2026.")
     now = clock.now()
     with request.app.state.engine.begin() as conn:
-        sid, _ = _student(conn, body.student_id, body.massar_code)
+        sid, _ = resolve_student(conn, body.student_id, body.massar_code)
         e = db.enrollment
         class_id = conn.execute(
             sa.select(e.c.class_id).where(e.c.student_id == sid, e.c.school_year == year)

@@ -27,7 +27,9 @@ from sandbox.schemas import (
     ChangesHead,
     ChangesResponse,
     Meta,
+    RunningTotals,
 )
+from sandbox.service import TOTALS_KEY
 
 router = api_router()
 
@@ -51,7 +53,8 @@ def feed_cursor(seq: int) -> str:
     responses=responses(*COMMON, 410),
     summary="Change feed for notifications (at-least-once, dedupe on `id`)",
     description="Without a cursor, starts at the oldest event still kept (14 days). A cursor older "
-    "than the window gets 410 `cursor-expired`: resync from `/changes/head`.",
+    "than the window gets 410 `cursor-expired`: resync from `/changes/head`. Absence events "
+    "carry the child's running `totals` after the change (the seed's history does not).",
 )
 def changes(
     request: Request,
@@ -97,23 +100,29 @@ def changes(
     rows = conn.execute(query).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    items = [
-        ChangeEvent(
-            id=f"evt_{r.seq:09d}",
-            type=r.type,
-            occurred_at=r.occurred_at,
-            student_id=ids.encode("stu", r.student_id) if r.student_id else None,
-            student_first_name_fr=r.first_name_fr,
-            student_first_name_ar=r.first_name_ar,
-            guardian_ids=json.loads(r.guardian_ids or "[]"),
-            data=json.loads(r.data or "{}"),
-        )
-        for r in rows
-    ]
+    items = [_event(r) for r in rows]
     last = rows[-1].seq if more else max(head, rows[-1].seq if rows else after)
     out = ChangesResponse(items=items, next_cursor=feed_cursor(last), has_more=more)
     return Response(
         out.model_dump_json(), media_type="application/json", headers={"Cache-Control": "no-store"}
+    )
+
+
+def _event(r: sa.Row) -> ChangeEvent:  # type: ignore[type-arg]
+    data = json.loads(r.data or "{}")
+    # An absence event's running totals are stored with its data (`service.emit`) and served
+    # beside it, as their own field of the contract.
+    totals = data.pop(TOTALS_KEY, None)
+    return ChangeEvent(
+        id=f"evt_{r.seq:09d}",
+        type=r.type,
+        occurred_at=r.occurred_at,
+        student_id=ids.encode("stu", r.student_id) if r.student_id else None,
+        student_first_name_fr=r.first_name_fr,
+        student_first_name_ar=r.first_name_ar,
+        guardian_ids=json.loads(r.guardian_ids or "[]"),
+        data=data,
+        totals=RunningTotals(**totals) if isinstance(totals, dict) else None,
     )
 
 

@@ -203,7 +203,9 @@ def verify_student(body: VerifyRequest, request: Request, clock: Clock) -> Respo
     responses=responses(*COMMON),
     summary="Guardians and their registered phones, by id (up to 500 per call)",
     description="For pushing alerts: the change feed names guardian ids, this names their phones "
-    "and preferred language. Unknown ids are left out of `items`; order follows the ids.",
+    "and preferred language, and whether the school lets notices reach them (`may_notify`, per "
+    "link: `no_notice_students` lists the children a guardian must not be told about). Unknown "
+    "ids are left out of `items`; order follows the ids.",
 )
 def guardians_batch(body: GuardiansBatchRequest, conn: Conn) -> Response:
     keys = {gid: guardian_key(gid) for gid in dict.fromkeys(body.ids)}
@@ -224,6 +226,20 @@ def guardians_batch(body: GuardiansBatchRequest, conn: Conn) -> Response:
         .order_by(gp.c.guardian_id, gp.c.is_primary.desc(), gp.c.id)
     ):
         phones.setdefault(r.guardian_id, []).append(r.e164)
+    # `may_notify` is per link (guardian, child): the children a guardian must not be told
+    # about, and whether any link allows notices at all.
+    gs = db.guardian_student
+    allowed: dict[int, bool] = {}
+    silenced: dict[int, list[str]] = {}
+    for r in conn.execute(
+        sa.select(gs.c.guardian_id, gs.c.student_id, gs.c.may_notify)
+        .where(gs.c.guardian_id.in_(wanted))
+        .order_by(gs.c.guardian_id, gs.c.student_id)
+    ):
+        if r.may_notify == 0:
+            silenced.setdefault(r.guardian_id, []).append(ids.encode("stu", r.student_id))
+        else:
+            allowed[r.guardian_id] = True
     items = [
         GuardianContact(
             id=gid,
@@ -231,6 +247,8 @@ def guardians_batch(body: GuardiansBatchRequest, conn: Conn) -> Response:
             first_name_ar=row.first_name_ar,
             preferred_lang=row.preferred_lang,
             phones=phones.get(row.id, []),
+            may_notify=allowed.get(row.id, row.id not in silenced),
+            no_notice_students=silenced.get(row.id, []),
         )
         for gid, key in keys.items()
         if key is not None and (row := found.get(key)) is not None

@@ -13,6 +13,7 @@ from fastapi import Query, Request
 from fastapi.responses import Response
 
 from sandbox import catalog, db, ids
+from sandbox.absence_rule import absence_totals, range_conditions
 from sandbox.api.common import (
     COMMON,
     TTL_ABSENCES,
@@ -238,28 +239,14 @@ def student_absences(
     if (end - start).days > 366:
         raise ProblemError(400, "invalid-request", "The date range must not exceed 366 days.")
     a = db.absence
-    where = [
-        a.c.student_id == st.id,
-        a.c.date >= start.isoformat(),
-        a.c.date <= end.isoformat(),
-        a.c.recorded_at <= iso(now),
-    ]
+    where = range_conditions(st.id, start, end, now)
     if status:
         where.append(a.c.status == status)
     if kind:
         where.append(a.c.kind == kind)
-    # DOMAIN.md §4 "What counts" (the gateway's `gateway/dialogs/absences.py` is the same
-    # rule): a rejected excuse leaves an absence unjustified; a lateness is never an hour.
-    absence = a.c.kind == "absence"
-    unjustified = sa.and_(absence, a.c.status.in_(("unjustified", "rejected")))
-    justified = sa.and_(absence, a.c.status == "justified")
-    totals = conn.execute(
-        sa.select(
-            sa.func.coalesce(sa.func.sum(sa.case((unjustified, a.c.hours), else_=0)), 0),
-            sa.func.coalesce(sa.func.sum(sa.case((justified, a.c.hours), else_=0)), 0),
-            sa.func.coalesce(sa.func.sum(sa.case((a.c.kind == "late", 1), else_=0)), 0),
-        ).where(*where)
-    ).one()
+    # DOMAIN.md §4 "What counts", in one function (`sandbox/absence_rule.py`) that the change
+    # feed's running totals use too.
+    totals = absence_totals(conn, where)
     page_where = list(where)
     if cursor:
         day, key = _decode_absence_cursor(cursor)
@@ -286,9 +273,7 @@ def student_absences(
     ]
     out = AbsencesResponse(
         items=items,
-        totals=AbsenceTotals(
-            unjustified_hours=totals[0], justified_hours=totals[1], late_count=totals[2]
-        ),
+        totals=AbsenceTotals(**totals),
         next_cursor=_encode_cursor(rows[-1].date, rows[-1].id) if more else None,
     )
     return cached(request, out, TTL_ABSENCES)

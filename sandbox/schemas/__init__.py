@@ -14,10 +14,14 @@ from sandbox.schemas.admin import (
     ClockResponse,
     GenerateRequest,
     GenerateResponse,
+    LinkOut,
+    LinkUpdate,
     PublishRequest,
     PublishResponse,
     Stats,
     StatusChangeRequest,
+    YearResultOut,
+    YearResultPublish,
 )
 from sandbox.schemas.common import (
     AbsenceKind,
@@ -42,6 +46,7 @@ from sandbox.schemas.feed import (
     ChangesResponse,
     Health,
     Meta,
+    RunningTotals,
 )
 from sandbox.schemas.guardians import (
     GuardianContact,
@@ -102,12 +107,15 @@ __all__ = [
     "Health",
     "HistoryStep",
     "LevelRef",
+    "LinkOut",
+    "LinkUpdate",
     "Meta",
     "Orientation",
     "Problem",
     "PublishRequest",
     "PublishResponse",
     "ResultsResponse",
+    "RunningTotals",
     "SchoolRef",
     "Semester",
     "SemesterSummary",
@@ -119,4 +127,6 @@ __all__ = [
     "SubjectRef",
     "VerifyRequest",
     "VerifyResponse",
+    "YearResultOut",
+    "YearResultPublish",
 ]

@@ -107,3 +107,38 @@ class Stats(BaseModel):
     total: int
     since: str
     routes: dict[str, dict[str, int]]
+
+
+class LinkUpdate(_In):
+    """A guardian's link to a child: may the school's notices about this child reach them?"""
+
+    guardian_id: str = Field(examples=["gdn_01HZX3K9"])
+    student_id: str | None = None
+    massar_code: str | None = Field(default=None, pattern=r"^[A-Z][0-9]{9}$")
+    may_notify: bool
+
+
+class LinkOut(BaseModel):
+    guardian_id: str
+    student_id: str
+    may_notify: bool
+
+
+class YearResultPublish(_In):
+    """Publish a child's year result: the average of the two semesters, and the council's
+    decision (by default promoted at 10 or more, else repeat; pending without both)."""
+
+    school_year: str = Field(pattern=r"^[0-9]{4}-[0-9]{4}$")
+    student_id: str | None = None
+    massar_code: str | None = Field(default=None, pattern=r"^[A-Z][0-9]{9}$")
+    decision: Literal["promoted", "repeat", "excluded", "oriented"] | None = None
+    orientation_stream: str | None = Field(default=None, max_length=10)
+
+
+class YearResultOut(BaseModel):
+    student_id: str
+    school_year: str
+    average: float | None
+    decision: str
+    published_at: str
+    already_published: bool

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 # --- change feed, health, meta -----------------------------------------------------------------
+class RunningTotals(BaseModel):
+    """A child's absence totals since the 1st of September, just after the change, by DOMAIN.md
+    §4 "What counts": the figures `GET /students/{sid}/absences` gives for its default range."""
+
+    since: str = Field(examples=["2025-09-01"])
+    unjustified_count: int
+    unjustified_hours: float
+    justified_hours: float
+    late_count: int
+
+
 class ChangeEvent(BaseModel):
     id: str
     type: str
@@ -17,6 +28,13 @@ class ChangeEvent(BaseModel):
     student_first_name_ar: str | None
     guardian_ids: list[str]
     data: dict[str, Any]
+    totals: RunningTotals | None = Field(
+        default=None,
+        description="On `absence.created` and `absence.updated`: the child's running totals "
+        "after this change (written with the event, in the same transaction), so a "
+        "notification can say them without reading the absences. Additive: null on other "
+        "types, and on absence events older than the field.",
+    )
 
 
 class ChangesResponse(BaseModel):

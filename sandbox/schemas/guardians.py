@@ -50,6 +50,17 @@ class GuardianContact(GuardianOut):
     """A guardian with the phones the school registered for them (E.164), for alerts."""
 
     phones: list[str]
+    may_notify: bool = Field(
+        default=True,
+        description="False when none of this guardian's links to a child allows notices "
+        "(`guardian_student.may_notify`): send this guardian no alert. Additive: absent "
+        "means true.",
+    )
+    no_notice_students: list[str] = Field(
+        default_factory=list,
+        description="The children (`stu_…`) whose link to this guardian forbids notices: "
+        "no alert about them to this guardian. Additive: absent means none.",
+    )
 
 
 class GuardiansBatchResponse(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from sandbox.schemas.common import AbsenceKind, AbsenceStatus, LevelRef, SchoolRef, SubjectRef
 
@@ -71,9 +71,16 @@ class AbsenceOut(BaseModel):
 
 
 class AbsenceTotals(BaseModel):
+    """DOMAIN.md §4 "What counts": unjustified = absences `unjustified` or `rejected`; a
+    lateness is never an absence hour."""
+
     unjustified_hours: float
     justified_hours: float
     late_count: int
+    unjustified_count: int = Field(
+        description="How many unjustified absences (rejected excuses included). An "
+        "additive field: clients that predate it count the listed items."
+    )
 
 
 class AbsencesResponse(BaseModel):

@@ -22,7 +22,7 @@ from gateway.channels.twilio_sms import SMS_PROFILE
 from gateway.dialogs.conversation import Turn
 from gateway.dialogs.engine import step
 from gateway.dialogs.model import ChannelKind, Inbound, Session
-from gateway.dialogs.ports import AlertsSetting
+from gateway.preferences import AlertsSetting
 from gateway.state.alerts.preferences import ALERT_KINDS, AlertPreference
 
 NOW = datetime(2026, 5, 20, 9, 0, tzinfo=UTC)

@@ -126,7 +126,7 @@ async def test_the_weekly_summary_goes_out_at_its_slot_once_with_the_rule_s_tota
     assert text.startswith(f"مسار: {name_ar}، أسبوع 22/05: ")  # in Arabic, her language
     assert "(19/05، 20/05)" in text  # this week's absences, each day once
     assert await total_by_the_rule(world, kids[0], "ar") in text  # the ABS answer's total
-    assert text.endswith("أرسل غياب. أرسل توقف أو STOP لإيقاف هذه التنبيهات.")
+    assert text.endswith("أرسل غياب. للإيقاف أرسل توقف.")
     assert "week" in summaries[0]["key"]
     year, week, _ = FRIDAY_AFTER.isocalendar()
     assert week_key(kids[0], FRIDAY_AFTER) == f"weekly:{kids[0]}:{year}-W{week:02d}"

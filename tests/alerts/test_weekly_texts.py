@@ -34,7 +34,11 @@ def week(
 ) -> Week:
     listed = tuple(record(18 + i) for i in range(absent))
     figures = AbsenceFigures(
-        unjustified=listed * 6, unjustified_hours=34.5, justified_hours=2, late_count=1
+        unjustified=listed * 6,
+        unjustified_count=len(listed) * 6,
+        unjustified_hours=34.5,
+        justified_hours=2,
+        late_count=1,
     )
     return Week(
         name_fr=names[0],

@@ -30,6 +30,7 @@ from gateway.state.migrate import (
     head_revision,
     upgrade,
 )
+from gateway.state.schema import address_h
 from tests.databases import empty_database
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
@@ -188,7 +189,10 @@ async def test_an_older_releases_dump_is_restored_then_migrated(
     try:
         with engine.begin() as conn:
             command.upgrade(alembic_config(conn), OLDER_REVISION)
-        await SqlBindings(engine, key_secret=KEY).bind(PHONE, STUDENT, BOUND_AT)
+        # The row as that release wrote it (today's code writes columns it did not have).
+        row = {"phone_h": address_h(KEY, PHONE), "student_id": STUDENT, "bound_at": BOUND_AT}
+        with engine.begin() as conn:
+            conn.execute(sa.insert(sa.table("phone_binding", *map(sa.column, row))), row)
     finally:
         engine.dispose()
     backup = tmp_path / "older.dump"

@@ -82,6 +82,7 @@ def test_the_rules_cover_what_operations_asked_for() -> None:
         "massar_redis_memory_max_bytes",
         'massar_turn_seconds_bucket{channel="ussd"}',
         "massar_alerts_lag_seconds",
+        "massar_outbox_bulk_waiting",  # bulk producers paused past the high water mark
     ):
         assert metric in text, metric
 

@@ -20,7 +20,7 @@ from gateway.dialogs.absences import (
     counts_as_unjustified,
     totals_of,
 )
-from gateway.dialogs.wording import absence_line
+from gateway.dialogs.answer_texts import absence_line
 from gateway.i18n import translator
 
 K, S = AbsenceKind, AbsenceStatus
@@ -67,6 +67,7 @@ def test_each_kind_and_status(
         unjustified_hours=2 if unjustified else 0,
         justified_hours=2 if justified else 0,
         late_count=1 if late else 0,
+        unjustified_count=1 if unjustified else 0,
     )
 
 
@@ -81,8 +82,11 @@ def test_figures_list_unjustified_and_refused_newest_first_and_take_the_backend_
     totals = AbsenceTotals(unjustified_hours=9, justified_hours=4, late_count=3)
     figures = absence_figures(AbsencesPage(items=items, totals=totals))
     assert [a.date.day for a in figures.unjustified] == [16, 11]
-    assert figures.unjustified_count == 2
+    assert figures.unjustified_count == 2  # a backend without the count: the listed ones
     assert (figures.unjustified_hours, figures.justified_hours, figures.late_count) == (9, 4, 3)
+    # A backend that counts gives the year's count, whatever the page holds.
+    counted = AbsencesPage(items=items, totals=totals.model_copy(update={"unjustified_count": 5}))
+    assert absence_figures(counted).unjustified_count == 5
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from fastapi.testclient import TestClient
 
 from gateway.deps import runtime_of
-from gateway.dialogs import spoken
-from gateway.speech import spoken_translator
+from gateway.dialogs import spoken_texts
+from gateway.spoken import spoken_translator
 from gateway.state.alerts.preferences import AlertPreference
 from gateway.text import is_gsm7, screen_length
 from tests.gateway.channels.voice_call import VoiceCall
@@ -36,7 +36,7 @@ def test_a_caller_who_proves_no_child_cannot_touch_the_phone_s_alerts(
     call.start()
     call.press("2")  # French
     asked = call.press("5").text()  # "Alerts"
-    assert asked.startswith(spoken_translator("fr").gettext(spoken.ASK_CODE))
+    assert asked.startswith(spoken_translator("fr").gettext(spoken_texts.ASK_CODE))
     call.press("990000001")
     refused = call.press("01012001").text()  # a wrong birth date
     assert "Alertes" not in refused

@@ -65,8 +65,10 @@ def test_each_kind_of_failure_names_its_part() -> None:
     from sqlalchemy.exc import OperationalError
 
     from backend_client.errors import BackendUnavailable
+    from gateway.state.errors import unavailable
 
-    assert part_of(RedisDown()) == "redis"
-    assert part_of(OperationalError("select", {}, Exception("no such table"))) == "database"
+    # A store raises `StoreUnavailable` from the driver's error; it names the engine.
+    assert part_of(unavailable(RedisDown())) == "redis"
+    assert part_of(unavailable(OperationalError("select", {}, Exception("no table")))) == "database"
     assert part_of(BackendUnavailable(status=503, code="service-unavailable")) == "backend"
     assert part_of(ValueError()) is None

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from gateway.dialogs.intents import max_typos, understand
+from gateway.dialogs.tokens import fold, forms, tokens
 from gateway.dialogs.vocabulary import Command, Vocabulary, VocabularyError, parse, vocabulary
-from gateway.dialogs.words import fold, forms, words
 
 RLM, ZWSP, LRE, PDF, BOM = "\u200f", "\u200b", "\u202a", "\u202c", "\ufeff"
 
@@ -27,7 +27,7 @@ RLM, ZWSP, LRE, PDF, BOM = "\u200f", "\u200b", "\u202a", "\u202c", "\ufeff"
     ],
 )
 def test_words_drop_marks_punctuation_case_and_accents(raw: str, expected: list[str]) -> None:
-    assert words(raw) == expected
+    assert tokens(raw) == expected
 
 
 @pytest.mark.parametrize(

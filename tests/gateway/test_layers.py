@@ -1,7 +1,8 @@
 """Dependencies point inward (ARCHITECTURE.md): the dialogs know no HTTP, Redis or provider;
 no import cycle among the modules of `gateway`, `backend_client` and `sandbox` (imports in
 functions count, those under `if TYPE_CHECKING:` do not); nothing imports the CLI; settings
-import nothing of the gateway."""
+import nothing of the gateway; the state layer imports only itself, the settings and named
+leaves."""
 
 from __future__ import annotations
 
@@ -161,6 +162,44 @@ def test_settings_import_nothing_of_the_gateway() -> None:
         if not edge.startswith("gateway.settings")
     }
     assert not outside
+
+
+# --- the state layer points inward only ---------------------------------------------------
+
+STATE_MAY_IMPORT = ("gateway.state", "gateway.keys", "gateway.settings")
+STATE_LEAVES = frozenset({"gateway.dialogs.model", "gateway.i18n", "gateway.preferences"})
+"""Helpers the state layer may import besides: each imports nothing of the gateway but
+another of them (the values of a turn, the catalogs' markers, the preferences' port)."""
+
+
+def _within(name: str, packages: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in packages)
+
+
+def _gateway_imports(path: Path) -> set[str]:
+    return {n for n in imports_of(path) if n == "gateway" or n.startswith("gateway.")}
+
+
+def test_the_state_layer_imports_only_itself_the_settings_and_named_leaves() -> None:
+    """`gateway/state/` never reaches up (the outbox, alerts, dialogs, resilience, console):
+    a type it needs from above moves down, or a callable is passed in. Imports inside
+    functions and under `if TYPE_CHECKING:` count (a type from above is a dependency too)."""
+    modules = modules_of(ROOT, ("gateway",))
+    up = {
+        (name, imported)
+        for name, path in modules.items()
+        if _within(name, ("gateway.state",))
+        for imported in _gateway_imports(path)
+        if not _within(imported, STATE_MAY_IMPORT) and imported not in STATE_LEAVES
+    }
+    assert not up, f"the state layer imports from above: {sorted(up)}"
+
+
+def test_the_state_layers_leaves_are_leaves() -> None:
+    modules = modules_of(ROOT, ("gateway",))
+    for leaf in sorted(STATE_LEAVES):
+        assert leaf in modules, leaf
+        assert _gateway_imports(modules[leaf]) <= STATE_LEAVES, leaf
 
 
 def _package(root: Path, files: dict[str, str]) -> Path:

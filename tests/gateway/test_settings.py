@@ -228,3 +228,38 @@ def test_kannel_allows_only_loopback_by_default() -> None:
 def test_malformed_kannel_settings_are_refused(field: str, value: str) -> None:
     with pytest.raises(pydantic.ValidationError, match=field):
         Settings(**{field: value})  # type: ignore[arg-type]
+
+
+def test_twilio_content_sids_are_read_per_template_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    fr, ar = "HX" + "a" * 32, "HX" + "B" * 32
+    monkeypatch.setenv(
+        "GATEWAY_TWILIO_WHATSAPP_CONTENT_SIDS", f"absence.fr={fr}, absence_full.ar={ar}"
+    )
+    assert Settings().twilio_whatsapp_content_sids == {"absence.fr": fr, "absence_full.ar": ar}
+    assert Settings().model_copy().twilio_whatsapp_content_sids  # not lost on a copy
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "absence.fr",
+        "absence.en=HX" + "a" * 32,
+        "absence.fr=MG" + "a" * 32,
+        "Absence.fr=HX" + "a" * 32,
+    ],
+    ids=["no-sid", "unknown-language", "not-a-content-sid", "upper-case"],
+)
+def test_malformed_content_sids_are_refused(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("GATEWAY_TWILIO_WHATSAPP_CONTENT_SIDS", value)
+    with pytest.raises(pydantic.ValidationError, match="twilio_whatsapp_content_sids"):
+        Settings()
+
+
+def test_the_single_variable_template_setting_is_refused_at_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GATEWAY_TWILIO_WHATSAPP_TEMPLATE_SID", "HX" + "a" * 32)
+    with pytest.raises(
+        pydantic.ValidationError, match="replaced by GATEWAY_TWILIO_WHATSAPP_CONTENT"
+    ):
+        Settings()

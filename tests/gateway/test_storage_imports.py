@@ -19,28 +19,7 @@ GATEWAY = ROOT / "gateway"
 STORAGE = {"redis", "sqlalchemy"}
 OWNERS = ("gateway/state/", "gateway/migrations/")
 
-_CATCHES = "catches the driver's errors: to go with StoreError"
-ALLOWED: dict[str, str] = {
-    "gateway/admin.py": _CATCHES + " (SQLAlchemyError)",
-    "gateway/alerts/consumer.py": _CATCHES + " (RedisError, SQLAlchemyError)",
-    "gateway/app.py": "catches RedisError around the breaker's state (/metrics, /readyz)",
-    "gateway/channels/chat.py": _CATCHES + " (RedisError, SQLAlchemyError)",
-    "gateway/channels/kannel_sms.py": _CATCHES + " (RedisError, SQLAlchemyError)",
-    "gateway/channels/meta_whatsapp.py": _CATCHES + " (SQLAlchemyError)",
-    "gateway/channels/telegram.py": _CATCHES + " (SQLAlchemyError)",
-    "gateway/channels/twilio_sms.py": _CATCHES + " (SQLAlchemyError)",
-    "gateway/channels/twilio_whatsapp.py": _CATCHES + " (SQLAlchemyError)",
-    "gateway/cli/migrate.py": "prints the database's errors (SQLAlchemyError, DBAPIError)",
-    "gateway/console/actions.py": _CATCHES + " (RedisError, SQLAlchemyError)",
-    "gateway/console/dashboard.py": _CATCHES + " (RedisError)",
-    "gateway/console/lookup.py": _CATCHES + " (SQLAlchemyError)",
-    "gateway/failures.py": "names the part that failed from the driver's exception types",
-    "gateway/outbox/outcomes.py": _CATCHES + " (RedisError, SQLAlchemyError)",
-    "gateway/outbox/sending.py": _CATCHES + " (RedisError, SQLAlchemyError)",
-    "gateway/outbox/worker.py": _CATCHES + " (RedisError, ResponseError, SQLAlchemyError)",
-    "gateway/runtime.py": "holds the Redis client and the engine it opens through state/",
-    "gateway/turns/turn.py": _CATCHES + " (RedisError)",
-}
+ALLOWED: dict[str, str] = {}
 
 
 def storage_imports(path: Path) -> set[str]:

@@ -167,6 +167,7 @@ def live_gateway(
             "embedded_sender": True,
             "outbox_rate_sms": 1000,
             "outbox_burst_sms": 1000,
+            "outbox_rate_sms_links": "",  # the harness' links have no throughput either
             **overrides,
         }
         settings = migrated(gateway_settings(tmp_path, redis_url, **values))

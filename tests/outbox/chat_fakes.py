@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
 import httpx
 
 from gateway.dialogs.model import Option
-from gateway.outbox.model import MessageKind, OutChannel, OutMessage, outbound
+from gateway.outbox.model import MessageKind, OutChannel, OutMessage, TemplateCall, outbound
 from gateway.outbox.senders.meta import MetaSender
 from gateway.outbox.senders.telegram import TelegramSender
 from gateway.outbox.senders.twilio_whatsapp import TwilioWhatsAppSender
+from gateway.outbox.senders.window import Window
 from gateway.state.outbox.bucket import ChatBuckets
 from tests.outbox.conftest import Rig
 
@@ -34,6 +35,7 @@ def chat_message(
     text: str = "Services Massar :",
     opts: tuple[Option, ...] = (),
     kind: MessageKind = MessageKind.REPLY,
+    template: TemplateCall | None = None,
 ) -> OutMessage:
     return outbound(
         kind,
@@ -43,6 +45,7 @@ def chat_message(
         text=text,
         options=opts,
         now=datetime.now(UTC),
+        template=template,
     )
 
 
@@ -56,13 +59,16 @@ class Recorder:
         return self.answer(request)
 
 
-def meta_sender(handler: Handler) -> tuple[MetaSender, httpx.AsyncClient]:
+def meta_sender(
+    handler: Handler, window: Window | None = None
+) -> tuple[MetaSender, httpx.AsyncClient]:
     http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
     sender = MetaSender(
         access_token="test-meta-token",
         phone_number_id="106540352242922",
         graph_url="http://graph.test/v21.0",
         http=http,
+        window=window,
     )
     return sender, http
 
@@ -98,7 +104,9 @@ def twilio_created(request: httpx.Request) -> httpx.Response:
 
 
 def twilio_sender(
-    handler: Handler, template: str | None = None
+    handler: Handler,
+    content_sids: Mapping[str, str] | None = None,
+    window: Window | None = None,
 ) -> tuple[TwilioWhatsAppSender, httpx.AsyncClient]:
     http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
     sender = TwilioWhatsAppSender(
@@ -107,6 +115,7 @@ def twilio_sender(
         sender="+212500000000",
         status_callback="https://gw.test/channels/whatsapp/twilio/status",
         http=http,
-        template_sid=template,
+        content_sids=content_sids,
+        window=window,
     )
     return sender, http

@@ -1,9 +1,7 @@
-"""Twilio WhatsApp's sender (addresses, `ContentSid` templates, 63016), and the worker
-recording a "24-hour window" or "blocked" refusal once, never retried."""
+"""Twilio WhatsApp's sender (addresses, 63016; templates: test_whatsapp_window.py), and the
+worker recording a "24-hour window" or "blocked" refusal once, never retried."""
 
 from __future__ import annotations
-
-import json
 
 import httpx
 import pytest
@@ -36,18 +34,6 @@ async def test_twilio_whatsapp_sends_numbered_options_between_whatsapp_addresses
     assert (form["To"], form["From"]) == ("whatsapp:+212600000001", "whatsapp:+212500000000")
     assert form["Body"] == "Quel enfant ?\n1. Youssef\n2. Salma"
     assert form["StatusCallback"] == "https://gw.test/channels/whatsapp/twilio/status"
-
-
-async def test_an_alert_outside_the_window_goes_as_a_content_template() -> None:
-    recorder = Recorder(twilio_created)
-    template = "HX" + "b" * 32
-    sender, http = twilio_sender(recorder, template)
-    await sender.send(chat_message(text="Youssef : 1 absence", kind=MessageKind.ALERT))
-    await http.aclose()
-    form = sent_form(recorder.requests[0])
-    assert "Body" not in form
-    assert form["ContentSid"] == template
-    assert json.loads(form["ContentVariables"]) == {"1": "Youssef : 1 absence"}
 
 
 async def test_a_twilio_63016_is_permanent() -> None:

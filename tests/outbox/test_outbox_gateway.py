@@ -205,3 +205,25 @@ def test_admin_messages_lists_newest_first_and_hides_bodies_past_retention(
     stored = client.portal.call(state.records.get, old.id)  # type: ignore[union-attr]
     assert stored["text"] is None
     assert client.portal.call(state.records.get, new.id)["text"] == "Notes : 14,5"  # type: ignore[union-attr]
+
+
+def test_admin_messages_names_the_whatsapp_template_an_alert_went_out_as(
+    faulty_gateway: Make,  # noqa: F811
+) -> None:
+    client, _ = faulty_gateway(admin_token=ADMIN)
+    state: Any = runtime_of(client.app)
+    now = datetime.now(UTC)
+    as_text, as_template = message(1, created_at=now - timedelta(minutes=2)), message(2)
+    outcomes = [
+        Outcome(message=as_text, status="sent", at=now, provider_id="SM1"),
+        Outcome(message=as_template, status="sent", at=now, provider_id="SM2", template="t.fr"),
+    ]
+    keys = [state.outbox.key_h(m) for m in (as_text, as_template)]
+    client.portal.call(state.records.write, outcomes, keys)  # type: ignore[union-attr]
+    # A status callback later keeps the template the send recorded.
+    client.portal.call(state.records.status_callback, "SM2", "delivered", None, now)  # type: ignore[union-attr]
+    items = admin(client, GUARDIAN).json()["items"]
+    assert [(i["id"], i["template"], i["status"]) for i in items] == [
+        (as_template.id, "t.fr", "delivered"),
+        (as_text.id, None, "sent"),
+    ]

@@ -21,6 +21,7 @@ def test_every_outbox_key_keeps_its_exact_string() -> None:
         keys.lease("h"),
         keys.guard("g"),
         keys.bucket("sms"),
+        keys.link_bucket("sms", "IAM"),
     ] == [
         "mg:{outbox:ab12cd34}:delayed",
         "mg:{outbox:ab12cd34}:dead",
@@ -29,6 +30,7 @@ def test_every_outbox_key_keeps_its_exact_string() -> None:
         "mg:{outbox:ab12cd34}:lease:h",
         "mg:{outbox:ab12cd34}:guard:g",
         "mg:{outbox:ab12cd34}:tb:sms",
+        "mg:{outbox:ab12cd34}:tb:sms-link:IAM",
     ]
 
 

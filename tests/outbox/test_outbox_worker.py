@@ -12,11 +12,11 @@ from typing import Any
 
 import anyio
 import pytest
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from gateway.dialogs.model import Option
 from gateway.outbox.model import MessageKind, OutMessage, Receipt, SendError
 from gateway.outbox.worker import OutboxWorker
+from gateway.state.errors import StoreUnavailable
 from gateway.state.outbox.priority import Priority
 from gateway.state.outbox.streams import GROUP
 from tests.outbox.conftest import Rig, message
@@ -228,7 +228,7 @@ async def test_a_redis_blip_after_a_send_does_not_send_it_again(rig: Rig) -> Non
     await rig.outbox.enqueue(msg)
     provider = Provider()
     finish = rig.outbox.finish
-    failures = [RedisConnectionError("blip")]
+    failures = [StoreUnavailable("blip")]
 
     async def flaky_finish(*args: Any, **kwargs: Any) -> None:
         if failures:

@@ -152,7 +152,12 @@ def test_absences_include_recent_unjustified_ones_and_totals(client: TestClient)
     body = r.json()
     assert [a["date"] for a in body["items"]] == ["2026-05-18", "2026-05-12"]
     assert {a["status"] for a in body["items"]} == {"unjustified"}
-    assert body["totals"] == {"unjustified_hours": 3, "justified_hours": 0, "late_count": 0}
+    assert body["totals"] == {
+        "unjustified_hours": 3,
+        "justified_hours": 0,
+        "late_count": 0,
+        "unjustified_count": 2,
+    }
     item = body["items"][0]
     assert set(item) == {
         "id",

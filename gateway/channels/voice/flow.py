@@ -19,7 +19,7 @@ from gateway.channels.voice import texts
 from gateway.channels.voice.menu import Dial, Gather, Hangup, Redirect, Say, VoiceMenu
 from gateway.channels.voice.prompts import DARIJA, Recordings
 from gateway.dialogs.model import Awaits, Option, Screen
-from gateway.speech import SpokenTranslator, plain, spoken_translator
+from gateway.spoken import SpokenTranslator, plain, spoken_translator
 
 GATHER_ROUTE = "/channels/voice/twilio/gather"
 MAX_MISSES = 2  # the second silence or wrong key goes to the agent

@@ -3,7 +3,7 @@
     GATEWAY_VOICE_PROMPTS_DIR/<lang>/<msgid-hash>.mp3   e.g.  prompts/ar/3f9c0a41d2b7e655.mp3
 
 `<msgid-hash>` is the first 16 hex digits of the SHA-256 of the English msgid, so a recording
-survives a change of its translation's wording only if someone records it again (the listing
+survives a change of its translation's text only if someone records it again (the listing
 shows the text to read). Sentences with values in them (names, marks, dates) are spoken.
 `python -m gateway voice prompts` lists every prompt with its text and file name; the gateway
 serves the files at `GET /channels/voice/prompts/<lang>/<file>`.
@@ -26,9 +26,9 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from gateway.dialogs.spoken import VARIANTS
+from gateway.dialogs.spoken_texts import VARIANTS
 from gateway.i18n import LANGS, LOCALES_DIR
-from gateway.speech import FSI, PDI, for_the_ear, plain
+from gateway.spoken import FSI, PDI, for_the_ear, plain
 
 DARIJA = "darija"
 _VALUE = re.compile(f"({FSI}[^{PDI}]*{PDI})")
@@ -74,10 +74,10 @@ def _sayable() -> frozenset[str]:
     """The msgids a call can say: the dialogs' texts, their spoken variants and the voice
     menu's own (the catalogs also hold the console's pages and the alerts, never spoken)."""
     from gateway.channels.voice import texts as voice_texts
-    from gateway.dialogs import spoken, texts
+    from gateway.dialogs import spoken_texts, texts
 
     found: set[str] = set()
-    for module in (texts, spoken, voice_texts):
+    for module in (texts, spoken_texts, voice_texts):
         for value in vars(module).values():
             if isinstance(value, str):
                 found.add(value)
@@ -214,7 +214,7 @@ def _number_words() -> set[str]:
     """Every word the Arabic voice may use for a number, a day, a month or an hour."""
     from datetime import date, datetime
 
-    from gateway.speech import arabic_agreement, cardinal, day, time_of_day
+    from gateway.spoken import arabic_agreement, cardinal, day, time_of_day
 
     said = [cardinal(n, "ar") for n in (*range(101), *range(200, 1001, 100), 2000)]
     said += [cardinal(year, "ar") for year in range(2020, 2041)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.dialogs.texts import N_
+from gateway.i18n import N_
 
 FOR_ARABIC = N_("For Arabic, press one.")  # said in Arabic, whatever the caller's language
 FOR_FRENCH = N_("For French, press two.")  # said in French

@@ -4,18 +4,26 @@ sink's stream, Telegram's per-chat pace) is a store of `gateway.state.outbox` it
 
 from __future__ import annotations
 
-import httpx
+from collections.abc import Mapping
 
-from gateway.outbox.model import OutChannel
+import httpx
+import structlog
+
+from gateway.alerts.templates import definitions
+from gateway.outbox.model import OutChannel, TemplateCall
 from gateway.outbox.queue import Outbox
 from gateway.outbox.senders.base import Sender
 from gateway.outbox.senders.sink import SinkSender
 from gateway.settings import SenderName, Settings
 from gateway.state.connections import RedisClient
+from gateway.state.keys import Keys
 from gateway.state.outbox.bucket import ChatBuckets
 from gateway.state.outbox.sink import SinkStream
+from gateway.state.whatsapp import WhatsAppWindow
 
 __all__ = ["Sender", "SinkSender", "build_senders"]
+
+log = structlog.get_logger("gateway.outbox")
 
 
 def build_senders(
@@ -70,20 +78,25 @@ def chat_senders(
     senders: dict[OutChannel, Sender] = {}
     if settings.whatsapp_sender is SenderName.SINK:
         senders[OutChannel.WHATSAPP] = SinkSender(
-            SinkStream(redis, outbox.keys), outbox, latency_s=settings.sink_latency_s
+            SinkStream(redis, outbox.keys),
+            outbox,
+            latency_s=settings.sink_latency_s,
+            window=WhatsAppWindow(redis, Keys(_identity(settings))),
         )
     elif settings.whatsapp_sender is SenderName.TWILIO:
         from gateway.channels.twilio_whatsapp import STATUS_ROUTE
         from gateway.outbox.senders.twilio_whatsapp import TwilioWhatsAppSender
 
         token = settings.twilio_auth_token
+        _warn_missing_content_sids(settings.twilio_whatsapp_content_sids)
         senders[OutChannel.WHATSAPP] = TwilioWhatsAppSender(
             account_sid=settings.twilio_account_sid or "",
             auth_token=token.get_secret_value() if token is not None else "",
             sender=settings.twilio_whatsapp_from or "",
             status_callback=settings.public_url + STATUS_ROUTE,
             http=http,
-            template_sid=settings.twilio_whatsapp_template_sid,
+            content_sids=settings.twilio_whatsapp_content_sids,
+            window=WhatsAppWindow(redis, Keys(_identity(settings))),
         )
     elif settings.whatsapp_sender is SenderName.META:
         from gateway.outbox.senders.meta import MetaSender
@@ -94,6 +107,7 @@ def chat_senders(
             phone_number_id=settings.meta_phone_number_id or "",
             graph_url=settings.meta_graph_url,
             http=http,
+            window=WhatsAppWindow(redis, Keys(_identity(settings))),
         )
     if settings.telegram_sender is SenderName.SINK:
         senders[OutChannel.TELEGRAM] = SinkSender(
@@ -111,3 +125,17 @@ def chat_senders(
             chats=ChatBuckets(redis, outbox.keys, rate=settings.telegram_chat_rate),
         )
     return senders
+
+
+def _identity(settings: Settings) -> bytes:
+    """The key the users' hashes are made with (the window's keys are the sessions')."""
+    return settings.identity_key.get_secret_value().encode()
+
+
+def _warn_missing_content_sids(sids: Mapping[str, str]) -> None:
+    """Alerts outside the 24-hour window need a Content SID per template key: say at start
+    which are missing (those alerts would be recorded failed, `no_content_sid`)."""
+    keys = {TemplateCall(name=d["name"], lang=d["language"]).key for d in definitions()}
+    missing, unknown = sorted(keys - set(sids)), sorted(set(sids) - keys)
+    if missing or unknown:
+        log.warning("twilio_whatsapp_content_sids_incomplete", missing=missing, unknown=unknown)

@@ -117,6 +117,15 @@ class KannelSender:
                 break
         return msg.sender_id or sender, msg.route or smsc
 
+    def link_of(self, msg: OutMessage) -> str | None:
+        """The operator link (smsc-id) `msg` leaves through; None: Kannel's own choice."""
+        return self.route_of(msg)[1]
+
+    @staticmethod
+    def parts_of(msg: OutMessage) -> int:
+        """The SMS parts `msg` takes (each is one submit_sm on the operator's link)."""
+        return max(1, segments(sms_text(msg)).segments)
+
     def request_of(self, msg: OutMessage) -> httpx.Request:
         """The `sendsms` request for `msg` (raises `SendError` for a text Kannel would cut)."""
         text = sms_text(msg)

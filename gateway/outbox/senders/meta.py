@@ -13,6 +13,13 @@ Options are drawn natively: up to 3 as reply buttons (title ≤20), up to 10 as 
 title ≤24, description ≤72, its button ≤20), more as numbered text. Titles are cut at a word
 (`shorten`); a row whose title was cut shows the whole label in its description. A tapped
 button or row comes back with the option's id (`gateway/channels/meta_whatsapp.py`).
+An alert to a parent whose 24-hour window is closed (`senders/window.py`) goes out as its
+approved template instead (`gateway/alerts/templates.py`):
+```
+{"messaging_product": "whatsapp", "to": "212600000001", "type": "template",
+ "template": {"name": "massar_absence_full", "language": {"code": "fr"}, "components": [
+   {"type": "body", "parameters": [{"type": "text", "text": "Youssef"}, …]}]}}
+```
 Errors: 429, 5xx and Meta's throttling codes are retried (after `Retry-After` when given);
 the 24-hour window (131047), an undeliverable or unknown number and every other refusal are
 permanent. The request goes out on the app's shared `httpx.AsyncClient` (tests give it a
@@ -33,12 +40,13 @@ from gateway.dialogs import texts
 from gateway.dialogs.model import Option
 from gateway.dialogs.pages import shorten
 from gateway.i18n import translator
-from gateway.outbox.model import OutMessage, Receipt, SendError
+from gateway.outbox.model import OutMessage, Receipt, SendError, TemplateCall
 from gateway.outbox.senders.base import require, sms_text, transport_error
 from gateway.outbox.senders.twilio import retry_after_s
+from gateway.outbox.senders.window import Window, template_of
 from gateway.text import script_of
 
-__all__ = ["MetaSender", "classify", "payload"]
+__all__ = ["MetaSender", "classify", "payload", "template_payload"]
 
 log = structlog.get_logger("gateway.outbox.meta")
 
@@ -96,6 +104,21 @@ def payload(msg: OutMessage) -> dict[str, Any]:
     }
 
 
+def template_payload(to: str, template: TemplateCall) -> dict[str, Any]:
+    """The Graph API body of an approved template with its body parameters."""
+    body: dict[str, Any] = {"name": template.name, "language": {"code": template.lang}}
+    if template.params:
+        parameters = [{"type": "text", "text": value} for value in template.params]
+        body["components"] = [{"type": "body", "parameters": parameters}]
+    return {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": to.removeprefix("+"),
+        "type": "template",
+        "template": body,
+    }
+
+
 def _row(option: Option) -> dict[str, str]:
     title = shorten(option.label, ROW_TITLE)
     row = {"id": option.id, "title": title}
@@ -129,20 +152,34 @@ class MetaSender:
         graph_url: str,
         http: httpx.AsyncClient,
         timeout: httpx.Timeout = TIMEOUT,
+        window: Window | None = None,
     ) -> None:
+        """`window`: where the parents' 24-hour windows are read (None: no template)."""
         require(access_token=access_token, phone_number_id=phone_number_id, graph_url=graph_url)
         self._url = f"{graph_url}/{phone_number_id}/messages"
         self._headers = {"Authorization": f"Bearer {access_token}"}
         self._http = http
         self._timeout = timeout
+        self._window = window
 
     def __repr__(self) -> str:
         return f"MetaSender(url={self._url!r})"  # never the token
 
     async def send(self, msg: OutMessage) -> Receipt:
+        template = await template_of(msg, self._window)
+        label = template.label if template is not None else None
+        doc = template_payload(msg.to, template) if template is not None else payload(msg)
+        try:
+            receipt = await self._post(msg, doc)
+        except SendError as exc:
+            exc.template = label
+            raise
+        return Receipt(provider_id=receipt.provider_id, template=label)
+
+    async def _post(self, msg: OutMessage, doc: dict[str, Any]) -> Receipt:
         try:
             response = await self._http.post(
-                self._url, json=payload(msg), headers=self._headers, timeout=self._timeout
+                self._url, json=doc, headers=self._headers, timeout=self._timeout
             )
         except httpx.TransportError as exc:
             raise self._failed(msg, transport_error(exc)) from exc

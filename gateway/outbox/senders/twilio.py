@@ -143,6 +143,10 @@ class TwilioSmsSender:
         return f"TwilioSmsSender(account_sid={self._account_sid!r})"  # never the token
 
     async def send(self, msg: OutMessage) -> Receipt:
+        return await self.create(msg, self.fields(msg))
+
+    async def create(self, msg: OutMessage, fields: Mapping[str, str]) -> Receipt:
+        """One Messages API create call for `msg` with its own `fields`."""
         # A client per send, so each send reads its own response's headers (TwilioHttpxClient);
         # building one is a few attribute assignments, no I/O.
         transport = TwilioHttpxClient(self._http, self._timeout)
@@ -154,7 +158,7 @@ class TwilioSmsSender:
         )
         try:
             created = await client.messages.create_async(
-                status_callback=self._status_callback, **self._sender, **self.fields(msg)
+                status_callback=self._status_callback, **self._sender, **fields
             )
         except httpx.TransportError as exc:
             raise self._failed(msg, transport_error(exc)) from exc

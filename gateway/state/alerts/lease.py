@@ -13,6 +13,7 @@ import secrets
 
 from redis.asyncio import Redis
 
+from gateway.state.errors import translated
 from gateway.state.lua import lua
 
 __all__ = ["Lease"]
@@ -32,6 +33,7 @@ return 0
 """
 
 
+@translated
 class Lease:
     def __init__(self, redis: Redis, key: str, *, ttl_s: float) -> None:
         self.key = key

@@ -20,14 +20,17 @@ import anyio.to_thread
 import sqlalchemy as sa
 
 from gateway.dialogs.model import AlertTimes
-from gateway.dialogs.ports import AlertsSetting
-from gateway.state.schema import address_h, alert_preference, dialect_insert
+from gateway.preferences import AlertsSetting
+from gateway.state.errors import translated
+from gateway.state.keyring import KeyRing
+from gateway.state.schema import alert_preference, dialect_insert
 
 __all__ = ["ALERT_KINDS", "RHYTHMS", "AlertPreference", "SqlPreferences"]
 
 ALERT_KINDS = frozenset({"absence", "marks", "enrolment"})
 CHANNELS = frozenset({"sms", "whatsapp", "telegram"})
 RHYTHMS = ("instant", "daily", "weekly")  # at once, a daily digest, a weekly summary
+DETAILS = frozenset({"minimal", "full"})  # what a WhatsApp template says (DOMAIN.md §6)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -42,6 +45,7 @@ class AlertPreference:
     kinds: frozenset[str] = ALERT_KINDS
     rhythm: str = "instant"  # RHYTHMS
     welcomed: bool = False
+    detail: str = "minimal"  # "full": WhatsApp templates name the child and the change
 
     @property
     def digest(self) -> bool:
@@ -57,20 +61,46 @@ class AlertPreference:
         return not self.opted_out and kind in self.kinds
 
 
+@translated
 class SqlPreferences:
     """The dialogs' `Preferences` port, and the consumer's batch reads, on SQLAlchemy."""
 
     def __init__(
-        self, engine: sa.Engine, *, key_secret: bytes, times: AlertTimes | None = None
+        self,
+        engine: sa.Engine,
+        *,
+        key_secret: bytes | KeyRing,
+        times: AlertTimes | None = None,
     ) -> None:
-        if not key_secret:
-            raise ValueError("key_secret must not be empty")
         self.engine = engine
-        self._secret = key_secret
+        self._ring = KeyRing.of(key_secret)
         self.times = times or AlertTimes()  # when the summaries go out (the alerts' settings)
 
     def phone_h(self, phone: str) -> str:
-        return address_h(self._secret, phone)
+        return self._ring.address_h(phone)
+
+    def _adopt(self, conn: sa.Connection, hashes: list[str]) -> None:
+        """Before a write: the phone's row under an older key generation moves to the newest
+        hash (the rekey then skips it), so a write never starts a second, blank row beside an
+        opt-out the rekey has not moved yet."""
+        new, older = hashes[0], hashes[1:]
+        if not older:
+            return
+        t = alert_preference
+        if conn.execute(sa.select(t.c.phone_h).where(t.c.phone_h == new)).first() is not None:
+            return
+        latest = conn.execute(
+            sa.select(t.c.phone_h, t.c.key_gen)
+            .where(t.c.phone_h.in_(older))
+            .order_by(t.c.updated_at.desc())
+            .limit(1)
+        ).first()
+        if latest is not None:
+            conn.execute(
+                sa.update(t)
+                .where(t.c.phone_h == latest.phone_h, t.c.key_gen == latest.key_gen)
+                .values(phone_h=new, key_gen=self._ring.gen)
+            )
 
     # --- writes ---------------------------------------------------------------------------
 
@@ -134,28 +164,43 @@ class SqlPreferences:
         now = (await self.for_phones([phone]))[phone]
         return AlertsSetting(rhythm=now.rhythm, kinds=now.kinds, times=self.times)
 
+    async def set_detail(self, phone: str, detail: str, at: datetime | None = None) -> None:
+        """How much a WhatsApp template alert says: minimal (default) or full."""
+        if detail not in DETAILS:
+            raise ValueError(f"unknown detail {detail!r}")
+        await self._upsert(phone, {"detail": detail}, at or datetime.now(UTC))
+
     async def welcome(self, phones: Sequence[str], at: datetime) -> None:
         """Mark that these phones got their first alert (the one that says how to stop)."""
         if phones:
             await anyio.to_thread.run_sync(partial(self._welcome, list(phones), at))
 
     async def _upsert(self, phone: str, values: Mapping[str, Any], at: datetime) -> None:
-        await anyio.to_thread.run_sync(partial(self._write, self.phone_h(phone), values, at))
+        hashes = self._ring.address_hs(phone)
+        await anyio.to_thread.run_sync(partial(self._write, hashes, values, at))
 
-    def _write(self, phone_h: str, values: Mapping[str, Any], at: datetime) -> None:
-        row = {"phone_h": phone_h, "opted_out": False, "digest": False, "updated_at": at}
+    def _blank(self, phone_h: str, at: datetime) -> dict[str, Any]:
+        return {
+            "phone_h": phone_h,
+            "opted_out": False,
+            "digest": False,
+            "updated_at": at,
+            "key_gen": self._ring.gen,
+        }
+
+    def _write(self, hashes: list[str], values: Mapping[str, Any], at: datetime) -> None:
+        row = self._blank(hashes[0], at)
         insert = dialect_insert(self.engine)(alert_preference).values(**{**row, **values})
         statement = insert.on_conflict_do_update(
             index_elements=[alert_preference.c.phone_h], set_={**values, "updated_at": at}
         )
         with self.engine.begin() as conn:
+            self._adopt(conn, hashes)
             conn.execute(statement)
 
     def _welcome(self, phones: list[str], at: datetime) -> None:
-        rows = [
-            {"phone_h": self.phone_h(p), "opted_out": False, "digest": False, "updated_at": at}
-            for p in dict.fromkeys(phones)
-        ]
+        every = {p: self._ring.address_hs(p) for p in dict.fromkeys(phones)}
+        rows = [self._blank(hashes[0], at) for hashes in every.values()]
         table = alert_preference
         insert = dialect_insert(self.engine)(table)
         statement = insert.on_conflict_do_update(
@@ -163,6 +208,8 @@ class SqlPreferences:
             set_={"welcomed_at": sa.func.coalesce(table.c.welcomed_at, insert.excluded.updated_at)},
         )
         with self.engine.begin() as conn:
+            for hashes in every.values():
+                self._adopt(conn, hashes)
             conn.execute(statement, [{**r, "welcomed_at": at} for r in rows])
 
     # --- reads ----------------------------------------------------------------------------
@@ -182,13 +229,16 @@ class SqlPreferences:
         return await anyio.to_thread.run_sync(partial(self._for_phones, list(phones)))
 
     def _for_phones(self, phones: list[str]) -> dict[str, AlertPreference]:
-        by_h = {self.phone_h(p): p for p in phones}
-        query = sa.select(alert_preference).where(alert_preference.c.phone_h.in_(list(by_h)))
+        every = {p: self._ring.address_hs(p) for p in phones}
+        wanted = [h for hashes in every.values() for h in hashes]
+        query = sa.select(alert_preference).where(alert_preference.c.phone_h.in_(wanted))
         with self.engine.connect() as conn:
             rows = {row.phone_h: row for row in conn.execute(query)}
         out: dict[str, AlertPreference] = {}
-        for phone_h, phone in by_h.items():
-            row = rows.get(phone_h)
+        for phone, hashes in every.items():
+            # Under two generations (a rekey under way, an old process's write): the later.
+            found = [rows[h] for h in hashes if h in rows]
+            row = max(found, key=lambda r: r.updated_at) if found else None
             out[phone] = AlertPreference() if row is None else _preference(row)
         return out
 
@@ -205,4 +255,5 @@ def _preference(row: sa.Row[Any]) -> AlertPreference:
         kinds=kinds & ALERT_KINDS,
         rhythm=rhythm,
         welcomed=row.welcomed_at is not None,
+        detail=row.detail if row.detail in DETAILS else "minimal",
     )

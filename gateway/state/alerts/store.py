@@ -2,12 +2,13 @@
 held back by quiet hours. A batch's holds and the cursor after it are written in one
 transaction: a consumer killed before it commits reads the batch again (its messages are
 deduplicated by their keys), and one killed after it never reads it again. Calls run in a
-worker thread so the event loop never waits on the database."""
+worker thread so the event loop never waits on the database. `Alert` and `Hold`, the values it
+keeps, are defined here (`gateway.alerts.plan` makes them)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -16,12 +17,48 @@ from typing import Any
 import anyio.to_thread
 import sqlalchemy as sa
 
-from gateway.alerts.plan import Alert, Hold
-from gateway.state.schema import address_h, alert_cursor, alert_held, dialect_insert
+from gateway.state.errors import translated
+from gateway.state.keyring import KeyRing
+from gateway.state.schema import alert_cursor, alert_held, dialect_insert
 
-__all__ = ["AlertStore", "Held"]
+__all__ = ["Alert", "AlertStore", "Held", "Hold"]
 
 FEED = "changes"  # the one feed this consumer reads (the row's name)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Alert:
+    """One change worth telling guardians about."""
+
+    event_id: str
+    seq: int  # the event's place in the feed (evt_000000121 -> 121)
+    kind: str  # "absence" | "marks" | "result" | "enrolment" (`gateway.alerts.plan.wanted`)
+    student_id: str | None
+    guardian_ids: tuple[str, ...]
+    payload: Mapping[str, Any]  # what the text says: first names, day, hours, semester...
+
+    @property
+    def group(self) -> str:
+        """What one message is about: the student's semester for marks, the year for a year
+        result, else the event."""
+        if self.kind == "marks":
+            year, semester = self.payload.get("school_year"), self.payload.get("semester")
+            return f"marks:{self.student_id}:{year}:{semester}"
+        if self.kind == "result":  # a year result: one message per student and year
+            return f"result:{self.student_id}:{self.payload.get('school_year')}"
+        return self.event_id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Hold:
+    """An alert for one phone kept until `release_at` (quiet hours, a daily digest, or the
+    weekly summary: `batch` is "weekly")."""
+
+    alert: Alert
+    guardian_id: str
+    phone: str
+    release_at: datetime
+    batch: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -36,13 +73,18 @@ class Held:
     batch: str | None = None  # "weekly": news for the weekly summary
 
 
+@translated
 class AlertStore:
-    def __init__(self, engine: sa.Engine, *, key_secret: bytes) -> None:
+    def __init__(self, engine: sa.Engine, *, key_secret: bytes | KeyRing) -> None:
         self.engine = engine
-        self._secret = key_secret
+        self._ring = KeyRing.of(key_secret)
 
     def phone_h(self, phone: str) -> str:
-        return address_h(self._secret, phone)
+        return self._ring.address_h(phone)
+
+    def phone_hs(self, phone: str) -> list[str]:
+        """Every form a held alert may name `phone` by (a rekey under way: older ones too)."""
+        return self._ring.address_hs(phone)
 
     async def cursor(self) -> str | None:
         return await anyio.to_thread.run_sync(self._cursor)
@@ -71,6 +113,7 @@ class AlertStore:
                         "payload": json.dumps(dict(h.alert.payload), ensure_ascii=False),
                         "release_at": h.release_at,
                         "created_at": at,
+                        "key_gen": self._ring.gen,
                         "batch": h.batch,
                     }
                     for h in holds

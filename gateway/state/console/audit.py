@@ -24,7 +24,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
-from gateway.state.errors import unavailable
+from gateway.state.errors import translated, unavailable
 from gateway.state.keys import Keys
 from gateway.state.outbox.records import mask_address
 from gateway.state.schema import console_audit
@@ -77,6 +77,7 @@ class AuditEntry:
     child: str | None = None
 
 
+@translated
 class AuditLog:
     def __init__(
         self,

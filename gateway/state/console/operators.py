@@ -9,8 +9,6 @@ over. Errors: `StoreUnavailable` when the database does not answer.
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +23,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from gateway.state.errors import translated
+from gateway.state.keyring import KeyRing
 from gateway.state.schema import console_operator
 
 __all__ = [
@@ -85,34 +84,63 @@ def check_password(password: str) -> None:
 
 @translated
 class OperatorStore:
-    def __init__(self, engine: sa.Engine, *, key_secret: bytes = b"") -> None:
+    def __init__(self, engine: sa.Engine, *, key_secret: bytes | KeyRing = b"") -> None:
         self.engine = engine
-        self._secret = key_secret
+        self._ring = KeyRing.of(key_secret) if key_secret else None
 
-    # --- the TOTP secret, sealed --------------------------------------------------------
+    # --- the TOTP secret, sealed (under the newest identity key; opened under any) ----------
 
-    def _cipher(self, name: str) -> AESGCM:
-        if not self._secret:
+    def _cipher(self, name: str, gen: int | None = None) -> AESGCM:
+        if self._ring is None:
             raise ValueError("sealing a TOTP secret needs the identity key")
-        key = hmac.new(self._secret, f"console-totp\0{name}".encode(), hashlib.sha256)
-        return AESGCM(key.digest())
+        return AESGCM(self._ring.derive(f"console-totp\0{name}".encode(), gen))
 
     def seal(self, name: str, secret: str) -> str:
         nonce = os.urandom(_NONCE_BYTES)
         box = self._cipher(name).encrypt(nonce, secret.encode(), b"console_operator")
         return base64.urlsafe_b64encode(nonce + box).decode()
 
-    def open(self, name: str, sealed: str | None) -> str | None:
-        if not sealed or not self._secret:
+    def _opened(self, name: str, sealed: str | None) -> tuple[str, int] | None:
+        """The secret in `sealed` and the key generation that opened it."""
+        if not sealed or self._ring is None:
             return None
         try:
             raw = base64.urlsafe_b64decode(sealed.encode())
-            plain = self._cipher(name).decrypt(
-                raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], b"console_operator"
-            )
-        except (InvalidTag, ValueError):
+        except ValueError:
             return None
-        return plain.decode()
+        for gen in range(self._ring.gen, 0, -1):
+            try:
+                plain = self._cipher(name, gen).decrypt(
+                    raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], b"console_operator"
+                )
+            except (InvalidTag, ValueError):
+                continue
+            return plain.decode(), gen
+        return None
+
+    def open(self, name: str, sealed: str | None) -> str | None:
+        opened = self._opened(name, sealed)
+        return opened[0] if opened is not None else None
+
+    def reseal_all(self) -> int:
+        """Seal again under the newest key every TOTP secret sealed under an older one (the
+        rekey, gateway/state/rekey.py); how many."""
+        if self._ring is None:
+            return 0
+        table = console_operator
+        query = sa.select(table.c.name, table.c.totp_box).where(table.c.totp_box.is_not(None))
+        done = 0
+        with self.engine.begin() as conn:
+            for row in conn.execute(query).all():
+                opened = self._opened(row.name, row.totp_box)
+                if opened is None or opened[1] == self._ring.gen:
+                    continue
+                box = self.seal(row.name, opened[0])
+                statement = sa.update(table).where(
+                    table.c.name == row.name, table.c.totp_box == row.totp_box
+                )
+                done += conn.execute(statement.values(totp_box=box)).rowcount
+        return done
 
     # --- writes ---------------------------------------------------------------------------
 

@@ -27,6 +27,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from gateway.state.errors import translated
+from gateway.state.keyring import KeyRing
 from gateway.state.keys import Keys
 from gateway.state.lua import lua
 from gateway.state.outbox.streams import as_text
@@ -45,8 +47,11 @@ class SessionData:
     created: float
 
 
+@translated
 class ConsoleSessions:
-    def __init__(self, redis: Redis, *, key_secret: bytes, idle_s: int, max_s: int) -> None:
+    def __init__(
+        self, redis: Redis, *, key_secret: bytes | KeyRing, idle_s: int, max_s: int
+    ) -> None:
         self.redis, self.keys = redis, Keys(key_secret)
         self.idle_s, self.max_s = idle_s, max_s
 
@@ -194,6 +199,7 @@ return 1
 """
 
 
+@translated
 class SigninGate:
     """Failed sign-ins counted per (name, client address), per address and per name, the
     check and the count one atomic step (issue #21). A pair or an address past its limit is
@@ -203,7 +209,7 @@ class SigninGate:
         self,
         redis: Redis,
         *,
-        key_secret: bytes,
+        key_secret: bytes | KeyRing,
         limit: int,
         address_limit: int,
         lock_s: int,
@@ -240,13 +246,20 @@ return 'go'
 """
 
 
+@translated
 class CheckCounter:
     """An operator's failed checks of a child (code + birth date typed in the lookup): the
     console's failures count against the operator, never against the phone typed, so an
     agent cannot lock a family out, nor try codes without end (issue #21 item 5)."""
 
     def __init__(
-        self, redis: Redis, *, key_secret: bytes, limit: int, window_s: int, what: str = "checks"
+        self,
+        redis: Redis,
+        *,
+        key_secret: bytes | KeyRing,
+        limit: int,
+        window_s: int,
+        what: str = "checks",
     ) -> None:
         self.redis, self.keys, self.limit, self.window_s = redis, Keys(key_secret), limit, window_s
         self._check = lua(redis, _CHECK)

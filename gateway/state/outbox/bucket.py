@@ -8,8 +8,11 @@ long to wait. `gateway.outbox.throttle.Pacer` shares one bucket among a worker's
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from redis.asyncio import Redis
 
+from gateway.state.errors import translated
 from gateway.state.lua import lua
 from gateway.state.outbox.keys import OutboxKeys
 from gateway.state.outbox.scripts import TAKE
@@ -17,21 +20,35 @@ from gateway.state.outbox.scripts import TAKE
 __all__ = ["ChatBuckets", "TokenBucket"]
 
 
+@translated
 class TokenBucket:
     """`rate` sends per second, up to `burst` at once, for one channel across all workers."""
 
-    def __init__(self, redis: Redis, key: str, *, rate: float, burst: int) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        key: str,
+        *,
+        rate: float,
+        burst: int,
+        clock: Callable[[], int] | None = None,
+    ) -> None:
         if rate <= 0 or burst < 1:
             raise ValueError("rate must be positive and burst at least 1")
         self.key, self.rate, self.burst = key, rate, burst
+        self.clock = clock  # milliseconds (tests); None: Redis' clock
         self._take = lua(redis, TAKE)
 
     async def take(self, wanted: int = 1) -> tuple[int, int]:
         """(tokens taken, at most `wanted`; when none, the milliseconds to wait for one)."""
-        taken, wait_ms = await self._take(keys=[self.key], args=[self.rate, self.burst, wanted])
+        args: list[float | int] = [self.rate, self.burst, wanted]
+        if self.clock is not None:
+            args.append(self.clock())
+        taken, wait_ms = await self._take(keys=[self.key], args=args)
         return int(taken), int(wait_ms)
 
 
+@translated
 class ChatBuckets:
     """A bucket per chat (`OutboxKeys.chat_bucket`), `rate` sends per second, one at a time."""
 

@@ -47,6 +47,10 @@ class OutboxKeys:
     def bucket(self, channel: str) -> str:
         return f"{self.prefix}:{self.tag}:tb:{channel}"
 
+    def link_bucket(self, channel: str, link: str) -> str:
+        """One operator link's pace (`link`: a Kannel smsc-id), beside the channel's own."""
+        return self.bucket(f"{channel}-link:{link}")
+
     def chat_bucket(self, chat_h: str) -> str:
         """One Telegram chat's pace (`chat_h`: a keyed hash of the chat id)."""
         return self.bucket(f"telegram-chat:{chat_h}")

@@ -19,16 +19,20 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import Enum
 from functools import partial
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 import anyio.to_thread
 import sqlalchemy as sa
 
-from gateway.outbox.model import OutMessage
-from gateway.state.schema import address_h, dialect_insert, outbound_message
+from gateway.dialogs.model import Option
+from gateway.state.errors import translated
+from gateway.state.keyring import KeyRing
+from gateway.state.outbox.priority import Priority
+from gateway.state.schema import dialect_insert, outbound_message
 
-__all__ = ["RANK", "MessageRecords", "Outcome", "mask_address"]
+__all__ = ["RANK", "MessageRecords", "Outcome", "Recorded", "mask_address"]
 
 RANK = {"queued": 0, "sent": 1, "delivered": 2, "failed": 2, "read": 3}
 RECORD_RETENTION = timedelta(days=90)  # delivery records (DOMAIN.md §6)
@@ -42,33 +46,66 @@ def mask_address(address: str) -> str:
     return address[:head] + "*" * (len(address) - head - 2) + address[-2:]
 
 
+class Recorded(Protocol):
+    """A message as its record reads it: `gateway.outbox.model.OutMessage`'s fields (named
+    here so this layer imports no outbox module)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def channel(self) -> Enum: ...
+    @property
+    def to(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def options(self) -> Sequence[Option]: ...
+    @property
+    def kind(self) -> Enum: ...
+    @property
+    def priority(self) -> Priority: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def attempt(self) -> int: ...
+    @property
+    def student(self) -> str | None: ...
+
+
+M = TypeVar("M", bound=Recorded)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Outcome:
+class Outcome(Generic[M]):
     """What happened to one message this time (the record keeps the furthest)."""
 
-    message: OutMessage
+    message: M
     status: str  # a key of RANK
     at: datetime
     sender: str | None = None
     provider_id: str | None = None
     error: str | None = None
     text: str | None = None  # the text as sent (a follow-up's is composed late)
+    template: str | None = None  # the WhatsApp template it went out as (`name.lang`)
 
 
+@translated
 class MessageRecords:
-    def __init__(self, engine: sa.Engine, *, key_secret: bytes, retention_h: int = 72) -> None:
+    def __init__(
+        self, engine: sa.Engine, *, key_secret: bytes | KeyRing, retention_h: int = 72
+    ) -> None:
         self.engine = engine
-        self._secret = key_secret
+        self._ring = KeyRing.of(key_secret)
         self.retention = timedelta(hours=retention_h)
 
     # --- writes -----------------------------------------------------------------------------
 
-    async def write(self, outcomes: Sequence[Outcome], idem_h: Sequence[str]) -> None:
+    async def write(self, outcomes: Sequence[Outcome[Any]], idem_h: Sequence[str]) -> None:
         """Upsert each outcome's record, forward only, in one transaction."""
         if outcomes:
             await anyio.to_thread.run_sync(partial(self._write, list(outcomes), list(idem_h)))
 
-    def _write(self, outcomes: list[Outcome], idem_h: list[str]) -> None:
+    def _write(self, outcomes: list[Outcome[Any]], idem_h: list[str]) -> None:
         rows = [self._row(o, h) for o, h in zip(outcomes, idem_h, strict=True)]
         table = outbound_message
         insert = dialect_insert(self.engine)(table)
@@ -87,6 +124,7 @@ class MessageRecords:
                 "updated_at": excluded.updated_at,
                 "sent_at": sa.func.coalesce(table.c.sent_at, excluded.sent_at),
                 "student_id": sa.func.coalesce(excluded.student_id, table.c.student_id),
+                "template": sa.func.coalesce(excluded.template, table.c.template),
             },
             # Forward only; a queued record may still be rewritten (attempts, late text).
             where=(table.c.status_rank < excluded.status_rank) | (table.c.status_rank == 0),
@@ -94,14 +132,15 @@ class MessageRecords:
         with self.engine.begin() as conn:
             conn.execute(statement, rows)  # executemany: each row its own ON CONFLICT
 
-    def _row(self, outcome: Outcome, idem_h: str) -> dict[str, Any]:
+    def _row(self, outcome: Outcome[Any], idem_h: str) -> dict[str, Any]:
         msg = outcome.message
         text = outcome.text if outcome.text is not None else (msg.text or None)
         return {
             "id": msg.id,
             "idem_h": idem_h,
             "channel": msg.channel.value,
-            "to_h": address_h(self._secret, msg.to),
+            "to_h": self._ring.address_h(msg.to),
+            "key_gen": self._ring.gen,
             "to_masked": mask_address(msg.to),
             "kind": msg.kind.value,
             "priority": int(msg.priority),
@@ -121,6 +160,7 @@ class MessageRecords:
             "updated_at": outcome.at,
             "sent_at": outcome.at if outcome.status == "sent" else None,
             "student_id": msg.student,
+            "template": outcome.template,
         }
 
     async def status_callback(
@@ -197,15 +237,15 @@ class MessageRecords:
         """One address's messages, newest first, bodies hidden past the retention."""
         cutoff = (now or datetime.now(UTC)) - self.retention
         rows = await anyio.to_thread.run_sync(
-            partial(self._for_address, address_h(self._secret, address), limit)
+            partial(self._for_address, self._ring.address_hs(address), limit)
         )
         return [_item(row, address, cutoff) for row in rows]
 
-    def _for_address(self, to_h: str, limit: int) -> list[sa.Row[Any]]:
+    def _for_address(self, hashes: list[str], limit: int) -> list[sa.Row[Any]]:
         table = outbound_message
         query = (
             sa.select(table)
-            .where(table.c.to_h == to_h)
+            .where(table.c.to_h.in_(hashes))
             .order_by(table.c.created_at.desc(), table.c.id.desc())
             .limit(limit)
         )
@@ -235,6 +275,7 @@ def _item(row: sa.Row[Any], address: str, cutoff: datetime) -> dict[str, Any]:
         "status": row.status,
         "error": row.error,
         "student": row.student_id,
+        "template": row.template,  # the WhatsApp template it went out as; None: its text
         "created_at": row.created_at.isoformat(),
         "updated_at": row.updated_at.isoformat(),
     }

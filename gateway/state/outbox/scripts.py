@@ -8,15 +8,17 @@ from __future__ import annotations
 
 __all__ = ["CLAIM", "ENQUEUE", "FINISH", "LATER", "PROMOTE", "RELEASE", "RENEW", "TAKE"]
 
-# KEYS: idem, stream, guard. ARGV: entry, idem ttl s, maxlen, guard ttl s, "1" if guarded.
+# KEYS: idem, stream, guard. ARGV: entry, idem ttl s, guard ttl s, "1" if guarded.
 # (Without a guard KEYS[3] repeats KEYS[1]: an empty key name would hash to another slot.)
 # Returns the new entry id, or "dup" (key already queued) or "guarded" (one already pending).
+# No MAXLEN: a queued message leaves its stream only once it is done (bulk producers wait at
+# `gateway.outbox.pressure.BulkGate` instead of the stream being trimmed).
 ENQUEUE = """
-local guarded = ARGV[5] == '1'
+local guarded = ARGV[4] == '1'
 if guarded and redis.call('EXISTS', KEYS[3]) == 1 then return 'guarded' end
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[2]) then return 'dup' end
-if guarded then redis.call('SET', KEYS[3], '1', 'EX', ARGV[4]) end
-return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'm', ARGV[1])
+if guarded then redis.call('SET', KEYS[3], '1', 'EX', ARGV[3]) end
+return redis.call('XADD', KEYS[2], '*', 'm', ARGV[1])
 """
 
 # KEYS: sent marker, lease. ARGV: token, lease ms.
@@ -61,7 +63,7 @@ redis.call('XDEL', KEYS[2], ARGV[2])
 return 1
 """
 
-# KEYS: delayed, stream 0, stream 1, stream 2. ARGV: limit, maxlen.
+# KEYS: delayed, stream 0, stream 1, stream 2. ARGV: limit.
 # Moves entries due by Redis' clock to their priority's stream; returns how many.
 PROMOTE = """
 local t = redis.call('TIME')
@@ -69,17 +71,21 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, ARGV[1])
 for _, entry in ipairs(due) do
   local pri = tonumber(string.match(entry, '"pri":(%d)')) or 2
-  redis.call('XADD', KEYS[2 + pri], 'MAXLEN', '~', ARGV[2], '*', 'm', entry)
+  redis.call('XADD', KEYS[2 + pri], '*', 'm', entry)
   redis.call('ZREM', KEYS[1], entry)
 end
 return #due
 """
 
-# KEYS[1] the bucket (hash: tokens, at ms). ARGV: rate per s, burst, tokens wanted.
+# KEYS[1] the bucket (hash: tokens, at ms). ARGV: rate per s, burst, tokens wanted, and
+# optionally the time in ms (tests' clock; else Redis' own).
 # Returns {tokens taken (up to those wanted), ms until the next one when none was there}.
 TAKE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(ARGV[4])
+if not now then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')

@@ -14,6 +14,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from gateway.state.errors import translated
 from gateway.state.lua import lua
 from gateway.state.outbox.keys import OutboxKeys
 from gateway.state.outbox.streams import SENT_TTL_S, as_text
@@ -32,6 +33,7 @@ return id
 """
 
 
+@translated
 class SinkStream:
     """One deployment's sink (`keys`: its outbox's)."""
 

@@ -9,6 +9,9 @@ enqueue ──SET NX idem──> XADD mg:{outbox}:q:<priority>  ──XREADGROUP
 `OutboxStreams` speaks in key hashes and encoded entries (`gateway.outbox.entries`); the
 typed API over it, with messages and claims, is `gateway.outbox.queue.Outbox`. Each call is
 one round trip: a script (`gateway.state.outbox.scripts`) or a pipeline.
+
+Errors: `StoreUnavailable` when Redis does not answer; `StreamMissing` when a worker reads a
+stream (or its group) that went away, as when Redis restarted without persistence.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from gateway.state.errors import StoreError, translated
 from gateway.state.lua import lua
 from gateway.state.outbox import scripts
 from gateway.state.outbox.keys import OutboxKeys
@@ -29,16 +33,27 @@ __all__ = [
     "GROUP",
     "IDEMPOTENCY_TTL_S",
     "SENT_TTL_S",
-    "STREAM_MAXLEN",
     "OutboxStreams",
+    "StreamMissing",
     "as_text",
 ]
 
 GROUP = "senders"
 IDEMPOTENCY_TTL_S = 7 * 24 * 3600  # longer than any retry or follow-up can wait
 SENT_TTL_S = 7 * 24 * 3600
-STREAM_MAXLEN = 1_000_000  # a bound against a runaway producer, far above any real backlog
+# The priority streams are never trimmed: an entry leaves only once its message is done (sent,
+# failed, or put back for later), so no queued message is lost at any backlog; bulk producers
+# wait at a high-water mark instead (`gateway.outbox.pressure`). Only the dead-letter stream,
+# a note of entries that could not be read (never a message), is capped.
 DEAD_MAXLEN = 10_000
+
+
+class StreamMissing(StoreError):
+    """A stream or its consumer group went away under a reader: `ensure_group`, then again."""
+
+
+def _missing(exc: ResponseError) -> bool:
+    return str(exc).startswith(("NOGROUP", "UNBLOCKED"))
 
 
 def as_text(value: object) -> str:
@@ -46,6 +61,7 @@ def as_text(value: object) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
+@translated
 class OutboxStreams:
     """The Redis calls of one deployment's outbox (`keys`)."""
 
@@ -81,7 +97,6 @@ class OutboxStreams:
             args=[
                 entry,
                 IDEMPOTENCY_TTL_S,
-                STREAM_MAXLEN,
                 max(1, guard_ttl_s),
                 "1" if guard_h is not None else "0",
             ],
@@ -97,7 +112,7 @@ class OutboxStreams:
                 idem = self.keys.idem(key_h)
                 await self._enqueue(
                     keys=[idem, self.keys.stream(priority), idem],
-                    args=[entry, IDEMPOTENCY_TTL_S, STREAM_MAXLEN, 1, "0"],
+                    args=[entry, IDEMPOTENCY_TTL_S, 1, "0"],
                     client=pipe,
                 )
             results = await pipe.execute()
@@ -118,9 +133,14 @@ class OutboxStreams:
         self, consumer: str, streams: Sequence[str], *, count: int, block_ms: int | None = None
     ) -> Any:
         """New entries for `consumer` (XREADGROUP), as Redis answers them."""
-        return await self.redis.xreadgroup(
-            GROUP, consumer, {stream: ">" for stream in streams}, count=count, block=block_ms
-        )
+        try:
+            return await self.redis.xreadgroup(
+                GROUP, consumer, {stream: ">" for stream in streams}, count=count, block=block_ms
+            )
+        except ResponseError as exc:
+            if _missing(exc):
+                raise StreamMissing(str(exc).split(" ", 1)[0]) from exc
+            raise
 
     async def autoclaim(
         self, stream: str, consumer: str, *, min_idle_ms: int, start: str, count: int
@@ -161,9 +181,7 @@ class OutboxStreams:
         await self._later(keys=[self.keys.delayed, stream], args=[GROUP, entry_id, entry, due_ms])
 
     async def promote(self, limit: int) -> int:
-        moved = await self._promote(
-            keys=[self.keys.delayed, *self.streams], args=[limit, STREAM_MAXLEN]
-        )
+        moved = await self._promote(keys=[self.keys.delayed, *self.streams], args=[limit])
         return int(moved)
 
     async def ack(self, entries: Sequence[tuple[str, str]]) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
+from gateway.state.errors import translated
 from gateway.state.lua import lua
 
 __all__ = ["BreakerRecord"]
@@ -93,6 +94,7 @@ return state
 """
 
 
+@translated
 class BreakerRecord:
     """One breaker's record at `key`; times in milliseconds, states as stored (0, 1, 2)."""
 

@@ -4,7 +4,7 @@ An entry is `mg:c:{<hmac of kind and args>}` (a guardian lookup, keyed by the ph
 takes the phone's own tag: `mg:c:{<the phone's hmac>}`), kept for `stale_s`; an entry about
 one student is also noted in `mg:c:ix:{<hmac of the student id>}`, so a change to the student
 drops them all. What an entry holds, and when it counts as fresh, is `gateway.resilience.cache`'s.
-Redis errors pass through (`gateway.state.errors` says what a caller may catch).
+Errors: `StoreUnavailable` when Redis does not answer.
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ from collections.abc import Sequence
 
 from redis.asyncio import Redis
 
+from gateway.state.errors import translated
 from gateway.state.keys import Keys
 
 __all__ = ["CacheStore"]
 
 
+@translated
 class CacheStore:
     """Reads, writes and drops cache entries by key; `keys` names them."""
 

@@ -13,6 +13,7 @@ import contextlib
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from gateway.state.errors import translated
 from gateway.state.lua import lua
 
 __all__ = ["FAILED", "FlightLeases"]
@@ -36,6 +37,7 @@ return 1
 """
 
 
+@translated
 class FlightLeases:
     """`acquire`, `holder` and `release` one lease; a lease lives `lease_ms` at most."""
 

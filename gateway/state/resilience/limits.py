@@ -14,6 +14,7 @@ import secrets
 from redis.asyncio import Redis
 
 from gateway.state.errors import translated
+from gateway.state.keyring import KeyRing
 from gateway.state.keys import Keys
 from gateway.state.lua import lua
 
@@ -41,7 +42,7 @@ class RateLimiter:
         self,
         redis: Redis,
         *,
-        key_secret: bytes,
+        key_secret: bytes | KeyRing,
         limit: int = 30,
         window_s: float = 60.0,
         prefix: str = "mg",

@@ -18,7 +18,7 @@ from gateway.channels.voice.prompts import (
     word_hash,
 )
 from gateway.cli import main
-from gateway.dialogs import spoken
+from gateway.dialogs import spoken_texts
 from tests.gateway.channels.voice_call import VoiceCall
 from tests.gateway.conftest import PUBLIC_URL
 
@@ -30,7 +30,7 @@ def recorded(tmp_path: Path) -> Path:
     """A folder with one French recording: the main menu's title."""
     folder = tmp_path / "prompts"
     (folder / "fr").mkdir(parents=True)
-    (folder / "fr" / f"{prompt_hash(spoken.MAIN_TITLE)}.mp3").write_bytes(MP3)
+    (folder / "fr" / f"{prompt_hash(spoken_texts.MAIN_TITLE)}.mp3").write_bytes(MP3)
     return folder
 
 
@@ -41,7 +41,7 @@ def test_a_recorded_prompt_is_played_and_the_rest_spoken(
     call = VoiceCall(client, "+212600000001")
     call.start()
     menu = call.press("2")
-    url = f"{PUBLIC_URL}{PROMPTS_ROUTE}/fr/{prompt_hash(spoken.MAIN_TITLE)}.mp3"
+    url = f"{PUBLIC_URL}{PROMPTS_ROUTE}/fr/{prompt_hash(spoken_texts.MAIN_TITLE)}.mp3"
     assert menu.plays() == [url]
     assert "Services Massar." not in menu.text()  # played, not said
     assert "Pour Absences, tapez un." in menu.text()
@@ -66,7 +66,7 @@ def test_only_recordings_are_served(
 
 
 def test_without_a_folder_nothing_is_served(make_gateway: Callable[..., TestClient]) -> None:
-    name = f"{prompt_hash(spoken.MAIN_TITLE)}.mp3"
+    name = f"{prompt_hash(spoken_texts.MAIN_TITLE)}.mp3"
     assert make_gateway().get(f"{PROMPTS_ROUTE}/fr/{name}").status_code == 404
 
 
@@ -76,7 +76,7 @@ def test_the_listing_names_each_file_and_its_words(
     monkeypatch.setenv("GATEWAY_VOICE_PROMPTS_DIR", str(recorded))
     assert main(["voice", "prompts", "--lang", "fr"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    name = f"fr/{prompt_hash(spoken.MAIN_TITLE)}.mp3"
+    name = f"fr/{prompt_hash(spoken_texts.MAIN_TITLE)}.mp3"
     assert f"fr\t{name}\trecorded\tServices Massar." in lines
     assert all(line.startswith("fr\t") for line in lines)
     assert len(lines) == len([p for p in all_prompts() if p.lang == "fr"])
@@ -98,7 +98,7 @@ def darija(tmp_path: Path) -> Path:
     (folder / "darija").mkdir(parents=True)
     names = [
         prompt_hash(texts.FOR_DARIJA),
-        prompt_hash(spoken.MAIN_TITLE),
+        prompt_hash(spoken_texts.MAIN_TITLE),
         fragment_hash("اضغط"),
         word_hash("واحد"),
         word_hash("اثنين"),
@@ -122,7 +122,7 @@ def test_a_darija_call_plays_recordings_put_together(
     menu = call.press("3")
     verbs = [(v.tag, (v.text or "").strip()) for v in menu.gathers()[0]]
     assert verbs[:5] == [
-        ("Play", clip(prompt_hash(spoken.MAIN_TITLE))),  # a sentence recorded whole
+        ("Play", clip(prompt_hash(spoken_texts.MAIN_TITLE))),  # a sentence recorded whole
         ("Say", "الغياب"),  # a label with no recording: the Arabic voice
         ("Play", clip(fragment_hash("اضغط"))),  # the fixed part of "<label>، اضغط <key>."
         ("Play", clip(word_hash("واحد"))),  # the key, a recorded word
@@ -152,7 +152,7 @@ def test_the_darija_listing_names_what_a_call_plays(
     recorded = {(name, text) for _, name, mark, text in rows if mark == "recorded"}
     assert recorded == {
         (f"darija/{prompt_hash(texts.FOR_DARIJA)}.mp3", "للدارجة، اضغط ثلاثة."),
-        (f"darija/{prompt_hash(spoken.MAIN_TITLE)}.mp3", "خدمات مسار."),
+        (f"darija/{prompt_hash(spoken_texts.MAIN_TITLE)}.mp3", "خدمات مسار."),
         (f"darija/{fragment_hash('اضغط')}.mp3", "اضغط"),
         (f"darija/{word_hash('واحد')}.mp3", "واحد"),
         (f"darija/{word_hash('اثنين')}.mp3", "اثنين"),

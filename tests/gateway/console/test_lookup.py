@@ -47,7 +47,13 @@ def verify(client: TestClient, phone: str, code: str, birth_date: str, **extra: 
     )
 
 
-def record(client: TestClient, text: str, student: str | None, kind: MessageKind) -> None:
+def record(
+    client: TestClient,
+    text: str,
+    student: str | None,
+    kind: MessageKind,
+    template: str | None = None,
+) -> None:
     """A message the outbox sent to Khadija, as its record holds it."""
     records = runtime_of(client.app).records
     now = datetime.now(UTC)
@@ -61,7 +67,7 @@ def record(client: TestClient, text: str, student: str | None, kind: MessageKind
         student=student,
         message_id=f"{abs(hash((text, student))):032x}"[:32],
     )
-    outcome = Outcome(message=msg, status="sent", at=now)
+    outcome = Outcome(message=msg, status="sent", at=now, template=template)
     client.portal.call(records.write, [outcome], [f"idem-{msg.id}"])  # type: ignore[union-attr]
 
 
@@ -119,6 +125,18 @@ def test_the_lookup_page_before_the_check_shows_no_name_no_mark_no_absence_no_te
     assert 'class="kind-alert"' in messages
     assert 'class="status-sent"' in messages
     assert messages.count('class="hidden-text"') == len(rows)
+
+
+def test_the_lookup_page_names_the_whatsapp_template_an_alert_went_out_as(
+    agent: TestClient,
+) -> None:
+    """The template's name says which one went (issue #26), and nothing about the child."""
+    ids = students_of(agent)
+    text = "Massar : absence non justifiee de Youssef : 02/12 08:30-10:30."
+    record(agent, text, ids["Youssef"], MessageKind.ALERT, template="massar_absence_full.fr")
+    messages = lookup(agent, KHADIJA).text.split('id="messages"')[1].split("</table>")[0]
+    assert '<code class="template">massar_absence_full.fr</code>' in messages
+    assert "Youssef" not in messages
 
 
 def test_a_number_in_the_url_is_never_looked_up(agent: TestClient) -> None:

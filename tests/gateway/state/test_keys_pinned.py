@@ -73,6 +73,10 @@ def test_user_keys(redis: Redis) -> None:
         "mg:{b8659b3d0aa1c1c7ca15dd420c069a59}:ussd:ended:aa6fceeaa5a570c870b3d3903aefb48c"
     )
     assert EndedSessions(store).key(PHONE, "sess-1") == keys.ussd_ended(PHONE, "sess-1")
+    # WhatsApp's 24-hour window (issue #26): under the tag, so forgetting the number drops it.
+    assert keys.whatsapp_last_inbound(PHONE) == (
+        "mg:{b8659b3d0aa1c1c7ca15dd420c069a59}:whatsapp:last-in"
+    )
     # Every key under the phone's tag, as "forget this number" scans them (`state.forget`).
     assert keys.user_keys(PHONE) == "mg:{b8659b3d0aa1c1c7ca15dd420c069a59}:*"
 
@@ -127,6 +131,8 @@ def test_outbox_keys(redis: Redis) -> None:
     assert keys.lease("h1") == "mg:{outbox:76253309}:lease:h1"
     assert keys.guard("g1") == "mg:{outbox:76253309}:guard:g1"
     assert keys.bucket("sms") == "mg:{outbox:76253309}:tb:sms"
+    # An operator link's pace (`gateway.outbox.paces`), named by its Kannel smsc-id.
+    assert keys.link_bucket("sms", "IAM") == "mg:{outbox:76253309}:tb:sms-link:IAM"
     assert keys.sink == "mg:{outbox:76253309}:sink"
     assert SinkStream(redis, keys).key == "mg:{outbox:76253309}:sink"
     # Telegram's pace per chat (`gateway.outbox.senders.telegram`), the chat id hashed.
@@ -152,7 +158,11 @@ def test_helpdesk_keys(redis: Redis) -> None:
         "mg:{helpdesk}:phone:sms:35c34019032ada435c3d221f2f0e23de"
     )
     queue = HelpdeskQueue(
-        redis, key_secret=SECRET, outbox=Outbox(redis, key_secret=SECRET), expiry_s=1, hotline="x"
+        redis,
+        key_secret=SECRET,
+        send=Outbox(redis, key_secret=SECRET).reply,
+        expiry_s=1,
+        hotline="x",
     )
     assert queue._phone_key(PHONE, "sms") == keys.helpdesk_phone(PHONE, "sms")
 

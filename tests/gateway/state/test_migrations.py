@@ -113,7 +113,7 @@ def test_upgrade_keeps_a_database_made_before_migrations(
     assert tables(engine) == TABLES
     with engine.connect() as conn:
         rows = conn.execute(sa.select(metadata.tables["phone_binding"])).mappings().all()
-    assert [dict(r) for r in rows] == [row]
+    assert [dict(r) for r in rows] == [{**row, "key_gen": 1}]  # under the first identity key
 
     caplog.clear()
     upgrade(database_url)
@@ -256,7 +256,7 @@ def test_a_second_upgrade_waits_for_the_first_on_postgresql(
 def test_the_alerts_rhythm_revision_keeps_what_phones_chose_and_what_is_held(
     database_url: str, engine: sa.Engine
 ) -> None:
-    """0007 adds `alert_preference.rhythm` and `alert_held.batch`: a daily digest chosen
+    """0009 adds `alert_preference.rhythm` and `alert_held.batch`: a daily digest chosen
     before reads as "daily", a held alert as one of quiet hours; a weekly choice is stored;
     a downgrade drops the columns and keeps the rows."""
     import anyio
@@ -267,7 +267,7 @@ def test_the_alerts_rhythm_revision_keeps_what_phones_chose_and_what_is_held(
 
     key, phone, at = b"migration-key", "+212600000001", datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
     with engine.begin() as conn:
-        command.upgrade(alembic_config(conn), "console_need_to_know")
+        command.upgrade(alembic_config(conn), "whatsapp_templates")
     with engine.begin() as conn:
         conn.execute(
             sa.text(
@@ -293,9 +293,52 @@ def test_the_alerts_rhythm_revision_keeps_what_phones_chose_and_what_is_held(
     assert chosen.rhythm == "weekly"
     assert anyio.run(prefs.for_phones, [phone])[phone].weekly
     with engine.begin() as conn:
-        command.downgrade(alembic_config(conn), "console_need_to_know")
+        command.downgrade(alembic_config(conn), "whatsapp_templates")
     columns = {c["name"] for c in sa.inspect(engine).get_columns("alert_preference")}
     assert "rhythm" not in columns
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM alert_preference")).scalar_one() == 1
         assert conn.execute(sa.text("SELECT count(*) FROM alert_held")).scalar_one() == 1
+
+
+def test_whatsapp_templates_revision_keeps_records_and_preferences(
+    database_url: str, engine: sa.Engine
+) -> None:
+    """0008 (issue #26): `outbound_message.template` and `alert_preference.detail` are added
+    empty to the rows there were (no template; minimal detail), and go on a downgrade."""
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "console_need_to_know")
+    at = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    message = {
+        "id": "a" * 32,
+        "idem_h": "b" * 32,
+        "channel": "whatsapp",
+        "to_h": "c" * 64,
+        "to_masked": "+212*******01",
+        "kind": "alert",
+        "priority": 2,
+        "status": "sent",
+        "status_rank": 1,
+        "attempts": 1,
+        "created_at": at,
+        "updated_at": at,
+    }
+    preference = {"phone_h": "d" * 64, "opted_out": False, "digest": False, "updated_at": at}
+    with engine.begin() as conn:  # the tables as that revision made them (no new column)
+        for table, row in (("outbound_message", message), ("alert_preference", preference)):
+            conn.execute(sa.insert(sa.table(table, *map(sa.column, row))).values(**row))
+    upgrade(database_url)
+    assert current_revision(engine) == head_revision()
+    with engine.connect() as conn:
+        kept = conn.execute(sa.select(metadata.tables["outbound_message"])).mappings().one()
+        pref = conn.execute(sa.select(metadata.tables["alert_preference"])).mappings().one()
+    assert kept["template"] is None
+    assert kept["channel"] == "whatsapp"
+    assert pref["detail"] is None
+    assert pref["phone_h"] == "d" * 64
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "console_need_to_know")
+    columns = {c["name"] for c in sa.inspect(engine).get_columns("outbound_message")}
+    assert "template" not in columns
+    columns = {c["name"] for c in sa.inspect(engine).get_columns("alert_preference")}
+    assert "detail" not in columns

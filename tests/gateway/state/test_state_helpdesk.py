@@ -19,7 +19,7 @@ async def test_a_redis_that_does_not_answer_is_store_unavailable(key_secret: byt
     queue = HelpdeskQueue(
         down,
         key_secret=key_secret,
-        outbox=Outbox(down, key_secret=key_secret),
+        send=Outbox(down, key_secret=key_secret).reply,
         expiry_s=3600,
         hotline="0800 00 11 22",
     )

@@ -8,11 +8,11 @@ import uuid
 
 import pytest
 from redis.asyncio import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from gateway.cli import main
 from gateway.dialogs.model import Event
 from gateway.resilience.metrics import Metrics
+from gateway.state.errors import StoreUnavailable
 from gateway.state.keys import UNMATCHED_LOG
 from gateway.state.unmatched import UnmatchedLog
 from gateway.unmatched import parse_duration
@@ -64,7 +64,7 @@ async def test_a_redis_failure_loses_the_entry_not_the_turn() -> None:
     log = UnmatchedLog(broken, retention_s=60)
     try:
         await log.record([event("x")], channel="sms")  # no exception
-        with pytest.raises(RedisConnectionError):
+        with pytest.raises(StoreUnavailable):
             await log.since(60)
     finally:
         await broken.aclose()

@@ -1,7 +1,7 @@
 """Spoken variants of the screen texts that do not read well aloud, as gettext msgids.
 
 A screen says "14,5 = 15" or "18/05: 2 h"; a voice says "average fifteen out of twenty" and
-"Monday the eighteenth of May, two hours". `SpokenTranslator` (`gateway/speech.py`) uses the
+"Monday the eighteenth of May, two hours". `SpokenTranslator` (`gateway/spoken.py`) uses the
 variant of a message when there is one. A `Counted` variant is a plural chosen by one named
 value (the hours), for messages the screen writes without a plural ("2 h").
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.dialogs import texts
-from gateway.dialogs.texts import N_, Np_
+from gateway.i18n import N_, Np_
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,6 @@
-"""Wording of answers that does not depend on the conversation: labels of statuses,
-reasons and mentions, and the short forms that fit a handset screen."""
+"""Texts of answers that do not depend on the conversation: the catalog texts of the
+backend's values (statuses, reasons, mentions), an absence's line, and the short forms that fit
+a handset screen."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Numbers, marks, dates, times and codes in words for the voice (gateway/speech.py), and the
-spoken variants of screen texts (gateway/dialogs/spoken.py)."""
+"""Numbers, marks, dates, times and codes in words for the voice (gateway/spoken.py), and the
+spoken variants of screen texts (gateway/dialogs/spoken_texts.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from datetime import date, datetime
 
 import pytest
 
-from gateway.dialogs import spoken, texts
+from gateway.dialogs import spoken_texts, texts
 from gateway.i18n import translator
-from gateway.speech import (
+from gateway.spoken import (
     day,
     decimal,
     digits,
@@ -90,7 +90,7 @@ def test_french_counts_agree_with_feminine_nouns() -> None:
 def test_every_spoken_variant_is_translated_and_leaves_no_digit() -> None:
     for lang in ("ar", "fr"):
         t = spoken_translator(lang)
-        for key in spoken.VARIANTS:
+        for key in spoken_texts.VARIANTS:
             if isinstance(key, tuple):
                 text = t.ngettext(
                     key, 3, name="Y", hours=t.number(3), since=t.day(date(2026, 1, 5))

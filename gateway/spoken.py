@@ -22,7 +22,7 @@ from functools import cache
 from babel.dates import format_date
 from num2words import num2words
 
-from gateway.dialogs.spoken import VARIANTS, Counted
+from gateway.dialogs.spoken_texts import VARIANTS, Counted
 from gateway.i18n import Translator, _load
 
 DECIMAL_WORD = {"fr": "virgule", "ar": "فاصلة"}

@@ -5,7 +5,7 @@ summary) beside its kinds, and which held alerts wait for a weekly summary.
 NULL is an alert held by quiet hours or for a digest.
 
 Revision ID: alerts_rhythm
-Revises: console_need_to_know
+Revises: whatsapp_templates
 Create Date: 2026-12-07
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "alerts_rhythm"
-down_revision: str | Sequence[str] | None = "console_need_to_know"
+down_revision: str | Sequence[str] | None = "whatsapp_templates"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

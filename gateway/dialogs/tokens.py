@@ -1,8 +1,9 @@
-"""Words as matching sees them: what a message is split into, and the forms each word may
-stand for once its article, attached pronoun or Arabizi spelling is taken off.
+"""Tokens: a message as matching sees it, split into pieces, and the forms each word (a
+token of letters, `is_word`) may stand for once its article, attached pronoun or Arabizi
+spelling is taken off.
 
 ```
-"‏النقط ديال بنتي؟"  -> words ["النقط", "ديال", "بنتي"]
+"‏النقط ديال بنتي؟"  -> tokens ["النقط", "ديال", "بنتي"]
 forms("النقط")       -> {"النقط", "نقط"}
 fold("no9at")        -> "noqat"      fold("lghiyab") -> "lgiab"
 forms("lgiab")       -> {"lgiab", "giab"}
@@ -49,8 +50,8 @@ LATIN_SUFFIXES = ("at", "ha", "hom", "o", "u", "i")
 MIN_STEM = 3
 
 
-def words(text: str) -> list[str]:
-    """The words of `text`, normalised (no marks, case or accents) and split on punctuation."""
+def tokens(text: str) -> list[str]:
+    """The tokens of `text`, normalised (no marks, case or accents) and split on punctuation."""
     out = []
     for raw in _SEPARATORS.split(normalise(text)):
         word = _JOINERS.sub("", _ELISION.sub("", raw.strip("-'’")))
