@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from gateway.channels.common import ChannelError, fields, read_form
 from gateway.channels.ussd.africastalking import parse_payload
 
-MENU = "CON Services Massar :\n1. Absences\n2. Notes\n3. Inscription\n4. Aide\n5. Arabe"
+MENU = "CON Services Massar :\n1. Absences\n2. Notes\n3. Inscription\n4. Aide\n5. Arabe\n6. Alertes"
 SESSION_TTL_S = 180
 
 

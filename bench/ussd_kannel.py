@@ -58,7 +58,7 @@ HOST = "127.0.0.1"
 TOKEN = "bench-kannel-callback-token"  # noqa: S105 - a throw-away Kannel's
 LINK = "IAM-USSD"
 NEW = 0x01
-SCREEN = "Services Massar :\n1. Absences\n2. Notes\n3. Inscription\n4. Aide\n5. Arabe"
+SCREEN = "Services Massar :\n1. Absences\n2. Notes\n3. Inscription\n4. Aide\n5. Arabe\n6. Alertes"
 
 
 def phones(count: int, offset: int) -> list[str]:

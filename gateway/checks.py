@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from gateway.alerts.quiet import QuietHours
+from gateway.alerts.weekly import Weekly
 from gateway.channels.ussd.ops import parse_ops
 from gateway.settings import Env, Settings
 
@@ -43,6 +44,10 @@ def check_settings(settings: Settings) -> None:
         QuietHours.parse(settings.quiet_hours)
     except ValueError as exc:
         raise BadSetting("quiet_hours", str(exc)) from None
+    try:
+        Weekly.parse(settings.alerts_weekly_at)
+    except ValueError as exc:
+        raise BadSetting("alerts_weekly_at", str(exc)) from None
     try:
         parse_ops(settings.ussd_kannel_ops)
     except ValueError as exc:

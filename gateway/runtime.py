@@ -19,8 +19,10 @@ import structlog
 from backend_client import MassarClient
 from gateway.alerts.consumer import AlertsConfig, AlertsConsumer
 from gateway.alerts.quiet import QuietHours
+from gateway.alerts.weekly import Weekly
 from gateway.channels.twilio_sms import SMS_PROFILE
 from gateway.console.parts import TOTP_FAILURES, TOTP_WINDOW_S, ConsoleParts
+from gateway.dialogs.model import AlertTimes
 from gateway.outbox.model import OutChannel
 from gateway.outbox.paces import channel_pacers, link_pacers
 from gateway.outbox.queue import Outbox
@@ -145,6 +147,7 @@ class Runtime:
                 batch=settings.alerts_batch,
                 poll_s=settings.alerts_poll_s,
                 digest_at=settings.alerts_digest_at,
+                weekly=Weekly.parse(settings.alerts_weekly_at),
             ),
             metrics=self.metrics,
         )
@@ -247,7 +250,11 @@ async def open_runtime(
         outbox.gated(
             high=settings.outbox_high_water, low=settings.outbox_low_water, metrics=metrics
         )
-        preferences = SqlPreferences(engine, key_secret=key)
+        weekly = Weekly.parse(settings.alerts_weekly_at)
+        times = AlertTimes(
+            daily=settings.alerts_digest_at, weekday=weekly.weekday, weekly=weekly.at
+        )
+        preferences = SqlPreferences(engine, key_secret=key, times=times)
         # The console's helpdesk queue: what nobody understood, for an agent to answer.
         helpdesk = HelpdeskQueue(
             redis,

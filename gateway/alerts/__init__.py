@@ -4,7 +4,7 @@ read from the backend's change feed and sent through the outbox.
 
 `consumer.py` reads the feed (one active consumer: `gateway.state.alerts.lease`), `plan.py`
 decides who gets what, on which channel and when (`quiet.py`), `texts.py` says it in Arabic or
-French,
+French, `weekly.py` makes the weekly summary of the phones that chose it,
 `gateway.state.alerts.preferences` keeps each phone's choices (STOP/START, AR/FR, channel,
 digest) and `gateway.state.alerts.store` the cursor and the alerts held for the morning.
 """

@@ -2,7 +2,8 @@
 
 ```
 lease held? ──> bulk gate shut (the outbox's bulk backlog is deep)? wait, read nothing
-            ──> release held alerts that are due (quiet hours over), merged per child
+            ──> release held alerts that are due (quiet hours over), merged per child;
+                a weekly summary per child from the backend (weekly.py) at its slot
             ──> GET /changes?cursor=…&limit=N ──> alerts (plan.alert_of)
                  ├─ drop the cached marks/absences/enrolment of each student named
                  ├─ POST /guardians/batch (≤500 ids a call) ──> phones
@@ -31,7 +32,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from datetime import time as clock_time
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import anyio
 import structlog
@@ -39,6 +40,7 @@ import structlog
 from backend_client import GUARDIANS_BATCH_MAX, BackendError, CursorExpired
 from backend_client.models import ChangesHead, ChangesPage, GuardianContact
 from gateway.alerts.plan import (
+    WEEKLY,
     Alert,
     alert_key,
     alert_of,
@@ -52,6 +54,7 @@ from gateway.alerts.plan import (
 from gateway.alerts.plan import wanted as wanted_by  # `wanted` names the list below
 from gateway.alerts.quiet import QuietHours, next_local
 from gateway.alerts.texts import compose, digest
+from gateway.alerts.weekly import FRIDAY_18, Summaries, Weekly, weekly_messages
 from gateway.failures import part_down, part_of
 from gateway.outbox.model import OutMessage, TemplateCall
 from gateway.outbox.queue import Outbox
@@ -85,6 +88,7 @@ class AlertsConfig:
     poll_s: float = 1.0  # pause once the feed is read to its head
     retry_s: float = 5.0  # pause after the backend or a store failed
     digest_at: clock_time = clock_time(18, 0)  # local time of the daily digest (phones that asked)
+    weekly: Weekly = FRIDAY_18  # the weekly summary's slot
 
 
 class AlertsConsumer:
@@ -101,8 +105,11 @@ class AlertsConsumer:
         config: AlertsConfig | None = None,
         now: Callable[[], datetime] | None = None,
         metrics: Metrics | None = None,
+        summaries: Summaries | None = None,
     ) -> None:
         self.feed = feed
+        # The weekly summaries' reads (absences, marks): the feed's own client unless given.
+        self.summaries = summaries or cast(Summaries, feed)
         self.outbox = outbox
         self.preferences = preferences
         self.store = store
@@ -176,7 +183,18 @@ class AlertsConsumer:
         now = self.now()
         hold_until = self.quiet.release_at(now) if self.quiet is not None else None
         digest_at = next_local(now, self.config.digest_at)
-        todo = plan(alerts, contacts, prefs, now=now, hold_until=hold_until, digest_at=digest_at)
+        weekly_at = self.config.weekly.next_after(now)
+        if self.quiet is not None:  # a slot set in quiet hours waits for their end
+            weekly_at = self.quiet.release_at(weekly_at) or weekly_at
+        todo = plan(
+            alerts,
+            contacts,
+            prefs,
+            now=now,
+            hold_until=hold_until,
+            digest_at=digest_at,
+            weekly_at=weekly_at,
+        )
         queued = await self.outbox.enqueue_many(todo.messages)
         await self.preferences.welcome(todo.welcomed, now)
         await self.store.advance(page.next_cursor, todo.holds, now)
@@ -226,8 +244,8 @@ class AlertsConsumer:
 
     async def release_due(self) -> int:
         """Queue the held alerts whose time has come: one message per phone and child
-        (several absences of one night become one), or one per phone for a daily digest;
-        how many were queued."""
+        (several absences of one night become one), or one per phone for a daily digest,
+        or a weekly summary per phone and child; how many were queued."""
         due = await self.store.due(self.now())
         if not due:
             return 0
@@ -239,12 +257,17 @@ class AlertsConsumer:
             contact = contacts.get(held.guardian_id)
             if contact is None or not contact.may_be_told_about(held.alert.student_id):
                 continue  # the school removed this guardian, or forbids notices meanwhile
+            if held.batch == WEEKLY:
+                continue  # news for a weekly summary (below)
             child = (held.alert.student_id, held.alert.kind)
             # One phone's holds may name it under two key generations (a rekey under way).
             by_phone[phones.get(held.phone_h, "")].setdefault(child, []).append(held)
-        messages: list[OutMessage] = []
         welcomed: list[str] = []
         now = self.now()
+        weekly = [h for h in due if h.batch == WEEKLY]
+        messages = await weekly_messages(
+            self.summaries, weekly, contacts, phones, prefs, now=now, welcomed=welcomed
+        )
         for phone, per_child in by_phone.items():
             first_held = next(iter(per_child.values()))[0]
             contact = contacts.get(first_held.guardian_id)
@@ -267,7 +290,7 @@ class AlertsConsumer:
                     messages.append(self._message(key, phone, pref, text, now, student, tpl))
                 continue
             # A daily digest: one message for all of this phone's children.
-            first = not pref.welcomed
+            first = not pref.welcomed and phone not in welcomed
             if first:
                 welcomed.append(phone)
             lang = language(contact, pref)

@@ -28,13 +28,16 @@ from gateway.outbox.model import MessageKind, OutChannel, OutMessage, TemplateCa
 from gateway.state.alerts.preferences import AlertPreference
 from gateway.state.alerts.store import Alert, Hold  # values the store keeps, defined there
 
-__all__ = ["Alert", "Hold", "Plan", "alert_key", "alert_of", "message", "plan", "wanted"]
+__all__ = ["WEEKLY", "Alert", "Hold", "Plan", "alert_key", "alert_of", "message", "plan", "wanted"]
 
 MARKS_EVENTS = frozenset({ChangeType.GRADE_PUBLISHED, ChangeType.SEMESTER_RESULT_PUBLISHED})
 ABSENCE_EVENTS = frozenset({ChangeType.ABSENCE_CREATED, ChangeType.ABSENCE_UPDATED})
 # The preference (`AlertPreference.kinds`) that lets each alert kind through: a year result is
 # news about marks.
 PREFERENCE_OF = {"result": "marks"}
+WEEKLY = "weekly"  # the `batch` of a held alert that waits for the weekly summary (weekly.py)
+# What a summary tells; the rest (enrolment decisions, year results) goes as it comes.
+WEEKLY_KINDS = frozenset({"absence", "marks"})
 
 
 @dataclass(slots=True)
@@ -195,10 +198,12 @@ def plan(
     now: datetime,
     hold_until: datetime | None,
     digest_at: datetime | None = None,
+    weekly_at: datetime | None = None,
 ) -> Plan:
     """What to do with `alerts`: a message per (alert group, phone, channel) now, or a hold
     per (alert, phone) until `hold_until` (quiet hours), or until `digest_at` for a phone
-    that asked for a daily digest. Opted-out phones, phones that do not want this kind of
+    that asked for a daily digest, or `weekly_at` for the absences and marks of a phone
+    that asked for a weekly summary. Opted-out phones, phones that do not want this kind of
     alert, and guardians the school forbids notices to (`may_notify`) get nothing."""
     out = Plan()
     seen: set[str] = set()
@@ -212,10 +217,16 @@ def plan(
                 pref = prefs.get(phone, AlertPreference())
                 if not wanted(pref, alert.kind):
                     continue
-                until = digest_at if pref.digest and digest_at is not None else hold_until
+                until, batch = hold_until, None
+                if pref.digest and digest_at is not None:
+                    until = digest_at
+                elif pref.weekly and weekly_at is not None and alert.kind in WEEKLY_KINDS:
+                    until, batch = weekly_at, WEEKLY
                 if until is not None:
                     out.holds.append(
-                        Hold(alert=alert, guardian_id=gid, phone=phone, release_at=until)
+                        Hold(
+                            alert=alert, guardian_id=gid, phone=phone, release_at=until, batch=batch
+                        )
                     )
                     continue
                 channel, to = route(phone, pref)

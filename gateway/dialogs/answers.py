@@ -83,6 +83,8 @@ async def want(conv: Conversation, intent: Intent) -> Reply:
 
 async def open_intent(conv: Conversation, child: StudentSummary, *, auto: bool = False) -> Reply:
     intent = Intent(conv.data.get("intent", Intent.ABSENCES.value))
+    if intent is Intent.ALERTS:  # a caller who proved a child: the alerts menu (alerts.py)
+        return await show(conv, State.ALERTS)
     conv.data["child"] = child.id
     if intent is Intent.ABSENCES:
         return await show(conv, State.ABSENCES)

@@ -22,6 +22,7 @@ import contextlib
 
 from backend_client.errors import BackendError
 from gateway.dialogs import texts
+from gateway.dialogs.alerts import open_alerts
 from gateway.dialogs.answers import answer_application, open_intent, verify, want
 from gateway.dialogs.conversation import Conversation, Intent, State
 from gateway.dialogs.inputs import (
@@ -132,6 +133,8 @@ async def run(conv: Conversation, cmd: Command) -> Reply:
         return await show(conv, State.APP_NUMBER)
     if cmd is Command.HELP:
         return await show(conv, State.HELP)
+    if cmd is Command.ALERTS:
+        return await open_alerts(conv)
     if cmd in (Command.LANG_AR, Command.LANG_FR):
         conv.set_lang(Lang.AR if cmd is Command.LANG_AR else Lang.FR, chosen=True)
         if conv.turn.preferences is not None:  # the next sessions start in it too

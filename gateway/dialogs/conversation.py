@@ -54,6 +54,7 @@ class State(StrEnum):
     HELP = "help"
     CLARIFY = "clarify"  # a message asked for two things: which one?
     ASK_AGENT = "ask_agent"  # the next message goes to a person (the helpdesk queue)
+    ALERTS = "alerts"  # which alerts, and how often
 
 
 # Screens that show one child's data: the child's opaque id is in the session's `child`.
@@ -74,6 +75,7 @@ class Intent(StrEnum):
     ABSENCES = "abs"
     GRADES = "notes"
     REREGISTRATION = "rereg"
+    ALERTS = "alerts"  # the alerts menu, once the caller proved a child (voice)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

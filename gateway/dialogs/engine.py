@@ -24,6 +24,7 @@ from backend_client.errors import (
     NotLinked,
 )
 from gateway.dialogs import texts
+from gateway.dialogs.alerts import choose, open_alerts
 from gateway.dialogs.answers import open_intent, want
 from gateway.dialogs.commands import alerts_switch, command, is_bot_start, run, unmatched
 from gateway.dialogs.conversation import Conversation, Intent, State, Step, Turn
@@ -103,6 +104,10 @@ async def on_option(conv: Conversation, pick: str) -> Reply:
         return await show(conv, State.HELP)
     if pick == "agent":
         return await show(conv, State.ASK_AGENT)
+    if pick == "alerts":
+        return await open_alerts(conv)
+    if pick.startswith("alert:"):
+        return await choose(conv, pick)
     if pick == "app":
         return await show(conv, State.APP_NUMBER)
     if pick == "add":

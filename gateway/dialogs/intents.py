@@ -36,6 +36,7 @@ REQUESTS = (
 FALLBACKS = (
     Command.STOP,
     Command.START,
+    Command.ALERTS,
     Command.HELP,
     Command.LANG_AR,
     Command.LANG_FR,

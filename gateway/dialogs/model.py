@@ -10,7 +10,7 @@ session's language and child); nothing here knows a provider's word.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 from enum import StrEnum
 from typing import Any
 
@@ -126,6 +126,19 @@ class ChannelProfile:
     # its main menu offers "talk to a person". USSD sessions end in seconds, and voice has
     # its own key for an agent, so neither sets it.
     helpdesk: bool = False
+    # Keypad channels (USSD, voice) offer "Alerts" in the main menu; where a parent types,
+    # the word (ALERTES, تنبيهات) opens the same menu.
+    alerts_menu: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertTimes:
+    """When the summaries a phone may choose go out, local time (the alerts' settings): the
+    daily digest, and the weekly summary's day (0 is Monday) and time."""
+
+    daily: time = time(18, 0)
+    weekday: int = 4
+    weekly: time = time(18, 0)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

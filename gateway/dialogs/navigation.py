@@ -12,6 +12,9 @@ from gateway.dialogs.model import Lang, Option, Reply
 from gateway.dialogs.pages import fits, with_options
 
 Screen = Callable[[Conversation], Awaitable[Reply]]
+# Options a screen with a note may leave out where it is short of room (an Arabic USSD main
+# menu with a hint): the alerts menu, which the parent can also reach by typing ALERTES.
+OPTIONAL = frozenset({"alerts"})
 SCREENS: dict[State, Screen] = {}
 """Each state's screen; `screens.py` fills it when imported (the engine imports it)."""
 
@@ -21,13 +24,18 @@ async def show(conv: Conversation, state: State, *, note: str = "", **data: Any)
     conv.go(state, **data)
     reply = await SCREENS[state](conv)
     if note:
-        # On a small screen the note replaces the prompt rather than push the options off.
+        # On a small screen the note replaces the prompt rather than push the options off;
+        # if that is not enough, the options a crowded screen may leave out go (still
+        # answered when typed: the screen itself offers them).
         text = conv.fold(note) + "\n" + reply.text
         profile = conv.turn.profile
         drawn = with_options(text, reply.options) if profile.numbered_options else text
+        options = reply.options
         if not fits(profile, drawn):
             text = conv.fold(note)
-        reply = replace(reply, text=text)
+            if profile.numbered_options and not fits(profile, with_options(text, options)):
+                options = tuple(o for o in options if o.id not in OPTIONAL)
+        reply = replace(reply, text=text, options=options)
     return reply
 
 

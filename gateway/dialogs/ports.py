@@ -18,9 +18,9 @@ from backend_client.models import (
     Meta,
     VerifyResult,
 )
-from gateway.preferences import Preferences
+from gateway.preferences import AlertsSetting, Preferences
 
-__all__ = ["Backend", "Bindings", "Lockout", "Preferences"]
+__all__ = ["AlertsSetting", "Backend", "Bindings", "Lockout", "Preferences"]
 
 
 class Backend(Protocol):

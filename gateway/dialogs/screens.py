@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gateway.dialogs import texts
+from gateway.dialogs.alerts import screen_alerts
 from gateway.dialogs.answers import answer_absences, answer_grades, answer_reregistration, locked
 from gateway.dialogs.conversation import Conversation, State
 from gateway.dialogs.model import Awaits, Option, Reply
@@ -19,9 +20,15 @@ async def screen_main(conv: Conversation) -> Reply:
         Option(key="2", id="notes", label=t.gettext(texts.MARKS)),
         Option(key="3", id="enrol", label=t.gettext(texts.ENROLMENT)),
         Option(key="4", id="help", label=t.gettext(texts.HELP)),
-        lang_switch_option(conv, "5"),
     ]
-    return conv.reply(t.gettext(texts.MAIN_TITLE), [*options, *agent_option(conv, "6")])
+    profile = conv.turn.profile
+    if not profile.spoken:  # a call chose its language before the menu
+        options.append(lang_switch_option(conv, "5"))
+    if profile.alerts_menu:  # USSD and voice; elsewhere the parent types ALERTES
+        key = str(len(options) + 1)
+        options.append(Option(key=key, id="alerts", label=t.gettext(texts.ALERTS)))
+    key = str(len(options) + 1)
+    return conv.reply(t.gettext(texts.MAIN_TITLE), [*options, *agent_option(conv, key)])
 
 
 async def screen_unlinked(conv: Conversation) -> Reply:
@@ -167,5 +174,6 @@ SCREENS.update(
         State.HELP: screen_help,
         State.CLARIFY: screen_clarify,
         State.ASK_AGENT: screen_ask_agent,
+        State.ALERTS: screen_alerts,
     }
 )

@@ -69,6 +69,22 @@ ALERTS_HERE = N_(
     "Massar alerts will now come here. Send STOP to stop them, or START by SMS to get them by SMS."
 )
 
+# Which alerts and how often (the alerts menu: ALERTES, or "Alerts" on USSD and voice)
+ALERTS = N_("Alerts")
+ALERTS_TITLE = N_("Alerts:")
+ALERTS_INSTANT = N_("At once")
+ALERTS_DAILY = N_("Daily")
+ALERTS_WEEKLY = N_("Weekly")
+ALERTS_ABSENCES_ONLY = N_("Absences only")
+ALERTS_MARKS_ONLY = N_("Marks only")
+ALERTS_STOP = N_("Stop alerts")
+ALERTS_NOW_INSTANT = N_("Massar alerts: each one as soon as it comes.")
+ALERTS_NOW_DAILY = N_("Massar alerts: one summary a day, at %(time)s.")
+ALERTS_NOW_WEEKLY = N_("Massar alerts: one summary a week, %(weekday)s at %(time)s.")
+ALERTS_ONLY_ABSENCES = N_("Absences only.")
+ALERTS_ONLY_MARKS = N_("Marks only.")
+ALERTS_HOW_TO_CHANGE = N_("Send ALERTES to change them.")
+
 # Absences
 ABSENCES_HEADER = Np_(
     "%(name)s: %(n)s unjustified absence (%(hours)s h) since %(since)s.",

@@ -41,6 +41,7 @@ class Command(StrEnum):
     LANG_FR = "lang_fr"
     STOP = "stop"  # no more alerts to this phone
     START = "start"  # alerts again
+    ALERTS = "alerts"  # which alerts, and how often (a menu)
 
 
 class VocabularyError(ValueError):

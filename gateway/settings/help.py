@@ -140,6 +140,7 @@ HELP: dict[str, str] = {
     "alerts_poll_s": "Seconds between feed reads once it is read to its head",
     "alerts_lease_s": "Seconds after which another alerts process takes over a dead one",
     "alerts_digest_at": "Local time of the daily digest (HH:MM)",
+    "alerts_weekly_at": "Day and local time of the weekly summary (fri 18:00; mon … sun)",
     "embedded_alerts": "true: the app reads the change feed itself; unset: only on the "
     "in-process Redis stand-in",
     # --- the console (ConsoleSettings) ---------------------------------------------------------

@@ -102,6 +102,9 @@ class AlertSettings(BaseSettings):
     alerts_lease_s: float = Field(default=15.0, ge=1, le=300)  # a dead consumer's takeover
     # When phones that asked for a daily digest get it (local time).
     alerts_digest_at: time = time(18, 0)
+    # When phones that chose a weekly summary (the alerts menu) get it, per child: a day and
+    # a local time, `fri 18:00` (mon … sun); read by gateway/alerts/weekly.py.
+    alerts_weekly_at: str = "fri 18:00"
     # A consumer inside the app's own process; unset: on when Redis is the in-process
     # stand-in, as the embedded sender (`gateway demo` turns it on on any Redis).
     embedded_alerts: bool | None = None

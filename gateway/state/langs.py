@@ -22,7 +22,7 @@ from datetime import datetime
 
 from redis.asyncio import Redis
 
-from gateway.preferences import Preferences
+from gateway.preferences import AlertsSetting, Preferences
 from gateway.state.errors import translated
 from gateway.state.keys import Keys
 
@@ -92,6 +92,16 @@ class RememberedLanguage:
         self, phone: str, channel: str, chat_address: str | None = None, at: datetime | None = None
     ) -> None:
         await self.inner.set_channel(phone, channel, chat_address, at)
+
+    async def choose_alerts(
+        self,
+        phone: str,
+        *,
+        rhythm: str | None = None,
+        kinds: frozenset[str] | None = None,
+        at: datetime | None = None,
+    ) -> AlertsSetting:
+        return await self.inner.choose_alerts(phone, rhythm=rhythm, kinds=kinds, at=at)
 
 
 def remembered(

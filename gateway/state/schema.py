@@ -131,8 +131,9 @@ alert_cursor = sa.Table(
 )
 
 # A phone's alert preferences (keyed by its hash): opted out (STOP, or the provider said so),
-# the language chosen with AR/FR, the channel and kinds of alerts, a daily digest, and when it
-# got its first alert (the one that says how to stop).
+# the language chosen with AR/FR, the channel and kinds of alerts, their rhythm (at once, a
+# daily digest or a weekly summary: the alerts menu; `digest` is true for a daily one), and
+# when it got its first alert (the one that says how to stop).
 alert_preference = sa.Table(
     "alert_preference",
     metadata,
@@ -144,14 +145,16 @@ alert_preference = sa.Table(
     sa.Column("chat_address", sa.String(64), nullable=True),  # telegram:<chat id>
     sa.Column("kinds", sa.String(64), nullable=True),  # "absence,marks,enrolment"; NULL: all
     sa.Column("digest", sa.Boolean, nullable=False),
+    sa.Column("rhythm", sa.String(8), nullable=True),  # instant | daily | weekly; NULL: digest
     sa.Column("welcomed_at", UtcDateTime, nullable=True),
     sa.Column("detail", sa.String(8), nullable=True),  # WhatsApp templates: minimal | full
     sa.Column("updated_at", UtcDateTime, nullable=False),
     key_gen(),
 )
 
-# Alerts made during quiet hours (or for a digest), waiting for `release_at`; phones are
-# looked up again when they go out, so an opt-out in the night is honoured.
+# Alerts made during quiet hours (or for a digest, or a weekly summary: `batch`), waiting for
+# `release_at`; phones are looked up again when they go out, so an opt-out in the night is
+# honoured.
 alert_held = sa.Table(
     "alert_held",
     metadata,
@@ -166,6 +169,7 @@ alert_held = sa.Table(
     sa.Column("release_at", UtcDateTime, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
     key_gen(),
+    sa.Column("batch", sa.String(8), nullable=True),  # "weekly": a summary's news; else NULL
     sa.UniqueConstraint("event_id", "phone_h", name="uq_alert_held_event_phone"),
     sa.Index("ix_alert_held_release_at", "release_at"),
 )

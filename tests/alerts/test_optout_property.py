@@ -1,12 +1,14 @@
 """An opted-out number receives nothing: random sequences of changes and of messages typed by
-the phones (STOP, ARRÊT, توقف, 7bes, START, ابدأ, and messages that only look like them) go
-through the dialog engine and the alerts planner, and no alert is ever planned for a phone
-whose last switch was STOP, while every other linked phone gets each alert once."""
+the phones (STOP, ARRÊT, توقف, 7bes, START, ابدأ, the alerts menu: ALERTES then a choice, and
+messages that only look like them) go through the dialog engine and the alerts planner, and
+no alert is ever sent or held (at once, quiet hours, a daily digest, a weekly summary) for a
+phone whose last switch was STOP or the menu's "stop", while every other linked phone that
+wants the alert's kind gets it once, at once or held for its rhythm."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio
@@ -19,8 +21,9 @@ from gateway.alerts.plan import alert_of, plan
 from gateway.channels.twilio_sms import SMS_PROFILE
 from gateway.dialogs.conversation import Turn
 from gateway.dialogs.engine import step
-from gateway.dialogs.model import ChannelKind, Inbound
-from gateway.state.alerts.preferences import AlertPreference
+from gateway.dialogs.model import ChannelKind, Inbound, Session
+from gateway.preferences import AlertsSetting
+from gateway.state.alerts.preferences import ALERT_KINDS, AlertPreference
 
 NOW = datetime(2026, 5, 20, 9, 0, tzinfo=UTC)
 PHONES = ["+212600000001", "+212700000001", "+212600000111", "+212600000222"]
@@ -43,6 +46,10 @@ STUDENTS = {"stu_1": ("gdn_1", "gdn_2"), "stu_2": ("gdn_2", "gdn_3"), "stu_3": (
 STOPS = ["STOP", "stop", "ARRÊT", "Arret", "توقف", "إيقاف", "7bes", "stop sms"]
 STARTS = ["START", "start", "ابدأ", "bda", "Reprendre"]
 OTHERS = ["stop les notes svp", "les notes", "bonjour", "1", "reinscription", "arrêt de bus"]
+MENU = ["ALERTES", "تنبيهات", "tanbihat"]
+CHOICES = ["1", "2", "3", "4", "5", "6", "0"]  # at once, daily, weekly, absences, marks, stop
+RHYTHM = {"1": "instant", "2": "daily", "3": "weekly"}
+ONLY = {"4": "absence", "5": "marks"}
 
 
 @dataclass
@@ -52,6 +59,8 @@ class MemoryPreferences:
     opted_out: set[str] = field(default_factory=set)
     langs: dict[str, str] = field(default_factory=dict)
     channels: dict[str, str] = field(default_factory=dict)
+    rhythms: dict[str, str] = field(default_factory=dict)
+    kinds: dict[str, frozenset[str]] = field(default_factory=dict)
 
     async def opt_out(self, phone: str, at: datetime | None = None) -> None:
         self.opted_out.add(phone)
@@ -70,8 +79,33 @@ class MemoryPreferences:
     ) -> None:
         self.channels[phone] = channel
 
+    async def choose_alerts(
+        self,
+        phone: str,
+        *,
+        rhythm: str | None = None,
+        kinds: frozenset[str] | None = None,
+        at: datetime | None = None,
+    ) -> AlertsSetting:
+        self.opted_out.discard(phone)
+        if rhythm is not None:
+            self.rhythms[phone], self.kinds[phone] = rhythm, ALERT_KINDS
+        if kinds is not None:
+            self.kinds[phone] = kinds
+        return AlertsSetting(
+            rhythm=self.rhythms.get(phone, "instant"), kinds=self.kinds.get(phone, ALERT_KINDS)
+        )
+
     def snapshot(self) -> dict[str, AlertPreference]:
-        return {p: AlertPreference(opted_out=p in self.opted_out, welcomed=True) for p in PHONES}
+        return {
+            p: AlertPreference(
+                opted_out=p in self.opted_out,
+                rhythm=self.rhythms.get(p, "instant"),
+                kinds=self.kinds.get(p, ALERT_KINDS),
+                welcomed=True,
+            )
+            for p in PHONES
+        }
 
 
 class Unreachable:
@@ -149,7 +183,13 @@ def event(n: int, student: str, kind: str) -> ChangeEvent:
     )
 
 
-async def typed(prefs: MemoryPreferences, phone: str, text: str, n: int) -> None:
+async def typed(
+    prefs: MemoryPreferences,
+    phone: str,
+    text: str,
+    n: int,
+    sessions: dict[str, Session] | None = None,
+) -> None:
     turn = Turn(
         backend=Unreachable(),  # type: ignore[arg-type]
         bindings=NoBindings(),
@@ -162,11 +202,15 @@ async def typed(prefs: MemoryPreferences, phone: str, text: str, n: int) -> None
     inbound = Inbound(
         channel=ChannelKind.SMS, sender=phone, text=text, message_id=f"m{n}", received_at=NOW
     )
-    await step(None, inbound, turn)
+    sessions = {} if sessions is None else sessions
+    done = await step(sessions.get(phone), inbound, turn)
+    sessions[phone] = done.session
 
 
 messages = st.tuples(
-    st.just("msg"), st.sampled_from(PHONES), st.sampled_from(STOPS + STARTS + OTHERS)
+    st.just("msg"),
+    st.sampled_from(PHONES),
+    st.sampled_from(STOPS + STARTS + OTHERS + MENU + CHOICES),
 )
 changes = st.tuples(
     st.just("evt"), st.sampled_from(sorted(STUDENTS)), st.sampled_from(["absence", "marks"])
@@ -174,27 +218,79 @@ changes = st.tuples(
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.one_of(messages, changes), min_size=1, max_size=30))
-def test_an_opted_out_phone_is_never_sent_an_alert(ops: list[tuple[str, str, str]]) -> None:
+@given(
+    st.lists(st.one_of(messages, changes), min_size=1, max_size=30),
+    st.sampled_from([None, NOW + timedelta(hours=12)]),  # quiet hours, or not
+)
+def test_an_opted_out_phone_is_never_sent_an_alert(
+    ops: list[tuple[str, str, str]], quiet_until: datetime | None
+) -> None:
+    digest_at, weekly_at = NOW + timedelta(hours=9), NOW + timedelta(days=2)
+
     async def run() -> None:
         prefs = MemoryPreferences()
+        sessions: dict[str, Session] = {}
         expected_out: set[str] = set()
+        menu_open: set[str] = set()  # phones whose last message opened the alerts menu
         for n, (op, who, what) in enumerate(ops):
             if op == "msg":
-                await typed(prefs, who, what, n)
-                if what in STOPS:
+                await typed(prefs, who, what, n, sessions)
+                if what in STOPS or (who in menu_open and what == "6"):
                     expected_out.add(who)
-                elif what in STARTS:
+                elif what in STARTS or (who in menu_open and what in "12345"):
                     expected_out.discard(who)
+                menu_open.discard(who)
+                if what in MENU:
+                    menu_open.add(who)
                 assert prefs.opted_out == expected_out, what
                 continue
             alert = alert_of(event(n, who, what))
             assert alert is not None
-            planned = plan([alert], CONTACTS, prefs.snapshot(), now=NOW, hold_until=None)
+            snapshot = prefs.snapshot()
+            planned = plan(
+                [alert],
+                CONTACTS,
+                snapshot,
+                now=NOW,
+                hold_until=quiet_until,
+                digest_at=digest_at,
+                weekly_at=weekly_at,
+            )
             sent = [m.to for m in planned.messages]
+            held = [h.phone for h in planned.holds]
+            assert not (set(sent) | set(held)) & prefs.opted_out  # no path reaches them
             linked = {p for g in STUDENTS[who] for p in CONTACTS[g].phones}
-            assert not set(sent) & prefs.opted_out
-            assert sorted(sent) == sorted(linked - prefs.opted_out)  # once each, no one missed
+            wanting = {p for p in linked if snapshot[p].wants(alert.kind)}
+            assert sorted(sent + held) == sorted(wanting)  # once each, no one missed
+            for hold in planned.holds:
+                pref = snapshot[hold.phone]
+                until = weekly_at if pref.weekly else digest_at if pref.digest else quiet_until
+                assert hold.release_at == until
+                assert (hold.batch == "weekly") is pref.weekly
+
+    anyio.run(run)
+
+
+def test_the_alerts_menu_sets_the_rhythm_and_its_stop_stops() -> None:
+    async def run() -> None:
+        prefs = MemoryPreferences()
+        sessions: dict[str, Session] = {}
+        phone = PHONES[1]
+        for n, text in enumerate(["ALERTES", "3", "tanbihat", "4"]):
+            await typed(prefs, phone, text, n, sessions)
+        assert prefs.snapshot()[phone].weekly
+        assert prefs.snapshot()[phone].kinds == {"absence"}
+        for n, text in enumerate(["تنبيهات", "6"], start=10):
+            await typed(prefs, phone, text, n, sessions)
+        assert phone in prefs.opted_out
+        alert = alert_of(event(99, "stu_1", "absence"))
+        assert alert is not None
+        planned = plan([alert], CONTACTS, prefs.snapshot(), now=NOW, hold_until=None)
+        assert phone not in {m.to for m in planned.messages}
+        await typed(prefs, phone, "ALERTES", 20, sessions)
+        await typed(prefs, phone, "1", 21, sessions)  # at once: on again, every kind
+        assert phone not in prefs.opted_out
+        assert prefs.snapshot()[phone].kinds == ALERT_KINDS
 
     anyio.run(run)
 

@@ -19,6 +19,10 @@ A file (TOML):
     [[turn]]
     backend = "down"           # a step that changes the world: Massar stops answering
 
+    [[turn]]
+    alerts = "weekly, absence" # a check: what the phone's alert preferences now hold
+                               # (the rhythm, then the one kind chosen; or "stopped")
+
 New behaviour adds a transcript. To write the first draft of a new one, set
 `GATEWAY_TRANSCRIPTS_RECORD=1`: the test writes what the gateway said into `expect`. Then
 read every line against the rules (DOMAIN.md, the issue) before committing it: a transcript
@@ -37,6 +41,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from gateway.deps import runtime_of
 from tests.gateway.channels.voice_call import VoiceCall
 from tests.gateway.chat.conftest import make_chat_gateway  # noqa: F401 (fixture)
 from tests.gateway.chat.handsets import ChatGateway, Screen, TelegramHandset, TwilioHandset
@@ -101,7 +106,7 @@ def test_every_channel_language_and_main_path_has_transcripts() -> None:
         for lang in ("ar", "fr"):
             paths = {d["path"] for d in docs if d["channel"] == channel and d["lang"] == lang}
             wanted = {"first-contact", "absences", "marks", "enrolment", "wrong-code"}
-            wanted |= {"lockout", "slow-backend"}
+            wanted |= {"lockout", "slow-backend", "alerts"}
             if channel != "voice":  # a keypad types no STOP
                 wanted.add("stop-start")
             assert wanted <= paths, (channel, lang, wanted - paths)
@@ -125,6 +130,10 @@ def test_transcript(
     sandbox = TestClient(sandbox_app)  # type: ignore[arg-type]
     got: list[str] = []
     for turn in doc["turn"]:
+        if "alerts" in turn:
+            assert stored_alerts(client, doc["phone"]) == turn["alerts"], f"{path.name}: stored"
+            got.append("")
+            continue
         if "backend" in turn:
             down = turn["backend"] == "down"
             response = sandbox.put("/_sandbox/chaos", json={"down": down}, headers=SANDBOX_ADMIN)
@@ -138,6 +147,16 @@ def test_transcript(
     for number, (turn, said) in enumerate(zip(doc["turn"], got, strict=True), start=1):
         if "expect" in turn:
             assert said == turn["expect"], f"{path.name}, turn {number} ({turn['send']!r})"
+
+
+def stored_alerts(client: TestClient, phone: str) -> str:
+    """What the gateway stored for `phone`'s alerts: "weekly", "daily, marks", "stopped"…"""
+    prefs = runtime_of(client.app).preferences
+    pref = client.portal.call(prefs.for_phones, [phone])[phone]  # type: ignore[union-attr]
+    if pref.opted_out:
+        return "stopped"
+    only = f", {next(iter(pref.kinds))}" if len(pref.kinds) == 1 else ""
+    return f"{pref.rhythm}{only}"
 
 
 def record(path: Path, doc: dict[str, Any], got: list[str]) -> None:
@@ -154,6 +173,9 @@ def record(path: Path, doc: dict[str, Any], got: list[str]) -> None:
         out += "\n[[turn]]\n"
         if "backend" in turn:
             out += f"backend = {toml_str(turn['backend'])}\n"
+            continue
+        if "alerts" in turn:
+            out += f"alerts = {toml_str(turn['alerts'])}\n"
             continue
         out += f"send = {toml_str(turn['send'])}\n"
         out += f"expect = {toml_str(said)}\n"

@@ -54,7 +54,9 @@ log = structlog.get_logger("gateway.channels.ussd")
 
 # A screen: 160 bytes, i.e. 160 GSM-7 characters kept (182 fit) or 80 in UCS-2 (CHANNELS.md §5).
 # A provider whose path carries less passes its own profile to `answer`.
-PROFILE = ChannelProfile(kind=ChannelKind.USSD, max_chars_gsm7=160, max_chars_ucs2=80)
+PROFILE = ChannelProfile(
+    kind=ChannelKind.USSD, max_chars_gsm7=160, max_chars_ucs2=80, alerts_menu=True
+)
 MAX_INPUT_CHARS = 200  # a keypad input is short; anything longer is cut before matching
 BACK_TO_MENU = "menu"  # the option id of "0. Menu" (`Conversation.back_option`)
 

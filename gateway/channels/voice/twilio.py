@@ -57,6 +57,7 @@ VOICE_PROFILE = ChannelProfile(
     spoken=True,
     gsm_letters=False,  # the voice reads "reçu", not "recu"
     caller_id_trusted=False,
+    alerts_menu=True,
 )
 TWIML = "application/xml"
 # A call that no longer needs a menu: a status callback posted to the call's URL.

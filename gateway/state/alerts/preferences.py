@@ -1,6 +1,7 @@
 """Each phone's alert preferences in SQL (`alert_preference`, keyed by the phone's HMAC).
 
-The dialogs write through the `Preferences` port (`STOP`/`START`, `AR`/`FR`); the senders'
+The dialogs write through the `Preferences` port (`STOP`/`START`, `AR`/`FR`, the alerts
+menu: which kinds, and at once, daily or weekly); the senders'
 opt-out errors (Twilio 21610, a Telegram bot blocked) and Twilio's own STOP words write
 through `opt_out`; the alerts consumer reads many phones at once (`for_phones`) and marks the
 first alert a phone gets (`welcome`). No phone number is stored. Calls run in a worker thread
@@ -18,14 +19,17 @@ from typing import Any
 import anyio.to_thread
 import sqlalchemy as sa
 
+from gateway.dialogs.model import AlertTimes
+from gateway.preferences import AlertsSetting
 from gateway.state.errors import translated
 from gateway.state.keyring import KeyRing
 from gateway.state.schema import alert_preference, dialect_insert
 
-__all__ = ["ALERT_KINDS", "AlertPreference", "SqlPreferences"]
+__all__ = ["ALERT_KINDS", "RHYTHMS", "AlertPreference", "SqlPreferences"]
 
 ALERT_KINDS = frozenset({"absence", "marks", "enrolment"})
 CHANNELS = frozenset({"sms", "whatsapp", "telegram"})
+RHYTHMS = ("instant", "daily", "weekly")  # at once, a daily digest, a weekly summary
 DETAILS = frozenset({"minimal", "full"})  # what a WhatsApp template says (DOMAIN.md §6)
 
 
@@ -39,9 +43,19 @@ class AlertPreference:
     channel: str | None = None  # None: SMS
     chat_address: str | None = None
     kinds: frozenset[str] = ALERT_KINDS
-    digest: bool = False
+    rhythm: str = "instant"  # RHYTHMS
     welcomed: bool = False
     detail: str = "minimal"  # "full": WhatsApp templates name the child and the change
+
+    @property
+    def digest(self) -> bool:
+        """One message a day for all the phone's alerts (`GATEWAY_ALERTS_DIGEST_AT`)."""
+        return self.rhythm == "daily"
+
+    @property
+    def weekly(self) -> bool:
+        """A summary a week per child (`GATEWAY_ALERTS_WEEKLY_AT`) instead of each alert."""
+        return self.rhythm == "weekly"
 
     def wants(self, kind: str) -> bool:
         return not self.opted_out and kind in self.kinds
@@ -51,9 +65,16 @@ class AlertPreference:
 class SqlPreferences:
     """The dialogs' `Preferences` port, and the consumer's batch reads, on SQLAlchemy."""
 
-    def __init__(self, engine: sa.Engine, *, key_secret: bytes | KeyRing) -> None:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        *,
+        key_secret: bytes | KeyRing,
+        times: AlertTimes | None = None,
+    ) -> None:
         self.engine = engine
         self._ring = KeyRing.of(key_secret)
+        self.times = times or AlertTimes()  # when the summaries go out (the alerts' settings)
 
     def phone_h(self, phone: str) -> str:
         return self._ring.address_h(phone)
@@ -115,8 +136,33 @@ class SqlPreferences:
         chosen = frozenset(kinds)
         if not chosen <= ALERT_KINDS:
             raise ValueError(f"unknown alert kinds {sorted(chosen - ALERT_KINDS)}")
-        values = {"kinds": ",".join(sorted(chosen)), "digest": digest}
+        rhythm = "daily" if digest else "instant"
+        values = {"kinds": ",".join(sorted(chosen)), "digest": digest, "rhythm": rhythm}
         await self._upsert(phone, values, at or datetime.now(UTC))
+
+    async def choose_alerts(
+        self,
+        phone: str,
+        *,
+        rhythm: str | None = None,
+        kinds: frozenset[str] | None = None,
+        at: datetime | None = None,
+    ) -> AlertsSetting:
+        """The alerts menu's choice: alerts on again, with a new rhythm (and every kind of
+        alert again), or with only `kinds` (the rhythm kept); what the phone gets now."""
+        if rhythm is not None and rhythm not in RHYTHMS:
+            raise ValueError(f"unknown rhythm {rhythm!r}")
+        if kinds is not None and not (kinds and kinds <= ALERT_KINDS):
+            raise ValueError(f"unknown alert kinds {sorted(kinds)}")
+        at = at or datetime.now(UTC)
+        values: dict[str, Any] = {"opted_out": False, "opted_out_at": None}
+        if rhythm is not None:
+            values.update(kinds=None, rhythm=rhythm, digest=rhythm == "daily")
+        if kinds is not None:
+            values["kinds"] = ",".join(sorted(kinds))
+        await self._upsert(phone, values, at)
+        now = (await self.for_phones([phone]))[phone]
+        return AlertsSetting(rhythm=now.rhythm, kinds=now.kinds, times=self.times)
 
     async def set_detail(self, phone: str, detail: str, at: datetime | None = None) -> None:
         """How much a WhatsApp template alert says: minimal (default) or full."""
@@ -199,6 +245,7 @@ class SqlPreferences:
 
 def _preference(row: sa.Row[Any]) -> AlertPreference:
     kinds = frozenset(k for k in (row.kinds or "").split(",") if k) if row.kinds else ALERT_KINDS
+    rhythm = row.rhythm if row.rhythm in RHYTHMS else "daily" if row.digest else "instant"
     return AlertPreference(
         opted_out=bool(row.opted_out),
         opted_out_at=row.opted_out_at if row.opted_out else None,
@@ -206,7 +253,7 @@ def _preference(row: sa.Row[Any]) -> AlertPreference:
         channel=row.channel,
         chat_address=row.chat_address,
         kinds=kinds & ALERT_KINDS,
-        digest=bool(row.digest),
+        rhythm=rhythm,
         welcomed=row.welcomed_at is not None,
         detail=row.detail if row.detail in DETAILS else "minimal",
     )

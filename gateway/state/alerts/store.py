@@ -51,12 +51,14 @@ class Alert:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Hold:
-    """An alert for one phone kept until `release_at` (quiet hours)."""
+    """An alert for one phone kept until `release_at` (quiet hours, a daily digest, or the
+    weekly summary: `batch` is "weekly")."""
 
     alert: Alert
     guardian_id: str
     phone: str
     release_at: datetime
+    batch: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,6 +69,8 @@ class Held:
     alert: Alert
     guardian_id: str
     phone_h: str
+    release_at: datetime
+    batch: str | None = None  # "weekly": news for the weekly summary
 
 
 @translated
@@ -110,6 +114,7 @@ class AlertStore:
                         "release_at": h.release_at,
                         "created_at": at,
                         "key_gen": self._ring.gen,
+                        "batch": h.batch,
                     }
                     for h in holds
                 ]
@@ -165,4 +170,6 @@ def _held(row: sa.Row[Any]) -> Held:
         ),
         guardian_id=row.guardian_id,
         phone_h=row.phone_h,
+        release_at=row.release_at,
+        batch=row.batch,
     )

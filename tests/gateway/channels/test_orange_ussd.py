@@ -98,7 +98,7 @@ def test_a_parent_follows_links_and_fills_forms_to_the_absences(
     browser = Browser(orange_gateway, "+212700000001")  # Rachid, French
     menu = browser.dial()
     assert menu.text == "Services Massar :"
-    assert list(menu.links) == ["1", "2", "3", "4", "5"]
+    assert list(menu.links) == ["1", "2", "3", "4", "5", "6"]  # 6: the alerts menu
     ask_code = browser.follow("1")
     assert ask_code.text == say("fr", texts.ASK_CODE)
     assert ask_code.form is not None

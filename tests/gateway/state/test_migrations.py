@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -252,10 +253,58 @@ def test_a_second_upgrade_waits_for_the_first_on_postgresql(
     assert current_revision(engine) == head_revision()
 
 
+def test_the_alerts_rhythm_revision_keeps_what_phones_chose_and_what_is_held(
+    database_url: str, engine: sa.Engine
+) -> None:
+    """0009 adds `alert_preference.rhythm` and `alert_held.batch`: a daily digest chosen
+    before reads as "daily", a held alert as one of quiet hours; a weekly choice is stored;
+    a downgrade drops the columns and keeps the rows."""
+    import anyio
+
+    from gateway.state.alerts.preferences import SqlPreferences
+    from gateway.state.alerts.store import AlertStore
+    from gateway.state.schema import address_h
+
+    key, phone, at = b"migration-key", "+212600000001", datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "whatsapp_templates")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO alert_preference (phone_h, opted_out, digest, updated_at)"
+                " VALUES (:h, :no, :yes, :at)"
+            ),
+            {"h": address_h(key, phone), "no": False, "yes": True, "at": at},
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO alert_held (event_id, seq, guardian_id, phone_h, student_id, kind,"
+                " payload, release_at, created_at)"
+                " VALUES ('evt_000000001', 1, 'gdn_1', :h, 'stu_1', 'absence', '{}', :at, :at)"
+            ),
+            {"h": address_h(key, phone), "at": at},
+        )
+    upgrade(database_url)
+    prefs = SqlPreferences(engine, key_secret=key)
+    assert anyio.run(prefs.for_phones, [phone])[phone].rhythm == "daily"
+    (held,) = anyio.run(AlertStore(engine, key_secret=key).due, at)
+    assert held.batch is None
+    chosen = anyio.run(partial(prefs.choose_alerts, phone, rhythm="weekly"))
+    assert chosen.rhythm == "weekly"
+    assert anyio.run(prefs.for_phones, [phone])[phone].weekly
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "whatsapp_templates")
+    columns = {c["name"] for c in sa.inspect(engine).get_columns("alert_preference")}
+    assert "rhythm" not in columns
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM alert_preference")).scalar_one() == 1
+        assert conn.execute(sa.text("SELECT count(*) FROM alert_held")).scalar_one() == 1
+
+
 def test_whatsapp_templates_revision_keeps_records_and_preferences(
     database_url: str, engine: sa.Engine
 ) -> None:
-    """0007 (issue #26): `outbound_message.template` and `alert_preference.detail` are added
+    """0008 (issue #26): `outbound_message.template` and `alert_preference.detail` are added
     empty to the rows there were (no template; minimal detail), and go on a downgrade."""
     with engine.begin() as conn:
         command.upgrade(alembic_config(conn), "console_need_to_know")
