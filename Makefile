@@ -11,7 +11,7 @@ UV_VERSION := 0.13.10
 LOCK_FILES := requirements/run.txt requirements/dev.txt requirements/bench.txt
 
 .PHONY: run test lint format catalogs bench bench-sandbox bench-outbox bench-kannel bench-voice \
-	bench-alerts bench-ussd-kannel bench-body-limit bench-memory bench-results-day profile clean \
+	bench-alerts bench-compare bench-ussd-kannel bench-body-limit bench-memory bench-results-day profile clean \
 	lock lock-check \
 	kannel-packages leaflet-packages browser-packages deploy-packages
 
@@ -156,6 +156,12 @@ profile: $(BENCH_STAMP)
 bench-voice: $(DEV_STAMP)
 	@$(BIN)/pybabel compile -d gateway/locales 2>/dev/null
 	$(BIN)/python bench/voice.py $(BENCH_ARGS)
+
+# This tree's USSD turn against another commit's and the baseline, alternated in one run.
+# BENCH_ARGS="--base 739bb07 --repeats 5"
+bench-compare: $(BENCH_STAMP)
+	@$(BIN)/pybabel compile -d gateway/locales 2>/dev/null
+	$(BIN)/python bench/compare.py $(BENCH_ARGS)
 
 bench-sandbox: $(DEV_STAMP)
 	$(BIN)/python bench/sandbox_reads.py
